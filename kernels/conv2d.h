@@ -1,0 +1,28 @@
+// conv2d, 'same' zero padding, stride 1, odd kernels (5x5, 3x3, 1x1), with bias.
+// y(n,k,h,w) = b(k) + sum_{c,r,s} w(k,c,r,s) * x(n,c,h+r-R/2,w+s-S/2)   (cross-correlation, as cuDNN/PyTorch)
+#pragma once
+#include "kernels/cuda_fwd.h"
+
+namespace agf {
+
+// y: (N,K,H,W)  x: (N,C,H,W)  w: (K,C,R,S)  b: (K) or nullptr. Overwrites y.
+template <typename T>
+void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, int H, int W, int K, int R, int S);
+// dx (N,C,H,W) += conv_transpose(dy, w)
+template <typename T>
+void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int H, int W, int K, int R, int S);
+// dw (K,C,R,S) += sum_n dy (x) x ; db (K) += sum_{n,h,w} dy (db may be nullptr)
+template <typename T>
+void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, int C, int H, int W, int K, int R, int S);
+
+#ifdef AGF_HAVE_CUDA
+// cuDNN. Algorithms chosen once per shape and cached in ctx; same accumulate semantics as the CPU.
+void conv2d_forward_cuda(CudaCtx& ctx, float* y, const float* x, const float* w, const float* b,
+                         int N, int C, int H, int W, int K, int R, int S);
+void conv2d_backward_data_cuda(CudaCtx& ctx, float* dx, const float* dy, const float* w,
+                               int N, int C, int H, int W, int K, int R, int S);
+void conv2d_backward_filter_cuda(CudaCtx& ctx, float* dw, float* db, const float* dy, const float* x,
+                                 int N, int C, int H, int W, int K, int R, int S);
+#endif
+
+}  // namespace agf
