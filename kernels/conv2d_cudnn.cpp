@@ -1,0 +1,207 @@
+// conv2d through cuDNN: 'same' zero padding (R/2, S/2), stride 1, cross-correlation, float32.
+// Algorithms are chosen once per (shape, flags) and cached in the CudaCtx (make_conv_plan); backward ACCUMULATES
+// (beta = 1) into dx, dw and db, as the CPU reference does.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "kernels/conv2d.h"
+#include "kernels/cuda_ctx.h"
+
+namespace agf {
+namespace {
+
+const char* fwd_name(cudnnConvolutionFwdAlgo_t a) {
+  static const char* n[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT",
+                            "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+  return int(a) >= 0 && int(a) < 8 ? n[int(a)] : "?";
+}
+const char* bwd_data_name(cudnnConvolutionBwdDataAlgo_t a) {
+  static const char* n[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+  return int(a) >= 0 && int(a) < 6 ? n[int(a)] : "?";
+}
+const char* bwd_filter_name(cudnnConvolutionBwdFilterAlgo_t a) {
+  static const char* n[] = {"ALGO_0", "ALGO_1", "FFT", "ALGO_3", "WINOGRAD", "WINOGRAD_NONFUSED", "FFT_TILING"};
+  return int(a) >= 0 && int(a) < 7 ? n[int(a)] : "?";
+}
+const char* math_name(cudnnMathType_t m) {
+  switch (m) {
+    case CUDNN_DEFAULT_MATH: return "default";
+    case CUDNN_TENSOR_OP_MATH: return "tensor-op";
+    case CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION: return "tensor-op+conv";
+    case CUDNN_FMA_MATH: return "fma";
+  }
+  return "?";
+}
+
+// Does a candidate fit the context's rules? FP32 parity mode refuses tensor-op (TF32) math.
+template <typename Perf>
+bool acceptable(const CudaCtx& ctx, const Perf& p) {
+  if (p.status != CUDNN_STATUS_SUCCESS) return false;
+  if (p.memory > ctx.workspace_bytes) return false;
+  if (ctx.deterministic && p.determinism != CUDNN_DETERMINISTIC) return false;
+  if (!ctx.tf32 && (p.mathType == CUDNN_TENSOR_OP_MATH || p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION))
+    return false;
+  return true;
+}
+
+// FP32 mode pins FMA math on the descriptor (no TF32 whatever the heuristic says); TF32 mode uses the
+// math type the chosen candidate was measured or ranked with.
+cudnnMathType_t math_for(const CudaCtx& ctx, cudnnMathType_t candidate) {
+  return ctx.tf32 ? candidate : CUDNN_FMA_MATH;
+}
+
+std::string shape_text(int N, int C, int H, int W, int K, int R, int S) {
+  return str("x (", N, ",", C, ",", H, ",", W, ") w (", K, ",", C, ",", R, ",", S, ")");
+}
+
+}  // namespace
+
+#define CONV_CHECK(expr)                                                                                 \
+  do {                                                                                                   \
+    cudnnStatus_t s_ = (expr);                                                                           \
+    if (s_ != CUDNN_STATUS_SUCCESS)                                                                      \
+      throw_cudnn_error(s_, str(#expr, " for conv2d ", shape_text(N, C, H, W, K, R, S)).c_str(), __FILE__, \
+                        __LINE__);                                                                       \
+  } while (0)
+
+ConvPlan make_conv_plan(CudaCtx& ctx, int N, int C, int H, int W, int K, int R, int S) {
+  AGF_CHECK(R % 2 == 1 && S % 2 == 1, ShapeError, "conv2d_cuda: 'same' padding needs odd kernels, got ", R, "x", S);
+  ConvPlan p;
+  CONV_CHECK(cudnnSetTensor4dDescriptor(p.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, N, C, H, W));
+  CONV_CHECK(cudnnSetTensor4dDescriptor(p.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, N, K, H, W));
+  CONV_CHECK(cudnnSetTensor4dDescriptor(p.bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, K, 1, 1));
+  CONV_CHECK(cudnnSetFilter4dDescriptor(p.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, K, C, R, S));
+  const cudnnMathType_t initial = ctx.tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+  for (cudnnConvolutionDescriptor_t d : {p.fwd_conv.get(), p.bwd_data_conv.get(), p.bwd_filter_conv.get()}) {
+    CONV_CHECK(cudnnSetConvolution2dDescriptor(d, R / 2, S / 2, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION,
+                                               CUDNN_DATA_FLOAT));
+    CONV_CHECK(cudnnSetConvolutionMathType(d, initial));
+  }
+  int on = 0, ok = 0, oh = 0, ow = 0;
+  CONV_CHECK(cudnnGetConvolution2dForwardOutputDim(p.fwd_conv, p.x, p.w, &on, &ok, &oh, &ow));
+  AGF_CHECK(on == N && ok == K && oh == H && ow == W, ShapeError, "conv2d_cuda: cuDNN output (", on, ",", ok, ",",
+            oh, ",", ow, ") for ", shape_text(N, C, H, W, K, R, S), " is not 'same'");
+  // cudnnFind* runs and times every algorithm (allocating its own scratch): not allowed inside a graph capture,
+  // so a plan first needed while capturing falls back to the heuristics.
+  const bool find = ctx.benchmark && !ctx.capturing();
+  const char* how = find ? "timed" : "heuristic";
+
+  {  // forward
+    int max = 0, got = 0;
+    CONV_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max));
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(max, 1));
+    if (find)
+      CONV_CHECK(cudnnFindConvolutionForwardAlgorithm(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got, perf.data()));
+    else
+      CONV_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got,
+                                                        perf.data()));
+    bool chosen = false;
+    for (int i = 0; i < got && !chosen; ++i) {
+      if (!acceptable(ctx, perf[i])) continue;
+      CONV_CHECK(cudnnSetConvolutionMathType(p.fwd_conv, math_for(ctx, perf[i].mathType)));
+      size_t ws = 0;
+      if (cudnnGetConvolutionForwardWorkspaceSize(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, perf[i].algo, &ws) !=
+              CUDNN_STATUS_SUCCESS || ws > ctx.workspace_bytes)
+        continue;
+      p.fwd_algo = perf[i].algo;
+      p.fwd_ws = ws;
+      chosen = true;
+    }
+    AGF_CHECK(chosen, DeviceError, "conv2d_cuda: no cuDNN forward algorithm for ", shape_text(N, C, H, W, K, R, S),
+              " within a ", ctx.workspace_bytes >> 20, " MiB workspace", ctx.deterministic ? " (deterministic)" : "",
+              ctx.tf32 ? "" : " with FP32 math");
+  }
+  {  // backward data
+    int max = 0, got = 0;
+    CONV_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(ctx.cudnn, &max));
+    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(max, 1));
+    if (find)
+      CONV_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, max, &got,
+                                                           perf.data()));
+    else
+      CONV_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, max, &got,
+                                                             perf.data()));
+    bool chosen = false;
+    for (int i = 0; i < got && !chosen; ++i) {
+      if (!acceptable(ctx, perf[i])) continue;
+      CONV_CHECK(cudnnSetConvolutionMathType(p.bwd_data_conv, math_for(ctx, perf[i].mathType)));
+      size_t ws = 0;
+      if (cudnnGetConvolutionBackwardDataWorkspaceSize(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, perf[i].algo,
+                                                       &ws) != CUDNN_STATUS_SUCCESS || ws > ctx.workspace_bytes)
+        continue;
+      p.bwd_data_algo = perf[i].algo;
+      p.bwd_data_ws = ws;
+      chosen = true;
+    }
+    AGF_CHECK(chosen, DeviceError, "conv2d_cuda: no cuDNN backward-data algorithm for ",
+              shape_text(N, C, H, W, K, R, S), " within a ", ctx.workspace_bytes >> 20, " MiB workspace",
+              ctx.deterministic ? " (deterministic)" : "");
+  }
+  {  // backward filter
+    int max = 0, got = 0;
+    CONV_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(ctx.cudnn, &max));
+    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(max, 1));
+    if (find)
+      CONV_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, max, &got,
+                                                             perf.data()));
+    else
+      CONV_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, max,
+                                                               &got, perf.data()));
+    bool chosen = false;
+    for (int i = 0; i < got && !chosen; ++i) {
+      if (!acceptable(ctx, perf[i])) continue;
+      CONV_CHECK(cudnnSetConvolutionMathType(p.bwd_filter_conv, math_for(ctx, perf[i].mathType)));
+      size_t ws = 0;
+      if (cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, perf[i].algo,
+                                                         &ws) != CUDNN_STATUS_SUCCESS || ws > ctx.workspace_bytes)
+        continue;
+      p.bwd_filter_algo = perf[i].algo;
+      p.bwd_filter_ws = ws;
+      chosen = true;
+    }
+    AGF_CHECK(chosen, DeviceError, "conv2d_cuda: no cuDNN backward-filter algorithm for ",
+              shape_text(N, C, H, W, K, R, S), " within a ", ctx.workspace_bytes >> 20, " MiB workspace",
+              ctx.deterministic ? " (deterministic)" : "");
+  }
+  cudnnMathType_t mf = CUDNN_DEFAULT_MATH, md = CUDNN_DEFAULT_MATH, mw = CUDNN_DEFAULT_MATH;
+  cudnnGetConvolutionMathType(p.fwd_conv, &mf);
+  cudnnGetConvolutionMathType(p.bwd_data_conv, &md);
+  cudnnGetConvolutionMathType(p.bwd_filter_conv, &mw);
+  std::fprintf(stderr,
+               "agf: conv2d %s (%s%s%s): fwd %s/%s %zu KiB, bwd-data %s/%s %zu KiB, bwd-filter %s/%s %zu KiB\n",
+               shape_text(N, C, H, W, K, R, S).c_str(), how, ctx.tf32 ? ", tf32" : ", fp32",
+               ctx.deterministic ? ", deterministic" : "", fwd_name(p.fwd_algo), math_name(mf), p.fwd_ws >> 10,
+               bwd_data_name(p.bwd_data_algo), math_name(md), p.bwd_data_ws >> 10, bwd_filter_name(p.bwd_filter_algo),
+               math_name(mw), p.bwd_filter_ws >> 10);
+  return p;
+}
+
+void conv2d_forward_cuda(CudaCtx& ctx, float* y, const float* x, const float* w, const float* b, int N, int C,
+                         int H, int W, int K, int R, int S) {
+  ConvPlan& p = ctx.conv_plan(N, C, H, W, K, R, S);
+  const float one = 1.0f, zero = 0.0f;
+  CONV_CHECK(cudnnConvolutionForward(ctx.cudnn, &one, p.x, x, p.w, w, p.fwd_conv, p.fwd_algo, ctx.workspace,
+                                     ctx.workspace_bytes, &zero, p.y, y));
+  if (b) CONV_CHECK(cudnnAddTensor(ctx.cudnn, &one, p.bias, b, &one, p.y, y));  // y += b (broadcast over N, H, W)
+}
+
+void conv2d_backward_data_cuda(CudaCtx& ctx, float* dx, const float* dy, const float* w, int N, int C, int H, int W,
+                               int K, int R, int S) {
+  ConvPlan& p = ctx.conv_plan(N, C, H, W, K, R, S);
+  const float one = 1.0f;  // beta = 1: dx += conv_transpose(dy, w)
+  CONV_CHECK(cudnnConvolutionBackwardData(ctx.cudnn, &one, p.w, w, p.y, dy, p.bwd_data_conv, p.bwd_data_algo,
+                                          ctx.workspace, ctx.workspace_bytes, &one, p.x, dx));
+}
+
+void conv2d_backward_filter_cuda(CudaCtx& ctx, float* dw, float* db, const float* dy, const float* x, int N, int C,
+                                 int H, int W, int K, int R, int S) {
+  ConvPlan& p = ctx.conv_plan(N, C, H, W, K, R, S);
+  const float one = 1.0f;  // beta = 1: dw += ..., db += ...
+  CONV_CHECK(cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p.x, x, p.y, dy, p.bwd_filter_conv, p.bwd_filter_algo,
+                                            ctx.workspace, ctx.workspace_bytes, &one, p.w, dw));
+  if (db) CONV_CHECK(cudnnConvolutionBackwardBias(ctx.cudnn, &one, p.y, dy, &one, p.bias, db));
+}
+
+}  // namespace agf
