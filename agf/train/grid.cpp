@@ -381,7 +381,7 @@ std::string average_by_n_markdown(const std::vector<CaseResult>& results) {
   return os.str();
 }
 
-std::string table4_markdown(const std::vector<CaseResult>& results) {
+std::string table4_markdown(const std::vector<CaseResult>& results, bool skip_empty_rows) {
   const auto combos = task_combinations();
   auto value = [&](const char* arch, const std::string& t, bool f1) {
     const CaseResult* r = find_result(results, std::string(arch) + "-" + t);
@@ -402,6 +402,7 @@ std::string table4_markdown(const std::vector<CaseResult>& results) {
                             best_of(col[3], false)};
     for (const auto& t : combos) {
       if (static_cast<int>(t.size()) != n) continue;
+      if (skip_empty_rows && std::isnan(value("stn", t, false)) && std::isnan(value("mtn", t, false))) continue;
       os << "| " << t << " | " << cell(value("stn", t, false), best[0]) << " | "
          << cell(value("stn", t, true), best[1]) << " | ";
       if (n == 1) os << "N/A | N/A |\n";

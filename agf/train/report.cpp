@@ -1,0 +1,329 @@
+// The HTML experiment report (see report.h): tables from grid.cpp rendered through a small Markdown
+// converter, heat maps, bar and line charts from svg.cpp, written atomically.
+#include "agf/train/report.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include "agf/util/error.h"
+
+namespace agf {
+namespace {
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Inline formatting: escape, then **bold** and `code`.
+std::string inline_md(const std::string& s) {
+  std::string out;
+  bool bold = false, code = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!code && s.compare(i, 2, "**") == 0) {
+      out += bold ? "</b>" : "<b>";
+      bold = !bold;
+      ++i;
+    } else if (s[i] == '`') {
+      out += code ? "</code>" : "<code>";
+      code = !code;
+    } else {
+      out += svg::escape(std::string(1, s[i]));
+    }
+  }
+  if (code) out += "</code>";
+  if (bold) out += "</b>";
+  return out;
+}
+
+std::vector<std::string> table_cells(std::string line) {
+  auto trim = [](std::string s) {
+    const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+  };
+  line = trim(line);
+  if (!line.empty() && line.front() == '|') line.erase(0, 1);
+  if (!line.empty() && line.back() == '|') line.pop_back();
+  std::vector<std::string> cells;
+  std::stringstream ss(line);
+  std::string c;
+  while (std::getline(ss, c, '|')) cells.push_back(trim(c));
+  return cells;
+}
+
+bool is_separator(const std::string& line) {
+  if (line.find('-') == std::string::npos) return false;
+  return line.find_first_not_of("|-: \t") == std::string::npos;
+}
+
+std::string fmt(double v, int decimals = 4) {
+  if (!std::isfinite(v)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+const char* kCss = R"(body{font-family:sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
+h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}
+table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #ccc;padding:3px 8px;font-size:13px}
+th{background:#f0f0f0}td{text-align:right}td:first-child{text-align:left;font-family:monospace}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff}.note{color:#555;font-size:13px}
+nav a{margin-right:12px}code{background:#f4f4f4;padding:0 3px})";
+
+std::string grid_section(const GridResults& g) {
+  const auto& rs = g.results;
+  std::ostringstream os;
+  os << "<h2 id=\"results\">Results</h2>\n";
+  if (rs.empty()) return os.str() + "<p class=\"note\">No finished cases yet.</p>\n";
+  os << "<p class=\"note\">" << rs.size() << " finished cases. Mean log loss (natural log) and macro F1 of the "
+     << "transfer MLP per track on the validation split; best per number of tasks in bold.</p>\n";
+  if (std::isfinite(g.baseline_log_loss))
+    os << "<p>Majority-class baseline: log loss " << fmt(g.baseline_log_loss) << ", macro F1 " << fmt(g.baseline_f1)
+       << ", accuracy " << fmt(g.baseline_accuracy) << ".</p>\n";
+  os << "<h3>Every combination (Table 4)</h3>\n" << markdown_to_html(table4_markdown(rs, true));
+  os << "<h3>Average with and without the main task g (Table 3)</h3>\n" << markdown_to_html(table3_markdown(rs));
+  os << "<h3>Average per number of tasks (Figure 3)</h3>\n" << markdown_to_html(average_by_n_markdown(rs));
+  os << "<h3>wSTN against the best STN / MTN per N (Table 5)</h3>\n" << markdown_to_html(table5_markdown(rs));
+  // Heat maps: one row per combination with a result, columns STN and MTN.
+  svg::HeatMap ll, f1;
+  ll.title = "Log loss per case (lower is better)";
+  f1.title = "Macro F1 per case (higher is better)";
+  ll.col_labels = f1.col_labels = {"STN", "MTN"};
+  ll.scale_label = "log loss";
+  f1.scale_label = "macro F1";
+  f1.higher_is_better = true;
+  for (const auto& t : task_combinations()) {
+    const CaseResult* s = find_result(rs, "stn-" + t);
+    const CaseResult* m = find_result(rs, "mtn-" + t);
+    if (!s && !m) continue;
+    ll.row_labels.push_back(t);
+    f1.row_labels.push_back(t);
+    ll.values.push_back(s ? s->log_loss : kNaN);
+    ll.values.push_back(m ? m->log_loss : kNaN);
+    f1.values.push_back(s ? s->f1 : kNaN);
+    f1.values.push_back(m ? m->f1 : kNaN);
+  }
+  os << "<h3 id=\"grid\">The grid as heat maps</h3>\n<div class=\"charts\">\n";
+  if (!ll.row_labels.empty()) os << svg::heat_map(ll) << svg::heat_map(f1);
+  os << "</div>\n";
+  // Table 5 and Figure 3 as charts.
+  const auto t5 = compute_table5(rs);
+  svg::BarChart bl, bf;
+  bl.title = "Log loss: wSTN vs best STN / MTN";
+  bf.title = "Macro F1: wSTN vs best STN / MTN";
+  bl.y_label = "log loss";
+  bf.y_label = "macro F1";
+  bl.series_names = bf.series_names = {"wSTN", "STN", "MTN"};
+  bl.values.assign(3, {});
+  bf.values.assign(3, {});
+  for (const auto& r : t5) {
+    bl.categories.push_back("N=" + std::to_string(r.n));
+    bf.categories.push_back("N=" + std::to_string(r.n));
+    bl.values[0].push_back(r.wstn_log_loss), bl.values[1].push_back(r.stn_log_loss), bl.values[2].push_back(r.mtn_log_loss);
+    bf.values[0].push_back(r.wstn_f1), bf.values[1].push_back(r.stn_f1), bf.values[2].push_back(r.mtn_f1);
+  }
+  svg::LineChart byn;
+  byn.title = "Average per number of tasks";
+  byn.x_label = "number of tasks N";
+  byn.y_label = "log loss (solid) / F1 (dashed)";
+  svg::Series sll{"STN log loss", {}, {}, 0, false}, mll{"MTN log loss", {}, {}, 1, false};
+  svg::Series sf{"STN F1", {}, {}, 0, true}, mf{"MTN F1", {}, {}, 1, true};
+  for (const auto& a : compute_average_by_n(rs)) {
+    for (auto* s : {&sll, &mll, &sf, &mf}) s->x.push_back(a.n);
+    sll.y.push_back(a.stn_log_loss), mll.y.push_back(a.mtn_log_loss);
+    sf.y.push_back(a.stn_f1), mf.y.push_back(a.mtn_f1);
+  }
+  byn.series = {sll, mll, sf, mf};
+  os << "<div class=\"charts\">\n" << svg::bar_chart(bl) << svg::bar_chart(bf) << svg::line_chart(byn) << "</div>\n";
+  return os.str();
+}
+
+std::string curves_section(const std::vector<CaseCurves>& curves) {
+  std::ostringstream os;
+  os << "<h2 id=\"curves\">Learning curves</h2>\n";
+  if (curves.empty()) return os.str() + "<p class=\"note\">No metrics logs given.</p>\n";
+  os << "<p class=\"note\">Loss per epoch and task; training solid, validation dashed.</p>\n<div class=\"charts\">\n";
+  for (const auto& c : curves) {
+    svg::LineChart ch;
+    ch.title = c.case_name;
+    ch.x_label = "epoch";
+    ch.y_label = "loss";
+    ch.series = c.series;
+    ch.width = 470;
+    ch.height = 260;
+    os << svg::line_chart(ch);
+  }
+  return os.str() + "</div>\n";
+}
+
+std::string confusion_section(const ConfusionData& c) {
+  std::ostringstream os;
+  os << "<h2 id=\"confusion\">Confusion matrix</h2>\n";
+  const size_t k = c.labels.size();
+  if (c.counts.empty()) return os.str() + "<p class=\"note\">Not given.</p>\n";
+  AGF_CHECK(c.counts.size() == k * k, ShapeError, "report: confusion matrix has ", c.counts.size(),
+            " counts for ", k, " labels (need ", k * k, ")");
+  svg::HeatMap h;
+  h.title = c.title.empty() ? "Confusion matrix" : c.title;
+  h.row_labels = c.labels;
+  h.col_labels = c.labels;
+  h.values.assign(c.counts.begin(), c.counts.end());
+  h.decimals = 0;
+  h.colour_by_row_fraction = true;
+  h.scale_label = "share of true class";
+  h.rotate_col_labels = true;
+  h.cell_w = 34;
+  h.cell_h = 22;
+  os << "<p class=\"note\">Rows: true genre; columns: predicted genre. Cells show counts, colour the share of "
+     << "the row.</p>\n" << svg::heat_map(h);
+  return os.str();
+}
+
+}  // namespace
+
+CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlohmann::json>& records) {
+  CaseCurves out;
+  out.case_name = case_name;
+  std::map<std::pair<std::string, bool>, size_t> index;  // (task, is_val) -> series
+  std::vector<std::string> tasks;                        // colour order
+  auto add = [&](const std::string& task, bool val, double epoch, const nlohmann::json& v) {
+    if (!v.is_number()) return;
+    const auto key = std::make_pair(task, val);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      size_t colour = std::find(tasks.begin(), tasks.end(), task) - tasks.begin();
+      if (colour == tasks.size()) tasks.push_back(task);
+      svg::Series s;
+      s.name = (task.empty() ? std::string("loss") : task) + (val ? " val" : " train");
+      s.colour = static_cast<int>(colour);
+      s.dashed = val;
+      out.series.push_back(s);
+      it = index.emplace(key, out.series.size() - 1).first;
+    }
+    out.series[it->second].x.push_back(epoch);
+    out.series[it->second].y.push_back(v.get<double>());
+  };
+  const std::pair<const char*, bool> splits[] = {{"train", false}, {"val", true}, {"valid", true}, {"validation", true}};
+  for (const auto& r : records) {
+    if (!r.is_object() || !r.contains("epoch") || !r["epoch"].is_number()) continue;
+    const double epoch = r["epoch"].get<double>();
+    if (r.contains("split") && r.contains("loss") && r["split"].is_string()) {
+      const std::string sp = r["split"];
+      const std::string task = r.contains("task") && r["task"].is_string() ? r["task"].get<std::string>() : "";
+      add(task, sp != "train", epoch, r["loss"]);
+      continue;
+    }
+    for (const auto& [name, val] : splits) {
+      for (const std::string& key : {std::string(name), std::string(name) + "_loss"}) {
+        if (!r.contains(key)) continue;
+        const auto& v = r[key];
+        if (v.is_object())
+          for (auto it = v.begin(); it != v.end(); ++it) add(it.key(), val, epoch, it.value());
+        else
+          add("", val, epoch, v);
+      }
+    }
+  }
+  return out;
+}
+
+std::string markdown_to_html(const std::string& md) {
+  std::vector<std::string> lines;
+  std::stringstream ss(md);
+  for (std::string l; std::getline(ss, l);) lines.push_back(l);
+  std::ostringstream os;
+  std::string para;
+  auto flush_para = [&]() {
+    if (!para.empty()) os << "<p>" << inline_md(para) << "</p>\n";
+    para.clear();
+  };
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    const size_t first = l.find_first_not_of(" \t");
+    if (first == std::string::npos) { flush_para(); continue; }
+    if (l[first] == '|' && i + 1 < lines.size() && is_separator(lines[i + 1])) {
+      flush_para();
+      os << "<table>\n<tr>";
+      for (const auto& c : table_cells(l)) os << "<th>" << inline_md(c) << "</th>";
+      os << "</tr>\n";
+      for (i += 2; i < lines.size() && lines[i].find('|') != std::string::npos; ++i) {
+        os << "<tr>";
+        for (const auto& c : table_cells(lines[i])) os << "<td>" << inline_md(c) << "</td>";
+        os << "</tr>\n";
+      }
+      --i;
+      os << "</table>\n";
+    } else if (l[first] == '#') {
+      flush_para();
+      const size_t n = l.find_first_not_of('#', first) - first;
+      const int level = static_cast<int>(std::min<size_t>(n, 3)) + 2;  // '#' -> h3 inside a report section
+      os << "<h" << std::min(level, 6) << ">" << inline_md(l.substr(l.find_first_not_of("# \t", first))) << "</h"
+         << std::min(level, 6) << ">\n";
+    } else if (l.compare(first, 2, "- ") == 0) {
+      flush_para();
+      os << "<ul>\n";
+      for (; i < lines.size(); ++i) {
+        const size_t f = lines[i].find_first_not_of(" \t");
+        if (f == std::string::npos || lines[i].compare(f, 2, "- ") != 0) break;
+        os << "<li>" << inline_md(lines[i].substr(f + 2)) << "</li>\n";
+      }
+      --i;
+      os << "</ul>\n";
+    } else {
+      para += (para.empty() ? "" : " ") + l.substr(first);
+    }
+  }
+  flush_para();
+  return os.str();
+}
+
+std::string render_report_html(const ReportInput& in) {
+  std::ostringstream os;
+  os << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" << svg::escape(in.title)
+     << "</title>\n<style>\n" << kCss << "\n</style>\n</head>\n<body>\n<h1>" << svg::escape(in.title) << "</h1>\n"
+     << "<p class=\"note\">Written " << utc_timestamp() << " by agf. Self-contained: no scripts, no network.</p>\n"
+     << "<nav><a href=\"#results\">Results</a><a href=\"#grid\">Grid</a><a href=\"#curves\">Learning curves</a>"
+     << "<a href=\"#confusion\">Confusion matrix</a>";
+  for (size_t i = 0; i < in.sections.size(); ++i)
+    os << "<a href=\"#section-" << i << "\">" << svg::escape(in.sections[i].first) << "</a>";
+  os << "</nav>\n";
+  os << grid_section(in.grid) << curves_section(in.curves) << confusion_section(in.confusion);
+  for (size_t i = 0; i < in.sections.size(); ++i)
+    os << "<h2 id=\"section-" << i << "\">" << svg::escape(in.sections[i].first) << "</h2>\n"
+       << in.sections[i].second << "\n";
+  os << "</body>\n</html>\n";
+  return os.str();
+}
+
+void write_report_html(const std::string& path, const ReportInput& in) {
+  const std::string html = render_report_html(in);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  AGF_CHECK(fd >= 0, IOError, "report: cannot create ", tmp, ": ", std::strerror(errno));
+  size_t done = 0;
+  while (done < html.size()) {
+    const ssize_t w = ::write(fd, html.data() + done, html.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw IOError(str("report: write to ", tmp, " failed: ", std::strerror(err)));
+    }
+    done += static_cast<size_t>(w);
+  }
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw IOError(str("report: cannot write ", path, ": ", std::strerror(err)));
+  }
+}
+
+}  // namespace agf

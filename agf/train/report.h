@@ -1,0 +1,66 @@
+// The experiment report: one self-contained HTML file (inline CSS and SVG, no scripts, no URLs) with the
+// results tables (paper Tables 3-5), the grid as heat maps, learning curves per case, the confusion matrix
+// and free sections (factor summaries). Opens in a browser with no network.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agf/train/grid.h"
+#include "agf/train/svg.h"
+
+namespace agf {
+
+// Loss curves of one case: one series per (task, split), x = epoch.
+struct CaseCurves {
+  std::string case_name;
+  std::vector<svg::Series> series;
+};
+
+// Curves from JSON-lines metric records (read_jsonl(path).records). Every record needs "epoch"; losses
+// are read from any of these shapes (null or missing values leave a gap):
+//   {"epoch": 3, "train": {"g": 0.91, "s": 0.12}, "val": {"g": 1.02}}     per task
+//   {"epoch": 3, "train_loss": {"g": 0.91}, "val_loss": {"g": 1.02}}     same, other key names
+//   {"epoch": 3, "train_loss": 0.91, "val_loss": 1.02}                    one loss per split
+//   {"epoch": 3, "split": "train", "task": "g", "loss": 0.91}            one value per line
+// Splits recognised: train, val, valid, validation. Train lines are solid, validation dashed, and a task
+// keeps one colour. Records without "epoch" (e.g. a run header) are ignored.
+CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlohmann::json>& records);
+
+struct ConfusionData {
+  std::string title;                // e.g. "stn-gsedm, validation split"
+  std::vector<std::string> labels;  // (k) class names (genres)
+  std::vector<int64_t> counts;      // (k, k) row-major, rows = true class; empty = no section
+};
+
+struct GridResults {
+  std::vector<CaseResult> results;
+  // Majority-class baseline on the same split (NaN = not shown).
+  double baseline_log_loss = std::numeric_limits<double>::quiet_NaN();
+  double baseline_f1 = std::numeric_limits<double>::quiet_NaN();
+  double baseline_accuracy = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct ReportInput {
+  std::string title = "agf experiment report";
+  std::vector<CaseCurves> curves;
+  ConfusionData confusion;
+  GridResults grid;
+  // Extra sections in order: title -> HTML fragment inserted as is (trusted: produce it with
+  // markdown_to_html or svg::escape). Used for the factor summaries.
+  std::vector<std::pair<std::string, std::string>> sections;
+};
+
+// The whole document.
+std::string render_report_html(const ReportInput& in);
+// Writes render_report_html to path atomically (path.tmp, fsync, rename). Throws IOError.
+void write_report_html(const std::string& path, const ReportInput& in);
+
+// A small Markdown subset to HTML: '#' headings, pipe tables (with the |---| separator line),
+// '- ' bullet lists, paragraphs, **bold** and `code`. Everything else is escaped text.
+std::string markdown_to_html(const std::string& md);
+
+}  // namespace agf

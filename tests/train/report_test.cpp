@@ -1,0 +1,224 @@
+// JSON-lines logging (torn last line of an interrupted run), SVG helpers and the HTML report: balanced
+// tags, every case named, no URL, atomic write. Set AGF_KEEP_REPORT=/path.html to keep the sample report.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <unistd.h>
+
+#include "agf/train/jsonl.h"
+#include "agf/train/report.h"
+#include "agf/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("agf_report_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Checks that every element is closed in order; returns "" or the first problem. Void HTML elements and
+// self-closing tags need no end tag; <!DOCTYPE> and comments are skipped; text must not hold a raw '<'.
+std::string check_balanced(const std::string& html, int* n_svg = nullptr) {
+  static const std::vector<std::string> kVoid = {"meta", "br", "hr", "img", "input", "link"};
+  std::vector<std::string> stack;
+  int svg_count = 0;
+  size_t pos = 0;
+  while ((pos = html.find('<', pos)) != std::string::npos) {
+    if (html.compare(pos, 4, "<!--") == 0) { pos = html.find("-->", pos); continue; }
+    const size_t end = html.find('>', pos);
+    if (end == std::string::npos) return "unterminated tag at " + std::to_string(pos);
+    const std::string tag = html.substr(pos + 1, end - pos - 1);
+    pos = end + 1;
+    if (tag.empty()) return "empty tag";
+    if (tag[0] == '!') continue;
+    const bool closing = tag[0] == '/';
+    const std::string body = closing ? tag.substr(1) : tag;
+    const std::string name = body.substr(0, body.find_first_of(" \t\n/"));
+    if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0]))) return "bad tag <" + tag + ">";
+    if (closing) {
+      if (stack.empty() || stack.back() != name)
+        return "</" + name + "> closes <" + (stack.empty() ? std::string("nothing") : stack.back()) + ">";
+      stack.pop_back();
+    } else if (tag.back() != '/' && std::find(kVoid.begin(), kVoid.end(), name) == kVoid.end()) {
+      stack.push_back(name);
+      if (name == "svg") ++svg_count;
+    }
+  }
+  if (n_svg) *n_svg = svg_count;
+  return stack.empty() ? "" : "<" + stack.back() + "> never closed";
+}
+
+TEST(Jsonl, AppendsAndToleratesATornLastLine) {
+  const fs::path dir = temp_dir("jsonl");
+  const std::string path = (dir / "metrics.jsonl").string();
+  {
+    agf::JsonlWriter w(path, /*truncate=*/true);
+    w.write({{"epoch", 1}, {"train", {{"g", 2.5}}}});
+    w.write({{"epoch", 2}, {"train", {{"g", 2.0}}}, {"note", "a\nb"}});  // newline inside a string stays escaped
+    // Flushed per line: readable before the writer closes.
+    EXPECT_EQ(agf::read_jsonl(path).records.size(), 2u);
+  }
+  { std::ofstream(path, std::ios::app) << "{\"epoch\": 3, \"train\": {\"g\": 1."; }  // killed mid-write
+  auto c = agf::read_jsonl(path);
+  EXPECT_TRUE(c.torn_tail);
+  ASSERT_EQ(c.records.size(), 2u);
+  EXPECT_EQ(c.records[1]["note"], "a\nb");
+  {
+    agf::JsonlWriter w(path);  // a resumed run cuts the torn line and appends
+    w.write({{"epoch", 3}, {"train", {{"g", 1.5}}}});
+  }
+  c = agf::read_jsonl(path);
+  EXPECT_FALSE(c.torn_tail);
+  ASSERT_EQ(c.records.size(), 3u);
+  EXPECT_DOUBLE_EQ(c.records[2]["train"]["g"].get<double>(), 1.5);
+  // A bad line in the middle is corruption, not an interruption.
+  { std::ofstream(path, std::ios::app) << "not json\n{\"epoch\": 4}\n"; }
+  try {
+    agf::read_jsonl(path);
+    FAIL() << "expected FormatError";
+  } catch (const agf::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("metrics.jsonl:4"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(agf::read_jsonl((dir / "missing.jsonl").string()), agf::IOError);
+  fs::remove_all(dir);
+}
+
+TEST(Svg, TicksAndEscaping) {
+  const auto t = agf::svg::nice_ticks(0.73, 1.28, 5);
+  ASSERT_GE(t.size(), 2u);
+  EXPECT_LE(t.front(), 0.73);
+  EXPECT_GE(t.back(), 1.28);
+  EXPECT_NEAR(t[1] - t[0], 0.1, 1e-12);
+  EXPECT_EQ(agf::svg::escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+  EXPECT_EQ(agf::svg::sequential_colour(0.0), "#440154");
+  EXPECT_EQ(agf::svg::sequential_colour(1.0), "#fde725");
+  agf::svg::LineChart lc;
+  lc.title = "x<y";
+  lc.series = {{"only", {1, 2, 3}, {1.0, NAN, 2.0}, -1, false}};
+  const std::string s = agf::svg::line_chart(lc);
+  EXPECT_EQ(check_balanced(s), "");
+  EXPECT_NE(s.find("x&lt;y"), std::string::npos);
+}
+
+TEST(Report, CurvesFromAllRecordShapes) {
+  const std::vector<nlohmann::json> recs = {
+      {{"run", "header without epoch"}},
+      {{"epoch", 1}, {"train", {{"g", 2.0}, {"s", 0.5}}}, {"val", {{"g", 2.2}}}},
+      {{"epoch", 2}, {"train_loss", {{"g", 1.5}}}, {"val_loss", {{"g", nullptr}}}},
+      {{"epoch", 3}, {"split", "validation"}, {"task", "g"}, {"loss", 1.9}},
+  };
+  const agf::CaseCurves c = agf::curves_from_jsonl("mtn-gs", recs);
+  ASSERT_EQ(c.series.size(), 3u);  // g train, s train, g val
+  EXPECT_EQ(c.series[0].name, "g train");
+  EXPECT_EQ(c.series[0].x, (std::vector<double>{1, 2}));
+  EXPECT_EQ(c.series[0].y, (std::vector<double>{2.0, 1.5}));
+  EXPECT_EQ(c.series[2].name, "g val");
+  EXPECT_TRUE(c.series[2].dashed);
+  EXPECT_EQ(c.series[2].colour, c.series[0].colour);
+  EXPECT_EQ(c.series[2].y, (std::vector<double>{2.2, 1.9}));
+  const agf::CaseCurves flat = agf::curves_from_jsonl("stn-g", {{{"epoch", 0}, {"train_loss", 1.0}, {"val_loss", 1.1}}});
+  ASSERT_EQ(flat.series.size(), 2u);
+  EXPECT_EQ(flat.series[1].name, "loss val");
+}
+
+TEST(Report, MarkdownSubset) {
+  const std::string h = agf::markdown_to_html("# Title\n\ntext **bold** <x>\n\n| a | b |\n|---|--:|\n| 1 | **2** |\n\n- one\n- two\n");
+  EXPECT_EQ(h,
+            "<h3>Title</h3>\n<p>text <b>bold</b> &lt;x&gt;</p>\n<table>\n<tr><th>a</th><th>b</th></tr>\n"
+            "<tr><td>1</td><td><b>2</b></td></tr>\n</table>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n");
+}
+
+agf::ReportInput sample_input() {
+  agf::ReportInput in;
+  in.title = "agf report <test>";
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (const auto& c : agf::paper_grid()) {
+    agf::CaseResult r;
+    r.case_name = c.name;
+    r.arch = agf::arch_name(c.arch);
+    r.tasks = c.tasks;
+    r.n_tasks = c.n_tasks;
+    r.log_loss = 1.3 - 0.1 * c.n_tasks + 0.1 * u(rng) - (c.tasks.find('g') != std::string::npos ? 0.15 : 0.0);
+    r.f1 = 0.3 + 0.06 * c.n_tasks + 0.05 * u(rng);
+    r.accuracy = r.f1 + 0.1;
+    in.grid.results.push_back(r);
+  }
+  in.grid.baseline_log_loss = 1.85;
+  in.grid.baseline_f1 = 0.028;
+  in.grid.baseline_accuracy = 0.28;
+  for (const std::string name : {"stn-g", "mtn-gsedm", "wstn-5"}) {
+    std::vector<nlohmann::json> recs;
+    for (int e = 1; e <= 30; ++e) {
+      nlohmann::json tr, va;
+      const std::string tasks = name == "mtn-gsedm" ? "gsedm" : "g";
+      for (char t : tasks) {
+        const double base = t == 'g' ? 2.5 : 0.8;
+        tr[std::string(1, t)] = base * std::exp(-e / 12.0) + 0.3 + 0.02 * u(rng);
+        va[std::string(1, t)] = base * std::exp(-e / 15.0) + 0.45 + 0.03 * u(rng);
+      }
+      recs.push_back({{"epoch", e}, {"train", tr}, {"val", va}});
+    }
+    in.curves.push_back(agf::curves_from_jsonl(name, recs));
+  }
+  in.confusion.title = "stn-gsedm, validation split";
+  in.confusion.labels = {"Rock", "Electronic", "Experimental", "Hip-Hop", "Folk", "Instrumental", "Pop",
+                         "International", "Classical", "Old-Time / Historic", "Jazz", "Country", "Soul-RnB",
+                         "Spoken", "Blues", "Easy Listening"};
+  const int k = 16;
+  for (int t = 0; t < k; ++t)
+    for (int p = 0; p < k; ++p) in.confusion.counts.push_back(t == p ? 40 - 2 * t : (u(rng) < 0.3 ? int(u(rng) * 8) : 0));
+  in.sections.push_back({"Factor summary: s", agf::markdown_to_html("Top terms per group.\n\n| group | terms |\n|---|---|\n| 1 | Rock, Punk & Lo-Fi |\n")});
+  return in;
+}
+
+TEST(Report, WritesAWellFormedSelfContainedFile) {
+  const fs::path dir = temp_dir("html");
+  const std::string path = (dir / "report.html").string();
+  const agf::ReportInput in = sample_input();
+  agf::write_report_html(path, in);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  const std::string html = slurp(path);
+  if (const char* keep = std::getenv("AGF_KEEP_REPORT")) fs::copy_file(path, keep, fs::copy_options::overwrite_existing);
+  int n_svg = 0;
+  EXPECT_EQ(check_balanced(html, &n_svg), "");
+  EXPECT_GE(n_svg, 2 + 3 + 3 + 1);  // heat maps, bar/line charts, curves, confusion
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  for (const auto& c : agf::paper_grid()) {
+    if (c.arch == agf::Arch::wstn) continue;  // wSTN appears in Table 5 by N, named in its curves below
+    EXPECT_NE(html.find(c.tasks), std::string::npos) << c.name;
+  }
+  for (const auto& c : in.curves) EXPECT_NE(html.find(">" + c.case_name + "<"), std::string::npos) << c.case_name;
+  EXPECT_NE(html.find("Old-Time / Historic"), std::string::npos);
+  EXPECT_NE(html.find("agf report &lt;test&gt;"), std::string::npos);
+  EXPECT_NE(html.find("Rock, Punk &amp; Lo-Fi"), std::string::npos);
+  EXPECT_NE(html.find("1.8500"), std::string::npos);  // baseline
+  // The Table 5 best cases name the winning STN/MTN cases.
+  EXPECT_NE(html.find("STN stn-"), std::string::npos);
+  // Bad confusion shape is refused with the sizes.
+  agf::ReportInput bad = in;
+  bad.confusion.counts.pop_back();
+  EXPECT_THROW(agf::render_report_html(bad), agf::ShapeError);
+  fs::remove_all(dir);
+}
+
+}  // namespace
