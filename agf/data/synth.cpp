@@ -1,0 +1,389 @@
+// `agf synth` (see synth.h and docs/SYNTH.md): plans artists, albums and tracks from one seeded
+// stream, writes fma_metadata/{tracks.csv,genres.csv} in FMA's format and renders the audio in
+// parallel, each track from its own stream (Rng::stream(seed, track id)), so the bytes do not
+// depend on the thread count.
+#include "agf/data/synth.h"
+#include <sndfile.h>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include "agf/data/csv.h"
+#include "agf/data/fma.h"
+#include "agf/data/synth_style.h"
+#include "agf/util/error.h"
+#include "agf/util/progress.h"
+
+namespace agf {
+
+using namespace synth;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ArtistPlan {
+  int64_t id;
+  std::string name, location, bio;
+  int primary, second = -1;  // top-genre indices
+  ArtistVoice voice;
+  std::string split;
+};
+
+struct AlbumPlan {
+  int64_t id;
+  int artist;
+  int true_genre, label_genre;  // label_genre -1: multi-root (no genre_top)
+  int sub;                      // index into the true genre's subgenres (rendering)
+  std::vector<int64_t> genres;  // (track, genres) for every track of the album
+  bool mislabelled = false;
+  std::string title;
+  int n_tracks = 0;
+};
+
+struct TrackPlan {
+  int64_t id;
+  int album, number;
+  std::string title, subset;
+};
+
+int sf_format_of(const std::string& f) {
+  if (f == "wav") return SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+  if (f == "flac") return SF_FORMAT_FLAC | SF_FORMAT_PCM_16;
+  if (f == "mp3") return SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
+  throw UsageError(str("synth: unknown --format '", f, "' (mp3, flac or wav)"));
+}
+
+std::string make_name(Rng& rng, bool capital_words) {
+  static const std::vector<std::string> syl = {"ka", "lo", "mi", "ra", "zen", "tor", "vel", "na", "shi", "bel",
+                                               "dor", "fa", "gri", "mon", "sel", "tak", "vor", "lu", "ein", "os"};
+  std::string w;
+  int n = int(rng.range(2, 3));
+  for (int i = 0; i < n; ++i) w += rng.pick(syl);
+  if (capital_words) w[0] = char(w[0] - 'a' + 'A');
+  return w;
+}
+
+std::string artist_name(Rng& rng) {
+  switch (rng.below(4)) {
+    case 0: return "The " + make_name(rng, true) + "s";
+    case 1: return make_name(rng, true) + " " + make_name(rng, true);
+    case 2: return "DJ " + make_name(rng, true);
+    default: return make_name(rng, true) + " & the " + make_name(rng, true) + " Band";
+  }
+}
+
+std::string date(Rng& rng, int y0, int y1) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", int(rng.range(y0, y1)), int(rng.range(1, 12)),
+                int(rng.range(1, 28)), int(rng.range(0, 23)), int(rng.range(0, 59)), int(rng.range(0, 59)));
+  return buf;
+}
+
+// Ancestors (and the id itself) of every id, ascending.
+std::vector<int64_t> with_ancestors(const std::vector<int64_t>& ids) {
+  std::map<int, int> parent;
+  for (const auto& g : genre_catalogue()) parent[g.id] = g.parent;
+  std::set<int64_t> all;
+  for (int64_t id : ids)
+    for (int g = int(id); g != 0; g = parent.at(g)) all.insert(g);
+  return {all.begin(), all.end()};
+}
+
+void write_audio(const std::string& path, const std::vector<float>& x, int sr, int format) {
+  SF_INFO info{};
+  info.samplerate = sr;
+  info.channels = 1;
+  info.format = format;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+  AGF_CHECK(f, IOError, "synth: cannot write '", path, "': ", sf_strerror(nullptr));
+  sf_count_t w = sf_write_float(f, x.data(), sf_count_t(x.size()));
+  std::string err = w == sf_count_t(x.size()) ? "" : sf_strerror(f);
+  sf_close(f);
+  AGF_CHECK(err.empty(), IOError, "synth: short write to '", path, "': ", err);
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  AGF_CHECK(f.good(), IOError, "synth: cannot write '", path, "'");
+  f << text;
+  AGF_CHECK(f.good(), IOError, "synth: error while writing '", path, "'");
+}
+
+}  // namespace
+
+bool synth_format_supported(const std::string& format, int sample_rate) {
+  SF_INFO info{};
+  info.samplerate = sample_rate;
+  info.channels = 1;
+  info.format = sf_format_of(format);
+  return sf_format_check(&info) != 0;
+}
+
+SynthSummary synth_corpus(const SynthOptions& o) {
+  AGF_CHECK(!o.out_dir.empty(), UsageError, "synth: --out is required");
+  AGF_CHECK(o.genres >= 1 && o.genres <= kNumTopGenres, UsageError, "synth: --genres ", o.genres, " not in 1..16");
+  AGF_CHECK(o.artists >= 1, UsageError, "synth: --artists ", o.artists, " must be >= 1");
+  AGF_CHECK(o.tracks_per_artist >= 1, UsageError, "synth: --tracks-per-artist must be >= 1");
+  AGF_CHECK(o.seconds >= 1.0 && o.seconds <= 600.0, UsageError, "synth: --seconds ", o.seconds, " not in [1, 600]");
+  AGF_CHECK(o.sample_rate == 22050 || o.sample_rate == 44100, UsageError, "synth: --sample-rate ", o.sample_rate,
+            " (22050 or 44100)");
+  for (double f : {o.mislabel_fraction, o.two_genre_fraction, o.multi_root_fraction})
+    AGF_CHECK(f >= 0 && f <= 1, UsageError, "synth: fraction ", f, " not in [0, 1]");
+  const int sf_format = sf_format_of(o.format);
+  AGF_CHECK(synth_format_supported(o.format, o.sample_rate), IOError, "synth: this libsndfile (", sf_version_string(),
+            ") cannot write ", o.format, " at ", o.sample_rate,
+            " Hz (MP3 needs libsndfile >= 1.1 built with LAME and mpg123); use --format flac or wav");
+
+  auto t_start = std::chrono::steady_clock::now();
+  const auto& styles = genre_styles();
+  const std::vector<int> chosen(genre_pick_order().begin(), genre_pick_order().begin() + o.genres);
+  auto is_chosen = [&](int g) { return std::find(chosen.begin(), chosen.end(), g) != chosen.end(); };
+  auto neighbour = [&](int g, Rng& r) {  // one of the two nearest chosen neighbours, or -1
+    std::vector<int> c;
+    for (int n : styles[size_t(g)].neighbours)
+      if (is_chosen(n) && c.size() < 2) c.push_back(n);
+    return c.empty() ? -1 : r.pick(c);
+  };
+  Rng rng(o.seed);
+
+  // Artists.
+  std::vector<ArtistPlan> artists;
+  int64_t next_artist = 1;
+  for (int g : chosen)
+    for (int a = 0; a < o.artists; ++a) {
+      ArtistPlan p;
+      p.id = (next_artist += rng.range(1, 9));
+      p.primary = g;
+      p.name = artist_name(rng);
+      if (rng.chance(o.two_genre_fraction)) p.second = neighbour(g, rng);
+      p.voice = make_artist_voice(styles[size_t(g)], rng);
+      static const std::vector<std::string> cities = {"Lyon, France", "Austin, TX", "Leipzig, Germany",
+                                                      "Porto, Portugal", "Brooklyn, NY", "Kyoto, Japan"};
+      p.location = rng.pick(cities);
+      p.bio = str("<p>", p.name, " formed in ", rng.range(1995, 2015), " in ", p.location,
+                  ". Their sound is, in a word, \"", make_name(rng, false), "\";\nthey call it \"",
+                  top_genre_names()[size_t(g)], "\", more or less.</p>\r\n<p>Contact: ", make_name(rng, false),
+                  "@example.org, or don't.</p>");
+      artists.push_back(std::move(p));
+    }
+  // FMA's split is artist-filtered: whole artists go to training (80 %), validation, test (10 % each).
+  {
+    std::vector<size_t> order(artists.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    rng.shuffle(order);
+    size_t n_hold = std::max<size_t>(artists.size() >= 3 ? 1 : 0, size_t(std::lround(0.1 * double(artists.size()))));
+    for (size_t i = 0; i < order.size(); ++i)
+      artists[order[i]].split = i < n_hold ? "validation" : i < 2 * n_hold ? "test" : "training";
+  }
+
+  // Albums (about three tracks each; a two-genre artist's last album is in its second genre).
+  std::vector<AlbumPlan> albums;
+  int64_t next_album = 1;
+  const int per_album = 3, n_albums = std::max(1, (o.tracks_per_artist + per_album - 1) / per_album);
+  for (size_t a = 0; a < artists.size(); ++a) {
+    for (int b = 0; b < n_albums; ++b) {
+      AlbumPlan al;
+      al.id = (next_album += rng.range(1, 5));
+      al.artist = int(a);
+      al.true_genre = (b == n_albums - 1 && b > 0 && artists[a].second >= 0) ? artists[a].second : artists[a].primary;
+      if (n_albums == 1 && artists[a].second >= 0 && rng.chance(0.5)) al.true_genre = artists[a].second;
+      const auto& st = styles[size_t(al.true_genre)];
+      al.sub = int(rng.below(int64_t(st.subs.size())));
+      al.label_genre = al.true_genre;
+      int nb = neighbour(al.true_genre, rng);
+      if (nb >= 0 && rng.chance(o.mislabel_fraction)) {
+        al.label_genre = nb;
+        al.mislabelled = true;
+      }
+      const auto& lst = styles[size_t(al.label_genre)];
+      int64_t sub_id = al.mislabelled ? lst.subs[size_t(rng.below(int64_t(lst.subs.size())))].id : st.subs[size_t(al.sub)].id;
+      al.genres = {sub_id};
+      if (rng.chance(0.3)) al.genres.insert(al.genres.begin(), lst.root_id);
+      if (!al.mislabelled && nb >= 0 && rng.chance(o.multi_root_fraction)) {
+        const auto& ost = styles[size_t(nb)];
+        al.genres.push_back(ost.subs[size_t(rng.below(int64_t(ost.subs.size())))].id);
+        al.label_genre = -1;  // two roots: FMA leaves genre_top empty
+      }
+      al.title = make_name(rng, true) + " " + make_name(rng, true);
+      albums.push_back(std::move(al));
+    }
+  }
+  // Tracks, spread over each artist's albums; ids increase in a shuffled album order, as FMA's
+  // ids (upload order) interleave artists.
+  std::vector<std::vector<int>> album_tracks(albums.size());
+  for (size_t a = 0; a < artists.size(); ++a)
+    for (int t = 0; t < o.tracks_per_artist; ++t) album_tracks[a * size_t(n_albums) + size_t(t / per_album)].push_back(t);
+  std::vector<size_t> album_order(albums.size());
+  for (size_t i = 0; i < albums.size(); ++i) album_order[i] = i;
+  rng.shuffle(album_order);
+  std::vector<TrackPlan> tracks;
+  int64_t next_track = 0;
+  for (size_t ai : album_order) {
+    int number = 0;
+    for (size_t k = 0; k < album_tracks[ai].size(); ++k) {
+      TrackPlan t;
+      t.id = (next_track += rng.range(1, 12));
+      t.album = int(ai);
+      t.number = ++number;
+      t.title = make_name(rng, true) + (rng.chance(0.2) ? ", Pt. 2" : "");
+      t.subset = albums[ai].label_genre < 0 ? "large" : rng.chance(0.4) ? "small" : "medium";
+      tracks.push_back(std::move(t));
+      ++albums[ai].n_tracks;
+    }
+  }
+  AGF_CHECK(next_track <= 999999, UsageError, "synth: ", tracks.size(), " tracks do not fit FMA's 6-digit ids");
+
+  // Metadata.
+  fs::path meta = fs::path(o.out_dir) / "fma_metadata", audio = fs::path(o.out_dir) / "fma_audio";
+  std::error_code ec;
+  fs::create_directories(meta, ec);
+  AGF_CHECK(!ec, IOError, "synth: cannot create '", meta.string(), "': ", ec.message());
+  const auto& cols = fma_track_columns();
+  std::string csv;
+  {
+    std::vector<std::string> l1{""}, l2{""}, l3{"track_id"};
+    for (const auto& c : cols) { l1.push_back(c.first); l2.push_back(c.second); l3.push_back(""); }
+    csv = csv_row(l1) + csv_row(l2) + csv_row(l3);
+  }
+  std::map<int64_t, int64_t> genre_count;
+  SynthSummary sum;
+  const int64_t bit_rate = o.format == "mp3" ? 320000 : int64_t(o.sample_rate) * 16;
+  for (const auto& t : tracks) {
+    const AlbumPlan& al = albums[size_t(t.album)];
+    const ArtistPlan& ar = artists[size_t(al.artist)];
+    Rng r = Rng::stream(o.seed ^ 0x5EEDull, uint64_t(t.id));  // cosmetic columns
+    auto all = with_ancestors(al.genres);
+    for (int64_t g : all) ++genre_count[g];
+    std::map<std::pair<std::string, std::string>, std::string> v;
+    v[{"album", "comments"}] = "0";
+    v[{"album", "date_created"}] = date(r, 2009, 2016);
+    v[{"album", "favorites"}] = std::to_string(r.range(0, 5));
+    v[{"album", "id"}] = std::to_string(al.id);
+    v[{"album", "information"}] = "<p>Recorded live, mostly; \"mastered\" by a friend.</p>";
+    v[{"album", "listens"}] = std::to_string(r.range(100, 90000));
+    v[{"album", "tags"}] = "[]";
+    v[{"album", "title"}] = al.title;
+    v[{"album", "tracks"}] = std::to_string(al.n_tracks);
+    v[{"album", "type"}] = "Album";
+    v[{"artist", "bio"}] = ar.bio;
+    v[{"artist", "comments"}] = "0";
+    v[{"artist", "date_created"}] = date(r, 2008, 2012);
+    v[{"artist", "favorites"}] = std::to_string(r.range(0, 40));
+    v[{"artist", "id"}] = std::to_string(ar.id);
+    v[{"artist", "location"}] = ar.location;
+    v[{"artist", "name"}] = ar.name;
+    v[{"artist", "tags"}] = format_str_list({top_genre_names()[size_t(ar.primary)], "synthetic"});
+    v[{"artist", "website"}] = "http://example.org/" + std::to_string(ar.id);
+    v[{"set", "split"}] = ar.split;
+    v[{"set", "subset"}] = t.subset;
+    v[{"track", "bit_rate"}] = std::to_string(bit_rate);
+    v[{"track", "comments"}] = "0";
+    v[{"track", "date_created"}] = date(r, 2009, 2016);
+    v[{"track", "duration"}] = std::to_string(int64_t(o.seconds));
+    v[{"track", "favorites"}] = std::to_string(r.range(0, 10));
+    v[{"track", "genre_top"}] = al.label_genre >= 0 ? top_genre_names()[size_t(al.label_genre)] : "";
+    v[{"track", "genres"}] = format_int_list(al.genres);
+    v[{"track", "genres_all"}] = format_int_list(all);
+    v[{"track", "interest"}] = std::to_string(r.range(100, 20000));
+    v[{"track", "language_code"}] = "en";
+    v[{"track", "license"}] = "Attribution-NonCommercial-ShareAlike 3.0 International";
+    v[{"track", "listens"}] = std::to_string(r.range(50, 50000));
+    v[{"track", "number"}] = std::to_string(t.number);
+    v[{"track", "tags"}] = "[]";
+    v[{"track", "title"}] = t.title;
+    std::vector<std::string> row{std::to_string(t.id)};
+    for (const auto& c : cols) {
+      auto it = v.find(c);
+      row.push_back(it == v.end() ? "" : it->second);
+    }
+    csv += csv_row(row);
+    sum.truth.push_back({t.id, ar.id, al.id, al.true_genre, al.label_genre,
+                         styles[size_t(al.true_genre)].subs[size_t(al.sub)].id, al.mislabelled});
+  }
+  write_text((meta / "tracks.csv").string(), csv);
+
+  std::string gcsv = "genre_id,#tracks,parent,title,top_level\n";
+  {
+    std::map<int, GenreEntry> by_id;
+    for (const auto& g : genre_catalogue()) by_id[g.id] = g;
+    for (const auto& [id, g] : by_id) {
+      int top = id;
+      while (by_id.at(top).parent != 0) top = by_id.at(top).parent;
+      gcsv += csv_row({std::to_string(id), std::to_string(genre_count[id]), std::to_string(g.parent), g.title,
+                       std::to_string(top)});
+    }
+  }
+  write_text((meta / "genres.csv").string(), gcsv);
+  std::string truth = "track_id,artist_id,album_id,true_genre,label_genre,subgenre_id,mislabelled\n";
+  for (const auto& t : sum.truth)
+    truth += csv_row({std::to_string(t.track_id), std::to_string(t.artist_id), std::to_string(t.album_id),
+                      top_genre_names()[size_t(t.true_genre)],
+                      t.label_genre >= 0 ? top_genre_names()[size_t(t.label_genre)] : "",
+                      std::to_string(t.subgenre_id), t.mislabelled ? "1" : "0"});
+  write_text((fs::path(o.out_dir) / "synth_truth.csv").string(), truth);
+
+  // Audio, in parallel; each track from its own stream.
+  for (const auto& t : tracks) {
+    fs::create_directories(audio / fma_audio_relpath(t.id, o.format).substr(0, 3), ec);
+    AGF_CHECK(!ec, IOError, "synth: cannot create folders under '", audio.string(), "': ", ec.message());
+  }
+  int n_threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  n_threads = std::min<int>(n_threads, int(tracks.size()));
+  std::atomic<size_t> next{0}, done{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mu;
+  auto worker = [&] {
+    for (size_t i; !failed && (i = next++) < tracks.size();) {
+      try {
+        const TrackPlan& t = tracks[i];
+        const AlbumPlan& al = albums[size_t(t.album)];
+        const ArtistPlan& ar = artists[size_t(al.artist)];
+        const GenreStyle& st = styles[size_t(al.true_genre)];
+        ArtistVoice voice = ar.voice;  // in a second genre the artist keeps its sound, at that genre's tempo
+        voice.tempo = std::clamp(voice.tempo, st.tempo_lo, st.tempo_hi);
+        Rng r = Rng::stream(o.seed, uint64_t(t.id));
+        auto x = render_track(st, st.subs[size_t(al.sub)], voice, r, o.seconds, o.sample_rate);
+        write_audio((audio / fma_audio_relpath(t.id, o.format)).string(), x, o.sample_rate, sf_format);
+        ++done;
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  {
+    Progress prog("synth", int64_t(tracks.size()), "tracks", o.quiet);
+    std::vector<std::thread> pool;
+    for (int i = 0; i < n_threads; ++i) pool.emplace_back(worker);
+    while (done < tracks.size() && !failed) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      prog.set(int64_t(done.load()));
+    }
+    for (auto& th : pool) th.join();
+    if (error) std::rethrow_exception(error);
+    prog.set(int64_t(done.load()));
+    prog.finish(str(tracks.size(), " tracks, ", artists.size(), " artists, ", albums.size(), " albums in ",
+                    o.out_dir));
+  }
+
+  sum.n_tracks = int64_t(tracks.size());
+  sum.n_artists = int64_t(artists.size());
+  sum.n_albums = int64_t(albums.size());
+  for (const auto& al : albums) {
+    sum.n_mislabelled_albums += al.mislabelled;
+    if (al.label_genre < 0) sum.n_no_top += al.n_tracks;
+  }
+  for (const auto& ar : artists) sum.n_two_genre_artists += ar.second >= 0;
+  sum.seconds_taken = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  return sum;
+}
+
+}  // namespace agf
