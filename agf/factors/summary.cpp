@@ -1,0 +1,134 @@
+// Readable artist-group tables (issue 6 §7) and the trainer's reader of the factor targets.
+#include <sys/stat.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <nlohmann/json.hpp>
+#include "agf/factors/factors.h"
+#include "agf/util/error.h"
+#include "engine/safetensors.h"
+
+namespace agf {
+
+std::string factor_targets_path(const std::string& work_dir, char kind) {
+  return work_dir + "/factors/" + std::string(1, kind) + ".safetensors";
+}
+
+FactorTargets load_factor_targets(const std::string& work_dir, char kind) {
+  const std::string path = factor_targets_path(work_dir, kind);
+  struct stat st;
+  AGF_CHECK(::stat(path.c_str(), &st) == 0, IOError, "factor targets '", kind, "': ", path,
+            " does not exist (run `agf factors --work ", work_dir, " --kinds ", kind, "` first)");
+  auto f = SafetensorsFile::open(path);
+  AGF_CHECK(f.has("track_ids") && f.has("targets"), FormatError, path, ": needs tensors track_ids and targets");
+  const StView ids = f.get("track_ids"), t = f.get("targets");
+  AGF_CHECK(ids.dtype == StDType::I64 && ids.shape.size() == 1, FormatError, path, ": track_ids must be I64 [T]");
+  AGF_CHECK(t.dtype == StDType::F32 && t.shape.size() == 2 && t.shape[0] == ids.shape[0] && t.shape[1] >= 1,
+            FormatError, path, ": targets must be F32 [", ids.shape[0], ", topics]");
+  FactorTargets r;
+  r.kind = kind;
+  r.topics = static_cast<int>(t.shape[1]);
+  const int64_t* ip = static_cast<const int64_t*>(ids.data);
+  r.track_ids.assign(ip, ip + ids.shape[0]);
+  const float* tp = static_cast<const float*>(t.data);
+  r.targets.assign(tp, tp + t.shape[0] * t.shape[1]);
+  return r;
+}
+
+std::vector<GroupSummary> summarize_groups(const std::vector<float>& theta, int A, int K,
+                                           const std::vector<std::string>& names, const std::vector<int>& agt,
+                                           int G, const std::vector<std::string>& genre_names, int top_genres,
+                                           int top_members) {
+  std::vector<GroupSummary> out(K);
+  for (int k = 0; k < K; ++k) out[k].topic = k;
+  for (int a = 0; a < A; ++a) {
+    const float* th = theta.data() + static_cast<int64_t>(a) * K;
+    out[std::max_element(th, th + K) - th].artists += 1;
+  }
+  for (int k = 0; k < K; ++k) {
+    GroupSummary& g = out[k];
+    std::vector<double> gw(G, 0.0);
+    for (int a = 0; a < A; ++a) {
+      const double w = theta[static_cast<int64_t>(a) * K + k];
+      g.weight += w;
+      for (int j = 0; j < G; ++j) gw[j] += w * agt[static_cast<int64_t>(a) * G + j];
+    }
+    const double total = std::accumulate(gw.begin(), gw.end(), 0.0);
+    std::vector<int> order(G);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return gw[x] > gw[y]; });
+    for (int i = 0; i < std::min(top_genres, G); ++i)
+      if (gw[order[i]] > 0) g.genres.push_back({genre_names[order[i]], total > 0 ? gw[order[i]] / total : 0.0});
+    std::vector<int> mem(A);
+    std::iota(mem.begin(), mem.end(), 0);
+    std::stable_sort(mem.begin(), mem.end(), [&](int x, int y) {
+      return theta[static_cast<int64_t>(x) * K + k] > theta[static_cast<int64_t>(y) * K + k];
+    });
+    for (int i = 0; i < std::min(top_members, A); ++i)
+      g.members.push_back({names[mem[i]], theta[static_cast<int64_t>(mem[i]) * K + k]});
+  }
+  return out;
+}
+
+std::string groups_markdown(char kind, const std::vector<GroupSummary>& groups, const FactorReport& r) {
+  static const char* what[] = {"m: MFCC frames", "d: delta-MFCC frames", "e: song-level descriptors",
+                               "s: genre ids of the tracks"};
+  const char* desc = kind == 'm' ? what[0] : kind == 'd' ? what[1] : kind == 'e' ? what[2] : what[3];
+  std::string s = str("# Artist group factor ", desc, "\n\n", r.artists, " artists, ", r.tracks, " tracks, ",
+                      r.points, " points, ", r.clusters, " terms, ", r.topics, " topics");
+  if (kind != 's') s += str(", K-means inertia ", r.inertia, " (", r.kmeans_iters, " iterations)");
+  s += str(", LDA perplexity ", r.perplexity, ".\n\n");
+  for (const auto& n : r.notes) s += "- note: " + n + "\n";
+  if (!r.notes.empty()) s += "\n";
+  s += "Groups sorted by weight (sum over artists of their share of the group). Genre shares: tracks' top genres "
+       "weighted by their artist's share.\n\n| group | artists (strongest) | weight | top genres | strongest members |\n"
+       "|---:|---:|---:|---|---|\n";
+  std::vector<const GroupSummary*> order;
+  for (const auto& g : groups) order.push_back(&g);
+  std::stable_sort(order.begin(), order.end(), [](auto a, auto b) { return a->weight > b->weight; });
+  char buf[64];
+  for (const GroupSummary* g : order) {
+    std::string gen, mem;
+    for (const auto& [name, share] : g->genres) {
+      std::snprintf(buf, sizeof buf, "%.0f %%", 100 * share);
+      gen += (gen.empty() ? "" : ", ") + name + " " + buf;
+    }
+    for (const auto& [name, share] : g->members) {
+      std::snprintf(buf, sizeof buf, " (%.2f)", share);
+      mem += (mem.empty() ? "" : ", ") + name + buf;
+    }
+    std::snprintf(buf, sizeof buf, "%.1f", g->weight);
+    s += str("| ", g->topic, " | ", g->artists, " | ", buf, " | ", gen, " | ", mem, " |\n");
+  }
+  return s;
+}
+
+std::string groups_json(char kind, const std::vector<GroupSummary>& groups, const FactorReport& r) {
+  nlohmann::json j;
+  j["kind"] = std::string(1, kind);
+  j["artists"] = r.artists;
+  j["tracks"] = r.tracks;
+  j["points"] = r.points;
+  j["clusters"] = r.clusters;
+  j["topics"] = r.topics;
+  j["inertia"] = r.inertia;
+  j["kmeans_iterations"] = r.kmeans_iters;
+  j["perplexity"] = r.perplexity;
+  j["notes"] = r.notes;
+  j["groups"] = nlohmann::json::array();
+  for (const auto& g : groups) {
+    nlohmann::json e;
+    e["topic"] = g.topic;
+    e["artists"] = g.artists;
+    e["weight"] = g.weight;
+    e["genres"] = nlohmann::json::array();
+    for (const auto& [n, v] : g.genres) e["genres"].push_back({{"genre", n}, {"share", v}});
+    e["members"] = nlohmann::json::array();
+    for (const auto& [n, v] : g.members) e["members"].push_back({{"artist", n}, {"share", v}});
+    j["groups"].push_back(e);
+  }
+  return j.dump(1);
+}
+
+}  // namespace agf
