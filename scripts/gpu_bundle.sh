@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Packs the GPU test and benchmark binaries for a machine that has CUDA 13, cuDNN 9 and PyTorch but none of our
+# Debian libraries: builds the release preset with CUDA (into build/release) if needed, then copies the stripped
+# test_* and bench_* binaries into build/gpu-bundle/bin and their shared libraries, except glibc's and CUDA's
+# (the GPU machine has its own), into build/gpu-bundle/lib. Run on the GPU machine: scripts/gpu_run.sh.
+#   scripts/gpu_bundle.sh [build-dir]      (default build/release; AGF_BUNDLE_NO_BUILD=1 skips the build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build/release}"
+out=build/gpu-bundle
+max_mib="${AGF_BUNDLE_MAX_MIB:-60}"
+
+if [ "${AGF_BUNDLE_NO_BUILD:-0}" != 1 ]; then
+  if [ "$build" = build/release ]; then
+    cmake --preset release >/dev/null
+  fi
+  grep -q '^AGF_CUDA:STRING=OFF' "$build/CMakeCache.txt" 2>/dev/null &&
+    { echo "gpu_bundle: $build is configured with AGF_CUDA=OFF" >&2; exit 1; }
+  cmake --build "$build" -j "${AGF_JOBS:-$(nproc)}"
+fi
+[ -x "$build/test_cuda" ] || { echo "gpu_bundle: $build/test_cuda missing: is nvcc/cuDNN found (AGF_CUDA)?" >&2; exit 1; }
+
+rm -rf "$out"
+mkdir -p "$out/bin" "$out/lib"
+bins=$(find "$build" -maxdepth 1 -type f -executable \( -name 'test_*' -o -name 'bench_*' \) | sort)
+for b in $bins; do
+  cp "$b" "$out/bin/"
+  strip --strip-unneeded "$out/bin/$(basename "$b")"
+done
+
+# Shared libraries: everything ldd resolves except the C runtime (glibc, the loader) and CUDA's own libraries.
+skip='^(linux-vdso|ld-linux|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\.so|libcuda\.so|libcudart|libcublas|libcublasLt|libcufft|libcudnn|libnvrtc|libnvJitLink|libcurand|libcusparse|libcusolver)'
+for b in $bins; do
+  ldd "$b" | awk '/=> \// {print $1, $3}' | while read -r name path; do
+    if [[ "$name" =~ $skip ]]; then continue; fi
+    [ -e "$out/lib/$name" ] || { cp -L "$path" "$out/lib/$name"; strip --strip-unneeded "$out/lib/$name" 2>/dev/null || true; }
+  done
+done
+
+src_dir=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")
+archs=$(sed -n 's/^CMAKE_CUDA_ARCHITECTURES:[A-Z]*=//p' "$build/CMakeCache.txt")
+{
+  echo "agf GPU bundle"
+  echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty tree)')"
+  echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n)"
+  echo "source_dir: $src_dir"
+  echo "cuda_architectures: $archs"
+  echo "nvcc: $(/usr/local/cuda/bin/nvcc --version 2>/dev/null | tail -1)"
+  echo "binaries: $(cd "$out/bin" && echo *)"
+  echo "libraries: $(cd "$out/lib" && echo *)"
+} > "$out/MANIFEST.txt"
+
+size_mib=$(du -sm "$out" | cut -f1)
+echo "gpu_bundle: $out: $(ls "$out/bin" | wc -l) binaries, $(ls "$out/lib" | wc -l) libraries, ${size_mib} MiB"
+if [ "$size_mib" -gt "$max_mib" ]; then
+  echo "gpu_bundle: bundle is ${size_mib} MiB, over ${max_mib} MiB" >&2
+  exit 1
+fi

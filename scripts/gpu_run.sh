@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Runs the GPU suite on a machine with an NVIDIA GPU, from the repository root, using a bundle made by
+# scripts/gpu_bundle.sh (no build, no Debian libraries needed): nvidia-smi, every test binary (GoogleTest, directly),
+# the *_cuda benchmarks (console + JSON), and bench/peers/race.py when PyTorch imports. Writes REPORT.md and the
+# raw logs into the output directory.
+#   scripts/gpu_run.sh [bundle-dir] [output-dir]     (defaults: build/gpu-bundle, out/gpu-<date>)
+# Env: AGF_GPU_ALL_BENCH=1 also runs the CPU benchmarks; AGF_GPU_NO_RACE=1 skips the race;
+#      AGF_GPU_TEST_TIMEOUT / AGF_GPU_BENCH_TIMEOUT (seconds, default 1200 / 1800).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bundle=$(cd "${1:-build/gpu-bundle}" && pwd) || { echo "gpu_run: no bundle dir ${1:-build/gpu-bundle}" >&2; exit 2; }
+outdir="${2:-out/gpu-$(date -u +%Y%m%d-%H%M%S)}"
+mkdir -p "$outdir" && outdir=$(cd "$outdir" && pwd)
+export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+test_timeout="${AGF_GPU_TEST_TIMEOUT:-1200}"
+bench_timeout="${AGF_GPU_BENCH_TIMEOUT:-1800}"
+report="$outdir/REPORT.md"
+log() { echo "gpu_run: $*" >&2; }
+
+# Tests find fixtures through the source path compiled into them; point that path at this checkout.
+src_dir=$(sed -n 's/^source_dir: //p' "$bundle/MANIFEST.txt" 2>/dev/null)
+if [ -n "$src_dir" ] && [ "$src_dir" != "$root" ] && [ ! -e "$src_dir" ]; then
+  if mkdir -p "$(dirname "$src_dir")" 2>/dev/null && ln -s "$root" "$src_dir" 2>/dev/null; then
+    log "linked $src_dir -> $root (fixture paths compiled into the tests)"
+  else
+    log "warning: cannot create $src_dir; tests that read fixtures will fail"
+  fi
+fi
+
+{
+  echo "# agf GPU run, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo
+  echo "Host \`$(uname -n)\`, $(nproc) CPUs. Bundle: \`$bundle\`."
+  echo
+  echo '```'
+  cat "$bundle/MANIFEST.txt" 2>/dev/null
+  echo '```'
+  echo
+  echo "## nvidia-smi"
+  echo
+  echo '```'
+  nvidia-smi 2>&1 | tee "$outdir/nvidia-smi.txt"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv 2>&1
+  echo '```'
+} > "$report"
+
+# ---- Tests: every test_* binary, directly (GoogleTest), with XML results.
+overall=0
+{
+  echo
+  echo "## Tests"
+  echo
+  echo "| binary | result | passed | failed | skipped | seconds |"
+  echo "|---|---|---|---|---|---|"
+} >> "$report"
+for t in "$bundle"/bin/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  log "running $name"
+  start=$(date +%s)
+  timeout "$test_timeout" "$t" --gtest_output="xml:$outdir/$name.xml" > "$outdir/$name.log" 2>&1
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  passed=$(grep -c '^\[       OK \]' "$outdir/$name.log")
+  failed=$(grep -c '^\[  FAILED  \] [A-Za-z_0-9]*\.' "$outdir/$name.log")
+  failed=$(( failed / 2 ))  # each failure is listed twice: when it ends and in the summary
+  skipped=$(grep -c '^\[  SKIPPED \] [A-Za-z_0-9]*\.[A-Za-z_0-9]* (' "$outdir/$name.log")
+  result=pass
+  [ $rc -eq 124 ] && result="TIMEOUT (${test_timeout}s)"
+  [ $rc -ne 0 ] && [ $rc -ne 124 ] && result="FAIL (rc $rc)"
+  [ $rc -ne 0 ] && overall=1
+  echo "| $name | $result | $passed | $failed | $skipped | $secs |" >> "$report"
+done
+{
+  echo
+  echo "Failures and skips (first 60 lines):"
+  echo
+  echo '```'
+  grep -h -E '^\[  FAILED  \]|^\[  SKIPPED \]|Failure$|error:' "$outdir"/test_*.log 2>/dev/null | head -60
+  echo '```'
+} >> "$report"
+
+# ---- Benchmarks: console for people, JSON for tables.
+echo -e "\n## Benchmarks\n" >> "$report"
+for b in "$bundle"/bin/bench_*; do
+  [ -x "$b" ] || continue
+  name=$(basename "$b")
+  case "$name" in *_cuda) ;; *) [ "${AGF_GPU_ALL_BENCH:-0}" = 1 ] || continue ;; esac
+  log "running $name"
+  timeout "$bench_timeout" "$b" --benchmark_format=console --benchmark_out="$outdir/$name.json" \
+    --benchmark_out_format=json > "$outdir/$name.txt" 2>&1
+  rc=$?
+  [ $rc -ne 0 ] && { overall=1; echo "**$name failed (rc $rc)**; see $name.txt" >> "$report"; }
+  {
+    echo "### $name"
+    echo
+    echo '```'
+    grep -E '_median|^Benchmark|^---|^gpu|error' "$outdir/$name.txt" | head -200
+    echo '```'
+  } >> "$report"
+done
+
+# Kernels against the copy ceiling (from bench_ops_cuda's JSON).
+if [ -f "$outdir/bench_ops_cuda.json" ] && command -v python3 >/dev/null; then
+  python3 - "$outdir/bench_ops_cuda.json" >> "$report" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+med = [b for b in d.get("benchmarks", []) if b.get("aggregate_name") == "median"]
+copy = max((b["GB/s"] for b in med if b["name"].startswith("BM_copy_d2d") and "GB/s" in b), default=0.0)
+print("\n### Custom kernels vs the measured copy bandwidth\n")
+print(f"Ceiling: device-to-device copy {copy:.0f} GB/s (read + write).\n")
+print("| kernel | median us | GB/s | % of copy |")
+print("|---|---|---|---|")
+for b in med:
+    if "GB/s" in b and not b["name"].startswith(("BM_copy_d2d", "BM_conv")):
+        pct = 100.0 * b["GB/s"] / copy if copy else 0.0
+        print(f"| {b['run_name']} | {b['real_time']:.1f} | {b['GB/s']:.0f} | {pct:.0f}% |")
+print("\n### Convolutions (median, TFLOP/s)\n")
+print("| layer/batch/dir/tf32 | median us | TFLOP/s |")
+print("|---|---|---|")
+for b in med:
+    if b["name"].startswith("BM_conv"):
+        print(f"| {b['run_name'].replace('BM_conv/', '')} | {b['real_time']:.1f} | {b.get('TFLOP/s', 0):.2f} |")
+EOF
+fi
+
+# ---- The race against PyTorch (eager and torch.compile), same GPU, same run.
+if [ "${AGF_GPU_NO_RACE:-0}" != 1 ] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  if [ -x "$bundle/bin/bench_dcnn_cuda" ]; then
+    log "running bench/peers/race.py"
+    timeout 3600 python3 bench/peers/race.py --agf "$bundle/bin/bench_dcnn_cuda" --markdown "$outdir/race.md" \
+      --json "$outdir/race.json" > "$outdir/race.log" 2>&1 || { overall=1; log "race.py failed (see race.log)"; }
+    { echo -e "\n## Race against PyTorch\n"; cat "$outdir/race.md" 2>/dev/null || tail -30 "$outdir/race.log"; } >> "$report"
+  else
+    echo -e "\n## Race against PyTorch\n\nSkipped: bench_dcnn_cuda is not in the bundle." >> "$report"
+  fi
+else
+  echo -e "\n## Race against PyTorch\n\nSkipped: PyTorch with CUDA does not import here (or AGF_GPU_NO_RACE=1)." >> "$report"
+fi
+
+echo -e "\nOverall: $([ $overall -eq 0 ] && echo 'all steps succeeded' || echo 'SOME STEPS FAILED')" >> "$report"
+log "report: $report"
+exit $overall
