@@ -1,7 +1,9 @@
 // conv2d CPU reference: 'same' zero padding, stride 1, odd R x S, via im2col + Eigen GEMM per sample.
 // y_n (K, HW) = w (K, CRS) * col_n (CRS, HW) + b;  dcol = w^T dy_n -> col2im;  dw += dy_n col_n^T.
 // Backward functions ACCUMULATE into dx, dw, db. Parallel over the batch with OpenMP; per-thread scratch is
-// thread_local and reused, so a steady-state call allocates nothing. 1x1 kernels use x_n as col_n directly.
+// thread_local and reused, so a steady-state call allocates nothing (Eigen's GEMM may still allocate its own
+// packing blocks for large products). 1x1 kernels use x_n as col_n directly; samples with small planes are
+// grouped so one GEMM covers several of them.
 #include "kernels/conv2d.h"
 
 #include <omp.h>
@@ -28,15 +30,16 @@ T* scratch(std::vector<T>& buf, size_t n) {
   return buf.data();
 }
 
-// col (C*R*S, H*W): col[(c,r,s)][(h,w)] = x[c][h + r - R/2][w + s - S/2], zero outside.  x: (C,H,W)
+// col rows of length HW at stride ld: col[(c,r,s)][(h,w)] = x[c][h + r - R/2][w + s - S/2], zero outside.
+// x: (C,H,W). ld = G*HW when G samples share one GEMM (their columns side by side).
 template <typename T>
-void im2col(T* col, const T* x, int C, int H, int W, int R, int S) {
+void im2col(T* col, size_t ld, const T* x, int C, int H, int W, int R, int S) {
   const int pr = R / 2, ps = S / 2;
   const size_t HW = static_cast<size_t>(H) * W;
   for (int c = 0; c < C; ++c)
     for (int r = 0; r < R; ++r)
       for (int s = 0; s < S; ++s) {
-        T* dst = col + (static_cast<size_t>(c * R + r) * S + s) * HW;
+        T* dst = col + (static_cast<size_t>(c * R + r) * S + s) * ld;
         const T* xc = x + c * HW;
         const int w0 = std::max(0, ps - s), w1 = std::min(W, W + ps - s);  // valid w: [w0, w1)
         for (int h = 0; h < H; ++h) {
@@ -53,15 +56,15 @@ void im2col(T* col, const T* x, int C, int H, int W, int R, int S) {
       }
 }
 
-// dx (C,H,W) += col2im(dcol), the adjoint of im2col.
+// dx (C,H,W) += col2im(col), the adjoint of im2col (same ld).
 template <typename T>
-void col2im_add(T* dx, const T* col, int C, int H, int W, int R, int S) {
+void col2im_add(T* dx, const T* col, size_t ld, int C, int H, int W, int R, int S) {
   const int pr = R / 2, ps = S / 2;
   const size_t HW = static_cast<size_t>(H) * W;
   for (int c = 0; c < C; ++c)
     for (int r = 0; r < R; ++r)
       for (int s = 0; s < S; ++s) {
-        const T* src = col + (static_cast<size_t>(c * R + r) * S + s) * HW;
+        const T* src = col + (static_cast<size_t>(c * R + r) * S + s) * ld;
         T* dxc = dx + c * HW;
         const int w0 = std::max(0, ps - s), w1 = std::min(W, W + ps - s);
         for (int h = 0; h < H; ++h) {
@@ -74,53 +77,111 @@ void col2im_add(T* dx, const T* col, int C, int H, int W, int R, int S) {
       }
 }
 
+// G samples of (rows, HW) -> one (rows, G*HW) matrix, sample g in columns [g*HW, (g+1)*HW).
 template <typename T>
-std::vector<T>& col_scratch() {
+void gather(T* dst, const T* src, int G, int rows, int HW) {
+  const size_t ld = static_cast<size_t>(G) * HW;
+  for (int g = 0; g < G; ++g)
+    for (int k = 0; k < rows; ++k)
+      std::memcpy(dst + k * ld + static_cast<size_t>(g) * HW, src + (static_cast<size_t>(g) * rows + k) * HW,
+                  sizeof(T) * HW);
+}
+
+// Two scratch buffers per thread (Tag 0: im2col columns, Tag 1: gathered outputs / gradients).
+template <typename T, int Tag>
+T* thread_scratch(size_t n) {
   thread_local std::vector<T> buf;
-  return buf;
+  return scratch(buf, n);
+}
+
+// Samples per GEMM. Deep layers have tiny planes (8x5, 4x2): batching G samples gives GEMMs of >= 256 columns
+// instead of 8, while keeping at least as many groups as threads.
+int group_size(int N, int HW) {
+  const int threads = std::max(1, omp_get_max_threads());
+  const int want = (256 + HW - 1) / HW;
+  const int per_thread = std::max(1, (N + threads - 1) / threads);
+  return std::max(1, std::min(want, per_thread));
+}
+
+// col (CRS, G*HW) for samples x[n0 .. n0+G); returns x itself for a single 1x1 sample.
+template <typename T>
+const T* build_col(const T* x, int n0, int G, int C, int H, int W, int R, int S) {
+  const int HW = H * W;
+  const T* xn = x + static_cast<size_t>(n0) * C * HW;
+  const bool one = (R == 1 && S == 1);
+  if (one && G == 1) return xn;
+  const size_t ld = static_cast<size_t>(G) * HW;
+  T* col = thread_scratch<T, 0>(static_cast<size_t>(C) * R * S * ld);
+  if (one) {
+    gather(col, xn, G, C, HW);
+  } else {
+    for (int g = 0; g < G; ++g) im2col(col + static_cast<size_t>(g) * HW, ld, xn + static_cast<size_t>(g) * C * HW, C, H, W, R, S);
+  }
+  return col;
 }
 
 }  // namespace
 
 template <typename T>
 void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, int H, int W, int K, int R, int S) {
-  const int HW = H * W, CRS = C * R * S;
-  const bool one = (R == 1 && S == 1);
+  const int HW = H * W, CRS = C * R * S, G = group_size(N, HW), groups = (N + G - 1) / G;
   CMapR<T> wm(w, K, CRS);
 #pragma omp parallel for schedule(static)
-  for (int n = 0; n < N; ++n) {
-    const T* xn = x + static_cast<size_t>(n) * C * HW;
-    MapR<T> yn(y + static_cast<size_t>(n) * K * HW, K, HW);
-    const T* col = xn;
-    if (!one) {
-      T* c = scratch(col_scratch<T>(), static_cast<size_t>(CRS) * HW);
-      im2col(c, xn, C, H, W, R, S);
-      col = c;
+  for (int gi = 0; gi < groups; ++gi) {
+    const int n0 = gi * G, g = std::min(G, N - n0), L = g * HW;
+    CMapR<T> col(build_col(x, n0, g, C, H, W, R, S), CRS, L);
+    if (g == 1) {  // write the product straight into y_n
+      MapR<T> yn(y + static_cast<size_t>(n0) * K * HW, K, HW);
+      if (b) {
+        for (int k = 0; k < K; ++k) yn.row(k).setConstant(b[k]);
+        yn.noalias() += wm * col;
+      } else {
+        yn.noalias() = wm * col;
+      }
+      continue;
     }
-    if (b) {
-      for (int k = 0; k < K; ++k) yn.row(k).setConstant(b[k]);
-      yn.noalias() += wm * CMapR<T>(col, CRS, HW);
-    } else {
-      yn.noalias() = wm * CMapR<T>(col, CRS, HW);
-    }
+    MapR<T> out(thread_scratch<T, 1>(static_cast<size_t>(K) * L), K, L);
+    out.noalias() = wm * col;
+    for (int j = 0; j < g; ++j)
+      for (int k = 0; k < K; ++k) {
+        T* yp = y + (static_cast<size_t>(n0 + j) * K + k) * HW;
+        const T* op = out.data() + static_cast<size_t>(k) * L + static_cast<size_t>(j) * HW;
+        const T bk = b ? b[k] : T(0);
+        for (int i = 0; i < HW; ++i) yp[i] = op[i] + bk;
+      }
   }
 }
 
 template <typename T>
 void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int H, int W, int K, int R, int S) {
-  const int HW = H * W, CRS = C * R * S;
+  const int HW = H * W, CRS = C * R * S, G = group_size(N, HW), groups = (N + G - 1) / G;
   const bool one = (R == 1 && S == 1);
   CMapR<T> wm(w, K, CRS);
 #pragma omp parallel for schedule(static)
-  for (int n = 0; n < N; ++n) {
-    CMapR<T> dyn(dy + static_cast<size_t>(n) * K * HW, K, HW);
-    T* dxn = dx + static_cast<size_t>(n) * C * HW;
-    if (one) {
-      MapR<T>(dxn, C, HW).noalias() += wm.transpose() * dyn;
-    } else {
-      T* col = scratch(col_scratch<T>(), static_cast<size_t>(CRS) * HW);
-      MapR<T>(col, CRS, HW).noalias() = wm.transpose() * dyn;
-      col2im_add(dxn, col, C, H, W, R, S);
+  for (int gi = 0; gi < groups; ++gi) {
+    const int n0 = gi * G, g = std::min(G, N - n0), L = g * HW;
+    const T* dyg = dy + static_cast<size_t>(n0) * K * HW;
+    if (g > 1) {
+      T* t = thread_scratch<T, 1>(static_cast<size_t>(K) * L);
+      gather(t, dyg, g, K, HW);
+      dyg = t;
+    }
+    T* dxn = dx + static_cast<size_t>(n0) * C * HW;
+    if (one && g == 1) {
+      MapR<T>(dxn, C, HW).noalias() += wm.transpose() * CMapR<T>(dyg, K, HW);
+      continue;
+    }
+    T* col = thread_scratch<T, 0>(static_cast<size_t>(CRS) * L);
+    MapR<T>(col, CRS, L).noalias() = wm.transpose() * CMapR<T>(dyg, K, L);
+    for (int j = 0; j < g; ++j) {
+      T* dxj = dxn + static_cast<size_t>(j) * C * HW;
+      const T* cj = col + static_cast<size_t>(j) * HW;
+      if (one) {
+        for (int c = 0; c < C; ++c)
+          for (int i = 0; i < HW; ++i) dxj[static_cast<size_t>(c) * HW + i] += cj[static_cast<size_t>(c) * L + i];
+      } else {
+        col2im_add(dxj, cj, L, C, H, W, R, S);
+      }
     }
   }
 }
@@ -130,9 +191,8 @@ void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int 
 template <typename T>
 void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, int C, int H, int W, int K, int R,
                                 int S) {
-  const int HW = H * W, CRS = C * R * S;
-  const size_t per = static_cast<size_t>(K) * CRS + K;  // one thread's partial: dw then db
-  const bool one = (R == 1 && S == 1);
+  const int HW = H * W, CRS = C * R * S, G = group_size(N, HW);
+  const size_t KCRS = static_cast<size_t>(K) * CRS, per = KCRS + K;  // one thread's partial: dw then db
   const int want = std::max(1, std::min(omp_get_max_threads(), N));
   thread_local std::vector<T> partials;
   T* part = scratch(partials, per * want);
@@ -147,23 +207,22 @@ void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, in
     MapR<T> dwm(acc, K, CRS);
     const int n0 = static_cast<int>(static_cast<long long>(N) * tid / nth);
     const int n1 = static_cast<int>(static_cast<long long>(N) * (tid + 1) / nth);
-    for (int n = n0; n < n1; ++n) {
-      const T* xn = x + static_cast<size_t>(n) * C * HW;
-      CMapR<T> dyn(dy + static_cast<size_t>(n) * K * HW, K, HW);
-      const T* col = xn;
-      if (!one) {
-        T* c = scratch(col_scratch<T>(), static_cast<size_t>(CRS) * HW);
-        im2col(c, xn, C, H, W, R, S);
-        col = c;
+    for (int n = n0; n < n1; n += G) {
+      const int g = std::min(G, n1 - n), L = g * HW;
+      const T* dyg = dy + static_cast<size_t>(n) * K * HW;
+      if (g > 1) {
+        T* t = thread_scratch<T, 1>(static_cast<size_t>(K) * L);
+        gather(t, dyg, g, K, HW);
+        dyg = t;
       }
-      dwm.noalias() += dyn * CMapR<T>(col, CRS, HW).transpose();
+      CMapR<T> dym(dyg, K, L);
+      dwm.noalias() += dym * CMapR<T>(build_col(x, n, g, C, H, W, R, S), CRS, L).transpose();
       if (db) {
-        T* dbacc = acc + static_cast<size_t>(K) * CRS;
-        for (int k = 0; k < K; ++k) dbacc[k] += dyn.row(k).sum();
+        T* dbacc = acc + KCRS;
+        for (int k = 0; k < K; ++k) dbacc[k] += dym.row(k).sum();
       }
     }
   }
-  const size_t KCRS = static_cast<size_t>(K) * CRS;
   for (int t = 0; t < used; ++t) {
     const T* acc = part + per * t;
     for (size_t i = 0; i < KCRS; ++i) dw[i] += acc[i];

@@ -121,7 +121,10 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ConvVsNaive,
                                            ConvShape{2, 2, 2, 3, 3, 5, 5},    // kernel larger than the image
                                            ConvShape{1, 1, 1, 1, 2, 3, 3},    // single pixel
                                            ConvShape{3, 2, 6, 8, 3, 3, 5},    // non-square odd kernel
-                                           ConvShape{2, 4, 16, 10, 8, 3, 3}));
+                                           ConvShape{2, 4, 16, 10, 8, 3, 3},
+                                           ConvShape{70, 3, 2, 3, 4, 3, 3},    // grouped GEMMs, partial group
+                                           ConvShape{37, 6, 1, 2, 5, 1, 1},    // grouped 1x1
+                                           ConvShape{64, 8, 4, 2, 8, 3, 3}));  // conv6-like plane
 
 TEST(ConvForward, NullBiasMeansZeroBias) {
   const ConvShape s{2, 2, 5, 4, 3, 3, 3};

@@ -126,5 +126,28 @@ TEST(GapGradcheck, Linear) {
   expect_grad("gap/dx", x, delta(dx, dx0), loss, 1e-5, 1e-6);
 }
 
+// float32 against float64: max-pool selects the same elements (inputs distinct in float32 too), GAP sums in
+// double, so both agree to float32 rounding of the values (tol 1e-6 of the scale).
+TEST(PoolGap, Float32MatchesFloat64) {
+  const int N = 64, C = 16, H = 9, W = 7;
+  const size_t n = size_t(N) * C * H * W, m = size_t(N) * C * (H / 2) * (W / 2);
+  Rng rng(9);
+  const auto x = rng.uniform_vec(n, -4, 4), dy = rng.uniform_vec(m, -1, 1);
+  std::vector<double> y(m), dx(n, 0.0), g(N * C);
+  std::vector<int32_t> am(m), fam(m);
+  maxpool_forward_cpu<double>(y.data(), am.data(), x.data(), N, C, H, W, 2, 2);
+  maxpool_backward_cpu<double>(dx.data(), dy.data(), am.data(), N, C, H, W, 2, 2);
+  gap_forward_cpu<double>(g.data(), x.data(), N, C, H * W);
+  auto fx = to_float(x), fdy = to_float(dy);
+  std::vector<float> fy(m), fdx(n, 0.f), fg(N * C);
+  maxpool_forward_cpu<float>(fy.data(), fam.data(), fx.data(), N, C, H, W, 2, 2);
+  maxpool_backward_cpu<float>(fdx.data(), fdy.data(), fam.data(), N, C, H, W, 2, 2);
+  gap_forward_cpu<float>(fg.data(), fx.data(), N, C, H * W);
+  EXPECT_EQ(am, fam);
+  EXPECT_LE(max_scaled_err(to_double(fy), y), 1e-6);
+  EXPECT_LE(max_scaled_err(to_double(fdx), dx), 1e-6);
+  EXPECT_LE(max_scaled_err(to_double(fg), g), 1e-6);
+}
+
 }  // namespace
 }  // namespace agf::test
