@@ -253,7 +253,8 @@ SynthSummary synth_corpus(const SynthOptions& o) {
   }
   std::map<int64_t, int64_t> genre_count;
   SynthSummary sum;
-  const int64_t bit_rate = o.format == "mp3" ? 320000 : int64_t(o.sample_rate) * 16;
+  // mp3: libsndfile's default LAME setting (64 kb/s mono); otherwise the PCM rate.
+  const int64_t bit_rate = o.format == "mp3" ? 64000 : int64_t(o.sample_rate) * 16;
   for (const auto& t : tracks) {
     const AlbumPlan& al = albums[size_t(t.album)];
     const ArtistPlan& ar = artists[size_t(al.artist)];
@@ -278,7 +279,7 @@ SynthSummary synth_corpus(const SynthOptions& o) {
     v[{"artist", "id"}] = std::to_string(ar.id);
     v[{"artist", "location"}] = ar.location;
     v[{"artist", "name"}] = ar.name;
-    v[{"artist", "tags"}] = format_str_list({top_genre_names()[size_t(ar.primary)], "synthetic"});
+    v[{"artist", "tags"}] = format_str_list({"synthetic", ar.location.substr(0, ar.location.find(','))});
     v[{"artist", "website"}] = "http://example.org/" + std::to_string(ar.id);
     v[{"set", "split"}] = ar.split;
     v[{"set", "subset"}] = t.subset;
