@@ -1,0 +1,333 @@
+// `agf prepare` (see prepare.h). Tracks (sorted by id) are cut into chunks of chunk_tracks; worker
+// threads take chunks, decode and compute mels, and write WORK/mel_parts/part_NNNNN.safetensors
+// atomically with the chunk's ids, params and skips in its metadata. A re-run keeps every part whose
+// metadata matches, so an interrupted run finishes only the rest. The store is then assembled from
+// the parts, with mean/std per mel bin over the training split's frames.
+#include "agf/data/prepare.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "agf/audio/decode.h"
+#include "agf/audio/mel_gpu.h"
+#include "agf/data/fma.h"
+#include "agf/data/melstore.h"
+#include "agf/data/split.h"
+#include "agf/util/error.h"
+#include "agf/util/fs.h"
+#include "agf/util/half.h"
+#include "agf/util/progress.h"
+#include "engine/safetensors.h"
+
+namespace agf {
+
+std::string unusable_reason(const std::vector<float>& y, const MelParams& p, int min_frames) {
+  float peak = 0.f;
+  for (float v : y) peak = std::max(peak, std::fabs(v));
+  if (peak < 1e-4f) return str("silent (peak ", peak, " < 1e-4, -80 dBFS)");
+  const int frames = mel_num_frames(int64_t(y.size()), p);
+  if (frames < min_frames)
+    return str("too short: ", frames, " frames (", double(y.size()) / p.sr, " s) < one ", min_frames, "-frame segment");
+  return "";
+}
+
+namespace {
+
+struct Skip {
+  int64_t id;
+  std::string path, reason;
+};
+
+std::string part_path(const std::string& work, size_t k) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "/mel_parts/part_%05zu.safetensors", k);
+  return work + name;
+}
+
+// What a part must record to be reused: the feature parameters and storage dtype, and its ids.
+std::string part_signature(const PrepareOptions& o) {
+  nlohmann::json j = nlohmann::json::parse(o.mel.to_json());
+  j["dtype"] = o.float32 ? "float32" : "float16";
+  j["min_frames"] = o.min_frames;
+  return j.dump();
+}
+
+bool part_is_done(const std::string& path, const std::string& signature, const std::string& ids_json) {
+  if (!std::filesystem::exists(path)) return false;
+  SafetensorsFile f = SafetensorsFile::open(path);  // FormatError if damaged: a real problem, say so
+  const auto& md = f.metadata();
+  auto sig = md.find("signature"), ids = md.find("ids");
+  AGF_CHECK(sig != md.end() && ids != md.end(), FormatError, "prepare: part '", path, "' lacks its metadata");
+  AGF_CHECK(sig->second == signature, UsageError, "prepare: '", path,
+            "' was made with other feature parameters; use a new --work folder or delete its mel_parts/ "
+            "and mels.safetensors (", sig->second, " vs ", signature, ")");
+  AGF_CHECK(ids->second == ids_json, UsageError, "prepare: '", path,
+            "' holds other tracks (different subset or audio); use a new --work folder");
+  return true;
+}
+
+void process_chunk(const PrepareOptions& o, const std::vector<int64_t>& ids, const std::string& path,
+                   const std::string& signature, bool use_gpu, std::mutex& gpu_mu, std::atomic<int64_t>& done) {
+  std::vector<Skip> skips;
+  std::vector<int64_t> kept_ids;
+  std::vector<std::vector<float>> signals;
+  std::vector<std::string> paths;
+  for (int64_t id : ids) {
+    std::string audio = find_audio_path(o.audio_dir, id);
+    if (audio.empty()) {
+      skips.push_back({id, o.audio_dir + "/" + fma_audio_relpath(id), "missing audio file"});
+      ++done;
+      continue;
+    }
+    try {
+      std::vector<float> y = load_audio(audio, o.mel.sr);
+      std::string why = unusable_reason(y, o.mel, o.min_frames);
+      if (!why.empty()) {
+        skips.push_back({id, audio, why});
+        ++done;
+        continue;
+      }
+      kept_ids.push_back(id);
+      paths.push_back(audio);
+      signals.push_back(std::move(y));
+    } catch (const Error& e) {
+      skips.push_back({id, audio, e.what()});
+      ++done;
+    } catch (const std::bad_alloc&) {
+      skips.push_back({id, audio, "out of memory while decoding"});
+      ++done;
+    }
+  }
+  std::vector<std::vector<float>> mels(signals.size());
+  if (use_gpu && !signals.empty()) {
+    std::vector<const std::vector<float>*> ptrs;
+    for (auto& s : signals) ptrs.push_back(&s);
+    std::lock_guard<std::mutex> lock(gpu_mu);
+    mels = mel_frames_batch_gpu(ptrs, o.mel);
+  } else {
+    for (size_t k = 0; k < signals.size(); ++k) mel_spectrogram_frames(signals[k].data(), int64_t(signals[k].size()), o.mel, &mels[k]);
+  }
+  signals.clear();
+  const int n_mels = o.mel.n_mels;
+  std::vector<int64_t> counts;
+  size_t total = 0;
+  for (auto& m : mels) {
+    counts.push_back(int64_t(m.size() / n_mels));
+    total += m.size();
+  }
+  std::vector<float> f32;
+  std::vector<uint16_t> f16;
+  if (o.float32) f32.reserve(total); else f16.reserve(total);
+  for (auto& m : mels) {
+    for (float v : m) {
+      if (o.float32) f32.push_back(v); else f16.push_back(float_to_half(v));
+    }
+    m.clear();
+    m.shrink_to_fit();
+  }
+  done += int64_t(kept_ids.size());
+  nlohmann::json jskips = nlohmann::json::array();
+  for (const Skip& s : skips) jskips.push_back({{"id", s.id}, {"path", s.path}, {"reason", s.reason}});
+  const int64_t n = int64_t(kept_ids.size()), tf = int64_t(total / n_mels);
+  std::vector<StView> views = {
+      {"track_ids", StDType::I64, {n}, kept_ids.data(), size_t(n) * 8},
+      {"n_frames", StDType::I64, {n}, counts.data(), size_t(n) * 8},
+      o.float32 ? StView{"frames", StDType::F32, {tf, n_mels}, f32.data(), total * 4}
+                : StView{"frames", StDType::F16, {tf, n_mels}, f16.data(), total * 2}};
+  write_safetensors(path, views, {{"signature", signature}, {"ids", nlohmann::json(ids).dump()},
+                                  {"skips", jskips.dump()}});
+}
+
+}  // namespace
+
+int run_prepare(const PrepareOptions& o) {
+  AGF_CHECK(!o.work_dir.empty(), UsageError, "prepare: --work is required");
+  AGF_CHECK(!o.metadata_dir.empty() && !o.audio_dir.empty(), UsageError, "prepare: --metadata and --audio are required");
+  AGF_CHECK(o.max_fail_fraction >= 0 && o.max_fail_fraction <= 1, UsageError, "prepare: --max-fail must be in [0, 1]");
+  AGF_CHECK(o.chunk_tracks >= 1, UsageError, "prepare: chunk size must be >= 1");
+  AGF_CHECK(o.device == "auto" || o.device == "cpu" || o.device == "cuda", UsageError,
+            "prepare: --device must be auto, cpu or cuda, got '", o.device, "'");
+  o.mel.validate();
+  const bool use_gpu = o.device == "cuda" || (o.device == "auto" && mel_gpu_available());
+  if (o.device == "cuda") AGF_CHECK(mel_gpu_available(), DeviceError, "prepare: --device cuda but no CUDA device");
+  ensure_dir(o.work_dir);
+  ensure_dir(o.work_dir + "/mel_parts");
+
+  FmaMetadata meta = load_fma_metadata(o.metadata_dir);
+  std::vector<const Track*> tracks = select_subset(meta, o.subset);
+  std::vector<int64_t> known_bad = remove_known_bad(tracks);
+  AGF_CHECK(!tracks.empty(), UsageError, "prepare: subset '", o.subset, "' of ", o.metadata_dir, " has no tracks");
+  // The split: reuse WORK/split.json when present (resumption), else make and save it.
+  const std::string split_path = o.work_dir + "/split.json";
+  Split split;
+  if (std::filesystem::exists(split_path)) {
+    split = load_split(split_path);
+    AGF_CHECK(split.kind == split_kind_name(parse_split_kind(o.split)), UsageError, "prepare: ", split_path,
+              " is a '", split.kind, "' split but --split ", o.split, " was asked; use a new --work folder");
+  } else {
+    split = make_split(tracks, parse_split_kind(o.split), o.seed);
+    save_split(split_path, split);
+  }
+  nlohmann::json ds = {{"metadata_dir", o.metadata_dir}, {"audio_dir", o.audio_dir}, {"subset", o.subset},
+                       {"split", o.split}, {"seed", o.seed}};
+  write_file_atomic(o.work_dir + "/dataset.json", ds.dump(1) + "\n");
+
+  std::vector<int64_t> ids;
+  for (const Track* t : tracks) ids.push_back(t->id);
+  std::sort(ids.begin(), ids.end());
+  const size_t n_chunks = (ids.size() + o.chunk_tracks - 1) / o.chunk_tracks;
+  const std::string signature = part_signature(o);
+  std::vector<std::vector<int64_t>> chunks(n_chunks);
+  std::vector<size_t> todo;
+  int64_t already = 0;
+  for (size_t k = 0; k < n_chunks; ++k) {
+    chunks[k].assign(ids.begin() + k * o.chunk_tracks, ids.begin() + std::min(ids.size(), (k + 1) * o.chunk_tracks));
+    if (part_is_done(part_path(o.work_dir, k), signature, nlohmann::json(chunks[k]).dump()))
+      already += int64_t(chunks[k].size());
+    else
+      todo.push_back(k);
+  }
+  if (!o.quiet)
+    std::fprintf(stderr, "prepare: %zu tracks (%s), %zu chunks, %zu to do, mels on %s\n", ids.size(),
+                 o.subset.c_str(), n_chunks, todo.size(), use_gpu ? "GPU" : "CPU");
+
+  // Workers take chunks; the main thread draws progress and collects the first error.
+  int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  threads = std::max(1, std::min<int>(threads, int(todo.size())));
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> failed{false};
+  std::mutex err_mu, gpu_mu;
+  std::string first_error;
+  {
+    Progress progress("prepare", int64_t(ids.size()) - already, "tracks", o.quiet);
+    std::vector<std::thread> pool;
+    for (int w = 0; w < threads; ++w)
+      pool.emplace_back([&] {
+        for (;;) {
+          size_t j = next++;
+          if (j >= todo.size() || failed) return;
+          try {
+            process_chunk(o, chunks[todo[j]], part_path(o.work_dir, todo[j]), signature, use_gpu, gpu_mu, done);
+          } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(err_mu);
+            if (first_error.empty()) first_error = str("chunk ", todo[j], ": ", e.what());
+            failed = true;
+          }
+        }
+      });
+    while (true) {
+      bool all = next.load() >= todo.size();
+      progress.set(done.load());
+      if (all) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    for (auto& t : pool) t.join();
+    progress.set(done.load());
+    progress.finish();
+  }
+  AGF_CHECK(!failed, Error, "prepare: stopped (finished parts are kept; re-run to resume): ", first_error);
+
+  // Assemble: open every part, list tracks and skips, compute training-split statistics.
+  std::vector<SafetensorsFile> parts;
+  std::vector<Skip> skips;
+  for (int64_t id : known_bad) skips.push_back({id, find_audio_path(o.audio_dir, id), "known to hold no audio (FMA)"});
+  const size_t n_known = skips.size();
+  struct Loc { size_t part; int64_t row_offset, frames, id; };
+  std::vector<Loc> locs;
+  const int n_mels = o.mel.n_mels;
+  for (size_t k = 0; k < n_chunks; ++k) {
+    parts.push_back(SafetensorsFile::open(part_path(o.work_dir, k)));
+    const SafetensorsFile& f = parts.back();
+    for (const auto& s : nlohmann::json::parse(f.metadata().at("skips")))
+      skips.push_back({s.at("id").get<int64_t>(), s.at("path").get<std::string>(), s.at("reason").get<std::string>()});
+    StView tid = f.get("track_ids"), nf = f.get("n_frames");
+    const int64_t* tids = static_cast<const int64_t*>(tid.data);
+    const int64_t* nfs = static_cast<const int64_t*>(nf.data);
+    int64_t row = 0;
+    for (int64_t i = 0; i < tid.shape[0]; ++i) {
+      locs.push_back({k, row, nfs[i], tids[i]});
+      row += nfs[i];
+    }
+  }
+  auto read_track = [&](const Loc& L, std::vector<float>* out) {
+    StView fr = parts[L.part].get("frames");
+    const size_t base = size_t(L.row_offset) * n_mels, cnt = size_t(L.frames) * n_mels;
+    out->resize(cnt);
+    if (fr.dtype == StDType::F16) {
+      const uint16_t* h = static_cast<const uint16_t*>(fr.data) + base;
+      for (size_t j = 0; j < cnt; ++j) (*out)[j] = half_to_float(h[j]);
+    } else {
+      std::copy_n(static_cast<const float*>(fr.data) + base, cnt, out->data());
+    }
+  };
+  std::set<int64_t> train(split.train.begin(), split.train.end());
+  std::vector<double> sum(n_mels, 0.0), sum2(n_mels, 0.0);
+  int64_t n_stat = 0;
+  std::vector<float> buf;
+  for (const Loc& L : locs) {
+    if (!train.count(L.id)) continue;
+    read_track(L, &buf);
+    for (int64_t t = 0; t < L.frames; ++t)
+      for (int m = 0; m < n_mels; ++m) {
+        const double v = buf[size_t(t) * n_mels + m];
+        sum[m] += v;
+        sum2[m] += v * v;
+      }
+    n_stat += L.frames;
+  }
+  MelStoreWriteSpec spec;
+  spec.n_mels = n_mels;
+  spec.float16 = !o.float32;
+  for (const Loc& L : locs) {
+    spec.track_ids.push_back(L.id);
+    spec.n_frames.push_back(L.frames);
+  }
+  for (int m = 0; m < n_mels; ++m) {
+    double mean = n_stat ? sum[m] / n_stat : 0.0;
+    double var = n_stat ? std::max(0.0, sum2[m] / n_stat - mean * mean) : 1.0;
+    double sd = std::sqrt(var);
+    spec.mean.push_back(float(mean));
+    spec.stdev.push_back(sd > 1e-6 ? float(sd) : 1.f);  // a constant bin: leave it unscaled
+  }
+  spec.metadata = {{"params", o.mel.to_json()}, {"split", split.kind}, {"subset", o.subset},
+                   {"stats_frames", std::to_string(n_stat)}, {"stats_over", "training split"}};
+  write_melstore(melstore_path(o.work_dir), spec, [&](int64_t k, std::vector<float>* out) { read_track(locs[k], out); });
+
+  // Skip report and summary.
+  std::string report = "track_id\tpath\treason\n";
+  std::sort(skips.begin() + n_known, skips.end(), [](const Skip& a, const Skip& b) { return a.id < b.id; });
+  for (const Skip& s : skips) {
+    std::string reason = s.reason;
+    std::replace(reason.begin(), reason.end(), '\t', ' ');
+    std::replace(reason.begin(), reason.end(), '\n', ' ');
+    report += str(s.id, "\t", s.path, "\t", reason, "\n");
+  }
+  write_file_atomic(o.work_dir + "/prepare_skips.tsv", report);
+  const int64_t n_failed = int64_t(skips.size() - n_known), n_total = int64_t(ids.size());
+  int64_t total_frames = 0;
+  for (const Loc& L : locs) total_frames += L.frames;
+  const double frac = n_total ? double(n_failed) / double(n_total) : 0.0;
+  std::fprintf(stderr,
+               "prepare: %zu tracks stored (%lld frames, %.1f h), %lld skipped (%.2f %%) + %zu known bad; "
+               "store %s; skips in %s/prepare_skips.tsv\n",
+               locs.size(), (long long)total_frames, double(total_frames) * o.mel.hop_length / o.mel.sr / 3600.0,
+               (long long)n_failed, 100.0 * frac, n_known, melstore_path(o.work_dir).c_str(), o.work_dir.c_str());
+  if (frac > o.max_fail_fraction) {
+    std::fprintf(stderr, "prepare: error: %.2f %% of tracks failed, more than the allowed %.2f %% (--max-fail)\n",
+                 100.0 * frac, 100.0 * o.max_fail_fraction);
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace agf
