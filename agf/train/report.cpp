@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 #include <map>
 #include <sstream>
 
@@ -71,9 +72,9 @@ std::string fmt(double v, int decimals = 4) {
 const char* kCss = R"(body{font-family:sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #ccc;padding:3px 8px;font-size:13px}
-th{background:#f0f0f0}td{text-align:right}td:first-child{text-align:left;font-family:monospace}
+th{background:#f0f0f0}td{text-align:left}.r{text-align:right}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff}.note{color:#555;font-size:13px}
-nav a{margin-right:12px}code{background:#f4f4f4;padding:0 3px})";
+nav a{margin-right:12px}p{font-size:14px}code{background:#f4f4f4;padding:0 3px})";
 
 std::string grid_section(const GridResults& g) {
   const auto& rs = g.results;
@@ -127,19 +128,25 @@ std::string grid_section(const GridResults& g) {
     bl.values[0].push_back(r.wstn_log_loss), bl.values[1].push_back(r.stn_log_loss), bl.values[2].push_back(r.mtn_log_loss);
     bf.values[0].push_back(r.wstn_f1), bf.values[1].push_back(r.stn_f1), bf.values[2].push_back(r.mtn_f1);
   }
-  svg::LineChart byn;
-  byn.title = "Average per number of tasks";
-  byn.x_label = "number of tasks N";
-  byn.y_label = "log loss (solid) / F1 (dashed)";
-  svg::Series sll{"STN log loss", {}, {}, 0, false}, mll{"MTN log loss", {}, {}, 1, false};
-  svg::Series sf{"STN F1", {}, {}, 0, true}, mf{"MTN F1", {}, {}, 1, true};
+  svg::LineChart avg_ll, avg_f1;
+  avg_ll.title = "Average log loss per number of tasks";
+  avg_f1.title = "Average macro F1 per number of tasks";
+  avg_ll.x_label = avg_f1.x_label = "number of tasks N";
+  avg_ll.y_label = "log loss";
+  avg_f1.y_label = "macro F1";
+  avg_ll.integer_x = avg_f1.integer_x = true;
+  avg_ll.width = avg_f1.width = 470;
+  svg::Series sll{"STN", {}, {}, 1, false}, mll{"MTN", {}, {}, 2, false};
+  svg::Series sf{"STN", {}, {}, 1, false}, mf{"MTN", {}, {}, 2, false};
   for (const auto& a : compute_average_by_n(rs)) {
     for (auto* s : {&sll, &mll, &sf, &mf}) s->x.push_back(a.n);
     sll.y.push_back(a.stn_log_loss), mll.y.push_back(a.mtn_log_loss);
     sf.y.push_back(a.stn_f1), mf.y.push_back(a.mtn_f1);
   }
-  byn.series = {sll, mll, sf, mf};
-  os << "<div class=\"charts\">\n" << svg::bar_chart(bl) << svg::bar_chart(bf) << svg::line_chart(byn) << "</div>\n";
+  avg_ll.series = {sll, mll};
+  avg_f1.series = {sf, mf};
+  os << "<div class=\"charts\">\n" << svg::bar_chart(bl) << svg::bar_chart(bf) << svg::line_chart(avg_ll)
+     << svg::line_chart(avg_f1) << "</div>\n";
   return os.str();
 }
 
@@ -156,6 +163,7 @@ std::string curves_section(const std::vector<CaseCurves>& curves) {
     ch.series = c.series;
     ch.width = 470;
     ch.height = 260;
+    ch.integer_x = true;
     os << svg::line_chart(ch);
   }
   return os.str() + "</div>\n";
@@ -177,6 +185,7 @@ std::string confusion_section(const ConfusionData& c) {
   h.colour_by_row_fraction = true;
   h.scale_label = "share of true class";
   h.rotate_col_labels = true;
+  h.light_palette = true;
   h.cell_w = 34;
   h.cell_h = 22;
   os << "<p class=\"note\">Rows: true genre; columns: predicted genre. Cells show counts, colour the share of "
@@ -190,17 +199,13 @@ CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlo
   CaseCurves out;
   out.case_name = case_name;
   std::map<std::pair<std::string, bool>, size_t> index;  // (task, is_val) -> series
-  std::vector<std::string> tasks;                        // colour order
   auto add = [&](const std::string& task, bool val, double epoch, const nlohmann::json& v) {
     if (!v.is_number()) return;
     const auto key = std::make_pair(task, val);
     auto it = index.find(key);
     if (it == index.end()) {
-      size_t colour = std::find(tasks.begin(), tasks.end(), task) - tasks.begin();
-      if (colour == tasks.size()) tasks.push_back(task);
       svg::Series s;
       s.name = (task.empty() ? std::string("loss") : task) + (val ? " val" : " train");
-      s.colour = static_cast<int>(colour);
       s.dashed = val;
       out.series.push_back(s);
       it = index.emplace(key, out.series.size() - 1).first;
@@ -229,6 +234,21 @@ CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlo
       }
     }
   }
+  // Legend order: tasks in the paper's order (g, s, e, d, m; others after), train before validation.
+  auto rank = [](const svg::Series& s) {
+    const std::string task = s.name.substr(0, s.name.rfind(' '));
+    const char* p = task.size() == 1 ? std::strchr(kTaskOrder, task[0]) : nullptr;
+    return std::make_pair(p ? static_cast<int>(p - kTaskOrder) : 99, s.dashed);
+  };
+  std::stable_sort(out.series.begin(), out.series.end(),
+                   [&](const svg::Series& a, const svg::Series& b) { return rank(a) < rank(b); });
+  std::vector<std::string> seen;  // one colour per task, in legend order
+  for (auto& s : out.series) {
+    const std::string task = s.name.substr(0, s.name.rfind(' '));
+    size_t i = std::find(seen.begin(), seen.end(), task) - seen.begin();
+    if (i == seen.size()) seen.push_back(task);
+    s.colour = static_cast<int>(i);
+  }
   return out;
 }
 
@@ -248,12 +268,20 @@ std::string markdown_to_html(const std::string& md) {
     if (first == std::string::npos) { flush_para(); continue; }
     if (l[first] == '|' && i + 1 < lines.size() && is_separator(lines[i + 1])) {
       flush_para();
+      // Column alignment from the separator line: "---:" right-aligns the column.
+      std::vector<bool> right;
+      for (const auto& c : table_cells(lines[i + 1])) right.push_back(!c.empty() && c.back() == ':');
+      auto open_cell = [&](const char* tag, size_t col) {
+        return std::string("<") + tag + (col < right.size() && right[col] ? " class=\"r\">" : ">");
+      };
       os << "<table>\n<tr>";
-      for (const auto& c : table_cells(l)) os << "<th>" << inline_md(c) << "</th>";
+      const auto head = table_cells(l);
+      for (size_t c = 0; c < head.size(); ++c) os << open_cell("th", c) << inline_md(head[c]) << "</th>";
       os << "</tr>\n";
       for (i += 2; i < lines.size() && lines[i].find('|') != std::string::npos; ++i) {
         os << "<tr>";
-        for (const auto& c : table_cells(lines[i])) os << "<td>" << inline_md(c) << "</td>";
+        const auto cells = table_cells(lines[i]);
+        for (size_t c = 0; c < cells.size(); ++c) os << open_cell("td", c) << inline_md(cells[c]) << "</td>";
         os << "</tr>\n";
       }
       --i;

@@ -99,6 +99,17 @@ std::string sequential_colour(double t) {
   return buf;
 }
 
+std::string light_colour(double t) {
+  t = std::isfinite(t) ? std::min(1.0, std::max(0.0, t)) : 0.0;
+  static const double lo[3] = {255, 255, 255}, mid[3] = {107, 174, 214}, hi[3] = {8, 48, 107};
+  int rgb[3];
+  for (int c = 0; c < 3; ++c)
+    rgb[c] = static_cast<int>(std::lround(t < 0.5 ? lo[c] + 2 * t * (mid[c] - lo[c]) : mid[c] + (2 * t - 1) * (hi[c] - mid[c])));
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+  return buf;
+}
+
 std::string category_colour(int i) {
   static const char* pal[10] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
@@ -113,7 +124,12 @@ std::string line_chart(const LineChart& c) {
   double x0, x1, y0, y1;
   finite_range(xs, x0, x1);
   finite_range(ys, y0, y1);
-  const auto xt = nice_ticks(x0, x1, 6), yt = nice_ticks(y0, y1, 5);
+  std::vector<double> xt = nice_ticks(x0, x1, 6);
+  if (c.integer_x && xt.size() > 1 && xt[1] - xt[0] < 1) {
+    xt.clear();
+    for (double v = std::floor(x0); v <= std::ceil(x1); v += 1) xt.push_back(v);
+  }
+  const std::vector<double> yt = nice_ticks(y0, y1, 5);
   x0 = std::min(x0, xt.front()), x1 = std::max(x1, xt.back());
   y0 = std::min(y0, yt.front()), y1 = std::max(y1, yt.back());
   auto X = [&](double v) { return L + (v - x0) / (x1 - x0) * pw; };
@@ -190,6 +206,9 @@ std::string heat_map(const HeatMap& h) {
   double lo, hi;
   finite_range(cv, lo, hi);
   if (h.colour_by_row_fraction) lo = 0, hi = 1;
+  auto colour = [&](double t) { return h.light_palette ? light_colour(t) : sequential_colour(t); };
+  // Text on a cell: dark on light cells. viridis is light at the top of the scale, the blues at the bottom.
+  auto dark_text = [&](double t) { return h.light_palette ? t < 0.55 : t > 0.55; };
   auto tval = [&](double v) {
     const double t = (v - lo) / (hi - lo);
     return h.higher_is_better || h.colour_by_row_fraction ? t : 1.0 - t;  // bright = better (or larger)
@@ -214,19 +233,20 @@ std::string heat_map(const HeatMap& h) {
       const double t = tval(cv[r * cols + c]);
       const bool has = std::isfinite(v) && std::isfinite(cv[r * cols + c]);
       os << "<rect x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\"" << h.cell_w << "\" height=\"" << h.cell_h
-         << "\" fill=\"" << (has ? sequential_colour(t) : std::string("#f4f4f4")) << "\" stroke=\"#fff\"><title>"
+         << "\" fill=\"" << (has ? colour(t) : std::string("#f4f4f4")) << "\" stroke=\"" << (h.light_palette ? "#ddd" : "#fff") << "\"><title>"
          << escape(h.row_labels[r] + " / " + h.col_labels[c] + ": " + (std::isfinite(v) ? fixed(v, h.decimals) : "-"))
          << "</title></rect>\n";
-      if (std::isfinite(v))
+      const bool zero_count = h.decimals == 0 && v == 0;  // left blank: the non-zero counts stand out
+      if (std::isfinite(v) && !zero_count)
         text(os, x + h.cell_w / 2.0, y + h.cell_h / 2.0 + 4, fixed(v, h.decimals), "middle", 10,
-             std::string(" fill=\"") + (has && t > 0.55 ? "#000" : has ? "#fff" : "#333") + "\"");
+             std::string(" fill=\"") + (has && dark_text(t) ? "#000" : has ? "#fff" : "#333") + "\"");
     }
   }
   // Legend: a vertical bar of 20 steps, bright (better / larger) at the top.
   const double lx = L + h.cell_w * static_cast<double>(cols) + 22, ly = T, lh = 120;
   for (int i = 0; i < 20; ++i)
     os << "<rect x=\"" << num(lx) << "\" y=\"" << num(ly + lh * i / 20.0) << "\" width=\"14\" height=\""
-       << num(lh / 20.0 + 0.5) << "\" fill=\"" << sequential_colour(1.0 - (i + 0.5) / 20.0) << "\"/>\n";
+       << num(lh / 20.0 + 0.5) << "\" fill=\"" << colour(1.0 - (i + 0.5) / 20.0) << "\"/>\n";
   const bool bright_high = h.higher_is_better || h.colour_by_row_fraction;
   const int ld = h.colour_by_row_fraction ? 1 : std::max(h.decimals, 2);
   text(os, lx + 18, ly + 9, fixed(bright_high ? hi : lo, ld), "start", 10);

@@ -15,6 +15,8 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 5);
 
 // Colour of t in [0, 1] on a viridis-like sequential scale (dark purple -> yellow), "#rrggbb".
 std::string sequential_colour(double t);
+// Colour of t in [0, 1] from white (0) to dark blue (1).
+std::string light_colour(double t);
 // The i-th colour of a 10-colour categorical palette.
 std::string category_colour(int i);
 
@@ -29,6 +31,7 @@ struct LineChart {
   std::string title, x_label, y_label;
   std::vector<Series> series;
   int width = 560, height = 300;
+  bool integer_x = false;  // x ticks on whole numbers only (epochs, number of tasks)
 };
 std::string line_chart(const LineChart& c);
 
@@ -39,6 +42,7 @@ struct HeatMap {
   int decimals = 4;            // cell text; 0 prints integers
   bool higher_is_better = false;  // the better end of the scale is drawn bright
   bool colour_by_row_fraction = false;  // colour = value / row sum (confusion matrices), text = value
+  bool light_palette = false;  // white -> dark blue (confusion matrices; zero cells stay white) instead of viridis
   std::string scale_label;     // legend caption ("log loss", "fraction of the true class")
   int cell_w = 60, cell_h = 22;
   bool rotate_col_labels = false;

@@ -125,14 +125,17 @@ TEST(Report, CurvesFromAllRecordShapes) {
       {{"epoch", 3}, {"split", "validation"}, {"task", "g"}, {"loss", 1.9}},
   };
   const agf::CaseCurves c = agf::curves_from_jsonl("mtn-gs", recs);
-  ASSERT_EQ(c.series.size(), 3u);  // g train, s train, g val
+  ASSERT_EQ(c.series.size(), 3u);  // g train, g val, s train
   EXPECT_EQ(c.series[0].name, "g train");
   EXPECT_EQ(c.series[0].x, (std::vector<double>{1, 2}));
   EXPECT_EQ(c.series[0].y, (std::vector<double>{2.0, 1.5}));
-  EXPECT_EQ(c.series[2].name, "g val");
-  EXPECT_TRUE(c.series[2].dashed);
-  EXPECT_EQ(c.series[2].colour, c.series[0].colour);
-  EXPECT_EQ(c.series[2].y, (std::vector<double>{2.2, 1.9}));
+  EXPECT_EQ(c.series[1].name, "g val");  // legend order: tasks as g, s, e, d, m; train before val
+  EXPECT_EQ(c.series[2].name, "s train");
+  EXPECT_TRUE(c.series[1].dashed);
+  EXPECT_EQ(c.series[1].colour, c.series[0].colour);
+  EXPECT_NE(c.series[2].colour, c.series[0].colour);
+  EXPECT_EQ(c.series[1].x, (std::vector<double>{1, 3}));
+  EXPECT_EQ(c.series[1].y, (std::vector<double>{2.2, 1.9}));
   const agf::CaseCurves flat = agf::curves_from_jsonl("stn-g", {{{"epoch", 0}, {"train_loss", 1.0}, {"val_loss", 1.1}}});
   ASSERT_EQ(flat.series.size(), 2u);
   EXPECT_EQ(flat.series[1].name, "loss val");
@@ -141,8 +144,8 @@ TEST(Report, CurvesFromAllRecordShapes) {
 TEST(Report, MarkdownSubset) {
   const std::string h = agf::markdown_to_html("# Title\n\ntext **bold** <x>\n\n| a | b |\n|---|--:|\n| 1 | **2** |\n\n- one\n- two\n");
   EXPECT_EQ(h,
-            "<h3>Title</h3>\n<p>text <b>bold</b> &lt;x&gt;</p>\n<table>\n<tr><th>a</th><th>b</th></tr>\n"
-            "<tr><td>1</td><td><b>2</b></td></tr>\n</table>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n");
+            "<h3>Title</h3>\n<p>text <b>bold</b> &lt;x&gt;</p>\n<table>\n<tr><th>a</th><th class=\"r\">b</th></tr>\n"
+            "<tr><td>1</td><td class=\"r\"><b>2</b></td></tr>\n</table>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n");
 }
 
 agf::ReportInput sample_input() {
