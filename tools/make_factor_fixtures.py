@@ -102,7 +102,17 @@ def quantile_fixture(rng):
     n = 50
     x = np.stack([rng.normal(3, 2, n), rng.exponential(1.0, n), rng.integers(0, 5, n).astype(float)], 1)
     qt = QuantileTransformer(output_distribution="normal", n_quantiles=n).fit(x)
-    return {"n": n, "d": 3, "x": tolist(x), "y": tolist(qt.transform(x))}
+    # With ties sklearn's result depends on rounding in np.percentile (a quantile 2 - 4e-15 next to 2
+    # moves the tie's rank), so the tied column is checked against the mean-rank definition instead:
+    # p = (average rank - 1) / (n - 1), min/max -> 0/1, norm.ppf clipped at sklearn's 1e-7 bounds.
+    from scipy.stats import norm, rankdata
+    p = (rankdata(x, method="average", axis=0) - 1) / (n - 1)
+    p[x == x.min(0)] = 0
+    p[x == x.max(0)] = 1
+    b = 1e-7 - np.spacing(1)
+    y_rank = norm.ppf(np.clip(p, b, 1 - b))
+    return {"n": n, "d": 3, "x": tolist(x), "y": tolist(qt.transform(x)), "y_rank": tolist(y_rank),
+            "tied_columns": [2]}
 
 
 def main():
