@@ -225,8 +225,11 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   // Parse, recording duplicate keys at any level (nlohmann keeps only one of them).
   std::vector<std::set<std::string>> keys;
   std::string duplicate;
-  auto cb = [&](int, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+  auto cb = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;
+    // {name: {"shape": [d, ...]}} is as deep as a valid header goes; refuse deeper nesting early
+    // (a 100 MB header of nested objects would otherwise build a huge tree).
+    if (depth > 3) throw FormatError(str(where, "header nests deeper than a safetensors header can"));
     if (ev == E::object_start) {
       keys.emplace_back();
     } else if (ev == E::object_end) {

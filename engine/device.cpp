@@ -1,0 +1,87 @@
+// CPU side of engine/device.h; CUDA calls are forwarded to engine/device_cuda.cpp when compiled in.
+#include "engine/device.h"
+#include <cstdlib>
+#include <cstring>
+
+namespace agf {
+
+#ifdef AGF_HAVE_CUDA
+void* cuda_device_alloc(size_t bytes);
+void cuda_device_free(void* p) noexcept;
+void cuda_device_memset_zero(void* p, size_t bytes);
+void cuda_device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes);
+int cuda_device_count_safe();
+#endif
+
+static void no_cuda(const char* what) {
+  throw DeviceError(str(what, ": this agf was built without the CUDA backend (configure with -DAGF_CUDA=ON where "
+                              "nvcc and cuDNN exist)"));
+}
+
+void* device_alloc(Device dev, size_t bytes) {
+  if (dev == Device::CPU) {
+    size_t rounded = (bytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+    AGF_CHECK(p, DeviceError, "out of host memory allocating ", bytes, " bytes");
+    return p;
+  }
+#ifdef AGF_HAVE_CUDA
+  return cuda_device_alloc(bytes);
+#else
+  no_cuda("device_alloc");
+  return nullptr;
+#endif
+}
+
+void device_free(Device dev, void* p) noexcept {
+  if (!p) return;
+  if (dev == Device::CPU) {
+    std::free(p);
+    return;
+  }
+#ifdef AGF_HAVE_CUDA
+  cuda_device_free(p);
+#endif
+}
+
+void device_memset_zero(Device dev, void* p, size_t bytes) {
+  if (dev == Device::CPU) {
+    std::memset(p, 0, bytes);
+    return;
+  }
+#ifdef AGF_HAVE_CUDA
+  cuda_device_memset_zero(p, bytes);
+#else
+  no_cuda("device_memset_zero");
+#endif
+}
+
+void device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes) {
+  if (dst_dev == Device::CPU && src_dev == Device::CPU) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#ifdef AGF_HAVE_CUDA
+  cuda_device_copy(dst_dev, dst, src_dev, src, bytes);
+#else
+  no_cuda("device_copy");
+#endif
+}
+
+bool cuda_compiled() {
+#ifdef AGF_HAVE_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+int cuda_devices() {
+#ifdef AGF_HAVE_CUDA
+  return cuda_device_count_safe();
+#else
+  return 0;
+#endif
+}
+
+}  // namespace agf

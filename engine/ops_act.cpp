@@ -1,0 +1,161 @@
+// Tape ops without parameters: ELU, max-pool, dropout, global average pooling, softmax + cross-entropy.
+#include "engine/ops_util.h"
+#include "kernels/dropout.h"
+#include "kernels/elu.h"
+#include "kernels/gap.h"
+#include "kernels/maxpool.h"
+#include "kernels/softmax_xent.h"
+
+namespace agf {
+using namespace detail;
+
+Var elu(Tape& t, Var xv, double alpha) {
+  const Tensor x = t.value(xv);
+  check_float("elu", x);
+  Tensor y = t.arena().alloc(x.shape(), x.dtype());
+  const size_t n = size_t(x.numel());
+  AGF_DISPATCH(x, "elu", elu_forward_cpu<T>(ptr<T>(y), ptr<T>(x), n, T(alpha)),
+               elu_forward_cuda(cuda_of(t, "elu"), ptr<float>(y), ptr<float>(x), n, float(alpha)));
+  bool need = t.requires_grad(xv);
+  Var yv = t.make(y, need);
+  if (need) {
+    t.record([&t, xv, yv, n, alpha] {  // ELU keeps its output only
+      const Tensor y = t.value(yv), dy = t.grad(yv);
+      Tensor dx = t.grad(xv);
+      AGF_DISPATCH(y, "elu backward", elu_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<T>(y), n, T(alpha)),
+                   elu_backward_cuda(cuda_of(t, "elu"), ptr<float>(dx), ptr<float>(dy), ptr<float>(y), n,
+                                     float(alpha)));
+    });
+  }
+  return yv;
+}
+
+Var maxpool(Tape& t, Var xv, int kh, int kw) {
+  const Tensor x = t.value(xv);
+  check_float("maxpool", x);
+  AGF_CHECK(x.ndim() == 4 && kh >= 1 && kw >= 1 && x.dim(2) >= kh && x.dim(3) >= kw, ShapeError, "maxpool ", kh, "x",
+            kw, ": input ", x.shape().str(), " must be (N,C,H,W) with H >= ", kh, " and W >= ", kw);
+  const int N = int(x.dim(0)), C = int(x.dim(1)), H = int(x.dim(2)), W = int(x.dim(3));
+  Shape os{N, C, H / kh, W / kw};
+  Tensor y = t.arena().alloc(os, x.dtype());
+  Tensor arg = t.arena().alloc(os, DType::I32);
+  AGF_DISPATCH(x, "maxpool",
+               maxpool_forward_cpu<T>(ptr<T>(y), ptr<int32_t>(arg), ptr<T>(x), N, C, H, W, kh, kw),
+               maxpool_forward_cuda(cuda_of(t, "maxpool"), ptr<float>(y), ptr<int32_t>(arg), ptr<float>(x), N, C, H, W,
+                                    kh, kw));
+  bool need = t.requires_grad(xv);
+  Var yv = t.make(y, need);
+  if (need) {
+    t.record([&t, xv, yv, arg, N, C, H, W, kh, kw] {
+      const Tensor dy = t.grad(yv);
+      Tensor dx = t.grad(xv);
+      AGF_DISPATCH(dy, "maxpool backward",
+                   maxpool_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<int32_t>(arg), N, C, H, W, kh, kw),
+                   maxpool_backward_cuda(cuda_of(t, "maxpool"), ptr<float>(dx), ptr<float>(dy), ptr<int32_t>(arg), N, C,
+                                         H, W, kh, kw));
+    });
+  }
+  return yv;
+}
+
+Var dropout(Tape& t, Var xv, float p) {
+  const Tensor x = t.value(xv);
+  check_float("dropout", x);
+  AGF_CHECK(p >= 0.f && p < 1.f, ShapeError, "dropout: p must be in [0, 1), got ", p);
+  if (!t.training || p == 0.f) return xv;
+  const size_t n = size_t(x.numel());
+  const uint64_t offset = t.rng_offset;
+  t.rng_offset += n;  // every dropout op draws a fresh, reproducible slice of the stream
+  Tensor y = t.arena().alloc(x.shape(), x.dtype());
+  Tensor mask = t.arena().alloc(x.shape(), DType::U8);
+  AGF_DISPATCH(x, "dropout",
+               dropout_forward_cpu<T>(ptr<T>(y), ptr<uint8_t>(mask), ptr<T>(x), n, p, t.seed, offset),
+               dropout_forward_cuda(cuda_of(t, "dropout"), ptr<float>(y), ptr<uint8_t>(mask), ptr<float>(x), n, p,
+                                    t.seed, offset));
+  bool need = t.requires_grad(xv);
+  Var yv = t.make(y, need);
+  if (need) {
+    t.record([&t, xv, yv, mask, n, p] {
+      const Tensor dy = t.grad(yv);
+      Tensor dx = t.grad(xv);
+      AGF_DISPATCH(dy, "dropout backward", dropout_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<uint8_t>(mask), n, p),
+                   dropout_backward_cuda(cuda_of(t, "dropout"), ptr<float>(dx), ptr<float>(dy), ptr<uint8_t>(mask), n,
+                                         p));
+    });
+  }
+  return yv;
+}
+
+Var gap(Tape& t, Var xv) {
+  const Tensor x = t.value(xv);
+  check_float("gap", x);
+  AGF_CHECK(x.ndim() == 4, ShapeError, "gap: input ", x.shape().str(), " must be (N,C,H,W)");
+  const int N = int(x.dim(0)), C = int(x.dim(1)), HW = int(x.dim(2) * x.dim(3));
+  Tensor y = t.arena().alloc(Shape{N, C}, x.dtype());
+  AGF_DISPATCH(x, "gap", gap_forward_cpu<T>(ptr<T>(y), ptr<T>(x), N, C, HW),
+               gap_forward_cuda(cuda_of(t, "gap"), ptr<float>(y), ptr<float>(x), N, C, HW));
+  bool need = t.requires_grad(xv);
+  Var yv = t.make(y, need);
+  if (need) {
+    t.record([&t, xv, yv, N, C, HW] {
+      const Tensor dy = t.grad(yv);
+      Tensor dx = t.grad(xv);
+      AGF_DISPATCH(dy, "gap backward", gap_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), N, C, HW),
+                   gap_backward_cuda(cuda_of(t, "gap"), ptr<float>(dx), ptr<float>(dy), N, C, HW));
+    });
+  }
+  return yv;
+}
+
+Var softmax_xent(Tape& t, Var zv, const Tensor& targets) {
+  const Tensor z = t.value(zv);
+  check_float("softmax_xent", z);
+  check_same("softmax_xent", z, targets);
+  AGF_CHECK(z.ndim() == 2 && targets.shape() == z.shape(), ShapeError, "softmax_xent: logits ", z.shape().str(),
+            " and targets ", targets.shape().str(), " must both be (N,K)");
+  const int N = int(z.dim(0)), K = int(z.dim(1));
+  Tensor probs = t.arena().alloc(z.shape(), z.dtype());
+  Tensor loss = t.arena().alloc(Shape{1}, z.dtype());
+  AGF_DISPATCH(z, "softmax_xent",
+               ptr<T>(loss)[0] = softmax_xent_forward_cpu<T>(ptr<T>(probs), ptr<T>(z), ptr<T>(targets), N, K),
+               softmax_xent_forward_cuda(cuda_of(t, "softmax_xent"), ptr<float>(probs), ptr<float>(loss),
+                                         ptr<float>(z), ptr<float>(targets), N, K));
+  bool need = t.requires_grad(zv);
+  Var lv = t.make(loss, need);
+  if (need) {
+    t.record([&t, zv, lv, probs, targets, N, K] {
+      const Tensor dl = t.grad(lv);
+      Tensor dz = t.grad(zv);
+      AGF_DISPATCH(dz, "softmax_xent backward",
+                   softmax_xent_backward_cpu<T>(ptr<T>(dz), ptr<T>(probs), ptr<T>(targets), N, K, ptr<T>(dl)[0]),
+                   softmax_xent_backward_cuda(cuda_of(t, "softmax_xent"), ptr<float>(dz), ptr<float>(probs),
+                                              ptr<float>(targets), N, K, ptr<float>(dl)));
+    });
+  }
+  return lv;
+}
+
+Tensor softmax(Tape& t, Var zv) {
+  const Tensor z = t.value(zv);
+  check_float("softmax", z);
+  AGF_CHECK(z.ndim() == 2, ShapeError, "softmax: logits ", z.shape().str(), " must be (N,K)");
+  const int N = int(z.dim(0)), K = int(z.dim(1));
+  Tensor probs = t.arena().alloc(z.shape(), z.dtype());
+  AGF_DISPATCH(z, "softmax", softmax_forward_cpu<T>(ptr<T>(probs), ptr<T>(z), N, K),
+               softmax_forward_cuda(cuda_of(t, "softmax"), ptr<float>(probs), ptr<float>(z), N, K));
+  return probs;
+}
+
+double scalar_value(const Tensor& s) {
+  AGF_CHECK(s.numel() == 1, ShapeError, "scalar_value: tensor ", s.shape().str(), " is not a scalar");
+  if (s.dtype() == DType::F64) {
+    double v;
+    device_copy(Device::CPU, &v, s.device(), s.raw(), sizeof v);
+    return v;
+  }
+  float v;
+  device_copy(Device::CPU, &v, s.device(), s.raw(), sizeof v);
+  return v;
+}
+
+}  // namespace agf

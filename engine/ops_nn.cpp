@@ -1,0 +1,127 @@
+// Tape ops with parameters: conv2d, dense, batch norm (kernels/conv2d.h, dense.h, batchnorm.h).
+#include "engine/ops_util.h"
+#include "kernels/batchnorm.h"
+#include "kernels/conv2d.h"
+#include "kernels/dense.h"
+
+namespace agf {
+using namespace detail;
+
+Var conv2d(Tape& t, Var xv, Var wv, Var bv) {
+  const Tensor x = t.value(xv), w = t.value(wv), b = t.value(bv);
+  check_float("conv2d", x);
+  check_same("conv2d", x, w);
+  check_same("conv2d", x, b);
+  AGF_CHECK(x.ndim() == 4 && w.ndim() == 4 && b.ndim() == 1 && w.dim(1) == x.dim(1) && b.dim(0) == w.dim(0) &&
+                w.dim(2) % 2 == 1 && w.dim(3) % 2 == 1,
+            ShapeError, "conv2d: x ", x.shape().str(), ", w ", w.shape().str(), ", b ", b.shape().str(),
+            ": need x (N,C,H,W), w (K,C,R,S) with odd R,S, b (K)");
+  const int N = int(x.dim(0)), C = int(x.dim(1)), H = int(x.dim(2)), W = int(x.dim(3));
+  const int K = int(w.dim(0)), R = int(w.dim(2)), S = int(w.dim(3));
+  Tensor y = t.arena().alloc(Shape{N, K, H, W}, x.dtype());
+  AGF_DISPATCH(x, "conv2d",
+               conv2d_forward_cpu<T>(ptr<T>(y), ptr<T>(x), ptr<T>(w), ptr<T>(b), N, C, H, W, K, R, S),
+               conv2d_forward_cuda(cuda_of(t, "conv2d"), ptr<float>(y), ptr<float>(x), ptr<float>(w), ptr<float>(b),
+                                   N, C, H, W, K, R, S));
+  bool need = t.requires_grad(xv) || t.requires_grad(wv) || t.requires_grad(bv);
+  Var yv = t.make(y, need);
+  if (need) {
+    t.record([&t, xv, wv, bv, yv, N, C, H, W, K, R, S] {
+      const Tensor x = t.value(xv), w = t.value(wv), dy = t.grad(yv);
+      if (t.requires_grad(wv) || t.requires_grad(bv)) {
+        Tensor dw = t.grad(wv), db = t.grad(bv);
+        AGF_DISPATCH(x, "conv2d backward",
+                     conv2d_backward_filter_cpu<T>(ptr<T>(dw), ptr<T>(db), ptr<T>(dy), ptr<T>(x), N, C, H, W, K, R, S),
+                     conv2d_backward_filter_cuda(cuda_of(t, "conv2d"), ptr<float>(dw), ptr<float>(db), ptr<float>(dy),
+                                                 ptr<float>(x), N, C, H, W, K, R, S));
+      }
+      if (t.requires_grad(xv)) {
+        Tensor dx = t.grad(xv);
+        AGF_DISPATCH(x, "conv2d backward",
+                     conv2d_backward_data_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<T>(w), N, C, H, W, K, R, S),
+                     conv2d_backward_data_cuda(cuda_of(t, "conv2d"), ptr<float>(dx), ptr<float>(dy), ptr<float>(w),
+                                               N, C, H, W, K, R, S));
+      }
+    });
+  }
+  return yv;
+}
+
+Var dense(Tape& t, Var xv, Var wv, Var bv) {
+  const Tensor x = t.value(xv), w = t.value(wv), b = t.value(bv);
+  check_float("dense", x);
+  check_same("dense", x, w);
+  check_same("dense", x, b);
+  const int N = int(x.dim(0));
+  const int I = N ? int(x.numel() / N) : 0;
+  AGF_CHECK(x.ndim() >= 2 && w.ndim() == 2 && b.ndim() == 1 && w.dim(1) == I && b.dim(0) == w.dim(0), ShapeError,
+            "dense: x ", x.shape().str(), ", w ", w.shape().str(), ", b ", b.shape().str(),
+            ": need x (N,I), w (O,I), b (O)");
+  const int O = int(w.dim(0));
+  Tensor y = t.arena().alloc(Shape{N, O}, x.dtype());
+  AGF_DISPATCH(x, "dense", dense_forward_cpu<T>(ptr<T>(y), ptr<T>(x), ptr<T>(w), ptr<T>(b), N, I, O),
+               dense_forward_cuda(cuda_of(t, "dense"), ptr<float>(y), ptr<float>(x), ptr<float>(w), ptr<float>(b), N,
+                                  I, O));
+  bool need = t.requires_grad(xv) || t.requires_grad(wv) || t.requires_grad(bv);
+  Var yv = t.make(y, need);
+  if (need) {
+    t.record([&t, xv, wv, bv, yv, N, I, O] {
+      const Tensor x = t.value(xv), w = t.value(wv), dy = t.grad(yv);
+      Tensor dx = t.requires_grad(xv) ? t.grad(xv) : Tensor();
+      Tensor dw = t.grad(wv), db = t.grad(bv);
+      AGF_DISPATCH(x, "dense backward",
+                   dense_backward_cpu<T>(ptr<T>(dx), ptr<T>(dw), ptr<T>(db), ptr<T>(dy), ptr<T>(x), ptr<T>(w), N, I, O),
+                   dense_backward_cuda(cuda_of(t, "dense"), ptr<float>(dx), ptr<float>(dw), ptr<float>(db),
+                                       ptr<float>(dy), ptr<float>(x), ptr<float>(w), N, I, O));
+    });
+  }
+  return yv;
+}
+
+Var batchnorm(Tape& t, Var xv, Var gv, Var bv, const Tensor& rmean, const Tensor& rvar, double momentum, double eps) {
+  const Tensor x = t.value(xv), gamma = t.value(gv), beta = t.value(bv);
+  check_float("batchnorm", x);
+  check_same("batchnorm", x, gamma);
+  check_same("batchnorm", x, rmean);
+  AGF_CHECK((x.ndim() == 4 || x.ndim() == 2) && gamma.numel() == x.dim(1) && beta.numel() == x.dim(1) &&
+                rmean.numel() == x.dim(1) && rvar.numel() == x.dim(1),
+            ShapeError, "batchnorm: x ", x.shape().str(), ", gamma ", gamma.shape().str(), ", running stats ",
+            rmean.shape().str(), ": need x (N,C,H,W) or (N,C) and (C) parameters");
+  const int N = int(x.dim(0)), C = int(x.dim(1));
+  const int HW = x.ndim() == 4 ? int(x.dim(2) * x.dim(3)) : 1;
+  Tensor y = t.arena().alloc(x.shape(), x.dtype());
+  if (!t.training) {
+    AGF_DISPATCH(x, "batchnorm",
+                 batchnorm_forward_infer_cpu<T>(ptr<T>(y), ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), ptr<T>(rmean),
+                                                ptr<T>(rvar), N, C, HW, eps),
+                 batchnorm_forward_infer_cuda(cuda_of(t, "batchnorm"), ptr<float>(y), ptr<float>(x), ptr<float>(gamma),
+                                              ptr<float>(beta), ptr<float>(rmean), ptr<float>(rvar), N, C, HW, eps));
+    return t.make(y, false);  // inference mode is never differentiated here
+  }
+  AGF_CHECK(N * HW > 1, ShapeError, "batchnorm: training mode needs more than one value per channel, x ",
+            x.shape().str());
+  Tensor mean = t.arena().alloc(Shape{C}, x.dtype()), invstd = t.arena().alloc(Shape{C}, x.dtype());
+  AGF_DISPATCH(x, "batchnorm",
+               batchnorm_forward_train_cpu<T>(ptr<T>(y), ptr<T>(mean), ptr<T>(invstd), ptr<T>(rmean), ptr<T>(rvar),
+                                              ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), N, C, HW, momentum, eps),
+               batchnorm_forward_train_cuda(cuda_of(t, "batchnorm"), ptr<float>(y), ptr<float>(mean),
+                                            ptr<float>(invstd), ptr<float>(rmean), ptr<float>(rvar), ptr<float>(x),
+                                            ptr<float>(gamma), ptr<float>(beta), N, C, HW, momentum, eps));
+  bool need = t.requires_grad(xv) || t.requires_grad(gv) || t.requires_grad(bv);
+  Var yv = t.make(y, need);
+  if (need) {
+    t.record([&t, xv, gv, bv, yv, mean, invstd, N, C, HW] {
+      const Tensor x = t.value(xv), gamma = t.value(gv), dy = t.grad(yv);
+      Tensor dx = t.grad(xv), dg = t.grad(gv), db = t.grad(bv);
+      AGF_DISPATCH(x, "batchnorm backward",
+                   batchnorm_backward_cpu<T>(ptr<T>(dx), ptr<T>(dg), ptr<T>(db), ptr<T>(dy), ptr<T>(x), ptr<T>(gamma),
+                                             ptr<T>(mean), ptr<T>(invstd), N, C, HW),
+                   batchnorm_backward_cuda(cuda_of(t, "batchnorm"), ptr<float>(dx), ptr<float>(dg), ptr<float>(db),
+                                           ptr<float>(dy), ptr<float>(x), ptr<float>(gamma), ptr<float>(mean),
+                                           ptr<float>(invstd), N, C, HW));
+    });
+  }
+  return yv;
+}
+
+}  // namespace agf

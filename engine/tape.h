@@ -1,0 +1,66 @@
+// Tape autograd. Every op appends its output to the tape and, when any input needs a gradient,
+// a backward closure that captures only what backward needs (ELU its output, batch norm its mean
+// and inverse std). backward() runs the closures in reverse; every closure ACCUMULATES into the
+// gradients it writes, and activation gradients come zeroed from the arena, so fan-out just works.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+#include "engine/arena.h"
+#include "engine/params.h"
+#include "kernels/cuda_fwd.h"
+
+namespace agf {
+
+struct Var {
+  int id = -1;
+  bool valid() const { return id >= 0; }
+};
+
+// One row of a layer table (filled when Tape::trace is on).
+struct LayerRow {
+  std::string layer;
+  Shape output;
+  int64_t params = 0;
+};
+
+class Tape {
+ public:
+  Tape(Arena& arena, DType dtype);
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  // Step state, set by the caller before forward.
+  bool training = true;         // BN batch statistics and dropout on
+  uint64_t seed = 0;            // Philox key for dropout masks
+  uint64_t rng_offset = 0;      // advanced by every dropout op by its element count
+  CudaCtx* cuda = nullptr;      // required when the arena's device is CUDA
+  bool trace = false;           // record a LayerRow per module (agf model)
+  std::vector<LayerRow> rows;
+
+  Var input(const Tensor& t, bool requires_grad = false);  // a leaf
+  Var param(const ParamStore& ps, int index);              // leaf whose gradient is the ParamStore slice
+  Var make(const Tensor& value, bool requires_grad);       // an op's output
+  const Tensor& value(Var v) const { return vals_[size_t(v.id)]; }
+  bool requires_grad(Var v) const { return needs_[size_t(v.id)] != 0; }
+  Tensor& grad(Var v);                                     // zero-initialised from the arena on first use
+
+  void record(std::function<void()> backward) { nodes_.push_back(std::move(backward)); }
+  void backward(Var loss);                                 // seeds d loss = 1 and runs the tape in reverse
+  void reset();                                            // forget everything (capacities kept) and reset the arena
+
+  Arena& arena() { return arena_; }
+  Device device() const { return arena_.device(); }
+  DType dtype() const { return dtype_; }
+  size_t num_nodes() const { return nodes_.size(); }
+
+ private:
+  Arena& arena_;
+  DType dtype_;
+  std::vector<Tensor> vals_, grads_;
+  std::vector<uint8_t> needs_;
+  std::vector<std::function<void()>> nodes_;
+};
+
+}  // namespace agf

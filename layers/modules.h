@@ -1,0 +1,61 @@
+// Modules: own parameter indices in a ParamStore and call tape ops. Construct them before
+// ParamStore::finalize(); call them after. Each records a LayerRow when the tape traces.
+#pragma once
+#include <string>
+#include "engine/ops.h"
+
+namespace agf {
+
+struct BnConfig {
+  double momentum = 0.01;  // r = (1 - m) r + m batch  (Keras momentum 0.99)
+  double eps = 1e-3;       // Keras default, as the authors' final code
+};
+
+class Conv2d {
+ public:
+  Conv2d() = default;
+  Conv2d(ParamStore& ps, const std::string& name, int in, int out, int k);
+  Var operator()(Tape& t, Var x) const;
+  int64_t num_params() const { return int64_t(out_) * in_ * k_ * k_ + out_; }
+  int out_channels() const { return out_; }
+
+ private:
+  const ParamStore* ps_ = nullptr;
+  std::string name_;
+  int w_ = -1, b_ = -1, in_ = 0, out_ = 0, k_ = 0;
+};
+
+class BatchNorm {
+ public:
+  BatchNorm() = default;
+  BatchNorm(ParamStore& ps, const std::string& name, int channels, BnConfig cfg = {});
+  Var operator()(Tape& t, Var x) const;
+  int64_t num_params() const { return 2 * int64_t(c_); }  // trainable; running stats are buffers
+
+ private:
+  const ParamStore* ps_ = nullptr;
+  std::string name_;
+  int g_ = -1, b_ = -1, rm_ = -1, rv_ = -1, c_ = 0;
+  BnConfig cfg_;
+};
+
+class Dense {
+ public:
+  Dense() = default;
+  Dense(ParamStore& ps, const std::string& name, int in, int out);
+  Var operator()(Tape& t, Var x) const;
+  int64_t num_params() const { return int64_t(out_) * in_ + out_; }
+
+ private:
+  const ParamStore* ps_ = nullptr;
+  std::string name_;
+  int w_ = -1, b_ = -1, in_ = 0, out_ = 0;
+};
+
+// Parameter-free layers as functions that also trace.
+Var elu_layer(Tape& t, Var x, const std::string& name);
+Var maxpool_layer(Tape& t, Var x, int kh, int kw, const std::string& name);
+Var dropout_layer(Tape& t, Var x, float p, const std::string& name);
+Var gap_layer(Tape& t, Var x, const std::string& name);
+
+}  // namespace agf

@@ -1,0 +1,31 @@
+// Training / inference steps over the tape (see step.h).
+#include "layers/step.h"
+
+namespace agf {
+
+StepResult forward_backward(const Net& net, Tape& t, const Tensor& x, const Tensor& targets, int task) {
+  t.reset();
+  t.training = true;
+  const_cast<ParamStore&>(net.params).zero_grad();
+  Var xv = t.input(x, false);
+  NetOutput out = net.forward(t, xv, task);
+  Var loss = softmax_xent(t, out.logits, targets);
+  t.backward(loss);
+  return {t.value(loss), t.value(out.logits)};
+}
+
+StepResult train_step(const Net& net, Tape& t, Adam& opt, const Tensor& x, const Tensor& targets, int task) {
+  StepResult r = forward_backward(net, t, x, targets, task);
+  opt.step();
+  return r;
+}
+
+InferResult infer(const Net& net, Tape& t, const Tensor& x, int task) {
+  t.reset();
+  t.training = false;
+  Var xv = t.input(x, false);
+  NetOutput out = net.forward(t, xv, task);
+  return {softmax(t, out.logits), t.value(out.feature)};
+}
+
+}  // namespace agf
