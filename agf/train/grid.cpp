@@ -162,6 +162,20 @@ std::string utc_timestamp() {
   return buf;
 }
 
+CaseResult make_result(const GridCase& c, double log_loss, double f1, double accuracy, int epochs, double seconds) {
+  CaseResult r;
+  r.case_name = c.name;
+  r.arch = arch_name(c.arch);
+  r.tasks = c.tasks;
+  r.n_tasks = c.n_tasks;
+  r.log_loss = log_loss;
+  r.f1 = f1;
+  r.accuracy = accuracy;
+  r.epochs = epochs;
+  r.seconds = seconds;
+  return r;
+}
+
 // ---- Results store
 
 ResultsStore::ResultsStore(std::string path) : path_(std::move(path)) {}
@@ -432,6 +446,17 @@ std::string table5_markdown(const std::vector<CaseResult>& results) {
        << ", MTN " << name(r.mtn_ll_case) << " / " << name(r.mtn_f1_case);
   }
   os << "\n";
+  return os.str();
+}
+
+std::string results_markdown(const std::vector<CaseResult>& results, bool skip_empty_rows) {
+  std::ostringstream os;
+  os << "# Results\n\n" << results.size() << " finished cases; mean log loss (natural log) and macro F1 per track "
+     << "on the validation split. Bold: best per number of tasks (Table 4), per column (Table 3), per row (Table 5).\n\n"
+     << "## Every combination (paper Table 4)\n\n" << table4_markdown(results, skip_empty_rows)
+     << "\n## With and without the main task g (paper Table 3)\n\n" << table3_markdown(results)
+     << "\n## Average per number of tasks (paper Figure 3)\n\n" << average_by_n_markdown(results)
+     << "\n## wSTN against the best STN / MTN per N (paper Table 5)\n\n" << table5_markdown(results);
   return os.str();
 }
 

@@ -65,6 +65,9 @@ class ResultsStore {
 
 std::string utc_timestamp();  // "2026-11-25T11:07:01Z"
 
+// A result row for a finished case (timestamp left empty: append() fills it).
+CaseResult make_result(const GridCase& c, double log_loss, double f1, double accuracy, int epochs, double seconds);
+
 // ---- Aggregates (NaN where no case contributes).
 struct Table3 {
   // [0] without g, [1] with g; averages over all STN cases (singles included) and all MTN cases, as the
@@ -96,6 +99,10 @@ std::string average_by_n_markdown(const std::vector<CaseResult>& results); // Fi
 // table4: skip_empty_rows leaves out combinations with neither an STN nor an MTN result (quick grids).
 std::string table4_markdown(const std::vector<CaseResult>& results, bool skip_empty_rows = false);  // best per N bold
 std::string table5_markdown(const std::vector<CaseResult>& results);       // best per row and metric bold
+
+// All tables in one Markdown document with headings (Tables 4, 3, 5 and the per-N averages), for
+// results.md next to results.csv; skip_empty_rows as in table4_markdown.
+std::string results_markdown(const std::vector<CaseResult>& results, bool skip_empty_rows = true);
 
 // Latest result per case name (nullptr when absent).
 const CaseResult* find_result(const std::vector<CaseResult>& results, const std::string& case_name);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <utility>
 #include <map>
 #include <sstream>
@@ -250,6 +251,12 @@ CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlo
     s.colour = static_cast<int>(i);
   }
   return out;
+}
+
+CaseCurves load_case_curves(const std::string& case_name, const std::string& jsonl_path) {
+  std::ifstream probe(jsonl_path);
+  if (!probe) return CaseCurves{case_name, {}};
+  return curves_from_jsonl(case_name, read_jsonl(jsonl_path).records);
 }
 
 std::string markdown_to_html(const std::string& md) {

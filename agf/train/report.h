@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agf/train/grid.h"
+#include "agf/train/jsonl.h"
 #include "agf/train/svg.h"
 
 namespace agf {
@@ -29,6 +30,9 @@ struct CaseCurves {
 // Splits recognised: train, val, valid, validation. Train lines are solid, validation dashed, and a task
 // keeps one colour. Records without "epoch" (e.g. a run header) are ignored.
 CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlohmann::json>& records);
+
+// read_jsonl(path) then curves_from_jsonl; a missing file gives a case without series.
+CaseCurves load_case_curves(const std::string& case_name, const std::string& jsonl_path);
 
 struct ConfusionData {
   std::string title;                // e.g. "stn-gsedm, validation split"

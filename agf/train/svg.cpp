@@ -53,6 +53,26 @@ void finite_range(const std::vector<double>& v, double& lo, double& hi) {
   }
 }
 
+// Long curves (1000 MTN epochs, several tasks, 60 cases) would make the report large: above max_points,
+// consecutive finite points are averaged in buckets (x and y), which keeps the curve's trend.
+Series decimate(const Series& in, size_t max_points) {
+  const size_t n = std::min(in.x.size(), in.y.size());
+  if (n <= max_points) return in;
+  const size_t bucket = (n + max_points - 1) / max_points;
+  Series out = in;
+  out.x.clear();
+  out.y.clear();
+  for (size_t a = 0; a < n; a += bucket) {
+    double sx = 0, sy = 0;
+    int k = 0;
+    for (size_t j = a; j < std::min(n, a + bucket); ++j)
+      if (std::isfinite(in.x[j]) && std::isfinite(in.y[j])) sx += in.x[j], sy += in.y[j], ++k;
+    out.x.push_back(k ? sx / k : std::nan(""));
+    out.y.push_back(k ? sy / k : std::nan(""));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string escape(const std::string& s) {
@@ -154,7 +174,7 @@ std::string line_chart(const LineChart& c) {
   text(os, L + pw / 2, c.height - 6, c.x_label, "middle", 11);
   text(os, 14, T + ph / 2, c.y_label, "middle", 11, " transform=\"rotate(-90 14 " + num(T + ph / 2) + ")\"");
   for (size_t i = 0; i < c.series.size(); ++i) {
-    const Series& s = c.series[i];
+    const Series s = decimate(c.series[i], 400);
     const std::string col = category_colour(s.colour >= 0 ? s.colour : static_cast<int>(i));
     std::string d;
     bool pen = false;

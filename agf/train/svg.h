@@ -33,7 +33,7 @@ struct LineChart {
   int width = 560, height = 300;
   bool integer_x = false;  // x ticks on whole numbers only (epochs, number of tasks)
 };
-std::string line_chart(const LineChart& c);
+std::string line_chart(const LineChart& c);  // series over 400 points are drawn as 400 bucket means
 
 struct HeatMap {
   std::string title;

@@ -187,6 +187,15 @@ TEST(Grid, TablesOfASyntheticSetByHand) {
   EXPECT_NE(t4.find("| gs | **0.8000** | **0.6000** | **0.7000** | **0.6500** |\n"), std::string::npos);
   EXPECT_NE(t4.find("| se | - | - | 1.5000 | 0.3000 |\n"), std::string::npos);
   EXPECT_NE(t4.find("| gsedm | **0.6000** | **0.7000** | - | - |\n"), std::string::npos);
+  const std::string doc = agf::results_markdown(rs);
+  EXPECT_NE(doc.find("## Every combination (paper Table 4)"), std::string::npos);
+  EXPECT_NE(doc.find("| with g | **0.8000** |"), std::string::npos);
+  EXPECT_EQ(doc.find("| sd |"), std::string::npos);  // empty rows left out
+  const agf::CaseResult mr = agf::make_result(agf::parse_case("mtn-gsem"), 0.5, 0.25, 0.75, 7, 2.5);
+  EXPECT_EQ(mr.case_name, "mtn-gsem");
+  EXPECT_EQ(mr.arch, "mtn");
+  EXPECT_EQ(mr.n_tasks, 4);
+  EXPECT_EQ(mr.epochs, 7);
   const std::string t5 = agf::table5_markdown(rs);
   EXPECT_NE(t5.find("| 2 | 0.9000 | 0.8000 | **0.7000** | 0.5500 | 0.6000 | **0.6500** |\n"), std::string::npos)
       << t5;

@@ -2,6 +2,7 @@
 // tags, every case named, no URL, atomic write. Set AGF_KEEP_REPORT=/path.html to keep the sample report.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -117,6 +118,18 @@ TEST(Svg, TicksAndEscaping) {
   EXPECT_NE(s.find("x&lt;y"), std::string::npos);
 }
 
+TEST(Svg, LongCurvesAreBucketed) {
+  agf::svg::LineChart lc;
+  agf::svg::Series s;
+  s.name = "g train";
+  for (int e = 0; e < 1000; ++e) s.x.push_back(e), s.y.push_back(1.0 / (1 + e));
+  lc.series = {s};
+  const std::string svg = agf::svg::line_chart(lc);
+  const size_t n_cmd = std::count(svg.begin(), svg.end(), 'L') + std::count(svg.begin(), svg.end(), 'M');
+  EXPECT_LE(n_cmd, 400u + 2u);  // 1000 points in buckets of 3 -> 334 points
+  EXPECT_GE(n_cmd, 334u);
+}
+
 TEST(Report, CurvesFromAllRecordShapes) {
   const std::vector<nlohmann::json> recs = {
       {{"run", "header without epoch"}},
@@ -136,6 +149,7 @@ TEST(Report, CurvesFromAllRecordShapes) {
   EXPECT_NE(c.series[2].colour, c.series[0].colour);
   EXPECT_EQ(c.series[1].x, (std::vector<double>{1, 3}));
   EXPECT_EQ(c.series[1].y, (std::vector<double>{2.2, 1.9}));
+  EXPECT_TRUE(agf::load_case_curves("stn-s", "/nonexistent/metrics.jsonl").series.empty());
   const agf::CaseCurves flat = agf::curves_from_jsonl("stn-g", {{{"epoch", 0}, {"train_loss", 1.0}, {"val_loss", 1.1}}});
   ASSERT_EQ(flat.series.size(), 2u);
   EXPECT_EQ(flat.series[1].name, "loss val");
@@ -206,10 +220,9 @@ TEST(Report, WritesAWellFormedSelfContainedFile) {
   EXPECT_EQ(html.find("http://"), std::string::npos);
   EXPECT_EQ(html.find("https://"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
-  for (const auto& c : agf::paper_grid()) {
-    if (c.arch == agf::Arch::wstn) continue;  // wSTN appears in Table 5 by N, named in its curves below
-    EXPECT_NE(html.find(c.tasks), std::string::npos) << c.name;
-  }
+  for (const auto& t : agf::task_combinations())  // every Table 4 row and heat-map row label
+    EXPECT_NE(html.find("<td>" + t + "</td>"), std::string::npos) << t;
+  for (int n = 2; n <= 5; ++n) EXPECT_NE(html.find("<td class=\"r\">" + std::to_string(n) + "</td>"), std::string::npos);  // Table 5 rows
   for (const auto& c : in.curves) EXPECT_NE(html.find(">" + c.case_name + "<"), std::string::npos) << c.case_name;
   EXPECT_NE(html.find("Old-Time / Historic"), std::string::npos);
   EXPECT_NE(html.find("agf report &lt;test&gt;"), std::string::npos);
@@ -221,6 +234,13 @@ TEST(Report, WritesAWellFormedSelfContainedFile) {
   agf::ReportInput bad = in;
   bad.confusion.counts.pop_back();
   EXPECT_THROW(agf::render_report_html(bad), agf::ShapeError);
+  // Rewriting replaces the file whole; an unwritable place is an IOError naming the path.
+  agf::ReportInput small;
+  small.title = "second";
+  agf::write_report_html(path, small);
+  EXPECT_NE(slurp(path).find("<title>second</title>"), std::string::npos);
+  EXPECT_EQ(check_balanced(slurp(path)), "");
+  EXPECT_THROW(agf::write_report_html((dir / "no" / "such" / "r.html").string(), small), agf::IOError);
   fs::remove_all(dir);
 }
 
