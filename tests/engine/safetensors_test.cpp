@@ -281,6 +281,7 @@ TEST(Safetensors, RefusesCorruptFiles) {
       {"not_from_zero", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8), "gap in the data buffer"},
       {"duplicate_name", file_bytes("{" + ok_entry + "," + ok_entry + "}", 8), "duplicate key 'a'"},
       {"duplicate_field", file_bytes("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "duplicate key 'dtype'"},
+      {"deep_nesting", file_bytes("{\"a\":{\"dtype\":{\"x\":{\"y\":[1]}}}}", 0), "nests deeper"},
       {"metadata_not_string", file_bytes("{\"__metadata__\":{\"epoch\":3}}", 0), "not a string"},
       {"metadata_not_object", file_bytes("{\"__metadata__\":\"x\"}", 0), "__metadata__ is a JSON string"},
   };
@@ -302,6 +303,41 @@ TEST(Safetensors, RefusesCorruptFiles) {
   const std::string path = temp_path("valid.safetensors");
   write_raw(path, valid);
   EXPECT_EQ(SafetensorsFile::open(path).get("a").nbytes, 8u);
+}
+
+// Random corruption of a valid file's header and length: every variant opens or is refused with a
+// FormatError; none crashes (run under ASan/UBSan in the sanitize preset).
+TEST(Safetensors, RandomCorruptionNeverCrashes) {
+  const std::string good = read_file_bytes(kFixtures + "numpy_made.safetensors");
+  uint32_t state = 12345;
+  auto next = [&]() { state = state * 1664525u + 1013904223u; return state >> 8; };
+  int refused = 0, opened = 0;
+  const std::string path = temp_path("fuzz.safetensors");
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string b = good;
+    const int edits = 1 + static_cast<int>(next() % 3);
+    for (int e = 0; e < edits; ++e) {
+      size_t pos = next() % (trial % 4 == 0 ? 8 : 8 + 1000);  // the length field, or the header text
+      const char pool[] = "0123456789{}[],:\"- eFI";
+      b[pos] = (next() % 2) ? static_cast<char>(next() & 0xff) : pool[next() % (sizeof pool - 1)];
+    }
+    if (trial % 7 == 0) b.resize(next() % b.size());
+    write_raw(path, b);
+    try {
+      SafetensorsFile f = SafetensorsFile::open(path);
+      for (const auto& n : f.names()) {
+        StView v = f.get(n);
+        volatile unsigned char sink = 0;
+        for (size_t i = 0; i < v.nbytes; ++i) sink ^= static_cast<const unsigned char*>(v.data)[i];
+        (void)sink;
+      }
+      ++opened;
+    } catch (const FormatError&) {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(opened + refused, 300);
+  EXPECT_GT(refused, 220);  // nearly every edit breaks something
 }
 
 TEST(Safetensors, MissingTensorAndMissingFile) {
