@@ -11,6 +11,9 @@
 #include "agf/factors/kmeans.h"
 #include "agf/util/error.h"
 #include "kernels/kmeans.h"
+#ifdef AGF_HAVE_CUDA
+#include <cuda_runtime.h>
+#endif
 
 namespace agf {
 namespace {
@@ -169,6 +172,52 @@ TEST(KMeans, MatchesScikitLearnLloydFromTheSameInit) {
   for (int i = 0; i < n; ++i) ASSERT_EQ(r.labels[i], labels[i]) << "point " << i;
   for (int i = 0; i < k * d; ++i) EXPECT_NEAR(r.centroids[i], centers[i], 1e-9) << "centre value " << i;
   EXPECT_NEAR(r.inertia, j["inertia"].get<double>(), 1e-9 * j["inertia"].get<double>());
+}
+
+// CPU / CUDA parity of the fused distance + argmin kernel on odd sizes (ragged tiles in N, K and D),
+// and of a whole Lloyd run. FP32 on both sides: labels may differ only where two centroids are within
+// rounding of each other, so the check is on distances (each label's distance must be the minimum).
+TEST(KMeans, CudaMatchesCpu) {
+#ifndef AGF_HAVE_CUDA
+  GTEST_SKIP() << "built without CUDA (-DAGF_CUDA=ON)";
+#else
+  int devices = 0;
+  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) GTEST_SKIP() << "no CUDA device";
+  const int64_t N = 3001;
+  const int D = 13, K = 200;
+  std::mt19937_64 rng(9);
+  std::normal_distribution<float> g;
+  std::vector<float> x(N * D), c(K * D);
+  for (auto& v : x) v = g(rng);
+  for (auto& v : c) v = g(rng);
+  double cpu_inertia = 0, gpu_inertia = 0;
+  auto lc = kmeans_predict(x.data(), N, D, c.data(), K, &cpu_inertia, "cpu");
+  auto lg = kmeans_predict(x.data(), N, D, c.data(), K, &gpu_inertia, "cuda");
+  int differ = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    if (lc[n] == lg[n]) continue;
+    ++differ;
+    double a = 0, b = 0;
+    for (int d = 0; d < D; ++d) {
+      a += (x[n * D + d] - c[lc[n] * D + d]) * (x[n * D + d] - c[lc[n] * D + d]);
+      b += (x[n * D + d] - c[lg[n] * D + d]) * (x[n * D + d] - c[lg[n] * D + d]);
+    }
+    EXPECT_NEAR(a, b, 1e-4 * (1 + a)) << "point " << n;
+  }
+  EXPECT_LT(differ, 5);
+  EXPECT_NEAR(gpu_inertia, cpu_inertia, 1e-6 * cpu_inertia);
+  std::vector<int> truth;
+  auto xb = blobs(6, 300, 5, &truth, 11);
+  KMeansParams p;
+  p.k = 6;
+  p.seed = 3;
+  auto rc = kmeans_fit(xb.data(), 1800, 5, p);
+  p.device = "cuda";
+  auto rg = kmeans_fit(xb.data(), 1800, 5, p);
+  EXPECT_EQ(rg.device, "cuda");
+  EXPECT_EQ(rc.labels, rg.labels);
+  EXPECT_NEAR(rg.inertia, rc.inertia, 1e-5 * rc.inertia);
+#endif
 }
 
 }  // namespace
