@@ -7,6 +7,8 @@
 #include <limits>
 
 #include "kernels/adam.h"
+#include "kernels/batchnorm.h"
+#include "kernels/elu.h"
 #include "kernels/dropout.h"
 #include "kernels/elementwise.h"
 #include "kernels/gap.h"
@@ -90,6 +92,52 @@ TEST(CudaParity, DropoutMasksBitwiseEqualCpu) {
     EXPECT_TRUE(close(to_host(dY), y, "elementwise", "dropout y"));
     EXPECT_TRUE(close(to_host(dDX), dx, "elementwise", "dropout dx"));
   }
+}
+
+// The graph-capturable variant reads [seed, offset] from device memory: same masks as the CPU.
+TEST(CudaParity, DropoutDeviceSeedOffsetMatchesCpu) {
+  AGF_REQUIRE_CUDA();
+  CudaCtx ctx;
+  const size_t n = 333333;
+  const float p = 0.1f;
+  auto x = randn(n, 74);
+  auto dX = to_device(x);
+  DeviceBuffer<float> dY(n);
+  DeviceBuffer<uint8_t> dMask(n);
+  DeviceBuffer<uint64_t> dSO(2);
+  for (uint64_t offset : {uint64_t(0), uint64_t(5), uint64_t(123456789)}) {
+    const uint64_t so[2] = {77, offset};
+    cuda_memcpy_h2d(dSO.get(), so, sizeof(so));
+    dropout_forward_cuda(ctx, dY.get(), dMask.get(), dX.get(), n, p, dSO.get());
+    ctx.synchronize();
+    std::vector<float> y(n);
+    std::vector<uint8_t> mask(n);
+    dropout_forward_cpu<float>(y.data(), mask.data(), x.data(), n, p, 77, offset);
+    auto gmask = to_host(dMask);
+    ASSERT_EQ(0, std::memcmp(gmask.data(), mask.data(), n)) << "device-offset dropout masks differ at " << offset;
+    EXPECT_TRUE(close(to_host(dY), y, "elementwise", "dropout (device seed) y"));
+  }
+}
+
+TEST(CudaParity, FusedBatchNormEluInference) {
+  AGF_REQUIRE_CUDA();
+  CudaCtx ctx;
+  const int N = 64, C = 64, HW = 16 * 10;
+  const size_t n = size_t(N) * C * HW;
+  const double eps = 1e-3;
+  auto x = randn(n, 75, 2.0f), g = uniform(C, 76, 0.5f, 1.5f), b = randn(C, 77), rm = randn(C, 78),
+       rv = uniform(C, 79, 0.5f, 2.0f);
+  auto dX = to_device(x), dG = to_device(g), dB = to_device(b), dRM = to_device(rm), dRV = to_device(rv);
+  DeviceBuffer<float> dY(n);
+  batchnorm_elu_forward_infer_cuda(ctx, dY.get(), dX.get(), dG.get(), dB.get(), dRM.get(), dRV.get(), N, C, HW, eps,
+                                   1.0f);
+  ctx.synchronize();
+  std::vector<double> bn(n), y(n);
+  auto x64 = to_f64(x), g64 = to_f64(g), b64 = to_f64(b), rm64 = to_f64(rm), rv64 = to_f64(rv);
+  batchnorm_forward_infer_cpu<double>(bn.data(), x64.data(), g64.data(), b64.data(), rm64.data(), rv64.data(), N, C,
+                                      HW, eps);
+  elu_forward_cpu<double>(y.data(), bn.data(), n, 1.0);
+  EXPECT_TRUE(close(to_host(dY), y, "batchnorm", "fused BN+ELU inference"));
 }
 
 TEST(CudaParity, SoftmaxCrossEntropySoftTargets) {
