@@ -2,6 +2,8 @@
 // max-pool inputs), max-pool geometry (2x1, 2x2, odd H/W floored, first maximum on ties), float32 agreement.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "kernels/elu.h"
@@ -31,6 +33,36 @@ TEST(EluGradcheck, AwayFromKink) {
   const auto dx0 = dx;
   elu_backward_cpu<double>(dx.data(), r.data(), y.data(), n, 1.0);
   expect_grad("elu/dx", x, delta(dx, dx0), loss, 1e-4, 1e-6);
+}
+
+// The float32 forward uses its own vectorised expm1: within 2 ulp of expm1 computed in double and rounded, from
+// tiny negatives (no cancellation) to the saturation at -1; infinities and NaN behave.
+TEST(Elu, Float32Expm1WithinTwoUlp) {
+  std::vector<float> x;
+  for (float v = -1e-30f; v > -100.0f; v *= 1.0007f) x.push_back(v);
+  for (int i = 0; i <= 200000; ++i) x.push_back(-90.0f * i / 200000.0f);
+  x.push_back(std::numeric_limits<float>::denorm_min() * -1.0f);
+  std::vector<float> y(x.size());
+  elu_forward_cpu<float>(y.data(), x.data(), x.size(), 1.0f);
+  int worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float ref = static_cast<float>(std::expm1(static_cast<double>(x[i])));
+    int32_t a, b;
+    std::memcpy(&a, &y[i], 4);
+    std::memcpy(&b, &ref, 4);
+    worst = std::max(worst, std::abs(a - b));  // both <= 0: same sign, so the bit distance is the ulp distance
+  }
+  std::printf("elu_f32_expm1_max_ulp %d\n", worst);
+  EXPECT_LE(worst, 2);
+  const std::vector<float> special = {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                                      std::numeric_limits<float>::quiet_NaN(), 0.0f, 2.5f};
+  std::vector<float> ys(special.size());
+  elu_forward_cpu<float>(ys.data(), special.data(), special.size(), 0.5f);
+  EXPECT_EQ(ys[0], std::numeric_limits<float>::infinity());
+  EXPECT_EQ(ys[1], -0.5f);
+  EXPECT_TRUE(std::isnan(ys[2]));
+  EXPECT_EQ(ys[3], 0.0f);
+  EXPECT_EQ(ys[4], 2.5f);
 }
 
 TEST(Elu, Float32MatchesFloat64) {
