@@ -3,23 +3,30 @@
 // p -= lr * (m / bc1) / (sqrt(v / bc2) + eps).  L2 weight decay: g += 2 * coeff * p (loss += coeff * sum p^2).
 #include "kernels/adam.h"
 
+#include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 
 namespace agf {
 
+// Eigen array expressions in blocks of 4096: vectorised (a plain loop is not, as std::sqrt may set errno), the
+// same IEEE operations in the same order per element as the formula above.
 template <typename T>
 void adam_update_cpu(T* p, const T* g, T* m, T* v, size_t n, float lr, float b1, float b2, float eps, float bc1,
                      float bc2) {
+  using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
   const T tlr = lr, tb1 = b1, tb2 = b2, teps = eps, tbc1 = bc1, tbc2 = bc2;
   const T c1 = T(1) - tb1, c2 = T(1) - tb2;
+  const long long blocks = static_cast<long long>((n + 4095) / 4096);
 #pragma omp parallel for schedule(static) if (n > 65536)
-  for (long long i = 0; i < static_cast<long long>(n); ++i) {
-    const T gi = g[i];
-    const T mi = tb1 * m[i] + c1 * gi;
-    const T vi = tb2 * v[i] + c2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] -= tlr * (mi / tbc1) / (std::sqrt(vi / tbc2) + teps);
+  for (long long b = 0; b < blocks; ++b) {
+    const size_t i0 = static_cast<size_t>(b) * 4096;
+    const Eigen::Index len = static_cast<Eigen::Index>(std::min<size_t>(4096, n - i0));
+    Eigen::Map<Arr> pa(p + i0, len), ma(m + i0, len), va(v + i0, len);
+    Eigen::Map<const Arr> ga(g + i0, len);
+    ma = tb1 * ma + c1 * ga;
+    va = tb2 * va + c2 * ga * ga;
+    pa -= tlr * (ma / tbc1) / ((va / tbc2).sqrt() + teps);
   }
 }
 
