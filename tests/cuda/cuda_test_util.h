@@ -40,8 +40,10 @@ inline const Tol kTols[] = {
     {"gap", 1e-5, 1e-6, "sums of HW <= 5504 floats, warp-strided order"},
     {"softmax_xent", 1e-5, 1e-6, "expf/logf, sums over K <= 64 and a batch mean over N <= 256 in float32"},
     {"adam", 1e-5, 1e-7, "float32 update, sqrtf and division correctly rounded; reference in float64"},
+    {"tf32", 5e-3, 2e-3, "TF32 tensor cores round inputs to a 10-bit mantissa (2^-11 relative per product)"},
     {"exact", 0.0, 0.0, "no arithmetic freedom: copies, max, masks, scaling by one rounded factor"},
-    {"elementwise", 1e-6, 0.0, "one rounded float32 operation per element"},
+    {"elementwise", 1e-6, 2e-7, "one or two rounded float32 operations per element (a*b+c may fuse into an FMA); "
+                                "atol covers cancellation in dx0 + dy*f"},
 };
 inline const Tol& tol(const std::string& op) {
   for (const Tol& t : kTols)

@@ -22,9 +22,10 @@ const ConvShape kConvs[] = {
     {"conv7", 16, 256, 4, 2, 256, 1},
 };
 
-void conv_parity(const ConvShape& s, bool deterministic) {
+void conv_parity(const ConvShape& s, bool deterministic, bool tf32 = false) {
   CudaCtxOptions opt;
   opt.deterministic = deterministic;
+  opt.tf32 = tf32;
   CudaCtx ctx(opt);
   const int N = s.N, C = s.C, H = s.H, W = s.W, K = s.K, R = s.R, S = s.R;
   const size_t nx = size_t(N) * C * H * W, ny = size_t(N) * K * H * W, nw = size_t(K) * C * R * S;
@@ -45,10 +46,10 @@ void conv_parity(const ConvShape& s, bool deterministic) {
   conv2d_backward_data_cpu<double>(dx64.data(), dy64.data(), w64.data(), N, C, H, W, K, R, S);
   conv2d_backward_filter_cpu<double>(dw64.data(), db64.data(), dy64.data(), x64.data(), N, C, H, W, K, R, S);
 
-  EXPECT_TRUE(close(to_host(dY), y64, "conv2d_forward", str(s.name, " y")));
-  EXPECT_TRUE(close(to_host(dDX), dx64, "conv2d_backward_data", str(s.name, " dx")));
-  EXPECT_TRUE(close(to_host(dDW), dw64, "conv2d_backward_filter", str(s.name, " dw")));
-  EXPECT_TRUE(close(to_host(dDB), db64, "conv2d_backward_filter", str(s.name, " db")));
+  EXPECT_TRUE(close(to_host(dY), y64, tf32 ? "tf32" : "conv2d_forward", str(s.name, " y")));
+  EXPECT_TRUE(close(to_host(dDX), dx64, tf32 ? "tf32" : "conv2d_backward_data", str(s.name, " dx")));
+  EXPECT_TRUE(close(to_host(dDW), dw64, tf32 ? "tf32" : "conv2d_backward_filter", str(s.name, " dw")));
+  EXPECT_TRUE(close(to_host(dDB), db64, "conv2d_backward_filter", str(s.name, " db (FP32 reduction)")));
 }
 
 TEST(CudaParity, Conv2dEveryDcnnLayer) {
@@ -59,6 +60,12 @@ TEST(CudaParity, Conv2dEveryDcnnLayer) {
 TEST(CudaParity, Conv2dDeterministicAlgorithms) {
   AGF_REQUIRE_CUDA();
   for (const ConvShape& s : kConvs) conv_parity(s, true);
+}
+
+// TF32 is an explicit option: only its (looser) tolerance differs.
+TEST(CudaParity, Conv2dTf32) {
+  AGF_REQUIRE_CUDA();
+  for (const ConvShape& s : kConvs) conv_parity(s, false, true);
 }
 
 // Deterministic mode: two backward-filter passes give bitwise identical dw (independent of the CPU).
@@ -153,8 +160,10 @@ TEST(CudaParity, EluForwardBackward) {
   EXPECT_TRUE(close(to_host(dDX), dx64, "elementwise", "elu dx"));
 }
 
-void dense_parity(int N, int I, int O, const char* name) {
-  CudaCtx ctx;
+void dense_parity(int N, int I, int O, const char* name, bool tf32 = false) {
+  CudaCtxOptions opt;
+  opt.tf32 = tf32;
+  CudaCtx ctx(opt);
   auto x = randn(size_t(N) * I, 41), w = randn(size_t(O) * I, 42, 1.0f / std::sqrt(float(I))), b = randn(O, 43);
   auto dy = randn(size_t(N) * O, 44), dx0 = randn(size_t(N) * I, 45), dw0 = randn(size_t(O) * I, 46),
        db0 = randn(O, 47);
@@ -168,9 +177,10 @@ void dense_parity(int N, int I, int O, const char* name) {
   std::vector<double> y64(size_t(N) * O), dx64 = to_f64(dx0), dw64 = to_f64(dw0), db64 = to_f64(db0);
   dense_forward_cpu<double>(y64.data(), x64.data(), w64.data(), b64.data(), N, I, O);
   dense_backward_cpu<double>(dx64.data(), dw64.data(), db64.data(), dy64.data(), x64.data(), w64.data(), N, I, O);
-  EXPECT_TRUE(close(to_host(dY), y64, "dense", str(name, " y")));
-  EXPECT_TRUE(close(to_host(dDX), dx64, "dense", str(name, " dx")));
-  EXPECT_TRUE(close(to_host(dDW), dw64, "dense", str(name, " dw")));
+  const char* op = tf32 ? "tf32" : "dense";
+  EXPECT_TRUE(close(to_host(dY), y64, op, str(name, " y")));
+  EXPECT_TRUE(close(to_host(dDX), dx64, op, str(name, " dx")));
+  EXPECT_TRUE(close(to_host(dDW), dw64, op, str(name, " dw")));
   EXPECT_TRUE(close(to_host(dDB), db64, "dense", str(name, " db")));
 }
 
@@ -181,6 +191,7 @@ TEST(CudaParity, DenseDcnnAndMlpShapes) {
   dense_parity(8, 256, 40, "fc2 (40 factors, batch 8)");
   dense_parity(64, 1024, 1024, "MLP hidden");
   dense_parity(37, 129, 17, "odd sizes");
+  dense_parity(64, 256, 256, "fc1 TF32", true);
 }
 
 }  // namespace
