@@ -176,23 +176,23 @@ std::string line_chart(const LineChart& c) {
   for (size_t i = 0; i < c.series.size(); ++i) {
     const Series s = decimate(c.series[i], 400);
     const std::string col = category_colour(s.colour >= 0 ? s.colour : static_cast<int>(i));
+    // The line through consecutive finite points; a marker on every point of a short series (per-N
+    // averages) and on isolated points, which a path alone would not show.
+    const size_t n = std::min(s.x.size(), s.y.size());
+    auto ok = [&](size_t j) { return j < n && std::isfinite(s.x[j]) && std::isfinite(s.y[j]); };
     std::string d;
-    bool pen = false;
-    int points = 0;
-    for (size_t j = 0; j < std::min(s.x.size(), s.y.size()); ++j) {
-      if (!std::isfinite(s.x[j]) || !std::isfinite(s.y[j])) { pen = false; continue; }
-      d += (pen ? " L" : " M") + num(X(s.x[j])) + " " + num(Y(s.y[j]));
-      pen = true;
-      ++points;
+    for (size_t j = 0; j < n; ++j) {
+      if (!ok(j)) continue;
+      const bool joined = j > 0 && ok(j - 1);
+      d += (joined ? " L" : " M") + num(X(s.x[j])) + " " + num(Y(s.y[j]));
+      const bool isolated = !joined && !ok(j + 1);
+      if (n <= 30 || isolated)
+        os << "<circle cx=\"" << num(X(s.x[j])) << "\" cy=\"" << num(Y(s.y[j])) << "\" r=\"2.5\" fill=\"" << col
+           << "\"/>\n";
     }
-    if (points == 1) {
-      for (size_t j = 0; j < s.x.size(); ++j)
-        if (std::isfinite(s.x[j]) && std::isfinite(s.y[j]))
-          os << "<circle cx=\"" << num(X(s.x[j])) << "\" cy=\"" << num(Y(s.y[j])) << "\" r=\"3\" fill=\"" << col << "\"/>\n";
-    } else if (points > 1) {
+    if (!d.empty())
       os << "<path d=\"" << d.substr(1) << "\" fill=\"none\" stroke=\"" << col << "\" stroke-width=\"1.6\""
          << (s.dashed ? " stroke-dasharray=\"5 3\"" : "") << "/>\n";
-    }
     const double ly = T + 8 + 16 * static_cast<double>(i);
     os << "<line x1=\"" << num(L + pw + 12) << "\" y1=\"" << num(ly) << "\" x2=\"" << num(L + pw + 34) << "\" y2=\""
        << num(ly) << "\" stroke=\"" << col << "\" stroke-width=\"2\"" << (s.dashed ? " stroke-dasharray=\"5 3\"" : "")
