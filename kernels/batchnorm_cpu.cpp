@@ -7,6 +7,55 @@
 #include <cmath>
 
 namespace agf {
+namespace {
+
+// Sums over one (n, c) plane with 8 independent double accumulators: the order is fixed (deterministic) and
+// the compiler can vectorise it, which a single running double sum forbids without -ffast-math.
+template <typename T>
+double plane_sum(const T* x, int n) {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) a[j] += x[i + j];
+  for (; i < n; ++i) a[i & 7] += x[i];
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+template <typename T>
+double plane_sqdev(const T* x, int n, double mean) {  // sum (x - mean)^2
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) {
+      const double d = x[i + j] - mean;
+      a[j] += d * d;
+    }
+  for (; i < n; ++i) {
+    const double d = x[i] - mean;
+    a[i & 7] += d * d;
+  }
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+// sum dy and sum dy * (x - mean) over one plane (times invstd later gives sum dy * xhat).
+template <typename T>
+void plane_dots(const T* dy, const T* x, int n, double mean, double& sdy, double& sdyd) {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) {
+      a[j] += dy[i + j];
+      b[j] += dy[i + j] * (x[i + j] - mean);
+    }
+  for (; i < n; ++i) {
+    a[i & 7] += dy[i];
+    b[i & 7] += dy[i] * (x[i] - mean);
+  }
+  sdy += ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+  sdyd += ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]));
+}
+
+}  // namespace
 
 template <typename T>
 void batchnorm_forward_train_cpu(T* y, T* save_mean, T* save_invstd, T* running_mean, T* running_var,
@@ -16,19 +65,10 @@ void batchnorm_forward_train_cpu(T* y, T* save_mean, T* save_invstd, T* running_
 #pragma omp parallel for schedule(static) if (static_cast<long long>(N) * C * HW > 32768)
   for (int c = 0; c < C; ++c) {
     double sum = 0;
-    for (int n = 0; n < N; ++n) {
-      const T* xp = x + (static_cast<size_t>(n) * C + c) * HW;
-      for (int i = 0; i < HW; ++i) sum += xp[i];
-    }
+    for (int n = 0; n < N; ++n) sum += plane_sum(x + (static_cast<size_t>(n) * C + c) * HW, HW);
     const double mean = sum / M;
     double sq = 0;
-    for (int n = 0; n < N; ++n) {
-      const T* xp = x + (static_cast<size_t>(n) * C + c) * HW;
-      for (int i = 0; i < HW; ++i) {
-        const double d = xp[i] - mean;
-        sq += d * d;
-      }
-    }
+    for (int n = 0; n < N; ++n) sq += plane_sqdev(x + (static_cast<size_t>(n) * C + c) * HW, HW, mean);
     const double var = sq / M;  // biased: used to normalise
     const double invstd = 1.0 / std::sqrt(var + eps);
     const double g = gamma[c], bt = beta[c];
@@ -68,14 +108,12 @@ void batchnorm_backward_cpu(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x,
 #pragma omp parallel for schedule(static) if (static_cast<long long>(N) * C * HW > 32768)
   for (int c = 0; c < C; ++c) {
     const double mean = save_mean[c], invstd = save_invstd[c];
-    double sdy = 0, sdyx = 0;  // sum dy, sum dy * xhat
+    double sdy = 0, sdyd = 0;  // sum dy, sum dy * (x - mean)
     for (int n = 0; n < N; ++n) {
       const size_t o = (static_cast<size_t>(n) * C + c) * HW;
-      for (int i = 0; i < HW; ++i) {
-        sdy += dy[o + i];
-        sdyx += dy[o + i] * ((x[o + i] - mean) * invstd);
-      }
+      plane_dots(dy + o, x + o, HW, mean, sdy, sdyd);
     }
+    const double sdyx = sdyd * invstd;  // sum dy * xhat
     if (dgamma) dgamma[c] += static_cast<T>(sdyx);
     if (dbeta) dbeta[c] += static_cast<T>(sdy);
     if (!dx) continue;
