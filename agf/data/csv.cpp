@@ -11,9 +11,10 @@
 
 namespace agf {
 
-std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& source) {
-  std::vector<CsvRecord> out;
+void for_each_csv_record(const std::string& text, const std::string& source,
+                         const std::function<void(const CsvRecord&)>& on_record) {
   CsvRecord rec;
+  size_t n_fields = 0;  // fields of `rec` in use (the vector's strings are reused)
   std::string field;
   int64_t line = 1;
   rec.line = 1;
@@ -22,14 +23,16 @@ std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& sou
   bool record_has_content = false;  // anything seen since the record began (for blank last line)
   const size_t n = text.size();
   auto end_field = [&] {
-    rec.fields.push_back(std::move(field));
+    if (n_fields == rec.fields.size()) rec.fields.emplace_back();
+    rec.fields[n_fields++].swap(field);
     field.clear();
     after_quote = field_was_quoted = false;
   };
   auto end_record = [&](int64_t next_line) {
     end_field();
-    out.push_back(std::move(rec));
-    rec = CsvRecord{};
+    rec.fields.resize(n_fields);
+    on_record(rec);
+    n_fields = 0;
     rec.line = next_line;
     record_has_content = false;
   };
@@ -79,17 +82,24 @@ std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& sou
             ": unterminated quoted field (opened on this line, the file ends inside it; record starts on line ",
             rec.line, ")");
   if (record_has_content || !field.empty() || field_was_quoted) end_record(line + 1);
+}
+
+std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& source) {
+  std::vector<CsvRecord> out;
+  for_each_csv_record(text, source, [&](const CsvRecord& r) { out.push_back(r); });
   return out;
 }
 
-std::vector<CsvRecord> read_csv_file(const std::string& path) {
+std::string read_text_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  AGF_CHECK(f.good(), IOError, "cannot open CSV file '", path, "'");
+  AGF_CHECK(f.good(), IOError, "cannot open '", path, "'");
   std::ostringstream ss;
   ss << f.rdbuf();
   AGF_CHECK(!f.bad(), IOError, "error while reading '", path, "'");
-  return parse_csv(ss.str(), path);
+  return ss.str();
 }
+
+std::vector<CsvRecord> read_csv_file(const std::string& path) { return parse_csv(read_text_file(path), path); }
 
 void check_csv_width(const CsvRecord& r, size_t expected, const std::string& source) {
   AGF_CHECK(r.fields.size() == expected, FormatError, source, ":", r.line, ": expected ", expected,

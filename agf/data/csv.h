@@ -3,6 +3,7 @@
 // plus parsers for the Python list literals FMA stores in cells ("[]", "[21]", "['a', 'b']").
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ struct CsvRecord {
 // unterminated quote (naming the line where the quoted field opened) or a stray quote inside an
 // unquoted field / text after a closing quote. Blank lines are skipped (as pandas does).
 std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& source);
+// Streaming form: calls `on_record` for each record (the record is reused between calls), so a
+// large file (FMA's full tracks.csv) needs no more memory than its text.
+void for_each_csv_record(const std::string& text, const std::string& source,
+                         const std::function<void(const CsvRecord&)>& on_record);
+// Reads a whole file into a string (IOError when it cannot be opened or read).
+std::string read_text_file(const std::string& path);
 // Reads `path` (IOError when it cannot be opened) and parses it.
 std::vector<CsvRecord> read_csv_file(const std::string& path);
 // Throws FormatError "<source>:<line>: expected N columns, found M" when a record's width is off.

@@ -106,30 +106,31 @@ FmaMetadata load_fma_metadata(const std::string& dir) {
   AGF_CHECK(fs::exists(tpath), IOError, "FMA metadata: '", tpath, "' not found");
   load_genres(gpath, m);
 
-  auto recs = read_csv_file(tpath);
-  AGF_CHECK(recs.size() >= 3, FormatError, tpath, ": expected three header lines (groups, names, track_id), found ",
-            recs.size(), " lines");
-  const auto& groups = recs[0].fields;
-  const auto& names = recs[1].fields;
-  AGF_CHECK(!recs[2].fields.empty() && recs[2].fields[0] == "track_id", FormatError, tpath, ":", recs[2].line,
-            ": the third header line should start with 'track_id' (is this FMA's tracks.csv?)");
-  const size_t width = names.size();
-  check_csv_width(recs[0], width, tpath);
-  check_csv_width(recs[2], width, tpath);
-  std::map<std::pair<std::string, std::string>, size_t> colmap;
-  for (size_t c = 1; c < width; ++c) colmap[{groups[c], names[c]}] = c;
-  auto col = [&](const char* g, const char* n) {
-    auto it = colmap.find({g, n});
-    AGF_CHECK(it != colmap.end(), FormatError, tpath, ": missing column (", g, ", ", n, ")");
-    return it->second;
+  // Streamed: the three header lines set up the column map, then each row becomes a Track.
+  const std::string text = read_text_file(tpath);
+  std::vector<CsvRecord> header;
+  size_t width = 0, c_top = 0, c_genres = 0, c_all = 0, c_artist = 0, c_aname = 0, c_album = 0, c_split = 0,
+         c_subset = 0;
+  auto setup_columns = [&] {
+    const auto& groups = header[0].fields;
+    const auto& names = header[1].fields;
+    AGF_CHECK(!header[2].fields.empty() && header[2].fields[0] == "track_id", FormatError, tpath, ":",
+              header[2].line, ": the third header line should start with 'track_id' (is this FMA's tracks.csv?)");
+    width = names.size();
+    check_csv_width(header[0], width, tpath);
+    check_csv_width(header[2], width, tpath);
+    std::map<std::pair<std::string, std::string>, size_t> colmap;
+    for (size_t c = 1; c < width; ++c) colmap[{groups[c], names[c]}] = c;
+    auto col = [&](const char* g, const char* n) {
+      auto it = colmap.find({g, n});
+      AGF_CHECK(it != colmap.end(), FormatError, tpath, ": missing column (", g, ", ", n, ")");
+      return it->second;
+    };
+    c_top = col("track", "genre_top"), c_genres = col("track", "genres"), c_all = col("track", "genres_all");
+    c_artist = col("artist", "id"), c_aname = col("artist", "name"), c_album = col("album", "id");
+    c_split = col("set", "split"), c_subset = col("set", "subset");
   };
-  const size_t c_top = col("track", "genre_top"), c_genres = col("track", "genres"),
-               c_all = col("track", "genres_all"), c_artist = col("artist", "id"),
-               c_aname = col("artist", "name"), c_album = col("album", "id"), c_split = col("set", "split"),
-               c_subset = col("set", "subset");
-  m.tracks.reserve(recs.size() - 3);
-  for (size_t r = 3; r < recs.size(); ++r) {
-    const auto& rec = recs[r];
+  auto add_track = [&](const CsvRecord& rec) {
     check_csv_width(rec, width, tpath);
     const auto& f = rec.fields;
     std::string at = str(tpath, ":", rec.line);
@@ -176,7 +177,17 @@ FmaMetadata load_fma_metadata(const std::string& dir) {
               tat, ": (set, subset) '", t.subset, "' is not small, medium or large");
     m.track_index[t.id] = m.tracks.size();
     m.tracks.push_back(std::move(t));
-  }
+  };
+  for_each_csv_record(text, tpath, [&](const CsvRecord& rec) {
+    if (header.size() < 3) {
+      header.push_back(rec);
+      if (header.size() == 3) setup_columns();
+    } else {
+      add_track(rec);
+    }
+  });
+  AGF_CHECK(header.size() == 3, FormatError, tpath, ": expected three header lines (groups, names, track_id), found ",
+            header.size(), " lines");
   return m;
 }
 
