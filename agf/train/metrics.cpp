@@ -29,8 +29,10 @@ double log_loss_impl(const std::vector<int>& y_true, const T* probs, int n, int 
   const double eps = std::numeric_limits<double>::epsilon();
   for (int64_t i = 0; i < int64_t(n) * k; ++i) {
     const double p = probs[i];
-    AGF_CHECK(std::isfinite(p) && p >= 0.0 && p <= 1.0, NumericError, "log_loss: probs[", i / k, ", ", i % k,
-              "] = ", p, " is not a probability in [0, 1]");
+    // scikit-learn raises on any value outside [0, 1]; a float softmax can overshoot 1 by an ulp, and the
+    // clip below removes that, so only a slack of 1e-6 is tolerated here.
+    AGF_CHECK(std::isfinite(p) && p >= -1e-6 && p <= 1.0 + 1e-6, NumericError, "log_loss: probs[", i / k, ", ",
+              i % k, "] = ", p, " is not a probability in [0, 1]");
   }
   double sum = 0.0;
   for (int i = 0; i < n; ++i) {
@@ -128,6 +130,19 @@ Metrics evaluate_predictions(const std::vector<int>& y_true, const float* probs,
   m.accuracy = accuracy(y_true, pred);
   m.confusion = confusion_matrix(y_true, pred, k);
   return m;
+}
+
+nlohmann::json metrics_to_json(const Metrics& m, const std::vector<std::string>& class_names) {
+  AGF_CHECK(class_names.empty() || static_cast<int>(class_names.size()) == m.k, ShapeError, "metrics_to_json: ",
+            class_names.size(), " class names for k = ", m.k);
+  nlohmann::json j = {{"n", m.n}, {"k", m.k}, {"log_loss", m.log_loss}, {"macro_f1", m.macro_f1},
+                      {"accuracy", m.accuracy}};
+  nlohmann::json rows = nlohmann::json::array();
+  for (int t = 0; t < m.k && !m.confusion.empty(); ++t)
+    rows.push_back(std::vector<int64_t>(m.confusion.begin() + size_t(t) * m.k, m.confusion.begin() + size_t(t + 1) * m.k));
+  j["confusion"] = rows;
+  if (!class_names.empty()) j["classes"] = class_names;
+  return j;
 }
 
 MajorityBaseline fit_majority_baseline(const std::vector<int>& y_train, int k) {

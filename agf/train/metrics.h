@@ -3,13 +3,14 @@
 // a majority-class baseline and the per-track averaging of window softmax rows.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace agf {
 
 // Mean multiclass log loss, natural log, as sklearn.metrics.log_loss(y_true, P, labels=range(k)) with P
-// given in float64: each probability is clipped to [eps, 1 - eps] with eps = 2^-52 (float64 machine
+// given in float64 (values outside [0, 1] by more than 1e-6 throw NumericError): each probability is clipped to [eps, 1 - eps] with eps = 2^-52 (float64 machine
 // epsilon, which current scikit-learn takes from the float64 dtype) and the loss of a row is -log of
 // its clipped true-class entry. Rows are NOT renormalised after clipping (scikit-learn >= 1.5 stopped
 // doing so; it only warns when rows do not sum to one). y_true: (n) in [0, k); probs: (n, k) row-major.
@@ -42,6 +43,10 @@ struct Metrics {
 
 // All metrics of one set of predictions. probs: (n, k) per-track probabilities.
 Metrics evaluate_predictions(const std::vector<int>& y_true, const float* probs, int n, int k);
+
+// {"n", "k", "log_loss", "macro_f1", "accuracy", "confusion": [[...] per true class], "classes": [...]}
+// (classes only when names are given; their count must be k).
+nlohmann::json metrics_to_json(const Metrics& m, const std::vector<std::string>& class_names = {});
 
 // Majority-class baseline. It predicts the most frequent training class (smallest index on ties) for
 // every sample, and for log loss it uses the training class frequencies as the probabilities of every

@@ -88,6 +88,16 @@ std::string grid_section(const GridResults& g) {
     os << "<p>Majority-class baseline: log loss " << fmt(g.baseline_log_loss) << ", macro F1 " << fmt(g.baseline_f1)
        << ", accuracy " << fmt(g.baseline_accuracy) << ".</p>\n";
   os << "<h3>Every combination (Table 4)</h3>\n" << markdown_to_html(table4_markdown(rs, true));
+  os << "<details><summary>All finished cases (" << rs.size() << ")</summary>\n<table>\n<tr><th>case</th><th>arch</th>"
+     << "<th>tasks</th><th class=\"r\">N</th><th class=\"r\">log loss</th><th class=\"r\">macro F1</th>"
+     << "<th class=\"r\">accuracy</th><th class=\"r\">epochs</th><th class=\"r\">seconds</th><th>finished</th></tr>\n";
+  for (const auto& r : rs)
+    os << "<tr><td>" << svg::escape(r.case_name) << "</td><td>" << svg::escape(r.arch) << "</td><td>"
+       << svg::escape(r.tasks) << "</td><td class=\"r\">" << r.n_tasks << "</td><td class=\"r\">" << fmt(r.log_loss)
+       << "</td><td class=\"r\">" << fmt(r.f1) << "</td><td class=\"r\">" << fmt(r.accuracy) << "</td><td class=\"r\">"
+       << r.epochs << "</td><td class=\"r\">" << fmt(r.seconds, 1) << "</td><td>" << svg::escape(r.timestamp)
+       << "</td></tr>\n";
+  os << "</table>\n</details>\n";
   os << "<h3>Average with and without the main task g (Table 3)</h3>\n" << markdown_to_html(table3_markdown(rs));
   os << "<h3>Average per number of tasks (Figure 3)</h3>\n" << markdown_to_html(average_by_n_markdown(rs));
   os << "<h3>wSTN against the best STN / MTN per N (Table 5)</h3>\n" << markdown_to_html(table5_markdown(rs));

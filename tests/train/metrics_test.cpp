@@ -75,6 +75,16 @@ TEST(Metrics, F1ByHand) {
   EXPECT_EQ(agf::confusion_matrix(t, p, 3), cm);
 }
 
+TEST(Metrics, Json) {
+  const float p[] = {0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f};
+  const agf::Metrics m = agf::evaluate_predictions({0, 1, 1}, p, 3, 2);
+  const nlohmann::json j = agf::metrics_to_json(m, {"Rock", "Jazz"});
+  EXPECT_EQ(j["confusion"], nlohmann::json::parse("[[1, 0], [1, 1]]"));
+  EXPECT_EQ(j["classes"][1], "Jazz");
+  EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), 2.0 / 3.0);
+  EXPECT_THROW(agf::metrics_to_json(m, {"Rock"}), agf::ShapeError);
+}
+
 TEST(Metrics, AveragePerTrack) {
   // Three windows of track 1, one of track 0 (interleaved), k = 2.
   const float w[] = {0.2f, 0.8f, 1.0f, 0.0f, 0.5f, 0.5f, 0.6f, 0.4f};
@@ -95,6 +105,8 @@ TEST(Metrics, RejectsBadInput) {
   const float bad[] = {1.5f, -0.5f, 0.5f, 0.5f};
   EXPECT_THROW(agf::log_loss({0, 1}, bad, 2, 2), agf::NumericError);
   EXPECT_THROW(agf::log_loss({0}, p, 2, 2), agf::ShapeError);
+  const float overshoot[] = {1.0000001f, 0.0f};  // one float ulp above 1: clipped, not refused
+  EXPECT_NEAR(agf::log_loss({0}, overshoot, 1, 2), -std::log1p(-std::numeric_limits<double>::epsilon()), 1e-18);
   EXPECT_THROW(agf::macro_f1({0, 1}, {0}), agf::ShapeError);
 }
 

@@ -223,6 +223,8 @@ TEST(Report, WritesAWellFormedSelfContainedFile) {
   for (const auto& t : agf::task_combinations())  // every Table 4 row and heat-map row label
     EXPECT_NE(html.find("<td>" + t + "</td>"), std::string::npos) << t;
   for (int n = 2; n <= 5; ++n) EXPECT_NE(html.find("<td class=\"r\">" + std::to_string(n) + "</td>"), std::string::npos);  // Table 5 rows
+  for (const auto& c : agf::paper_grid())  // the all-cases table names every case
+    EXPECT_NE(html.find("<td>" + c.name + "</td>"), std::string::npos) << c.name;
   for (const auto& c : in.curves) EXPECT_NE(html.find(">" + c.case_name + "<"), std::string::npos) << c.case_name;
   EXPECT_NE(html.find("Old-Time / Historic"), std::string::npos);
   EXPECT_NE(html.find("agf report &lt;test&gt;"), std::string::npos);
