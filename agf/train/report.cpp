@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "agf/util/error.h"
+#include "agf/util/progress.h"
 
 namespace agf {
 namespace {
@@ -82,7 +83,10 @@ std::string grid_section(const GridResults& g) {
   std::ostringstream os;
   os << "<h2 id=\"results\">Results</h2>\n";
   if (rs.empty()) return os.str() + "<p class=\"note\">No finished cases yet.</p>\n";
-  os << "<p class=\"note\">" << rs.size() << " finished cases. Mean log loss (natural log) and macro F1 of the "
+  double total_s = 0;
+  for (const auto& r : rs) total_s += r.seconds;
+  os << "<p class=\"note\">" << rs.size() << " finished cases (" << format_duration(total_s)
+     << " of training and evaluation in all). Mean log loss (natural log) and macro F1 of the "
      << "transfer MLP per track on the validation split; best per number of tasks in bold.</p>\n";
   if (std::isfinite(g.baseline_log_loss))
     os << "<p>Majority-class baseline: log loss " << fmt(g.baseline_log_loss) << ", macro F1 " << fmt(g.baseline_f1)
