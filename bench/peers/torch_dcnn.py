@@ -57,6 +57,8 @@ def main():
     ap.add_argument("--mode", choices=["eager", "compile"], default="eager")
     ap.add_argument("--compile-mode", default="default",
                     choices=["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"])
+    ap.add_argument("--compile-opt", type=int, choices=[0, 1], default=1,
+                    help="with --mode compile, also compile the Adam step (default 1)")
     ap.add_argument("--tf32", type=int, choices=[0, 1], default=0)
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     ap.add_argument("--steps", type=int, default=20)
@@ -91,12 +93,15 @@ def main():
         return soft_cross_entropy(model(x), t) + l2_weights(model, 1e-5)
 
     fwd = torch.compile(loss_fn, mode=a.compile_mode) if a.mode == "compile" else loss_fn
+    opt_step = opt.step
+    if a.mode == "compile" and a.compile_opt:
+        opt_step = torch.compile(opt.step, mode=a.compile_mode)
 
     def step():
         opt.zero_grad(set_to_none=True)
         loss = fwd(x, t)
         loss.backward()
-        opt.step()
+        opt_step()
         return loss
 
     sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
@@ -122,7 +127,7 @@ def main():
         "batch": a.batch,
         "device": a.device,
         "device_name": torch.cuda.get_device_name(0) if a.device == "cuda" else cpu_model(),
-        "mode": a.mode if a.mode == "eager" else f"compile:{a.compile_mode}",
+        "mode": a.mode if a.mode == "eager" else f"compile:{a.compile_mode}" + ("+opt" if a.compile_opt else ""),
         "tf32": a.tf32,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
