@@ -71,7 +71,7 @@ Var dropout(Tape& t, Var xv, float p) {
   AGF_DISPATCH(x, "dropout",
                dropout_forward_cpu<T>(ptr<T>(y), ptr<uint8_t>(mask), ptr<T>(x), n, p, t.seed, offset),
                dropout_forward_cuda(cuda_of(t, "dropout"), ptr<float>(y), ptr<uint8_t>(mask), ptr<float>(x), n, p,
-                                    t.seed, offset));
+                                    t.cuda_rng_slot(t.seed, offset)));
   bool need = t.requires_grad(xv);
   Var yv = t.make(y, need);
   if (need) {

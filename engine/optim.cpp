@@ -4,15 +4,12 @@
 #include <vector>
 #include "engine/device.h"
 #include "kernels/adam.h"
+#ifdef AGF_HAVE_CUDA
+#include "engine/device_cuda.h"
+#endif
 
 namespace agf {
 
-#ifdef AGF_HAVE_CUDA
-// engine/device_cuda.cpp
-float* cuda_pinned_floats(size_t n);
-void cuda_free_pinned(float* p) noexcept;
-void cuda_upload_async(CudaCtx& ctx, float* dst_dev, const float* src_pinned, size_t n);
-#endif
 
 Adam::Adam(ParamStore& ps, AdamConfig cfg, CudaCtx* cuda) : ps_(ps), cfg_(cfg), cuda_(cuda) {
   AGF_CHECK(ps.finalized(), Error, "Adam: the ParamStore must be finalized first");
@@ -35,9 +32,22 @@ Adam::~Adam() {
 }
 
 void Adam::step() {
+  begin_step();
+  launch();
+}
+
+void Adam::begin_step() {
   ++t_;
-  const float bc1 = float(1.0 - std::pow(double(cfg_.beta1), double(t_)));
-  const float bc2 = float(1.0 - std::pow(double(cfg_.beta2), double(t_)));
+  bc1_ = float(1.0 - std::pow(double(cfg_.beta1), double(t_)));
+  bc2_ = float(1.0 - std::pow(double(cfg_.beta2), double(t_)));
+  if (bc_host_) {  // CUDA: the captured upload reads these at execution time
+    bc_host_[0] = bc1_;
+    bc_host_[1] = bc2_;
+  }
+}
+
+void Adam::launch() {
+  const float bc1 = bc1_, bc2 = bc2_;
   const size_t n = size_t(ps_.n_trainable()), nd = size_t(ps_.n_decay());
   Tensor p = ps_.values(), g = ps_.grads(), m = ps_.adam_m(), v = ps_.adam_v();
   if (ps_.device() == Device::CPU) {
@@ -53,11 +63,9 @@ void Adam::step() {
     return;
   }
 #ifdef AGF_HAVE_CUDA
-  // The host writes this step's corrections into pinned memory; the stream-ordered copy reads them
-  // when it executes, so the same captured graph replays correctly at every step.
-  bc_host_[0] = bc1;
-  bc_host_[1] = bc2;
-  cuda_upload_async(*cuda_, bc_dev_, bc_host_, 2);
+  // begin_step() wrote this step's corrections into pinned memory; the stream-ordered copy reads
+  // them when it executes, so the same captured graph replays correctly at every step.
+  cuda_upload_async(*cuda_, bc_dev_, bc_host_, 2 * sizeof(float));
   if (cfg_.l2 > 0) l2_grad_cuda(*cuda_, g.data<float>(), p.data<float>(), nd, cfg_.l2);
   adam_update_cuda(*cuda_, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), n, cfg_.lr, cfg_.beta1,
                    cfg_.beta2, cfg_.eps, bc_dev_);

@@ -19,7 +19,9 @@ class Adam {
   ~Adam();
   Adam(const Adam&) = delete;
   Adam& operator=(const Adam&) = delete;
-  void step();                 // t += 1, then update every trainable parameter from ps.grads()
+  void step();                 // begin_step() then launch()
+  void begin_step();           // host: t += 1 and this step's bias corrections (before a graph replay too)
+  void launch();               // the device work: L2 on the decayed prefix, one Adam update (capturable)
   int64_t steps() const { return t_; }
   void set_steps(int64_t t) { t_ = t; }  // for resuming from a checkpoint
   const AdamConfig& config() const { return cfg_; }
@@ -30,6 +32,7 @@ class Adam {
   AdamConfig cfg_;
   CudaCtx* cuda_;
   int64_t t_ = 0;
+  float bc1_ = 1.f, bc2_ = 1.f;
   float* bc_host_ = nullptr;   // CUDA: pinned [bc1, bc2]
   float* bc_dev_ = nullptr;    // CUDA: device [bc1, bc2]
 };

@@ -1,9 +1,45 @@
 // Tape autograd (see tape.h).
 #include "engine/tape.h"
+#include "engine/device.h"
+#ifdef AGF_HAVE_CUDA
+#include "engine/device_cuda.h"
+#endif
 
 namespace agf {
 
 Tape::Tape(Arena& arena, DType dtype) : arena_(arena), dtype_(dtype) {}
+
+Tape::~Tape() {
+#ifdef AGF_HAVE_CUDA
+  cuda_free_pinned(rng_pinned_);
+  if (rng_dev_) device_free(Device::CUDA, rng_dev_);
+#endif
+}
+
+const uint64_t* Tape::cuda_rng_slot(uint64_t seed_value, uint64_t offset) {
+#ifdef AGF_HAVE_CUDA
+  AGF_CHECK(cuda != nullptr, DeviceError, "tape: CUDA dropout without a CUDA context");
+  if (!rng_pinned_) {
+    rng_pinned_ = cuda_pinned_u64(2 * kRngSlots);
+    rng_dev_ = static_cast<uint64_t*>(device_alloc(Device::CUDA, 2 * kRngSlots * sizeof(uint64_t)));
+  }
+  AGF_CHECK(rng_used_ < kRngSlots, Error, "tape: more than ", kRngSlots, " dropout ops in one step");
+  int k = rng_used_++;
+  rng_pinned_[2 * k] = seed_value;
+  rng_pinned_[2 * k + 1] = offset;
+  cuda_upload_async(*cuda, rng_dev_ + 2 * k, rng_pinned_ + 2 * k, 2 * sizeof(uint64_t));
+  return rng_dev_ + 2 * k;
+#else
+  (void)seed_value;
+  (void)offset;
+  throw DeviceError("tape: built without the CUDA backend");
+#endif
+}
+
+void Tape::set_replay_seed(uint64_t seed_value) {
+  seed = seed_value;
+  for (int k = 0; k < rng_used_; ++k) rng_pinned_[2 * k] = seed_value;
+}
 
 Var Tape::input(const Tensor& t, bool requires_grad) { return make(t, requires_grad); }
 
@@ -32,7 +68,13 @@ Tensor& Tape::grad(Var v) {
 void Tape::backward(Var loss) {
   AGF_CHECK(value(loss).numel() == 1, ShapeError, "backward: loss must be a scalar, got ", value(loss).shape().str());
   Tensor& g = grad(loss);
-  g.fill_(1.0);
+#ifdef AGF_HAVE_CUDA
+  if (g.device() == Device::CUDA) {
+    AGF_CHECK(cuda != nullptr, DeviceError, "backward: CUDA loss without a CUDA context");
+    cuda_fill_one_async(*cuda, g.data<float>());  // stream-ordered: capturable
+  } else
+#endif
+    g.fill_(1.0);
   for (size_t i = nodes_.size(); i-- > 0;) nodes_[i]();
 }
 
@@ -43,6 +85,7 @@ void Tape::reset() {
   nodes_.clear();
   rows.clear();
   rng_offset = 0;
+  rng_used_ = 0;
   arena_.reset();
 }
 

@@ -28,6 +28,7 @@ struct LayerRow {
 class Tape {
  public:
   Tape(Arena& arena, DType dtype);
+  ~Tape();
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
 
@@ -50,6 +51,11 @@ class Tape {
   void backward(Var loss);                                 // seeds d loss = 1 and runs the tape in reverse
   void reset();                                            // forget everything (capacities kept) and reset the arena
 
+  // CUDA dropout reads [seed, offset] from device memory so a captured graph can draw new masks at
+  // every replay: each dropout op gets a slot, filled from pinned memory by a stream-ordered copy.
+  const uint64_t* cuda_rng_slot(uint64_t seed, uint64_t offset);
+  void set_replay_seed(uint64_t seed);   // before a graph replay: every slot's seed becomes `seed`
+
   Arena& arena() { return arena_; }
   Device device() const { return arena_.device(); }
   DType dtype() const { return dtype_; }
@@ -61,6 +67,10 @@ class Tape {
   std::vector<Tensor> vals_, grads_;
   std::vector<uint8_t> needs_;
   std::vector<std::function<void()>> nodes_;
+  uint64_t* rng_pinned_ = nullptr;  // (kRngSlots, 2) page-locked
+  uint64_t* rng_dev_ = nullptr;     // (kRngSlots, 2) device
+  int rng_used_ = 0;
+  static constexpr int kRngSlots = 64;
 };
 
 }  // namespace agf
