@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -350,6 +351,53 @@ TEST(Safetensors, MissingTensorAndMissingFile) {
   }
   EXPECT_THROW(SafetensorsFile::open(temp_path("does_not_exist.safetensors")), IOError);
   EXPECT_THROW(SafetensorsFile::open(::testing::TempDir()), IOError);  // a folder
+}
+
+}  // namespace
+}  // namespace agf
+
+namespace agf {
+namespace {
+
+// The PyTorch fixture (tools/make_torch_fixtures.py) stores its initial weights as an integer recipe;
+// this is the C++ form of it, checked against the stored first values of every parameter tensor.
+double torch_fixture_init(uint64_t i, uint32_t seed, int k, int base) {
+  uint32_t h = static_cast<uint32_t>(i * 2654435761u) + seed;
+  h ^= h >> 15;
+  h *= 2246822519u;
+  h ^= h >> 13;
+  const int q = static_cast<int>(h >> 24) - 128;
+  return base + std::ldexp(static_cast<double>(q), -k);
+}
+
+TEST(TorchFixture, StructureAndInitRecipe) {
+  SafetensorsFile f = SafetensorsFile::open(std::string(AGF_SOURCE_DIR) + "/tests/fixtures/torch/dcnn_float64.safetensors");
+  EXPECT_EQ(f.get("input").shape, (std::vector<int64_t>{4, 1, 128, 43}));
+  EXPECT_EQ(f.get("logits").shape, (std::vector<int64_t>{4, 16}));
+  EXPECT_EQ(f.get("feature").shape, (std::vector<int64_t>{4, 256}));
+  EXPECT_TRUE(f.get("loss").shape.empty());
+  EXPECT_EQ(f.get("mlp.input").shape, (std::vector<int64_t>{4, 1280}));
+  int checked = 0;
+  for (const std::string& name : f.names()) {
+    const size_t dot = name.find("init.");
+    if (dot != 0 && name.rfind("mlp.init.", 0) != 0) continue;
+    const std::string param = name.substr(name.find("init.") + 5);
+    const std::string prefix = name.substr(0, name.find("init."));
+    StView r = f.get(name);
+    ASSERT_EQ(r.dtype, StDType::I64);
+    auto rec = values<int64_t>(r);
+    ASSERT_EQ(rec.size(), 3u);
+    auto check = values<double>(f.get(prefix + "init_check." + param));
+    for (size_t i = 0; i < check.size(); ++i)
+      EXPECT_EQ(torch_fixture_init(i, static_cast<uint32_t>(rec[0]), static_cast<int>(rec[1]), static_cast<int>(rec[2])),
+                check[i]) << name << "[" << i << "]";
+    // Every parameter has its sampled gradient, indices in range and sorted.
+    auto idx = values<int64_t>(f.get(prefix + "grad_idx." + param));
+    EXPECT_EQ(f.get(prefix + "grad." + param).nbytes, idx.size() * 8) << param;
+    EXPECT_TRUE(std::is_sorted(idx.begin(), idx.end())) << param;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 28 + 4);  // DCNN: (7 conv + 5 BN + 2 dense) x {weight, bias}; MLP: 2 dense x 2
 }
 
 }  // namespace
