@@ -208,6 +208,31 @@ inline unsigned grid_for(size_t n, unsigned block = 256) {
   return static_cast<unsigned>(g);
 }
 
+// ---- CUDA graphs: capture the work issued to ctx.stream between begin() and end(), replay it with launch().
+// Capture mode is thread-local: an allocation or a synchronisation inside the captured step is an error, not a
+// silently broken graph. Values the step reads from host memory are baked in: pass per-step scalars through
+// device memory (Adam's [bc1, bc2], dropout's [seed, offset]) and update them before each launch.
+class CudaGraph {
+ public:
+  CudaGraph() = default;
+  ~CudaGraph();
+  CudaGraph(CudaGraph&& o) noexcept;
+  CudaGraph& operator=(CudaGraph&& o) noexcept;
+  CudaGraph(const CudaGraph&) = delete;
+  CudaGraph& operator=(const CudaGraph&) = delete;
+  void begin(CudaCtx& ctx);
+  void end(CudaCtx& ctx);  // ends the capture and instantiates the executable graph
+  void launch(CudaCtx& ctx) const;
+  bool ready() const { return exec_ != nullptr; }
+  size_t num_nodes() const { return nodes_; }
+
+ private:
+  void reset() noexcept;
+  cudaGraph_t graph_ = nullptr;
+  cudaGraphExec_t exec_ = nullptr;
+  size_t nodes_ = 0;
+};
+
 // ---- Graph-capturable and fused variants (declared here until the op headers, owned elsewhere, take them).
 // Dropout with [seed, offset] read from DEVICE memory (uint64 x 2): the by-value version bakes seed and offset into
 // a captured CUDA graph, so every replay would draw the same mask. Same masks as dropout_forward_cpu.
