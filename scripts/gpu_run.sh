@@ -13,6 +13,20 @@ bundle=$(cd "${1:-build/gpu-bundle}" && pwd) || { echo "gpu_run: no bundle dir $
 outdir="${2:-out/gpu-$(date -u +%Y%m%d-%H%M%S)}"
 mkdir -p "$outdir" && outdir=$(cd "$outdir" && pwd)
 export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# CUDA's own libraries (cudart, cuBLAS, cuDNN) come from the machine: the toolkit, or PyTorch's pip wheels
+# (site-packages/nvidia/*/lib), which are not on the loader's path by default.
+if ldd "$bundle"/bin/* 2>/dev/null | grep -q 'not found'; then
+  extra=$(python3 - 2>/dev/null <<'EOF'
+import glob, os, site
+roots = list(site.getsitepackages()) + [site.getusersitepackages()]
+print(":".join(sorted({d for r in roots for d in glob.glob(os.path.join(r, "nvidia", "*", "lib"))})))
+EOF
+)
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/lib /usr/lib/x86_64-linux-gnu; do [ -d "$d" ] && extra="$extra:$d"; done
+  export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:${extra#:}"
+  still=$(ldd "$bundle"/bin/* 2>/dev/null | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
+  [ -n "$still" ] && log "warning: libraries still not found: $still"
+fi
 test_timeout="${AGF_GPU_TEST_TIMEOUT:-1200}"
 bench_timeout="${AGF_GPU_BENCH_TIMEOUT:-1800}"
 report="$outdir/REPORT.md"
@@ -47,6 +61,7 @@ fi
 
 # ---- Tests: every test_* binary, directly (GoogleTest), with XML results.
 overall=0
+no_gpu=0
 {
   echo
   echo "## Tests"
@@ -71,13 +86,14 @@ for t in "$bundle"/bin/test_*; do
   [ $rc -ne 0 ] && [ $rc -ne 124 ] && result="FAIL (rc $rc)"
   [ $rc -ne 0 ] && overall=1
   echo "| $name | $result | $passed | $failed | $skipped | $secs |" >> "$report"
+  if [ "$name" = test_cuda ] && grep -q 'no CUDA device' "$outdir/$name.log"; then no_gpu=1; fi
 done
 {
   echo
   echo "Failures and skips (first 60 lines):"
   echo
   echo '```'
-  grep -h -E '^\[  FAILED  \]|^\[  SKIPPED \]|Failure$|error:' "$outdir"/test_*.log 2>/dev/null | head -60
+  grep -h -E '^\[  (FAILED|SKIPPED) *\] .*\(|Failure$|error:' "$outdir"/test_*.log 2>/dev/null | head -60
   echo '```'
 } >> "$report"
 
@@ -139,6 +155,10 @@ else
   echo -e "\n## Race against PyTorch\n\nSkipped: PyTorch with CUDA does not import here (or AGF_GPU_NO_RACE=1)." >> "$report"
 fi
 
-echo -e "\nOverall: $([ $overall -eq 0 ] && echo 'all steps succeeded' || echo 'SOME STEPS FAILED')" >> "$report"
+if [ $no_gpu -eq 1 ]; then
+  echo -e "\n**No CUDA device was visible: the CUDA tests were SKIPPED, nothing here ran on a GPU.**" >> "$report"
+  [ $overall -eq 0 ] && overall=3
+fi
+echo -e "\nOverall: $([ $overall -eq 0 ] && echo 'all steps succeeded' || echo "NOT OK (exit $overall)")" >> "$report"
 log "report: $report"
 exit $overall
