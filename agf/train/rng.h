@@ -1,0 +1,36 @@
+// Random streams of training: every random choice is Philox(key, 0, j) with a key derived from the
+// run's seed, the purpose and a position (epoch, step), so no generator state has to be saved: a
+// checkpoint's seed and position reproduce every later draw, on the CPU and the GPU alike.
+#pragma once
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "kernels/philox.h"
+
+namespace agf {
+
+enum class Stream : uint64_t { Init = 1, Shuffle = 2, Crop = 3, Task = 4, Dropout = 5, Mlp = 6 };
+
+// splitmix64 finaliser: a bijective mix so that nearby (seed, purpose, position) give unrelated keys.
+inline uint64_t mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+inline uint64_t derive_seed(uint64_t seed, Stream purpose, uint64_t position) {
+  return mix64(mix64(seed ^ (uint64_t(purpose) << 56)) ^ position);
+}
+
+// Fisher-Yates driven by Philox(key): the same permutation on every machine.
+template <typename T>
+void shuffle_philox(std::vector<T>& v, uint64_t key) {
+  for (size_t i = v.size(); i > 1; --i) {
+    const uint64_t r = (uint64_t(philox_u32(key, 0, 2 * i)) << 32) | philox_u32(key, 0, 2 * i + 1);
+    std::swap(v[i - 1], v[size_t(r % i)]);
+  }
+}
+
+}  // namespace agf

@@ -1,0 +1,237 @@
+// Shared pieces of training, transfer and prediction (see session.h).
+#include "agf/train/session.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "agf/data/fma.h"
+#include "agf/factors/factors.h"
+#include "agf/util/fs.h"
+#include "engine/safetensors.h"
+
+namespace agf {
+
+// ---- Compute (the CUDA half is in session_cuda.cpp; CPU-only builds use the stubs at the end).
+#ifdef AGF_HAVE_CUDA
+Compute open_cuda_compute(bool deterministic);  // session_cuda.cpp
+void make_current_cuda(const Compute& c);
+bool cuda_compute_available();
+std::string describe_cuda(const Compute& c);
+#else
+static Compute open_cuda_compute(bool) {
+  throw DeviceError("--device cuda: this agf was built without CUDA (configure with -DAGF_CUDA=ON)");
+}
+static void make_current_cuda(const Compute&) {}
+static bool cuda_compute_available() { return false; }
+static std::string describe_cuda(const Compute&) { return "CUDA"; }
+#endif
+
+Compute open_compute(const std::string& device, bool deterministic) {
+  AGF_CHECK(device == "auto" || device == "cpu" || device == "cuda", UsageError,
+            "--device must be auto, cpu or cuda, got '", device, "'");
+  if (device == "cuda" || (device == "auto" && cuda_compute_available())) return open_cuda_compute(deterministic);
+  return Compute{};
+}
+
+void make_current(const Compute& c) {
+  if (c.device == Device::CUDA) make_current_cuda(c);
+}
+
+std::string Compute::describe() const {
+  if (device == Device::CUDA) return describe_cuda(*this);
+  return str("CPU (", omp_get_max_threads(), " threads)");
+}
+
+// ---- WorkData.
+bool WorkData::has_target(char task, int64_t i) const {
+  if (task == 'g') return genre[size_t(i)] >= 0;
+  auto it = factors.find(task);
+  return it != factors.end() && it->second.row_of_track[size_t(i)] >= 0;
+}
+
+void WorkData::target(char task, int64_t i, float* out, int genres) const {
+  if (task == 'g') {
+    std::fill(out, out + genres, 0.f);
+    out[genre[size_t(i)]] = 1.f;
+    return;
+  }
+  const Factor& f = factors.at(task);
+  const int64_t r = f.row_of_track[size_t(i)];
+  std::memcpy(out, f.rows.data() + r * f.topics, sizeof(float) * size_t(f.topics));
+}
+
+static nlohmann::json read_json_file(const std::string& path) {
+  try {
+    return nlohmann::json::parse(read_file_bytes(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(str(path, ": ", e.what()));
+  }
+}
+
+WorkData load_work(const std::string& work_dir, const std::string& tasks) {
+  AGF_CHECK(!work_dir.empty(), UsageError, "--work is required");
+  WorkData w{work_dir, MelStore::open(work_dir), {}, {}, {}, {}, {}};
+  w.split = load_split(work_dir + "/split.json");
+  const std::string ds_path = work_dir + "/dataset.json";
+  AGF_CHECK(std::filesystem::exists(ds_path), IOError, ds_path, ": missing (run `agf prepare` first)");
+  const nlohmann::json ds = read_json_file(ds_path);
+  const std::string meta_dir = ds.value("metadata_dir", "");
+  AGF_CHECK(!meta_dir.empty(), FormatError, ds_path, ": no metadata_dir");
+  FmaMetadata meta = load_fma_metadata(meta_dir);
+  const int64_t n = w.store.num_tracks();
+  w.genre.assign(size_t(n), -1);
+  for (int64_t i = 0; i < n; ++i) {
+    const Track* t = meta.find(w.store.track_id(i));
+    AGF_CHECK(t != nullptr, FormatError, w.store.track_id(i), " is in ", melstore_path(work_dir), " but not in ",
+              meta_dir, "/tracks.csv: the store and the metadata do not belong together");
+    w.genre[size_t(i)] = t->genre_top;
+  }
+  for (char k : tasks) {
+    if (k == 'g' || w.factors.count(k)) continue;
+    FactorTargets ft = load_factor_targets(work_dir, k);
+    WorkData::Factor f;
+    f.topics = ft.topics;
+    f.rows = std::move(ft.targets);
+    f.row_of_track.assign(size_t(n), -1);
+    for (size_t r = 0; r < ft.track_ids.size(); ++r) {
+      const int64_t i = w.store.index_of(ft.track_ids[r]);
+      if (i >= 0) f.row_of_track[size_t(i)] = int64_t(r);
+    }
+    w.factors[k] = std::move(f);
+  }
+  auto to_index = [&](const std::vector<int64_t>& ids, std::vector<int64_t>* out) {
+    for (int64_t id : ids) {
+      const int64_t i = w.store.index_of(id);
+      if (i >= 0) out->push_back(i);  // tracks prepare skipped (unreadable) are absent from the store
+    }
+    std::sort(out->begin(), out->end());
+  };
+  to_index(w.split.train, &w.train);
+  to_index(w.split.valid, &w.valid);
+  AGF_CHECK(!w.train.empty(), FormatError, work_dir, ": no training track of split.json is in the mel store");
+  return w;
+}
+
+// ---- Windows.
+std::vector<Window> track_windows(const MelStore& s, const std::vector<int64_t>& tracks, int frames, int hop,
+                                  std::vector<int>* track_of_window) {
+  AGF_CHECK(hop >= 1 && frames >= 1, UsageError, "windows: hop ", hop, ", frames ", frames);
+  std::vector<Window> w;
+  if (track_of_window) track_of_window->clear();
+  for (size_t k = 0; k < tracks.size(); ++k) {
+    const int n = s.frames(tracks[k]);
+    AGF_CHECK(n >= frames, ShapeError, "track ", s.track_id(tracks[k]), " has ", n, " frames, fewer than one ",
+              frames, "-frame window");
+    for (int start = 0; start + frames <= n; start += hop) {
+      w.push_back({tracks[k], start});
+      if (track_of_window) track_of_window->push_back(int(k));
+    }
+  }
+  return w;
+}
+
+std::vector<Window> centre_windows(const MelStore& s, const std::vector<int64_t>& tracks, int frames) {
+  std::vector<Window> w;
+  for (int64_t t : tracks) w.push_back({t, std::max(0, (s.frames(t) - frames) / 2)});
+  return w;
+}
+
+void fill_windows(const MelStore& s, const Window* w, int n, int frames, float* x) {
+  const size_t per = size_t(s.n_mels()) * size_t(frames);
+#pragma omp parallel for schedule(static) if (n >= 8)
+  for (int i = 0; i < n; ++i) s.segment(w[i].track, w[i].start, frames, x + size_t(i) * per);
+}
+
+// ---- Nets on disk.
+nlohmann::json net_config_json(const NetConfig& c) {
+  return {{"arch", c.arch},           {"tasks", c.tasks},         {"genres", c.genres},
+          {"topics", c.topics},       {"outputs", c.outputs},     {"width", c.width},
+          {"inputs", c.inputs},       {"hidden", c.hidden},       {"drop_conv", c.drop_conv},
+          {"drop_fc", c.drop_fc},     {"drop_in", c.drop_in},     {"bn_momentum", c.bn.momentum},
+          {"bn_eps", c.bn.eps}};
+}
+
+NetConfig net_config_from_json(const nlohmann::json& j) {
+  NetConfig c;
+  try {
+    c.arch = j.at("arch").get<std::string>();
+    c.tasks = j.at("tasks").get<std::string>();
+    c.genres = j.at("genres").get<int>();
+    c.topics = j.at("topics").get<int>();
+    c.outputs = j.at("outputs").get<int>();
+    c.width = j.at("width").get<double>();
+    c.inputs = j.at("inputs").get<int>();
+    c.hidden = j.at("hidden").get<int>();
+    c.drop_conv = j.at("drop_conv").get<float>();
+    c.drop_fc = j.at("drop_fc").get<float>();
+    c.drop_in = j.at("drop_in").get<float>();
+    c.bn.momentum = j.at("bn_momentum").get<double>();
+    c.bn.eps = j.at("bn_eps").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(str("net configuration: ", e.what()));
+  }
+  return c;
+}
+
+std::vector<float> to_host_f32(const Tensor& t) {
+  AGF_CHECK(t.dtype() == DType::F32 || t.dtype() == DType::F64, DTypeError, "to_host_f32: ", t.str());
+  Tensor h = t.device() == Device::CPU ? t : t.to(Device::CPU);
+  std::vector<float> out(size_t(h.numel()));
+  if (h.dtype() == DType::F32)
+    std::memcpy(out.data(), h.data<float>(), out.size() * sizeof(float));
+  else
+    for (size_t i = 0; i < out.size(); ++i) out[i] = float(h.data<double>()[i]);
+  return out;
+}
+
+void upload(Tensor& dst, const float* src) {
+  Tensor h = Tensor::wrap(const_cast<float*>(src), dst.shape(), DType::F32, Device::CPU);
+  dst.copy_from(h);
+}
+
+void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra) {
+  std::vector<float> v = to_host_f32(net.params.values());
+  std::map<std::string, std::string> meta = extra;
+  meta["format"] = "agf-net-1";
+  meta["net"] = net_config_json(net.config).dump();
+  nlohmann::json names = nlohmann::json::array();
+  for (int i = 0; i < net.params.size(); ++i)
+    names.push_back({net.params.info(i).name, net.params.info(i).offset, net.params.value(i).numel()});
+  meta["layout"] = names.dump();
+  StView p{"params", StDType::F32, {int64_t(v.size())}, v.data(), v.size() * sizeof(float)};
+  write_safetensors(path, {p}, meta);
+}
+
+LoadedNet load_net(const std::string& path, const Compute& c) {
+  SafetensorsFile f = SafetensorsFile::open(path);
+  const auto& md = f.metadata();
+  auto it = md.find("format");
+  AGF_CHECK(it != md.end() && it->second == "agf-net-1", FormatError, path,
+            ": not an agf net (metadata \"format\" is not agf-net-1)");
+  it = md.find("net");
+  AGF_CHECK(it != md.end(), FormatError, path, ": no \"net\" configuration in its metadata");
+  NetConfig cfg;
+  try {
+    cfg = net_config_from_json(nlohmann::json::parse(it->second));
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(str(path, ": bad \"net\" metadata: ", e.what()));
+  } catch (const FormatError& e) {
+    throw FormatError(str(path, ": ", e.what()));
+  }
+  LoadedNet out;
+  out.net = build_net(cfg);
+  out.net->params.finalize(c.device, DType::F32, 0);
+  StView p = f.get("params");
+  AGF_CHECK(p.dtype == StDType::F32 && p.shape.size() == 1 && p.shape[0] == out.net->params.n_total(), FormatError,
+            path, ": \"params\" has ", p.shape.empty() ? 0 : p.shape[0], " elements, the ", cfg.arch, " '", cfg.tasks,
+            "' configuration needs ", out.net->params.n_total());
+  Tensor dst = out.net->params.values();
+  upload(dst, static_cast<const float*>(p.data));
+  out.metadata = md;
+  return out;
+}
+
+}  // namespace agf

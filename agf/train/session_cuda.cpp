@@ -1,0 +1,33 @@
+// The CUDA half of Compute (session.h): one CudaCtx per run, made current for arena memsets and copies.
+#include <cuda_runtime.h>
+
+#include "agf/train/session.h"
+#include "engine/device.h"
+#include "engine/device_cuda.h"
+#include "kernels/cuda_ctx.h"
+
+namespace agf {
+
+bool cuda_compute_available() { return cuda_devices() > 0; }
+
+Compute open_cuda_compute(bool deterministic) {
+  CudaCtxOptions opt;
+  opt.deterministic = deterministic;  // reproducible runs by default; TF32 stays off (FP32 parity)
+  auto ctx = std::make_shared<CudaCtx>(opt);
+  Compute c;
+  c.device = Device::CUDA;
+  c.cuda = ctx.get();
+  c.holder = ctx;
+  set_current_cuda_ctx(c.cuda);
+  return c;
+}
+
+void make_current_cuda(const Compute& c) { set_current_cuda_ctx(c.cuda); }
+
+std::string describe_cuda(const Compute& c) {
+  cudaDeviceProp p{};
+  CUDA_CHECK(cudaGetDeviceProperties(&p, c.cuda->device));
+  return str("CUDA device ", c.cuda->device, ": ", p.name);
+}
+
+}  // namespace agf

@@ -1,0 +1,429 @@
+// `agf train` (see trainer.h).
+#include "agf/train/trainer.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "agf/train/grid.h"
+#include "agf/train/jsonl.h"
+#include "agf/train/rng.h"
+#include "agf/train/session.h"
+#include "agf/util/fs.h"
+#include "agf/util/progress.h"
+#include "engine/safetensors.h"
+#include "layers/step.h"
+
+namespace agf {
+
+namespace {
+
+constexpr const char* kCheckpointFormat = "agf-checkpoint-1";
+
+// The fields of a run that a resumed invocation must share with the original.
+nlohmann::json identity_json(const TrainOptions& o, const NetConfig& net, const WorkData& w) {
+  return {{"arch", o.arch},       {"tasks", o.tasks}, {"match", o.match},         {"batch", o.batch},
+          {"frames", o.frames},   {"lr", o.lr},       {"l2", o.l2},               {"seed", o.seed},
+          {"task_draw", o.task_draw}, {"net", net_config_json(net)},
+          {"mel_params", nlohmann::json::parse(w.store.params_json())},
+          {"store_tracks", w.store.num_tracks()}, {"train_tracks", w.train.size()}};
+}
+
+bool file_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// Element ranges of the trainable parameters an MTN step on `task` must leave alone (the other
+// branches): the authors' code updates only the drawn task's branch and the shared block.
+std::vector<std::pair<int64_t, int64_t>> frozen_ranges(const Net& net, int task) {
+  std::vector<std::pair<int64_t, int64_t>> r;
+  if (net.num_tasks() < 2) return r;
+  const std::string keep = std::string(1, net.config.tasks[size_t(task)]) + ".";
+  for (int i = 0; i < net.params.size(); ++i) {
+    const ParamInfo& p = net.params.info(i);
+    if (!p.trainable || p.name.rfind("shared.", 0) == 0 || p.name.rfind(keep, 0) == 0) continue;
+    const int64_t n = p.shape.numel();
+    if (!r.empty() && r.back().first + r.back().second == int64_t(p.offset))
+      r.back().second += n;
+    else
+      r.push_back({int64_t(p.offset), n});
+  }
+  return r;
+}
+
+bool all_finite(const std::vector<float>& v) {
+  for (float x : v)
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+
+struct Checkpoint {
+  int epoch = 0;
+  int64_t step = 0, adam_t = 0, skipped = 0;
+  double seconds = 0;
+};
+
+void write_checkpoint(const std::string& path, const Net& net, const Adam& opt, const Checkpoint& c,
+                      const nlohmann::json& identity, const nlohmann::json& options) {
+  std::vector<float> v = to_host_f32(net.params.values()), m = to_host_f32(net.params.adam_m()),
+                     s = to_host_f32(net.params.adam_v());
+  std::vector<StView> t = {{"params", StDType::F32, {int64_t(v.size())}, v.data(), v.size() * 4},
+                           {"adam_m", StDType::F32, {int64_t(m.size())}, m.data(), m.size() * 4},
+                           {"adam_v", StDType::F32, {int64_t(s.size())}, s.data(), s.size() * 4}};
+  nlohmann::json state = {{"epoch", c.epoch},     {"step", c.step},       {"adam_t", opt.steps()},
+                          {"skipped", c.skipped}, {"seconds", c.seconds},
+                          // RNG state: every stream is Philox(seed, purpose, epoch/step), so the seed and
+                          // the position (epoch, step; checkpoints fall on epoch ends) are all of it.
+                          {"rng", {{"generator", "philox4x32-10"}, {"seed", identity["seed"]}, {"epoch", c.epoch}}},
+                          {"data_position", {{"epoch", c.epoch}, {"batch", 0}}}};
+  write_safetensors(path, t,
+                    {{"format", kCheckpointFormat},
+                     {"identity", identity.dump()},
+                     {"options", options.dump()},
+                     {"state", state.dump()},
+                     {"net", net_config_json(net.config).dump()}});
+}
+
+Checkpoint read_checkpoint(const std::string& path, Net& net, Adam& opt, const nlohmann::json& identity) {
+  SafetensorsFile f = SafetensorsFile::open(path);
+  const auto& md = f.metadata();
+  auto get = [&](const char* k) -> nlohmann::json {
+    auto it = md.find(k);
+    AGF_CHECK(it != md.end(), FormatError, path, ": no \"", k, "\" in the metadata (not an agf checkpoint)");
+    try {
+      return nlohmann::json::parse(it->second);
+    } catch (const nlohmann::json::exception& e) {
+      throw FormatError(str(path, ": metadata \"", k, "\": ", e.what()));
+    }
+  };
+  auto fmt = md.find("format");
+  AGF_CHECK(fmt != md.end() && fmt->second == kCheckpointFormat, FormatError, path, ": not an agf checkpoint");
+  const nlohmann::json id = get("identity");
+  for (auto it = identity.begin(); it != identity.end(); ++it)
+    AGF_CHECK(id.contains(it.key()) && id[it.key()] == it.value(), UsageError, "--resume: ", path, " was made with ",
+              it.key(), " = ", id.contains(it.key()) ? id[it.key()].dump() : "(absent)", ", this run has ",
+              it.value().dump(), "; use another --out or the original settings");
+  auto load = [&](const char* name, const Tensor& dst_t) {
+    StView v = f.get(name);
+    AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst_t.numel(), FormatError, path,
+              ": \"", name, "\" has the wrong size for this net");
+    Tensor dst = dst_t;
+    upload(dst, static_cast<const float*>(v.data));
+  };
+  load("params", net.params.values());
+  load("adam_m", net.params.adam_m());
+  load("adam_v", net.params.adam_v());
+  const nlohmann::json s = get("state");
+  Checkpoint c;
+  c.epoch = s.at("epoch").get<int>();
+  c.step = s.at("step").get<int64_t>();
+  c.adam_t = s.at("adam_t").get<int64_t>();
+  c.skipped = s.value("skipped", int64_t(0));
+  c.seconds = s.value("seconds", 0.0);
+  opt.set_steps(c.adam_t);
+  return c;
+}
+
+// Keeps the records of epochs <= `epoch` (a run interrupted between its log line and its checkpoint
+// would otherwise log those epochs twice).
+void trim_jsonl(const std::string& path, int epoch) {
+  if (!file_exists(path)) return;
+  JsonlContents c = read_jsonl(path);
+  std::string out;
+  bool changed = c.torn_tail;
+  for (const auto& r : c.records) {
+    if (r.contains("epoch") && r["epoch"].is_number() && r["epoch"].get<int>() > epoch) {
+      changed = true;
+      continue;
+    }
+    out += r.dump() + "\n";
+  }
+  if (changed) write_file_atomic(path, out);
+}
+
+// Mean cross-entropy of `task` on the centre window of each validation track that has its target.
+double validation_loss(const Net& net, Tape& t, const WorkData& w, int task_index, int batch, int frames,
+                       Tensor& x_dev, std::vector<float>& xh) {
+  const char task = net.config.tasks.size() > 1 ? net.config.tasks[size_t(task_index)] : net.config.tasks[0];
+  std::vector<int64_t> tracks;
+  for (int64_t i : w.valid)
+    if (w.has_target(task, i)) tracks.push_back(i);
+  if (tracks.empty()) return std::nan("");
+  std::vector<Window> win = centre_windows(w.store, tracks, frames);
+  const int k = net.outputs(task_index);
+  std::vector<float> y(static_cast<size_t>(k));
+  double total = 0;
+  const size_t per = size_t(w.store.n_mels()) * size_t(frames);
+  for (size_t b = 0; b < win.size(); b += size_t(batch)) {
+    const int n = int(std::min(win.size() - b, size_t(batch)));
+    fill_windows(w.store, win.data() + b, n, frames, xh.data());
+    Tensor xb = x_dev.slice0(0, n);
+    upload(xb, xh.data());
+    std::vector<float> p = to_host_f32(infer(net, t, xb, task_index).probs);
+    for (int i = 0; i < n; ++i) {
+      w.target(task, win[b + size_t(i)].track, y.data(), k);
+      for (int c = 0; c < k; ++c)
+        if (y[size_t(c)] > 0) total -= double(y[size_t(c)]) * std::log(std::max(double(p[size_t(i * k + c)]), 1e-15));
+    }
+    (void)per;
+  }
+  return total / double(win.size());
+}
+
+}  // namespace
+
+std::string default_run_dir(const std::string& work_dir, const std::string& arch, const std::string& tasks, int match) {
+  if (arch == "wstn") return work_dir + "/runs/wstn-" + std::to_string(match ? match : 5);
+  return work_dir + "/runs/" + arch + "-" + canonical_tasks(tasks);
+}
+
+TrainSummary run_train(const TrainOptions& in) {
+  TrainOptions o = in;
+  AGF_CHECK(o.arch == "stn" || o.arch == "mtn" || o.arch == "wstn", UsageError, "train: --arch must be stn, mtn or wstn, got '",
+            o.arch, "'");
+  o.tasks = canonical_tasks(o.tasks);
+  if (o.arch == "stn")
+    AGF_CHECK(o.tasks.size() == 1, UsageError, "train: an STN has one task, got --tasks ", o.tasks,
+              " (use --arch mtn, or train one STN per task)");
+  if (o.arch == "mtn")
+    AGF_CHECK(o.tasks.size() >= 2, UsageError, "train: an MTN needs two or more tasks, got --tasks ", o.tasks);
+  if (o.arch == "wstn") {
+    AGF_CHECK(o.tasks == "g", UsageError, "train: a wSTN is trained on g; --match N sets its size, got --tasks ", o.tasks);
+    if (o.match == 0) o.match = 5;
+    AGF_CHECK(o.match >= 2 && o.match <= 5, UsageError, "train: --match must be in 2..5, got ", o.match);
+  }
+  if (o.epochs == 0) o.epochs = o.arch == "mtn" ? 1000 : 200;
+  AGF_CHECK(o.epochs >= 1 && o.batch >= 2 && o.frames >= 8, UsageError, "train: --epochs ", o.epochs, ", --batch ",
+            o.batch, ", --frames ", o.frames, " (need >= 1, >= 2, >= 8)");
+  AGF_CHECK(o.task_draw == "epoch" || o.task_draw == "batch", UsageError, "train: --task-draw must be epoch or batch");
+  AGF_CHECK(o.checkpoint_every >= 1 && o.max_bad_steps >= 1 && o.val_every >= 0, UsageError,
+            "train: --checkpoint-every and --max-bad-steps must be >= 1, --val-every >= 0");
+  AGF_CHECK(o.lr > 0 && o.l2 >= 0, UsageError, "train: --lr must be > 0 and --l2 >= 0");
+  if (o.run_dir.empty()) o.run_dir = default_run_dir(o.work_dir, o.arch, o.tasks, o.match);
+
+  WorkData w = load_work(o.work_dir, o.tasks);
+  AGF_CHECK(w.store.n_mels() == 128, FormatError, melstore_path(o.work_dir), ": ", w.store.n_mels(),
+            " mel bands; the paper's nets take 128");
+  NetConfig cfg;
+  cfg.arch = o.arch == "stn" ? "dcnn" : o.arch;
+  cfg.tasks = o.tasks;
+  if (o.arch == "wstn") cfg.width = wstn_width_for(mtn_params_for_tasks(o.match, cfg), cfg);
+  for (char k : o.tasks)
+    if (k != 'g') cfg.topics = w.factors.at(k).topics;
+
+  ensure_dir(o.run_dir);
+  const std::string ckpt_path = o.run_dir + "/checkpoint.safetensors";
+  const std::string model_path = o.run_dir + "/model.safetensors";
+  const std::string log_path = o.run_dir + "/train.jsonl";
+  const nlohmann::json identity = identity_json(o, cfg, w);
+  const nlohmann::json options = {{"epochs", o.epochs}, {"checkpoint_every", o.checkpoint_every},
+                                  {"val_every", o.val_every}, {"max_bad_steps", o.max_bad_steps},
+                                  {"work_dir", o.work_dir}, {"device", o.device}};
+  const bool have_ckpt = file_exists(ckpt_path);
+  AGF_CHECK(o.resume || (!have_ckpt && !file_exists(model_path)), UsageError, "train: ", o.run_dir,
+            " already holds a run; pass --resume to continue it, or choose another --out");
+
+  TrainSummary sum;
+  sum.run_dir = o.run_dir;
+  sum.model_path = model_path;
+  sum.epochs = o.epochs;
+
+  Compute comp = open_compute(o.device);
+  auto net = build_net(cfg);
+  net->params.finalize(comp.device, DType::F32, derive_seed(o.seed, Stream::Init, 0));
+  AdamConfig acfg;
+  acfg.lr = o.lr;
+  acfg.l2 = o.l2;
+  Adam opt(net->params, acfg, comp.cuda);
+  Checkpoint ck;
+  if (o.resume && have_ckpt) {
+    ck = read_checkpoint(ckpt_path, *net, opt, identity);
+    trim_jsonl(log_path, ck.epoch);
+    if (ck.epoch >= o.epochs && file_exists(model_path)) {
+      sum.epochs_done = ck.epoch;
+      sum.steps = ck.step;
+      sum.finished = sum.already_finished = true;
+      if (!o.quiet) std::fprintf(stderr, "train: %s is finished (%d epochs); nothing to do\n", o.run_dir.c_str(), ck.epoch);
+      return sum;
+    }
+  } else {
+    write_file_atomic(o.run_dir + "/config.json", nlohmann::json{{"identity", identity}, {"options", options}}.dump(1) + "\n");
+    if (file_exists(log_path)) std::filesystem::remove(log_path);
+  }
+
+  // Tracks per task.
+  const int T = int(o.tasks.size());
+  std::vector<std::vector<int64_t>> eligible(static_cast<size_t>(T));
+  for (int k = 0; k < T; ++k) {
+    for (int64_t i : w.train)
+      if (w.has_target(o.tasks[size_t(k)], i)) eligible[size_t(k)].push_back(i);
+    AGF_CHECK(eligible[size_t(k)].size() >= 2, FormatError, "train: task ", o.tasks[size_t(k)], " has ",
+              eligible[size_t(k)].size(), " training tracks with a target in ", o.work_dir);
+  }
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> frozen(static_cast<size_t>(T));
+  for (int k = 0; k < T; ++k) frozen[size_t(k)] = frozen_ranges(*net, k);
+
+  const int B = o.batch, F = o.frames, M = w.store.n_mels();
+  const size_t per = size_t(M) * size_t(F);
+  Arena arena(comp.device);
+  Tape tape(arena, DType::F32);
+  tape.cuda = comp.cuda;
+  make_current(comp);
+  int kmax = 0;
+  for (int k = 0; k < T; ++k) kmax = std::max(kmax, net->outputs(k));
+  Tensor x = Tensor::empty(Shape{B, 1, M, F}, DType::F32, comp.device);
+  Tensor y = Tensor::empty(Shape{B, kmax}, DType::F32, comp.device);
+  std::vector<float> xh(size_t(B) * per), yh(size_t(B) * size_t(kmax));
+  const int64_t n_buf = net->params.n_total() - net->params.n_trainable();
+  Tensor bn_saved = Tensor::empty(Shape{std::max<int64_t>(n_buf, 1)}, DType::F32, comp.device);
+  Tensor frozen_saved = Tensor::empty(Shape{std::max<int64_t>(net->params.n_trainable(), 1)}, DType::F32, comp.device);
+
+  JsonlWriter log(log_path);
+  const int64_t steps_per_epoch_est = int64_t((eligible[0].size() + size_t(B) - 1) / size_t(B));
+  const int end_epoch = o.stop_after > 0 ? std::min(o.epochs, ck.epoch + o.stop_after) : o.epochs;
+  Progress prog(str("train ", o.arch, "-", o.arch == "wstn" ? std::to_string(o.match) : o.tasks),
+                int64_t(end_epoch - ck.epoch) * steps_per_epoch_est, "steps", o.quiet);
+  if (!o.quiet)
+    std::fprintf(stderr, "train: %s '%s', %lld parameters, %zu training tracks, epochs %d..%d of %d, batch %d, on %s -> %s\n",
+                 o.arch.c_str(), o.tasks.c_str(), static_cast<long long>(net->num_trainable()), w.train.size(), ck.epoch + 1,
+                 end_epoch, o.epochs, B, comp.describe().c_str(), o.run_dir.c_str());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  int bad_in_row = 0;
+  nlohmann::json last;
+
+  for (int epoch = ck.epoch; epoch < end_epoch; ++epoch) {
+    // This epoch's plan: per batch, the task and the tracks (each with its crop).
+    struct Batch {
+      int task;
+      std::vector<int64_t> tracks;
+    };
+    std::vector<Batch> plan;
+    auto shuffled = [&](int k) {
+      std::vector<int64_t> v = eligible[size_t(k)];
+      shuffle_philox(v, derive_seed(o.seed, Stream::Shuffle, uint64_t(epoch) * 16 + uint64_t(k)));
+      return v;
+    };
+    if (o.task_draw == "epoch" || T == 1) {
+      const int k = T == 1 ? 0 : int(philox_u32(derive_seed(o.seed, Stream::Task, uint64_t(epoch)), 0, 0) % uint32_t(T));
+      std::vector<int64_t> v = shuffled(k);
+      for (size_t b = 0; b < v.size(); b += size_t(B)) {
+        const size_t n = std::min(v.size() - b, size_t(B));
+        if (n < 2) break;  // batch norm needs two samples
+        plan.push_back({k, std::vector<int64_t>(v.begin() + long(b), v.begin() + long(b + n))});
+      }
+    } else {
+      std::vector<std::vector<int64_t>> q(static_cast<size_t>(T));
+      std::vector<size_t> pos(size_t(T), 0);
+      for (int k = 0; k < T; ++k) q[size_t(k)] = shuffled(k);
+      const size_t steps = (w.train.size() + size_t(B) - 1) / size_t(B);
+      for (size_t s = 0; s < steps; ++s) {
+        const int k = int(philox_u32(derive_seed(o.seed, Stream::Task, uint64_t(epoch)), 0, s) % uint32_t(T));
+        Batch bt{k, {}};
+        for (int j = 0; j < B; ++j) {
+          if (pos[size_t(k)] == q[size_t(k)].size()) pos[size_t(k)] = 0;
+          bt.tracks.push_back(q[size_t(k)][pos[size_t(k)]++]);
+        }
+        plan.push_back(std::move(bt));
+      }
+    }
+
+    std::vector<double> loss_sum(size_t(T), 0.0);
+    std::vector<int64_t> loss_n(size_t(T), 0);
+    const uint64_t crop_key = derive_seed(o.seed, Stream::Crop, uint64_t(epoch));
+    for (const Batch& bt : plan) {
+      const int n = int(bt.tracks.size());
+      const char task = o.tasks[size_t(bt.task)];
+      const int k = net->outputs(bt.task);
+      std::vector<Window> win(static_cast<size_t>(n));
+      for (int i = 0; i < n; ++i) {
+        const int64_t tr = bt.tracks[size_t(i)];
+        const uint32_t span = uint32_t(w.store.frames(tr) - F + 1);
+        win[size_t(i)] = {tr, int(philox_u32(crop_key, 0, uint64_t(tr)) % span)};
+        w.target(task, tr, yh.data() + size_t(i) * size_t(k), k);
+      }
+      fill_windows(w.store, win.data(), n, F, xh.data());
+      if (o.nan_steps.count(ck.step)) xh[0] = std::nanf("");
+      Tensor xb = x.slice0(0, n), yb = y.view(Shape{B * kmax}).slice0(0, int64_t(n) * k).view(Shape{n, k});
+      upload(xb, xh.data());
+      upload(yb, yh.data());
+      // Batch-norm running statistics are updated in the forward pass: keep them to undo a bad step.
+      if (n_buf > 0) bn_saved.copy_from(net->params.values().slice0(net->params.n_trainable(), net->params.n_total()));
+      tape.seed = derive_seed(o.seed, Stream::Dropout, uint64_t(ck.step));
+      tape.rng_offset = 0;
+      StepResult r = forward_backward(*net, tape, xb, yb, bt.task);
+      const double loss = scalar_value(r.loss);
+      const bool ok = std::isfinite(loss) && all_finite(to_host_f32(net->params.grads()));
+      if (!ok) {
+        if (n_buf > 0) net->params.values().slice0(net->params.n_trainable(), net->params.n_total()).copy_from(bn_saved);
+        ++ck.skipped;
+        ++bad_in_row;
+        std::fprintf(stderr, "\ntrain: step %lld (epoch %d): non-finite %s; step skipped (%d in a row)\n",
+                     static_cast<long long>(ck.step), epoch + 1, std::isfinite(loss) ? "gradient" : "loss", bad_in_row);
+        AGF_CHECK(bad_in_row < o.max_bad_steps, NumericError, "train: ", bad_in_row,
+                  " non-finite steps in a row; stopping. The last good checkpoint (", ckpt_path,
+                  ", epoch ", ck.epoch, ") is kept; lower --lr or check the inputs");
+      } else {
+        bad_in_row = 0;
+        const auto& fz = frozen[size_t(bt.task)];
+        Tensor vals = net->params.values();
+        for (const auto& rg : fz) frozen_saved.slice0(rg.first, rg.first + rg.second).copy_from(vals.slice0(rg.first, rg.first + rg.second));
+        opt.step();
+        for (const auto& rg : fz) vals.slice0(rg.first, rg.first + rg.second).copy_from(frozen_saved.slice0(rg.first, rg.first + rg.second));
+        loss_sum[size_t(bt.task)] += loss * n;
+        loss_n[size_t(bt.task)] += n;
+      }
+      ++ck.step;
+      prog.add(1);
+    }
+
+    // End of epoch: log, then checkpoint.
+    ck.epoch = epoch + 1;
+    nlohmann::json rec = {{"epoch", ck.epoch}, {"step", ck.step}, {"skipped", ck.skipped},
+                          {"seconds", ck.seconds + elapsed()}};
+    nlohmann::json tr = nlohmann::json::object(), va = nlohmann::json::object();
+    for (int k = 0; k < T; ++k)
+      if (loss_n[size_t(k)]) tr[std::string(1, o.tasks[size_t(k)])] = loss_sum[size_t(k)] / double(loss_n[size_t(k)]);
+    rec["train"] = tr;
+    if (o.val_every > 0 && (ck.epoch % o.val_every == 0 || ck.epoch == o.epochs) && !w.valid.empty()) {
+      for (int k = 0; k < T; ++k) {
+        const double v = validation_loss(*net, tape, w, k, B, F, x, xh);
+        if (std::isfinite(v)) va[std::string(1, o.tasks[size_t(k)])] = v;
+      }
+      rec["val"] = va;
+    }
+    log.write(rec);
+    last = rec;
+    std::string note = str("epoch ", ck.epoch, "/", o.epochs);
+    for (auto it = tr.begin(); it != tr.end(); ++it) note += str(" ", it.key(), " ", std::round(it.value().get<double>() * 1000) / 1000);
+    prog.set_note(note);
+    if (ck.epoch % o.checkpoint_every == 0 || ck.epoch == o.epochs || ck.epoch == end_epoch) {
+      Checkpoint c = ck;
+      c.seconds = ck.seconds + elapsed();
+      write_checkpoint(ckpt_path, *net, opt, c, identity, options);
+    }
+  }
+  sum.seconds = ck.seconds + elapsed();
+  sum.epochs_done = ck.epoch;
+  sum.steps = ck.step;
+  sum.skipped_steps = ck.skipped;
+  sum.last_record = last;
+  if (ck.epoch >= o.epochs) {
+    save_net(model_path, *net,
+             {{"mel_params", w.store.params_json()},
+              {"train", nlohmann::json{{"identity", identity}, {"epochs", ck.epoch}, {"steps", ck.step}}.dump()}});
+    sum.finished = true;
+  }
+  prog.finish(str(sum.finished ? "done" : "stopped", ": ", ck.epoch, "/", o.epochs, " epochs, ", ck.step, " steps",
+                  ck.skipped ? str(", ", ck.skipped, " skipped") : std::string(), " -> ",
+                  sum.finished ? model_path : ckpt_path));
+  return sum;
+}
+
+}  // namespace agf
