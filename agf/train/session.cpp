@@ -192,7 +192,8 @@ void upload(Tensor& dst, const float* src) {
   dst.copy_from(h);
 }
 
-void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra) {
+void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra,
+              const std::vector<StView>& extra_tensors) {
   std::vector<float> v = to_host_f32(net.params.values());
   std::map<std::string, std::string> meta = extra;
   meta["format"] = "agf-net-1";
@@ -202,7 +203,9 @@ void save_net(const std::string& path, const Net& net, const std::map<std::strin
     names.push_back({net.params.info(i).name, net.params.info(i).offset, net.params.value(i).numel()});
   meta["layout"] = names.dump();
   StView p{"params", StDType::F32, {int64_t(v.size())}, v.data(), v.size() * sizeof(float)};
-  write_safetensors(path, {p}, meta);
+  std::vector<StView> all = extra_tensors;
+  all.push_back(p);
+  write_safetensors(path, all, meta);
 }
 
 LoadedNet load_net(const std::string& path, const Compute& c) {

@@ -12,6 +12,7 @@
 #include "agf/data/melstore.h"
 #include "agf/data/split.h"
 #include "engine/arena.h"
+#include "engine/safetensors.h"
 #include "engine/tape.h"
 #include "layers/nets.h"
 
@@ -73,7 +74,8 @@ nlohmann::json net_config_json(const NetConfig& c);
 NetConfig net_config_from_json(const nlohmann::json& j);
 // Writes the net's parameter values (F32 "params", plus per-parameter views are not duplicated) and
 // metadata {"format": "agf-net-1", "net": config, "mel_params", ...extra} atomically.
-void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra_metadata);
+void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra_metadata,
+              const std::vector<StView>& extra_tensors = {});
 struct LoadedNet {
   std::unique_ptr<Net> net;
   std::map<std::string, std::string> metadata;

@@ -1,0 +1,330 @@
+// Transfer: features, the MLP, per-track evaluation (see transfer.h).
+#include "agf/train/transfer.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "agf/data/fma.h"
+#include "agf/train/features.h"
+#include "agf/train/jsonl.h"
+#include "agf/train/rng.h"
+#include "agf/util/fs.h"
+#include "agf/util/progress.h"
+#include "layers/step.h"
+
+namespace agf {
+
+namespace {
+
+std::string hex64(uint64_t v) {
+  char b[17];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+uint64_t store_fingerprint(const MelStore& s) {
+  uint64_t h = fnv1a64(s.params_json());
+  h = fnv1a64(s.mean().data(), s.mean().size() * sizeof(float), h);
+  h = fnv1a64(s.stdev().data(), s.stdev().size() * sizeof(float), h);
+  for (int64_t i = 0; i < s.num_tracks(); ++i) {
+    const int64_t v[2] = {s.track_id(i), s.frames(i)};
+    h = fnv1a64(v, sizeof v, h);
+  }
+  return h;
+}
+
+uint64_t windows_fingerprint(const std::vector<Window>& w, int frames) {
+  uint64_t h = fnv1a64(&frames, sizeof frames);
+  for (const Window& x : w) {
+    const int64_t v[2] = {x.track, x.start};
+    h = fnv1a64(v, sizeof v, h);
+  }
+  return h;
+}
+
+// Features of one source net for windows of the store, cached in the net's run folder.
+std::vector<float> cached_features(const SourceNet& sn, const Compute& comp, const MelStore& store,
+                                   const std::vector<Window>& win, int frames, const std::string& what, bool quiet) {
+  const uint64_t key = fnv1a64(&sn.fingerprint, sizeof sn.fingerprint, store_fingerprint(store)) ^
+                       windows_fingerprint(win, frames);
+  const std::string dir = sn.run_dir + "/features";
+  const std::string path = dir + "/" + hex64(key) + ".safetensors";
+  const int64_t dim = sn.feature_dim();
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    try {
+      SafetensorsFile f = SafetensorsFile::open(path);
+      StView v = f.get("features");
+      if (v.dtype == StDType::F32 && v.shape.size() == 2 && v.shape[0] == int64_t(win.size()) && v.shape[1] == dim) {
+        std::vector<float> out(size_t(v.shape[0] * v.shape[1]));
+        std::memcpy(out.data(), v.data, v.nbytes);
+        return out;
+      }
+    } catch (const Error& e) {
+      std::fprintf(stderr, "transfer: feature cache %s unusable (%s); recomputing\n", path.c_str(), e.what());
+    }
+  }
+  const int M = store.n_mels();
+  Progress prog(str("features ", sn.name, " (", what, ")"), int64_t(win.size()), "windows", quiet);
+  std::vector<float> out = net_features(
+      sn, comp, int64_t(win.size()), M, frames,
+      [&](int64_t i0, int n, float* x) { fill_windows(store, win.data() + i0, n, frames, x); }, &prog);
+  prog.finish();
+  ensure_dir(dir);
+  write_safetensors(path, {{"features", StDType::F32, {int64_t(win.size()), dim}, out.data(), out.size() * 4}},
+                    {{"net", sn.model_path}, {"windows", std::to_string(win.size())}, {"what", what}});
+  return out;
+}
+
+// Concatenates per-net feature blocks (each (n, d_k)) into (n, sum d_k).
+std::vector<float> concat_features(const std::vector<std::vector<float>>& blocks, const std::vector<int64_t>& dims,
+                                   int64_t n) {
+  int64_t D = 0;
+  for (int64_t d : dims) D += d;
+  std::vector<float> out(size_t(n * D));
+  int64_t off = 0;
+  for (size_t k = 0; k < blocks.size(); ++k) {
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(out.data() + i * D + off, blocks[k].data() + i * dims[k], sizeof(float) * size_t(dims[k]));
+    off += dims[k];
+  }
+  return out;
+}
+
+// Per-track metrics of MLP window probabilities.
+EvalResult evaluate_windows(const std::vector<float>& window_probs, const std::vector<int>& track_of_window,
+                            const std::vector<int64_t>& track_ids, const std::vector<int>& labels,
+                            const std::vector<int>& train_labels, int K) {
+  EvalResult r;
+  const int n = int(track_ids.size());
+  r.track_ids = track_ids;
+  r.windows = int(track_of_window.size());
+  r.probs.assign(size_t(n) * size_t(K), 0.f);
+  average_per_track(r.probs.data(), window_probs.data(), track_of_window, n, K);
+  r.metrics = evaluate_predictions(labels, r.probs.data(), n, K);
+  r.baseline = evaluate_majority_baseline(fit_majority_baseline(train_labels, K), labels);
+  return r;
+}
+
+}  // namespace
+
+std::string transfer_model_path(const std::string& dir) { return dir + "/mlp.safetensors"; }
+
+nlohmann::json eval_to_json(const EvalResult& r, const std::string& split) {
+  std::vector<std::string> names = top_genre_names();
+  names.resize(size_t(r.metrics.k));
+  return {{"split", split},
+          {"tracks", r.track_ids.size()},
+          {"windows", r.windows},
+          {"metrics", metrics_to_json(r.metrics, names)},
+          {"baseline", metrics_to_json(r.baseline, names)}};
+}
+
+TransferResult run_transfer(const TransferOptions& o) {
+  AGF_CHECK(!o.nets.empty(), UsageError, "transfer: no source nets (--nets RUN[,RUN...])");
+  AGF_CHECK(!o.out_dir.empty(), UsageError, "transfer: --out is required");
+  AGF_CHECK(o.epochs >= 1 && o.batch >= 2 && o.train_hop >= 1 && o.eval_hop >= 1, UsageError,
+            "transfer: --epochs, --batch (>= 2), --train-hop and --eval-hop must be positive");
+  const auto t0 = std::chrono::steady_clock::now();
+  Compute comp = open_compute(o.device);
+  make_current(comp);
+  std::vector<SourceNet> nets;
+  for (const std::string& n : o.nets) nets.push_back(load_source_net(n, comp));
+  WorkData w = load_work(o.work_dir, "g");
+  for (const SourceNet& sn : nets)
+    AGF_CHECK(sn.mel_params == w.store.params_json(), UsageError, "transfer: ", sn.model_path,
+              " was trained on mels with other feature parameters than ", melstore_path(o.work_dir));
+  const int K = 16, F = o.frames;
+
+  // Tracks with a genre label.
+  auto labelled = [&](const std::vector<int64_t>& v) {
+    std::vector<int64_t> r;
+    for (int64_t i : v)
+      if (w.genre[size_t(i)] >= 0) r.push_back(i);
+    return r;
+  };
+  const std::vector<int64_t> train = labelled(w.train), valid = labelled(w.valid);
+  AGF_CHECK(!train.empty() && !valid.empty(), FormatError, "transfer: ", o.work_dir, " has ", train.size(),
+            " labelled training and ", valid.size(), " labelled validation tracks; both must be non-empty");
+  std::vector<int> tw_track, vw_track;
+  const std::vector<Window> tw = track_windows(w.store, train, F, o.train_hop, &tw_track);
+  const std::vector<Window> vw = track_windows(w.store, valid, F, o.eval_hop, &vw_track);
+
+  std::vector<std::vector<float>> tb, vb;
+  std::vector<int64_t> dims;
+  for (const SourceNet& sn : nets) {
+    tb.push_back(cached_features(sn, comp, w.store, tw, F, "train", o.quiet));
+    vb.push_back(cached_features(sn, comp, w.store, vw, F, "valid", o.quiet));
+    dims.push_back(sn.feature_dim());
+  }
+  int64_t D = 0;
+  for (int64_t d : dims) D += d;
+  const std::vector<float> xtr = concat_features(tb, dims, int64_t(tw.size()));
+  const std::vector<float> xva = concat_features(vb, dims, int64_t(vw.size()));
+  tb.clear();
+  vb.clear();
+
+  std::vector<int> ytr(tw.size()), train_labels, valid_labels;
+  for (size_t i = 0; i < tw.size(); ++i) ytr[i] = w.genre[size_t(tw[i].track)];
+  for (int64_t i : train) train_labels.push_back(w.genre[size_t(i)]);
+  for (int64_t i : valid) valid_labels.push_back(w.genre[size_t(i)]);
+  // The window nearest each validation track's centre, for the per-epoch validation loss.
+  std::vector<int64_t> centre(valid.size(), -1);
+  for (size_t j = 0; j < vw.size(); ++j) {
+    const size_t k = size_t(vw_track[j]);
+    const int mid = std::max(0, (w.store.frames(vw[j].track) - F) / 2);
+    if (centre[k] < 0 || std::abs(vw[j].start - mid) < std::abs(vw[size_t(centre[k])].start - mid)) centre[k] = int64_t(j);
+  }
+
+  NetConfig mc;
+  mc.arch = "mlp";
+  mc.inputs = int(D);
+  mc.outputs = K;
+  auto mlp = build_net(mc);
+  mlp->params.finalize(comp.device, DType::F32, derive_seed(o.seed, Stream::Init, 1));
+  AdamConfig ac;
+  ac.lr = o.lr;
+  ac.l2 = o.l2;
+  Adam opt(mlp->params, ac, comp.cuda);
+  Arena arena(comp.device);
+  Tape tape(arena, DType::F32);
+  tape.cuda = comp.cuda;
+  const int B = o.batch;
+  Tensor x = Tensor::empty(Shape{B, D}, DType::F32, comp.device), y = Tensor::empty(Shape{B, K}, DType::F32, comp.device);
+  std::vector<float> xh(size_t(B * D)), yh(size_t(B * K));
+  ensure_dir(o.out_dir);
+  JsonlWriter log(o.out_dir + "/transfer.jsonl", true);
+  const int64_t n = int64_t(tw.size());
+  const int64_t steps_per_epoch = n / B + (n % B >= 2 ? 1 : 0);
+  Progress prog("transfer MLP", steps_per_epoch * o.epochs, "steps", o.quiet);
+  if (!o.quiet)
+    std::fprintf(stderr, "transfer: %zu nets, %lld-d features, %lld training windows (hop %d), %zu validation tracks (%zu windows, hop %d), on %s\n",
+                 nets.size(), static_cast<long long>(D), static_cast<long long>(n), o.train_hop, valid.size(), vw.size(),
+                 o.eval_hop, comp.describe().c_str());
+  int64_t step = 0;
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    for (int64_t i = 0; i < n; ++i) order[size_t(i)] = i;
+    shuffle_philox(order, derive_seed(o.seed, Stream::Mlp, uint64_t(epoch)));
+    double sum = 0;
+    int64_t cnt = 0;
+    for (int64_t b = 0; b + 2 <= n; b += B) {
+      const int nb = int(std::min<int64_t>(B, n - b));
+      std::fill(yh.begin(), yh.begin() + nb * K, 0.f);
+      for (int i = 0; i < nb; ++i) {
+        const int64_t r = order[size_t(b + i)];
+        std::memcpy(xh.data() + i * D, xtr.data() + r * D, sizeof(float) * size_t(D));
+        yh[size_t(i * K + ytr[size_t(r)])] = 1.f;
+      }
+      Tensor xb = x.slice0(0, nb), yb = y.slice0(0, nb);
+      upload(xb, xh.data());
+      upload(yb, yh.data());
+      tape.seed = derive_seed(o.seed, Stream::Dropout, uint64_t(step));
+      tape.rng_offset = 0;
+      const double loss = scalar_value(train_step(*mlp, tape, opt, xb, yb).loss);
+      AGF_CHECK(std::isfinite(loss), NumericError, "transfer: non-finite MLP loss at epoch ", epoch + 1, " step ", step);
+      sum += loss * nb;
+      cnt += nb;
+      ++step;
+      prog.add(1);
+    }
+    // Validation loss on the centre windows.
+    std::vector<float> cx(centre.size() * size_t(D));
+    for (size_t k = 0; k < centre.size(); ++k)
+      std::memcpy(cx.data() + k * size_t(D), xva.data() + centre[k] * D, sizeof(float) * size_t(D));
+    std::vector<float> cp = mlp_probs(*mlp, comp, cx, int64_t(centre.size()), D, 256);
+    double vl = log_loss(valid_labels, cp.data(), int(centre.size()), K);
+    log.write({{"epoch", epoch + 1}, {"train", {{"g", sum / double(std::max<int64_t>(cnt, 1))}}}, {"val", {{"g", vl}}}});
+    prog.set_note(str("epoch ", epoch + 1, "/", o.epochs, " loss ", std::round(sum / double(std::max<int64_t>(cnt, 1)) * 1000) / 1000));
+  }
+  prog.finish();
+
+  TransferResult res;
+  std::vector<float> wp = mlp_probs(*mlp, comp, xva, int64_t(vw.size()), D, 256);
+  std::vector<int64_t> valid_ids;
+  for (int64_t i : valid) valid_ids.push_back(w.store.track_id(i));
+  res.eval = evaluate_windows(wp, vw_track, valid_ids, valid_labels, train_labels, K);
+
+  // The self-contained model folder.
+  ensure_dir(o.out_dir + "/nets");
+  nlohmann::json jn = nlohmann::json::array();
+  for (size_t k = 0; k < nets.size(); ++k) {
+    const std::string rel = "nets/" + std::to_string(k) + ".safetensors";
+    const std::string bytes = read_file_bytes(nets[k].model_path);
+    write_file_atomic(o.out_dir + "/" + rel, bytes);
+    jn.push_back({{"file", rel}, {"source", nets[k].model_path}, {"name", nets[k].name}, {"dim", dims[k]}});
+  }
+  std::vector<std::string> names = top_genre_names();
+  const auto& mean = w.store.mean();
+  const auto& sd = w.store.stdev();
+  nlohmann::json tj = {{"nets", jn},           {"frames", F},          {"eval_hop", o.eval_hop},
+                       {"train_hop", o.train_hop}, {"epochs", o.epochs}, {"seed", o.seed},
+                       {"genres", names},      {"work_dir", o.work_dir}, {"float16", w.store.is_float16()}};
+  res.model_path = transfer_model_path(o.out_dir);
+  save_net(res.model_path, *mlp, {{"mel_params", w.store.params_json()}, {"transfer", tj.dump()}},
+           {{"mel_mean", StDType::F32, {int64_t(mean.size())}, mean.data(), mean.size() * 4},
+            {"mel_std", StDType::F32, {int64_t(sd.size())}, sd.data(), sd.size() * 4}});
+  nlohmann::json mj = eval_to_json(res.eval, "valid");
+  mj["model"] = res.model_path;
+  write_file_atomic(o.out_dir + "/metrics.json", mj.dump(1) + "\n");
+  res.epochs = o.epochs;
+  res.feature_dim = int(D);
+  res.train_windows = n;
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+EvalResult run_evaluate(const EvaluateOptions& o) {
+  AGF_CHECK(o.split == "valid" || o.split == "train" || o.split == "test", UsageError,
+            "evaluate: --split must be valid, train or test");
+  Compute comp = open_compute(o.device);
+  make_current(comp);
+  TransferModel tm = load_transfer_model(o.model_dir, comp);
+  WorkData w = load_work(o.work_dir, "g");
+  AGF_CHECK(tm.mel_params == w.store.params_json(), UsageError, "evaluate: ", tm.path,
+            " expects mels with other feature parameters than ", melstore_path(o.work_dir));
+  const int hop = o.hop > 0 ? o.hop : tm.eval_hop;
+  std::vector<int64_t> tracks;
+  const std::vector<int64_t>& src = o.split == "valid" ? w.valid : o.split == "train" ? w.train : std::vector<int64_t>{};
+  std::vector<int64_t> test_idx;
+  if (o.split == "test")
+    for (int64_t id : w.split.test) {
+      const int64_t i = w.store.index_of(id);
+      if (i >= 0) test_idx.push_back(i);
+    }
+  for (int64_t i : o.split == "test" ? test_idx : src)
+    if (w.genre[size_t(i)] >= 0) tracks.push_back(i);
+  AGF_CHECK(!tracks.empty(), UsageError, "evaluate: the ", o.split, " split of ", o.work_dir, " has no labelled track");
+  std::vector<int> wt;
+  const std::vector<Window> win = track_windows(w.store, tracks, tm.frames, hop, &wt);
+  // Standardise with the model's statistics, not the store's (they agree when it is the same store).
+  std::vector<float> feats = transfer_features(tm, comp, int64_t(win.size()),
+                                               [&](int64_t i0, int n, float* x) {
+                                                 const size_t per = size_t(w.store.n_mels()) * size_t(tm.frames);
+                                                 std::vector<float> fm(per);
+                                                 for (int i = 0; i < n; ++i) {
+                                                   const Window& q = win[size_t(i0 + i)];
+                                                   w.store.raw_frames(q.track, q.start, tm.frames, fm.data());
+                                                   standardise_frames(tm, fm.data(), tm.frames, x + size_t(i) * per);
+                                                 }
+                                               },
+                                               o.quiet);
+  std::vector<float> wp = mlp_probs(*tm.mlp, comp, feats, int64_t(win.size()), tm.feature_dim, 256);
+  std::vector<int> labels, train_labels;
+  std::vector<int64_t> ids;
+  for (int64_t i : tracks) {
+    labels.push_back(w.genre[size_t(i)]);
+    ids.push_back(w.store.track_id(i));
+  }
+  for (int64_t i : w.train)
+    if (w.genre[size_t(i)] >= 0) train_labels.push_back(w.genre[size_t(i)]);
+  return evaluate_windows(wp, wt, ids, labels, train_labels, tm.genres);
+}
+
+}  // namespace agf

@@ -1,0 +1,71 @@
+// Transfer and evaluation (paper §3.3-4): the 256-d post-ELU dense features of trained nets (dropout off,
+// BN in inference mode) for every 43-frame window, concatenated over the nets (an MTN gives one feature
+// per task branch), an MLP trained on them window by window (50 epochs, Adam 1e-3, batch 64), and the
+// per-track genre: the softmax of all windows with a hop of 10 frames, averaged. Metrics on the
+// validation split beside the majority-class baseline.
+//
+// A transfer folder is self-contained, so that `agf predict` needs nothing else:
+//   OUT/mlp.safetensors        the MLP, the mel standardisation (mel_mean, mel_std) and in its metadata
+//                              the feature parameters, the nets in order, windows and genre names
+//   OUT/nets/<i>.safetensors   copies of the source nets
+//   OUT/metrics.json           validation metrics, baseline, confusion matrix
+//   OUT/transfer.jsonl         MLP loss per epoch (train; validation on each track's centre window)
+// Features are cached next to each source net (RUN/features/*.safetensors), keyed by the net's and the
+// store's fingerprints, so the 31 STN combinations of the grid extract each net's features once.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agf/train/metrics.h"
+
+namespace agf {
+
+struct TransferOptions {
+  std::string work_dir, out_dir;
+  std::vector<std::string> nets;  // run folders (holding model.safetensors) or model files
+  int epochs = 50, batch = 64, frames = 43;
+  int train_hop = 43;             // windows of the training tracks for the MLP (43: non-overlapping)
+  int eval_hop = 10;              // windows of a track at evaluation (the authors' final code)
+  float lr = 1e-3f, l2 = 1e-5f;
+  uint64_t seed = 1;
+  std::string device = "auto";
+  bool quiet = false;
+};
+
+struct EvalResult {
+  Metrics metrics;                 // per track, validation split
+  Metrics baseline;                // majority class (training priors for log loss)
+  std::vector<int64_t> track_ids;  // evaluated tracks
+  std::vector<float> probs;        // (tracks, genres) per-track probabilities
+  int windows = 0;
+};
+
+struct TransferResult {
+  std::string model_path;
+  EvalResult eval;
+  int epochs = 0, feature_dim = 0;
+  int64_t train_windows = 0;
+  double seconds = 0;
+};
+
+// Trains the MLP on the nets' features and evaluates it; writes OUT as above.
+TransferResult run_transfer(const TransferOptions& opt);
+
+struct EvaluateOptions {
+  std::string model_dir, work_dir;  // a transfer folder; the work folder whose store to evaluate on
+  std::string split = "valid";      // valid | train | test
+  int hop = 0;                      // 0: the model's eval_hop
+  std::string device = "auto";
+  bool quiet = false;
+};
+// Evaluates a transfer folder's model on a split of a work folder.
+EvalResult run_evaluate(const EvaluateOptions& opt);
+
+// metrics.json content: {"model", "split", "tracks", "windows", "metrics": {...}, "baseline": {...}}.
+nlohmann::json eval_to_json(const EvalResult& r, const std::string& split);
+
+// Paths of a transfer folder.
+std::string transfer_model_path(const std::string& dir);  // DIR/mlp.safetensors
+
+}  // namespace agf

@@ -1,0 +1,64 @@
+// `agf transfer --work WORK --nets RUN[,RUN...] --out DIR`: the nets' features -> the MLP -> per-track
+// validation metrics (agf/train/transfer.h). Prints the metrics beside the majority baseline.
+#include <cstdio>
+#include <memory>
+
+#include "agf/train/transfer.h"
+#include "apps/command.h"
+
+namespace {
+
+AGF_COMMAND("transfer", "train the genre MLP on trained nets' features and evaluate it per track", [](CLI::App& c) {
+  auto o = std::make_shared<agf::TransferOptions>();
+  c.add_option("--work", o->work_dir, "work folder (mel store, split)")->required();
+  c.add_option("--nets", o->nets, "source run folders or model files, comma separated")->required()->delimiter(',');
+  c.add_option("--out", o->out_dir, "output folder (the self-contained model for agf predict)")->required();
+  c.add_option("--epochs", o->epochs, "MLP epochs")->capture_default_str();
+  c.add_option("--batch", o->batch, "batch size")->capture_default_str();
+  c.add_option("--train-hop", o->train_hop, "hop between the training tracks' windows (frames)")->capture_default_str();
+  c.add_option("--eval-hop,--hop", o->eval_hop, "hop between a track's windows at evaluation (frames)")
+      ->capture_default_str();
+  c.add_option("--lr", o->lr, "Adam learning rate")->capture_default_str();
+  c.add_option("--l2", o->l2, "L2 weight decay on the dense kernels")->capture_default_str();
+  c.add_option("--seed", o->seed, "seed (init, shuffles, dropout)")->capture_default_str();
+  c.add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
+  c.add_flag("--quiet", o->quiet, "no progress output");
+  return std::function<int()>([=] {
+    agf::TransferResult r = agf::run_transfer(*o);
+    const auto& m = r.eval.metrics;
+    const auto& b = r.eval.baseline;
+    std::printf("validation (%zu tracks, %d windows): log loss %.4f  macro F1 %.4f  accuracy %.4f\n",
+                r.eval.track_ids.size(), r.eval.windows, m.log_loss, m.macro_f1, m.accuracy);
+    std::printf("majority baseline:                log loss %.4f  macro F1 %.4f  accuracy %.4f\n", b.log_loss,
+                b.macro_f1, b.accuracy);
+    std::printf("model: %s (%d-d features, %.1f s)\n", r.model_path.c_str(), r.feature_dim, r.seconds);
+    return 0;
+  });
+});
+
+AGF_COMMAND("evaluate", "evaluate a transfer model per track on a split of a work folder", [](CLI::App& c) {
+  auto o = std::make_shared<agf::EvaluateOptions>();
+  auto json = std::make_shared<bool>(false);
+  c.add_option("--model", o->model_dir, "transfer folder (agf transfer --out)")->required();
+  c.add_option("--work", o->work_dir, "work folder whose mel store to evaluate on")->required();
+  c.add_option("--split", o->split, "valid | train | test")->capture_default_str();
+  c.add_option("--hop", o->hop, "hop between windows (0: the model's)")->capture_default_str();
+  c.add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
+  c.add_flag("--json", *json, "print the metrics as JSON");
+  c.add_flag("--quiet", o->quiet, "no progress output");
+  return std::function<int()>([=] {
+    agf::EvalResult r = agf::run_evaluate(*o);
+    if (*json) {
+      std::printf("%s\n", agf::eval_to_json(r, o->split).dump(1).c_str());
+      return 0;
+    }
+    const auto& m = r.metrics;
+    const auto& b = r.baseline;
+    std::printf("%s (%zu tracks, %d windows): log loss %.4f  macro F1 %.4f  accuracy %.4f\n", o->split.c_str(),
+                r.track_ids.size(), r.windows, m.log_loss, m.macro_f1, m.accuracy);
+    std::printf("majority baseline: log loss %.4f  macro F1 %.4f  accuracy %.4f\n", b.log_loss, b.macro_f1, b.accuracy);
+    return 0;
+  });
+});
+
+}  // namespace
