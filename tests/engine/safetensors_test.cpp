@@ -16,6 +16,7 @@
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
 #include "agf/util/half.h"
+#include "tests/torch_fixture.h"
 
 namespace agf {
 namespace {
@@ -360,18 +361,9 @@ namespace agf {
 namespace {
 
 // The PyTorch fixture (tools/make_torch_fixtures.py) stores its initial weights as an integer recipe;
-// this is the C++ form of it, checked against the stored first values of every parameter tensor.
-double torch_fixture_init(uint64_t i, uint32_t seed, int k, int base) {
-  uint32_t h = static_cast<uint32_t>(i * 2654435761u) + seed;
-  h ^= h >> 15;
-  h *= 2246822519u;
-  h ^= h >> 13;
-  const int q = static_cast<int>(h >> 24) - 128;
-  return base + std::ldexp(static_cast<double>(q), -k);
-}
-
+// tests/torch_fixture.h holds its C++ form, checked here against the stored first values of every parameter tensor.
 TEST(TorchFixture, StructureAndInitRecipe) {
-  SafetensorsFile f = SafetensorsFile::open(std::string(AGF_SOURCE_DIR) + "/tests/fixtures/torch/dcnn_float64.safetensors");
+  SafetensorsFile f = SafetensorsFile::open(torch_fixture_path());
   EXPECT_EQ(f.get("input").shape, (std::vector<int64_t>{4, 1, 128, 43}));
   EXPECT_EQ(f.get("logits").shape, (std::vector<int64_t>{4, 16}));
   EXPECT_EQ(f.get("feature").shape, (std::vector<int64_t>{4, 256}));
