@@ -1,0 +1,214 @@
+// `agf experiment` (see experiment.h).
+#include "agf/train/experiment.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "agf/data/fma.h"
+#include "agf/train/report.h"
+#include "agf/train/trainer.h"
+#include "agf/train/transfer.h"
+#include "agf/util/error.h"
+#include "agf/util/fs.h"
+
+namespace agf {
+
+namespace {
+
+// Quick schedules: long enough for the synthetic corpus to separate its genres, short enough for the
+// demo's budget (issue 7: under 15 minutes on 2 CPU cores, everything included).
+constexpr int kQuickStnEpochs = 30, kQuickMtnEpochs = 60, kQuickMlpEpochs = 30;
+
+bool file_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::string net_name(const std::string& arch, const std::string& tasks, int match) {
+  return arch == "wstn" ? "wstn-" + std::to_string(match) : arch + "-" + tasks;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  try {
+    return nlohmann::json::parse(read_file_bytes(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(str(path, ": ", e.what()));
+  }
+}
+
+}  // namespace
+
+ExperimentSummary run_experiment(const ExperimentOptions& in) {
+  ExperimentOptions o = in;
+  AGF_CHECK(!o.work_dir.empty(), UsageError, "experiment: --work is required");
+  if (o.out_dir.empty()) o.out_dir = o.work_dir + "/experiment";
+  if (o.stn_epochs == 0) o.stn_epochs = o.quick ? kQuickStnEpochs : 200;
+  if (o.mtn_epochs == 0) o.mtn_epochs = o.quick ? kQuickMtnEpochs : 1000;
+  if (o.mlp_epochs == 0) o.mlp_epochs = o.quick ? kQuickMlpEpochs : 50;
+  std::vector<GridCase> grid = o.quick ? quick_grid() : paper_grid();
+  if (!o.cases.empty()) {
+    std::vector<GridCase> chosen;
+    for (const std::string& n : o.cases) chosen.push_back(parse_case(n));
+    grid = chosen;
+  }
+  ensure_dir(o.out_dir);
+  ensure_dir(o.out_dir + "/nets");
+  ensure_dir(o.out_dir + "/cases");
+  // The settings a results.csv belongs to: a resumed grid must not mix schedules.
+  const nlohmann::json settings = {{"work_dir", o.work_dir}, {"stn_epochs", o.stn_epochs}, {"mtn_epochs", o.mtn_epochs},
+                                   {"mlp_epochs", o.mlp_epochs}, {"batch", o.batch},        {"eval_hop", o.eval_hop},
+                                   {"train_hop", o.train_hop},   {"seed", o.seed}};
+  const std::string settings_path = o.out_dir + "/settings.json";
+  if (file_exists(settings_path)) {
+    const nlohmann::json old = read_json(settings_path);
+    for (auto it = settings.begin(); it != settings.end(); ++it)
+      AGF_CHECK(old.contains(it.key()) && old[it.key()] == it.value(), UsageError, "experiment: ", o.out_dir,
+                " holds results made with ", it.key(), " = ", old.contains(it.key()) ? old[it.key()].dump() : "(absent)",
+                ", this run asks ", it.value().dump(), "; use another --out (or the same settings to resume)");
+  } else {
+    write_file_atomic(settings_path, settings.dump(1) + "\n");
+  }
+
+  ExperimentSummary s;
+  s.out_dir = o.out_dir;
+  ResultsStore store(o.out_dir + "/results.csv");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto since = [](std::chrono::steady_clock::time_point a) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+  };
+  // Trains (or resumes, or finds finished) one net; returns its run folder.
+  auto ensure_net = [&](const std::string& arch, const std::string& tasks, int match) {
+    TrainOptions t;
+    t.work_dir = o.work_dir;
+    t.arch = arch;
+    t.tasks = tasks;
+    t.match = match;
+    t.epochs = arch == "mtn" ? o.mtn_epochs : o.stn_epochs;
+    t.batch = o.batch;
+    t.seed = o.seed;
+    t.device = o.device;
+    t.quiet = o.quiet;
+    t.resume = true;
+    t.run_dir = o.out_dir + "/nets/" + net_name(arch, tasks, match);
+    run_train(t);
+    return t.run_dir;
+  };
+
+  int index = 0;
+  for (const GridCase& c : grid) {
+    ++index;
+    if (store.is_finished(c.name)) {
+      ++s.skipped;
+      if (!o.quiet) std::fprintf(stderr, "experiment: [%d/%zu] %s finished earlier; skipped\n", index, grid.size(), c.name.c_str());
+      continue;
+    }
+    if (!o.quiet) std::fprintf(stderr, "experiment: [%d/%zu] %s (%.0f s so far)\n", index, grid.size(), c.name.c_str(), since(t0));
+    const auto tc = std::chrono::steady_clock::now();
+    TransferOptions to;
+    to.work_dir = o.work_dir;
+    to.out_dir = o.out_dir + "/cases/" + c.name;
+    to.epochs = o.mlp_epochs;
+    to.batch = o.batch;
+    to.eval_hop = o.eval_hop;
+    to.train_hop = o.train_hop;
+    to.seed = o.seed;
+    to.device = o.device;
+    to.quiet = o.quiet;
+    int epochs = 0;
+    if (c.arch == Arch::stn) {
+      for (char k : c.tasks) to.nets.push_back(ensure_net("stn", std::string(1, k), 0));
+      epochs = o.stn_epochs;
+    } else if (c.arch == Arch::mtn) {
+      to.nets.push_back(ensure_net("mtn", c.tasks, 0));
+      epochs = o.mtn_epochs;
+    } else {
+      to.nets.push_back(ensure_net("wstn", "g", c.n_tasks));
+      epochs = o.stn_epochs;
+    }
+    TransferResult r = run_transfer(to);
+    const auto& m = r.eval.metrics;
+    store.append(make_result(c, m.log_loss, m.macro_f1, m.accuracy, epochs, since(tc)));
+    ++s.ran;
+    if (!o.quiet)
+      std::fprintf(stderr, "experiment: %s: log loss %.4f, macro F1 %.4f, accuracy %.4f (baseline %.4f / %.4f) in %.0f s\n",
+                   c.name.c_str(), m.log_loss, m.macro_f1, m.accuracy, r.eval.baseline.log_loss, r.eval.baseline.macro_f1,
+                   since(tc));
+  }
+  s.seconds = since(t0);
+  write_experiment_report(o.work_dir, o.out_dir, &s);
+  return s;
+}
+
+void write_experiment_report(const std::string& work_dir, const std::string& out_dir, ExperimentSummary* s) {
+  ResultsStore store(out_dir + "/results.csv");
+  s->results = store.load();
+  s->out_dir = out_dir;
+  s->results_csv = store.path();
+  s->results_md = out_dir + "/results.md";
+  s->report_html = out_dir + "/report.html";
+
+  ReportInput in;
+  in.title = "agf experiment: " + work_dir;
+  in.grid.results = s->results;
+  // Baseline and confusion matrix from the cases' metrics.json: the baseline is the same for every case
+  // (training priors on the same split); the confusion matrix is the best case by macro F1.
+  const CaseResult* best = nullptr;
+  for (const CaseResult& r : s->results)
+    if (!best || r.f1 > best->f1) best = &r;
+  for (const CaseResult& r : s->results) {
+    const std::string mp = out_dir + "/cases/" + r.case_name + "/metrics.json";
+    if (!file_exists(mp)) continue;
+    const nlohmann::json j = read_json(mp);
+    const nlohmann::json& b = j.at("baseline");
+    in.grid.baseline_log_loss = s->baseline_log_loss = b.at("log_loss").get<double>();
+    in.grid.baseline_f1 = s->baseline_f1 = b.at("macro_f1").get<double>();
+    in.grid.baseline_accuracy = s->baseline_accuracy = b.at("accuracy").get<double>();
+    if (&r == best) {
+      // Only the classes that occur (the synthetic corpus uses 8 of the 16 genres).
+      const auto conf = j.at("metrics").at("confusion").get<std::vector<std::vector<int64_t>>>();
+      const auto& names = top_genre_names();
+      std::vector<int> keep;
+      for (size_t a = 0; a < conf.size(); ++a) {
+        int64_t row = 0, col = 0;
+        for (size_t q = 0; q < conf.size(); ++q) row += conf[a][q], col += conf[q][a];
+        if (row || col) keep.push_back(int(a));
+      }
+      in.confusion.title = r.case_name + " (best macro F1), validation split, per track";
+      for (int a : keep) {
+        in.confusion.labels.push_back(names[size_t(a)]);
+        for (int q : keep) in.confusion.counts.push_back(conf[size_t(a)][size_t(q)]);
+      }
+    }
+  }
+  // Learning curves of every net, then of each case's MLP.
+  std::set<std::string> nets;
+  for (const CaseResult& r : s->results) {
+    GridCase c = parse_case(r.case_name);
+    if (c.arch == Arch::stn)
+      for (char k : c.tasks) nets.insert("stn-" + std::string(1, k));
+    else if (c.arch == Arch::mtn)
+      nets.insert("mtn-" + c.tasks);
+    else
+      nets.insert("wstn-" + std::to_string(c.n_tasks));
+  }
+  for (const std::string& n : nets) in.curves.push_back(load_case_curves("net " + n, out_dir + "/nets/" + n + "/train.jsonl"));
+  for (const CaseResult& r : s->results)
+    in.curves.push_back(load_case_curves("MLP " + r.case_name, out_dir + "/cases/" + r.case_name + "/transfer.jsonl"));
+  // Factor summaries.
+  for (char k : std::string("sedm")) {
+    const std::string p = work_dir + "/factors/" + std::string(1, k) + "_summary.md";
+    if (file_exists(p)) in.sections.push_back({str("Artist groups: factor ", k), markdown_to_html(read_file_bytes(p))});
+  }
+  std::string md = results_markdown(s->results, true);
+  if (std::isfinite(in.grid.baseline_log_loss))
+    md += str("\nMajority-class baseline (validation split): log loss ", in.grid.baseline_log_loss, ", macro F1 ",
+              in.grid.baseline_f1, ", accuracy ", in.grid.baseline_accuracy, "\n");
+  write_file_atomic(s->results_md, md);
+  write_report_html(s->report_html, in);
+}
+
+}  // namespace agf

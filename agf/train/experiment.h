@@ -1,0 +1,41 @@
+// `agf experiment`: the paper's grid (Tables 3-5) over one work folder. STN cases share their single-task
+// nets (each trained once, then only the MLP is trained per combination); each MTN case trains its own
+// MTN; wSTN-N trains a genre net as large as the N-task MTN. Finished cases are read from results.csv
+// and skipped, and nets resume from their checkpoints, so an interrupted grid picks up where it stopped.
+//
+// OUT (default WORK/experiment): nets/<net>/ (agf train runs), cases/<case>/ (agf transfer folders),
+// results.csv, results.md (Tables 4, 3, 5 and per-N averages), report.html (self-contained).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agf/train/grid.h"
+
+namespace agf {
+
+struct ExperimentOptions {
+  std::string work_dir, out_dir;
+  bool quick = false;               // the reduced grid (quick_grid) with short schedules
+  std::vector<std::string> cases;   // run only these cases (names as in results.csv); empty: the grid
+  int stn_epochs = 0, mtn_epochs = 0, mlp_epochs = 0;  // 0: paper (200, 1000, 50) or quick (see .cpp)
+  int batch = 64, eval_hop = 10, train_hop = 43;
+  uint64_t seed = 1;
+  std::string device = "auto";
+  bool quiet = false;
+};
+
+struct ExperimentSummary {
+  std::vector<CaseResult> results;  // every finished case in results.csv
+  int ran = 0, skipped = 0;
+  double seconds = 0;
+  double baseline_log_loss = 0, baseline_f1 = 0, baseline_accuracy = 0;
+  std::string out_dir, results_csv, results_md, report_html;
+};
+
+ExperimentSummary run_experiment(const ExperimentOptions& opt);
+
+// Rewrites OUT/results.md and OUT/report.html from what OUT holds (also done at the end of a run).
+void write_experiment_report(const std::string& work_dir, const std::string& out_dir, ExperimentSummary* s);
+
+}  // namespace agf
