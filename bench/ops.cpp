@@ -129,7 +129,8 @@ void bn_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_batchnorm_forward_train)->Apply(bn_args);
 BENCHMARK(BM_batchnorm_backward)->Apply(bn_args);
 
-// ---- ELU on conv1's output (16 @ 128x43 = conv2's 32 @ 64x43) and conv3's (64 @ 32x21). Nominal FLOPs: 2/element.
+// ---- ELU on conv1's output (16 @ 128x43, as many elements as conv2's 32 @ 64x43) and conv3's (64 @ 32x21).
+// Nominal FLOPs: 2/element.
 void BM_elu_forward(benchmark::State& st) {
   const size_t n = size_t(kBatch) * st.range(0);
   auto x = rand_vec(n, -2, 2, 8);
