@@ -1,0 +1,246 @@
+// Training, transfer, evaluation, prediction and the experiment grid end to end on a tiny synthetic
+// FMA-layout corpus (4 genres x 2 artists x 3 tracks of 3 s; factor s only, which needs no audio
+// features): a resumed run ends bit-identical to an uninterrupted one, non-finite steps are skipped
+// and stop the run without touching the last checkpoint, evaluate reproduces transfer's metrics,
+// predict on an audio file agrees with evaluate on the same track, an interrupted grid resumes.
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "agf/data/prepare.h"
+#include "agf/data/synth.h"
+#include "agf/factors/factors.h"
+#include "agf/train/experiment.h"
+#include "agf/train/jsonl.h"
+#include "agf/train/predict.h"
+#include "agf/train/trainer.h"
+#include "agf/train/transfer.h"
+#include "agf/util/fs.h"
+
+namespace agf {
+namespace {
+namespace fs = std::filesystem;
+
+class Pipeline : public ::testing::Test {
+ protected:
+  static fs::path root;
+  static std::string work, corpus;
+  static void SetUpTestSuite() {
+    root = fs::temp_directory_path() / ("agf_pipeline_" + std::to_string(getpid()));
+    fs::remove_all(root);
+    corpus = (root / "corpus").string();
+    work = (root / "work").string();
+    SynthOptions so;
+    so.out_dir = corpus;
+    so.seed = 3;
+    so.genres = 4;
+    so.artists = 2;
+    so.tracks_per_artist = 3;
+    so.seconds = 3.0;
+    so.quiet = true;
+    synth_corpus(so);
+    PrepareOptions po;
+    po.metadata_dir = corpus + "/fma_metadata";
+    po.audio_dir = corpus + "/fma_audio";
+    po.work_dir = work;
+    po.subset = "all";
+    po.device = "cpu";
+    po.quiet = true;
+    ASSERT_EQ(run_prepare(po), 0);
+    FactorsOptions fo;
+    fo.work_dir = work;
+    fo.kinds = "s";
+    fo.topics = 4;
+    fo.verbose = false;
+    compute_factors(fo);
+  }
+  static void TearDownTestSuite() { fs::remove_all(root); }
+
+  static TrainOptions small(const std::string& arch, const std::string& tasks, const std::string& out) {
+    TrainOptions o;
+    o.work_dir = work;
+    o.run_dir = (root / out).string();
+    o.arch = arch;
+    o.tasks = tasks;
+    o.epochs = 4;
+    o.batch = 8;
+    o.device = "cpu";
+    o.quiet = true;
+    return o;
+  }
+};
+fs::path Pipeline::root;
+std::string Pipeline::work, Pipeline::corpus;
+
+std::vector<nlohmann::json> records_without_time(const std::string& path) {
+  std::vector<nlohmann::json> r = read_jsonl(path).records;
+  for (auto& j : r) j.erase("seconds");
+  return r;
+}
+
+TEST_F(Pipeline, ResumedRunEndsBitIdentical) {
+  TrainOptions a = small("mtn", "gs", "resume_a");
+  TrainSummary sa = run_train(a);
+  ASSERT_TRUE(sa.finished);
+  TrainOptions b = small("mtn", "gs", "resume_b");
+  b.stop_after = 2;
+  TrainSummary sb = run_train(b);
+  EXPECT_FALSE(sb.finished);
+  EXPECT_EQ(sb.epochs_done, 2);
+  EXPECT_FALSE(fs::exists(b.run_dir + "/model.safetensors"));
+  b.stop_after = 0;
+  EXPECT_THROW(run_train(b), UsageError);  // the folder holds a run: --resume is required
+  b.resume = true;
+  TrainSummary sc = run_train(b);
+  ASSERT_TRUE(sc.finished);
+  EXPECT_EQ(sc.steps, sa.steps);
+  EXPECT_EQ(read_file_bytes(a.run_dir + "/model.safetensors"), read_file_bytes(b.run_dir + "/model.safetensors"));
+  EXPECT_EQ(read_file_bytes(a.run_dir + "/checkpoint.safetensors").size(),
+            read_file_bytes(b.run_dir + "/checkpoint.safetensors").size());
+  EXPECT_EQ(records_without_time(a.run_dir + "/train.jsonl"), records_without_time(b.run_dir + "/train.jsonl"));
+  // A finished run resumes to nothing; another seed is refused.
+  EXPECT_TRUE(run_train(b).already_finished);
+  b.seed = 2;
+  EXPECT_THROW(run_train(b), UsageError);
+  // Both tasks were drawn, and the losses are finite.
+  std::set<std::string> tasks;
+  for (const auto& r : read_jsonl(a.run_dir + "/train.jsonl").records)
+    for (auto it = r["train"].begin(); it != r["train"].end(); ++it) {
+      tasks.insert(it.key());
+      EXPECT_TRUE(std::isfinite(it.value().get<double>()));
+    }
+  EXPECT_EQ(tasks.size(), 2u);
+}
+
+TEST_F(Pipeline, NonFiniteStepIsSkipped) {
+  TrainOptions o = small("stn", "g", "nan_once");
+  o.nan_steps = {1};
+  TrainSummary s = run_train(o);
+  EXPECT_TRUE(s.finished);
+  EXPECT_EQ(s.skipped_steps, 1);
+  TrainOptions clean = small("stn", "g", "nan_never");
+  TrainSummary sc = run_train(clean);
+  EXPECT_EQ(sc.skipped_steps, 0);
+  EXPECT_EQ(s.steps, sc.steps);
+  // The skipped step changed nothing: batch-norm statistics were restored, Adam did not step, so the
+  // two runs differ (the clean one took one more update) but the poisoned one holds only finite values.
+  SafetensorsFile f = SafetensorsFile::open(o.run_dir + "/model.safetensors");
+  StView p = f.get("params");
+  const float* v = static_cast<const float*>(p.data);
+  for (int64_t i = 0; i < p.shape[0]; ++i) ASSERT_TRUE(std::isfinite(v[i])) << "parameter element " << i;
+  EXPECT_NE(read_file_bytes(o.run_dir + "/model.safetensors"), read_file_bytes(clean.run_dir + "/model.safetensors"));
+}
+
+TEST_F(Pipeline, NonFiniteStepsInARowStopAndKeepTheCheckpoint) {
+  TrainOptions o = small("stn", "g", "nan_stop");
+  o.epochs = 6;
+  o.stop_after = 1;
+  const int64_t steps_per_epoch = run_train(o).steps;
+  ASSERT_GE(steps_per_epoch, 1);
+  const std::string ck = read_file_bytes(o.run_dir + "/checkpoint.safetensors");
+  o.resume = true;
+  o.stop_after = 0;
+  o.max_bad_steps = 3;
+  for (int64_t k = 0; k < 3; ++k) o.nan_steps.insert(steps_per_epoch + k);
+  EXPECT_THROW(run_train(o), NumericError);
+  EXPECT_EQ(read_file_bytes(o.run_dir + "/checkpoint.safetensors"), ck);
+  EXPECT_FALSE(fs::exists(o.run_dir + "/model.safetensors"));
+}
+
+TEST_F(Pipeline, TransferEvaluatePredictAgree) {
+  TrainOptions g = small("stn", "g", "tr_g"), s = small("stn", "s", "tr_s");
+  run_train(g);
+  run_train(s);
+  TransferOptions to;
+  to.work_dir = work;
+  to.out_dir = (root / "transfer").string();
+  to.nets = {g.run_dir, s.run_dir};
+  to.epochs = 3;
+  to.batch = 8;
+  to.device = "cpu";
+  to.quiet = true;
+  TransferResult r = run_transfer(to);
+  EXPECT_EQ(r.feature_dim, 512);
+  const Metrics& m = r.eval.metrics;
+  ASSERT_GT(m.n, 0);
+  EXPECT_TRUE(std::isfinite(m.log_loss));
+  EXPECT_GE(m.macro_f1, 0.0);
+  EXPECT_LE(m.macro_f1, 1.0);
+  // A second transfer reads the cached features and gives the same model.
+  const std::string first = read_file_bytes(r.model_path);
+  TransferResult r2 = run_transfer(to);
+  EXPECT_EQ(read_file_bytes(r2.model_path), first);
+  EXPECT_EQ(r2.eval.metrics.log_loss, m.log_loss);
+
+  EvaluateOptions eo;
+  eo.model_dir = to.out_dir;
+  eo.work_dir = work;
+  eo.device = "cpu";
+  eo.quiet = true;
+  EvalResult e = run_evaluate(eo);
+  EXPECT_EQ(e.track_ids, r.eval.track_ids);
+  EXPECT_NEAR(e.metrics.log_loss, m.log_loss, 1e-6);
+  EXPECT_EQ(e.metrics.accuracy, m.accuracy);
+
+  // predict decodes the audio itself; the store holds float16 frames, which predict rounds the same way.
+  Compute cpu = open_compute("cpu");
+  TransferModel tm = load_transfer_model(to.out_dir, cpu);
+  const int64_t id = e.track_ids[0];
+  Prediction p = predict_file(tm, cpu, corpus + "/fma_audio/" + fma_audio_relpath(id, "wav"), tm.eval_hop);
+  ASSERT_EQ(int(p.probs.size()), tm.genres);
+  double sum = 0;
+  for (int k = 0; k < tm.genres; ++k) {
+    sum += p.probs[size_t(k)];
+    EXPECT_NEAR(p.probs[size_t(k)], e.probs[size_t(k)], 1e-4) << "genre " << k;
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-5);
+  EXPECT_THROW(predict_file(tm, cpu, (root / "missing.wav").string(), 10), IOError);
+
+  // A folder whose net was made with other feature parameters is refused, naming the file.
+  const std::string net0 = to.out_dir + "/nets/0.safetensors";
+  LoadedNet ln = load_net(net0, cpu);
+  std::string params = ln.metadata.at("mel_params");
+  params.replace(params.find("\"n_fft\":1024"), 12, "\"n_fft\":2048");
+  ln.metadata["mel_params"] = params;
+  save_net(net0, *ln.net, ln.metadata);
+  try {
+    load_transfer_model(to.out_dir, cpu);
+    FAIL() << "a mismatched net was accepted";
+  } catch (const UsageError& err) {
+    EXPECT_NE(std::string(err.what()).find("0.safetensors"), std::string::npos) << err.what();
+  }
+}
+
+TEST_F(Pipeline, ExperimentResumesAndReports) {
+  ExperimentOptions o;
+  o.work_dir = work;
+  o.out_dir = (root / "experiment").string();
+  o.cases = {"stn-g", "mtn-gs"};
+  o.stn_epochs = 2;
+  o.mtn_epochs = 2;
+  o.mlp_epochs = 2;
+  o.batch = 8;
+  o.device = "cpu";
+  o.quiet = true;
+  ExperimentSummary s = run_experiment(o);
+  EXPECT_EQ(s.ran, 2);
+  ASSERT_EQ(s.results.size(), 2u);
+  ExperimentSummary again = run_experiment(o);
+  EXPECT_EQ(again.ran, 0);
+  EXPECT_EQ(again.skipped, 2);
+  const std::string html = read_file_bytes(s.report_html);
+  EXPECT_NE(html.find("stn-g"), std::string::npos);
+  EXPECT_NE(html.find("mtn-gs"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);  // opens with no network
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+  EXPECT_NE(read_file_bytes(s.results_md).find("| gs |"), std::string::npos);
+  // Other settings in the same folder are refused rather than mixed into the tables.
+  o.stn_epochs = 3;
+  EXPECT_THROW(run_experiment(o), UsageError);
+}
+
+}  // namespace
+}  // namespace agf
