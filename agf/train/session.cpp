@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -29,9 +30,12 @@ static bool cuda_compute_available() { return false; }
 static std::string describe_cuda(const Compute&) { return "CUDA"; }
 #endif
 
-Compute open_compute(const std::string& device, bool deterministic) {
+Compute open_compute(const std::string& requested, bool deterministic) {
+  // --device auto defers to AGF_DEVICE when it is set.
+  const char* env = std::getenv("AGF_DEVICE");
+  const std::string device = requested == "auto" && env && *env ? std::string(env) : requested;
   AGF_CHECK(device == "auto" || device == "cpu" || device == "cuda", UsageError,
-            "--device must be auto, cpu or cuda, got '", device, "'");
+            "--device (or AGF_DEVICE) must be auto, cpu or cuda, got '", device, "'");
   if (device == "cuda" || (device == "auto" && cuda_compute_available())) return open_cuda_compute(deterministic);
   return Compute{};
 }

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <memory>
 
 #include "agf/train/grid.h"
 #include "agf/train/jsonl.h"
@@ -18,6 +20,9 @@
 #include "agf/util/progress.h"
 #include "engine/safetensors.h"
 #include "layers/step.h"
+#ifdef AGF_HAVE_CUDA
+#include "layers/step_graph.h"
+#endif
 
 namespace agf {
 
@@ -284,6 +289,20 @@ TrainSummary run_train(const TrainOptions& in) {
   Tensor bn_saved = Tensor::empty(Shape{std::max<int64_t>(n_buf, 1)}, DType::F32, comp.device);
   Tensor frozen_saved = Tensor::empty(Shape{std::max<int64_t>(net->params.n_trainable(), 1)}, DType::F32, comp.device);
 
+#ifdef AGF_HAVE_CUDA
+  // CUDA: one captured step per task (fixed shapes and addresses: full batches only; a short last batch
+  // runs eagerly). A graph step includes Adam, so a non-finite step is undone from a snapshot instead.
+  const bool use_graph = o.graph && comp.device == Device::CUDA;
+  std::map<int, std::unique_ptr<StepGraph>> graphs;
+  Tensor snap_v, snap_m, snap_s;
+  if (use_graph) {
+    snap_v = Tensor::empty(Shape{net->params.n_total()}, DType::F32, comp.device);
+    snap_m = Tensor::empty(Shape{net->params.n_trainable()}, DType::F32, comp.device);
+    snap_s = Tensor::empty(Shape{net->params.n_trainable()}, DType::F32, comp.device);
+  }
+#else
+  const bool use_graph = false;
+#endif
   JsonlWriter log(log_path);
   const int64_t steps_per_epoch_est = int64_t((eligible[0].size() + size_t(B) - 1) / size_t(B));
   const int end_epoch = o.stop_after > 0 ? std::min(o.epochs, ck.epoch + o.stop_after) : o.epochs;
@@ -353,15 +372,60 @@ TrainSummary run_train(const TrainOptions& in) {
       Tensor xb = x.slice0(0, n), yb = y.view(Shape{B * kmax}).slice0(0, int64_t(n) * k).view(Shape{n, k});
       upload(xb, xh.data());
       upload(yb, yh.data());
-      // Batch-norm running statistics are updated in the forward pass: keep them to undo a bad step.
-      if (n_buf > 0) bn_saved.copy_from(net->params.values().slice0(net->params.n_trainable(), net->params.n_total()));
-      tape.seed = derive_seed(o.seed, Stream::Dropout, uint64_t(ck.step));
-      tape.rng_offset = 0;
-      StepResult r = forward_backward(*net, tape, xb, yb, bt.task);
-      const double loss = scalar_value(r.loss);
-      const bool ok = std::isfinite(loss) && all_finite(to_host_f32(net->params.grads()));
+      const auto& fz = frozen[size_t(bt.task)];
+      Tensor vals = net->params.values();
+      auto save_frozen = [&] {
+        for (const auto& rg : fz) frozen_saved.slice0(rg.first, rg.first + rg.second).copy_from(vals.slice0(rg.first, rg.first + rg.second));
+      };
+      auto restore_frozen = [&] {
+        for (const auto& rg : fz) vals.slice0(rg.first, rg.first + rg.second).copy_from(frozen_saved.slice0(rg.first, rg.first + rg.second));
+      };
+      const uint64_t step_seed = derive_seed(o.seed, Stream::Dropout, uint64_t(ck.step));
+      double loss = 0;
+      bool ok = true;
+      if (use_graph && n == B) {
+#ifdef AGF_HAVE_CUDA
+        snap_v.copy_from(vals);
+        snap_m.copy_from(net->params.adam_m());
+        snap_s.copy_from(net->params.adam_v());
+        save_frozen();
+        auto it = graphs.find(bt.task);
+        if (it == graphs.end()) {
+          tape.seed = step_seed;  // the capture's warm-up is this batch's step
+          tape.rng_offset = 0;
+          it = graphs.emplace(bt.task, std::make_unique<StepGraph>(*net, tape, opt, xb, yb, bt.task)).first;
+        } else {
+          it->second->replay(step_seed);
+        }
+        loss = scalar_value(it->second->loss());
+        ok = std::isfinite(loss) && all_finite(to_host_f32(net->params.grads()));
+        if (!ok) {  // undo the whole step, Adam included
+          vals.copy_from(snap_v);
+          Tensor m = net->params.adam_m(), v = net->params.adam_v();
+          m.copy_from(snap_m);
+          v.copy_from(snap_s);
+          opt.set_steps(opt.steps() - 1);
+        } else {
+          restore_frozen();
+        }
+#endif
+      } else {
+        // Batch-norm running statistics are updated in the forward pass: keep them to undo a bad step.
+        if (n_buf > 0) bn_saved.copy_from(vals.slice0(net->params.n_trainable(), net->params.n_total()));
+        tape.seed = step_seed;
+        tape.rng_offset = 0;
+        StepResult r = forward_backward(*net, tape, xb, yb, bt.task);
+        loss = scalar_value(r.loss);
+        ok = std::isfinite(loss) && all_finite(to_host_f32(net->params.grads()));
+        if (!ok) {
+          if (n_buf > 0) vals.slice0(net->params.n_trainable(), net->params.n_total()).copy_from(bn_saved);
+        } else {
+          save_frozen();
+          opt.step();
+          restore_frozen();
+        }
+      }
       if (!ok) {
-        if (n_buf > 0) net->params.values().slice0(net->params.n_trainable(), net->params.n_total()).copy_from(bn_saved);
         ++ck.skipped;
         ++bad_in_row;
         std::fprintf(stderr, "\ntrain: step %lld (epoch %d): non-finite %s; step skipped (%d in a row)\n",
@@ -371,11 +435,6 @@ TrainSummary run_train(const TrainOptions& in) {
                   ", epoch ", ck.epoch, ") is kept; lower --lr or check the inputs");
       } else {
         bad_in_row = 0;
-        const auto& fz = frozen[size_t(bt.task)];
-        Tensor vals = net->params.values();
-        for (const auto& rg : fz) frozen_saved.slice0(rg.first, rg.first + rg.second).copy_from(vals.slice0(rg.first, rg.first + rg.second));
-        opt.step();
-        for (const auto& rg : fz) vals.slice0(rg.first, rg.first + rg.second).copy_from(frozen_saved.slice0(rg.first, rg.first + rg.second));
         loss_sum[size_t(bt.task)] += loss * n;
         loss_n[size_t(bt.task)] += n;
       }
