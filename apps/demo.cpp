@@ -41,6 +41,8 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   c.add_option("--stn-epochs", ex->stn_epochs, "STN/wSTN epochs (0: quick default 30)")->capture_default_str();
   c.add_option("--mtn-epochs", ex->mtn_epochs, "MTN epochs (0: quick default 60)")->capture_default_str();
   c.add_option("--mlp-epochs", ex->mlp_epochs, "MLP epochs (0: quick default 30)")->capture_default_str();
+  c.add_option("--bn-momentum", ex->bn_momentum, "nets' batch-norm momentum (0: paper 0.01, quick 0.1)")
+      ->capture_default_str();
   c.add_flag("--full", "the paper's whole grid (31 STN, 26 MTN, 4 wSTN cases) instead of the quick one");
   return std::function<int()>([=, &c] {
     const auto t0 = std::chrono::steady_clock::now();

@@ -28,6 +28,8 @@ AGF_COMMAND("train", "train an STN, MTN or wSTN on the mel store (checkpoints, -
   c.add_option("--frames", o->frames, "segment length in frames (43 = 1 s)")->capture_default_str();
   c.add_option("--lr", o->lr, "Adam learning rate")->capture_default_str();
   c.add_option("--l2", o->l2, "L2 weight decay on conv and dense kernels")->capture_default_str();
+  c.add_option("--bn-momentum", o->bn_momentum, "batch-norm running-statistics momentum (Keras 0.99 = 0.01)")
+      ->capture_default_str();
   c.add_option("--seed", o->seed, "seed of every random stream (init, shuffles, crops, dropout)")->capture_default_str();
   c.add_option("--task-draw", o->task_draw, "mtn: draw a task per epoch (the authors' code) or per batch")
       ->check(CLI::IsMember({"epoch", "batch"}))

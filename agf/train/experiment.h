@@ -20,6 +20,9 @@ struct ExperimentOptions {
   std::vector<std::string> cases;   // run only these cases (names as in results.csv); empty: the grid
   int stn_epochs = 0, mtn_epochs = 0, mlp_epochs = 0;  // 0: paper (200, 1000, 50) or quick (see .cpp)
   int batch = 64, eval_hop = 10, train_hop = 43;
+  // Batch-norm running-statistics momentum of the nets (0: the paper's 0.01; quick 0.1, because a
+  // small corpus gives a few steps per epoch and 0.01 leaves the statistics far from converged).
+  double bn_momentum = 0;
   uint64_t seed = 1;
   std::string device = "auto";
   bool quiet = false;

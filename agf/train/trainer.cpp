@@ -210,6 +210,7 @@ TrainSummary run_train(const TrainOptions& in) {
   AGF_CHECK(o.checkpoint_every >= 1 && o.max_bad_steps >= 1 && o.val_every >= 0, UsageError,
             "train: --checkpoint-every and --max-bad-steps must be >= 1, --val-every >= 0");
   AGF_CHECK(o.lr > 0 && o.l2 >= 0, UsageError, "train: --lr must be > 0 and --l2 >= 0");
+  AGF_CHECK(o.bn_momentum > 0 && o.bn_momentum <= 1, UsageError, "train: --bn-momentum must be in (0, 1]");
   if (o.run_dir.empty()) o.run_dir = default_run_dir(o.work_dir, o.arch, o.tasks, o.match);
 
   WorkData w = load_work(o.work_dir, o.tasks);
@@ -218,6 +219,7 @@ TrainSummary run_train(const TrainOptions& in) {
   NetConfig cfg;
   cfg.arch = o.arch == "stn" ? "dcnn" : o.arch;
   cfg.tasks = o.tasks;
+  cfg.bn.momentum = o.bn_momentum;
   if (o.arch == "wstn") cfg.width = wstn_width_for(mtn_params_for_tasks(o.match, cfg), cfg);
   for (char k : o.tasks)
     if (k != 'g') cfg.topics = w.factors.at(k).topics;

@@ -26,6 +26,7 @@ struct TrainOptions {
   int batch = 64;
   int frames = 43;                // crop length (1 s)
   float lr = 1e-3f, l2 = 1e-5f;
+  double bn_momentum = 0.01;      // running statistics: r = (1 - m) r + m batch (Keras momentum 0.99)
   uint64_t seed = 1;
   std::string task_draw = "epoch";  // mtn: epoch | batch
   std::string device = "auto";
