@@ -22,6 +22,7 @@ AGF_COMMAND("transfer", "train the genre MLP on trained nets' features and evalu
   c.add_option("--l2", o->l2, "L2 weight decay on the dense kernels")->capture_default_str();
   c.add_option("--seed", o->seed, "seed (init, shuffles, dropout)")->capture_default_str();
   c.add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
+  c.add_flag("!--no-feature-cache", o->cache_features, "do not keep the nets' features in RUN/features");
   c.add_flag("--quiet", o->quiet, "no progress output");
   return std::function<int()>([=] {
     agf::TransferResult r = agf::run_transfer(*o);

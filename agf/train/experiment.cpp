@@ -130,9 +130,11 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
       epochs = o.stn_epochs;
     } else if (c.arch == Arch::mtn) {
       to.nets.push_back(ensure_net("mtn", c.tasks, 0));
+      to.cache_features = false;  // an MTN serves one case only
       epochs = o.mtn_epochs;
     } else {
       to.nets.push_back(ensure_net("wstn", "g", c.n_tasks));
+      to.cache_features = false;
       epochs = o.stn_epochs;
     }
     TransferResult r = run_transfer(to);

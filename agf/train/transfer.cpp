@@ -50,14 +50,15 @@ uint64_t windows_fingerprint(const std::vector<Window>& w, int frames) {
 
 // Features of one source net for windows of the store, cached in the net's run folder.
 std::vector<float> cached_features(const SourceNet& sn, const Compute& comp, const MelStore& store,
-                                   const std::vector<Window>& win, int frames, const std::string& what, bool quiet) {
+                                   const std::vector<Window>& win, int frames, const std::string& what, bool quiet,
+                                   bool cache) {
   const uint64_t key = fnv1a64(&sn.fingerprint, sizeof sn.fingerprint, store_fingerprint(store)) ^
                        windows_fingerprint(win, frames);
   const std::string dir = sn.run_dir + "/features";
   const std::string path = dir + "/" + hex64(key) + ".safetensors";
   const int64_t dim = sn.feature_dim();
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0) {
+  if (cache && ::stat(path.c_str(), &st) == 0) {
     try {
       SafetensorsFile f = SafetensorsFile::open(path);
       StView v = f.get("features");
@@ -76,6 +77,7 @@ std::vector<float> cached_features(const SourceNet& sn, const Compute& comp, con
       sn, comp, int64_t(win.size()), M, frames,
       [&](int64_t i0, int n, float* x) { fill_windows(store, win.data() + i0, n, frames, x); }, &prog);
   prog.finish();
+  if (!cache) return out;
   ensure_dir(dir);
   write_safetensors(path, {{"features", StDType::F32, {int64_t(win.size()), dim}, out.data(), out.size() * 4}},
                     {{"net", sn.model_path}, {"windows", std::to_string(win.size())}, {"what", what}});
@@ -159,8 +161,8 @@ TransferResult run_transfer(const TransferOptions& o) {
   std::vector<std::vector<float>> tb, vb;
   std::vector<int64_t> dims;
   for (const SourceNet& sn : nets) {
-    tb.push_back(cached_features(sn, comp, w.store, tw, F, "train", o.quiet));
-    vb.push_back(cached_features(sn, comp, w.store, vw, F, "valid", o.quiet));
+    tb.push_back(cached_features(sn, comp, w.store, tw, F, "train", o.quiet, o.cache_features));
+    vb.push_back(cached_features(sn, comp, w.store, vw, F, "valid", o.quiet, o.cache_features));
     dims.push_back(sn.feature_dim());
   }
   int64_t D = 0;

@@ -30,6 +30,8 @@ struct TransferOptions {
   float lr = 1e-3f, l2 = 1e-5f;
   uint64_t seed = 1;
   std::string device = "auto";
+  bool cache_features = true;     // keep each net's features in RUN/features (worth it for nets reused
+                                  // across cases; on fma_medium an STN's train + valid features are ~1.1 GB)
   bool quiet = false;
 };
 
