@@ -29,6 +29,9 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   auto device = std::make_shared<std::string>("auto");
   auto clusters = std::make_shared<int>(256);
   auto synth = std::make_shared<agf::SynthOptions>();
+  // 8 genres x 6 artists x 10 tracks of 10 s: 480 tracks, 68 of them for validation (the synth default of 5
+  // tracks per artist leaves 34, where one track moves accuracy by 3 points). 7.5 min on 2 cores, measured.
+  synth->tracks_per_artist = 10;
   auto ex = std::make_shared<agf::ExperimentOptions>();
   ex->quick = true;
   c.add_option("--out", *out, "demo folder (corpus/, work/)")->capture_default_str();

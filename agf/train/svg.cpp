@@ -209,7 +209,9 @@ std::string heat_map(const HeatMap& h) {
   for (const auto& s : h.row_labels) row_w = std::max(row_w, text_w(s));
   for (const auto& s : h.col_labels)
     col_h = std::max(col_h, h.rotate_col_labels ? text_w(s) * 0.72 + 14 : 18.0);
-  const double L = row_w + 14, T = 30 + col_h, legend_w = 110;
+  // The legend holds the bar, its end values and the scale label under it (which must fit too).
+  const double legend_w = std::max(110.0, 22 + text_w(h.scale_label) + 8);
+  const double L = row_w + 14, T = 30 + col_h;
   const double width = L + h.cell_w * static_cast<double>(cols) + legend_w;
   const double height = std::max(T + h.cell_h * static_cast<double>(rows) + 12, T + 150);
   // Colour values: the cell values, or each value's fraction of its row sum.
