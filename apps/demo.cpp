@@ -40,6 +40,8 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   c.add_option("--genres", synth->genres, "synthetic genres")->capture_default_str();
   c.add_option("--artists", synth->artists, "artists per genre")->capture_default_str();
   c.add_option("--tracks-per-artist", synth->tracks_per_artist, "tracks per artist")->capture_default_str();
+  c.add_option("--mislabel", synth->mislabel_fraction, "fraction of albums labelled with a neighbouring genre")
+      ->capture_default_str();
   c.add_option("--clusters", *clusters, "K-means dictionary size of the factors (the paper: 2048)")->capture_default_str();
   c.add_option("--stn-epochs", ex->stn_epochs, "STN/wSTN epochs (0: quick default 30)")->capture_default_str();
   c.add_option("--mtn-epochs", ex->mtn_epochs, "MTN epochs (0: quick default 60)")->capture_default_str();

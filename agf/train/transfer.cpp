@@ -272,6 +272,21 @@ TransferResult run_transfer(const TransferOptions& o) {
   save_net(res.model_path, *mlp, {{"mel_params", w.store.params_json()}, {"transfer", tj.dump()}},
            {{"mel_mean", StDType::F32, {int64_t(mean.size())}, mean.data(), mean.size() * 4},
             {"mel_std", StDType::F32, {int64_t(sd.size())}, sd.data(), sd.size() * 4}});
+  // Per-track predictions, for looking at the errors: track_id, label, predicted, then one column per genre.
+  {
+    const int Kk = res.eval.metrics.k;
+    std::string csv = "track_id,label,predicted";
+    for (int k = 0; k < Kk; ++k) csv += "," + names[size_t(k)];
+    csv += "\n";
+    for (size_t i = 0; i < res.eval.track_ids.size(); ++i) {
+      const float* p = res.eval.probs.data() + i * size_t(Kk);
+      const int pred = int(std::max_element(p, p + Kk) - p);
+      csv += str(res.eval.track_ids[i], ",", names[size_t(valid_labels[i])], ",", names[size_t(pred)]);
+      for (int k = 0; k < Kk; ++k) csv += str(",", p[k]);
+      csv += "\n";
+    }
+    write_file_atomic(o.out_dir + "/predictions.csv", csv);
+  }
   nlohmann::json mj = eval_to_json(res.eval, "valid");
   mj["model"] = res.model_path;
   write_file_atomic(o.out_dir + "/metrics.json", mj.dump(1) + "\n");

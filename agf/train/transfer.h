@@ -9,6 +9,7 @@
 //                              the feature parameters, the nets in order, windows and genre names
 //   OUT/nets/<i>.safetensors   copies of the source nets
 //   OUT/metrics.json           validation metrics, baseline, confusion matrix
+//   OUT/predictions.csv        per validation track: label, prediction, probability of every genre
 //   OUT/transfer.jsonl         MLP loss per epoch (train; validation on each track's centre window)
 // Features are cached next to each source net (RUN/features/*.safetensors), keyed by the net's and the
 // store's fingerprints, so the 31 STN combinations of the grid extract each net's features once.
