@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -40,22 +41,31 @@ DecodedAudio decode_file(const std::string& path) {
   out.channels = info.channels;
   out.sample_rate = info.samplerate;
   // Read in blocks until the decoder stops: do not trust info.frames (MP3, truncated files).
+  // Decoded straight into the output (no staging copy).
   const sf_count_t block = 65536;
-  std::vector<float> buf(size_t(block) * info.channels);
   if (info.frames > 0 && info.frames < (sf_count_t(1) << 32))
-    out.samples.reserve(size_t(info.frames) * info.channels);
+    out.samples.reserve(size_t(info.frames + block) * info.channels);
+  size_t used = 0;
   for (;;) {
-    sf_count_t got = sf_readf_float(f.get(), buf.data(), block);
+    out.samples.resize(used + size_t(block) * info.channels);
+    sf_count_t got = sf_readf_float(f.get(), out.samples.data() + used, block);
     if (got <= 0) break;
-    out.samples.insert(out.samples.end(), buf.begin(), buf.begin() + got * info.channels);
+    used += size_t(got) * info.channels;
   }
+  out.samples.resize(used);
   int err = sf_error(f.get());
   if (err != SF_ERR_NO_ERROR && out.samples.empty())
     throw FormatError(str("decode: '", path, "': ", sf_error_number(err)));
   AGF_CHECK(!out.samples.empty(), FormatError, "decode: '", path, "' contains no audio frames");
-  for (size_t i = 0; i < out.samples.size(); ++i)
-    AGF_CHECK(std::isfinite(out.samples[i]), FormatError, "decode: '", path,
-              "' contains a non-finite sample (NaN/Inf) at frame ", i / info.channels);
+  // Non-finite samples: an all-ones exponent is NaN or Inf. An integer OR-reduction vectorises; the
+  // position is searched only when there is one.
+  uint32_t bad = 0;
+  const uint32_t* bits = reinterpret_cast<const uint32_t*>(out.samples.data());
+  for (size_t i = 0; i < used; ++i) bad |= uint32_t((bits[i] & 0x7f800000u) == 0x7f800000u);
+  if (bad)
+    for (size_t i = 0; i < used; ++i)
+      AGF_CHECK(std::isfinite(out.samples[i]), FormatError, "decode: '", path,
+                "' contains a non-finite sample (NaN/Inf) at frame ", i / info.channels);
   return out;
 }
 
@@ -111,7 +121,7 @@ std::vector<float> resample(const std::vector<float>& y, int in_sr, int out_sr) 
 
 std::vector<float> load_audio(const std::string& path, int target_sr) {
   DecodedAudio d = decode_file(path);
-  std::vector<float> mono = downmix_mean(d.samples, d.channels);
+  std::vector<float> mono = d.channels == 1 ? std::move(d.samples) : downmix_mean(d.samples, d.channels);
   d.samples.clear();
   d.samples.shrink_to_fit();
   if (target_sr <= 0 || target_sr == d.sample_rate) return mono;
