@@ -16,11 +16,13 @@ namespace {
 
 // expm1(x) for x in [-87, 0] (callers clamp: expm1(-87) already rounds to -1, and 2^k stays a normal float).
 inline float expm1_clamped(float x) {
-  const float kf = static_cast<float>(static_cast<int32_t>(x * 1.44269504f - 0.5f));  // round(x / ln2), x <= 0
+  // round(x / ln2), x <= 0. A NaN x takes k = 0 (a NaN-to-int conversion is undefined) and still gives NaN via r.
+  const float xk = x == x ? x : 0.f;
+  const float kf = static_cast<float>(static_cast<int32_t>(xk * 1.44269504f - 0.5f));
   const float r = (x - kf * 0.693359375f) - kf * -2.12194440e-4f;                       // ln2 split hi + lo
   const float p = r + r * r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 +
                   r * (1.0f / 5040 + r * (1.0f / 40320)))))));
-  const int32_t bits = (static_cast<int32_t>(kf) + 127) << 23;
+  const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(kf) + 127) << 23;  // unsigned: no UB
   float twok;
   std::memcpy(&twok, &bits, sizeof twok);
   return twok * p + (twok - 1.0f);

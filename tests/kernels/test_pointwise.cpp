@@ -2,6 +2,7 @@
 // max-pool inputs), max-pool geometry (2x1, 2x2, odd H/W floored, first maximum on ties), float32 agreement.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -50,7 +51,9 @@ TEST(Elu, Float32Expm1WithinTwoUlp) {
     int32_t a, b;
     std::memcpy(&a, &y[i], 4);
     std::memcpy(&b, &ref, 4);
-    worst = std::max(worst, std::abs(a - b));  // both <= 0: same sign, so the bit distance is the ulp distance
+    // Both <= 0: same sign (or +-0), so the bit distance is the ulp distance; int64 so -0.0 vs +0.0 cannot overflow.
+    const int64_t d = std::llabs(int64_t(a & 0x7fffffff) - int64_t(b & 0x7fffffff));
+    worst = std::max(worst, int(std::min<int64_t>(d, 1 << 30)));
   }
   std::printf("elu_f32_expm1_max_ulp %d\n", worst);
   EXPECT_LE(worst, 2);
