@@ -62,10 +62,25 @@ std::vector<std::pair<int64_t, int64_t>> frozen_ranges(const Net& net, int task)
   return r;
 }
 
-bool all_finite(const std::vector<float>& v) {
-  for (float x : v)
-    if (!std::isfinite(x)) return false;
-  return true;
+// Every gradient finite? Scanned in place on the CPU; on CUDA copied into a reused host buffer.
+bool grads_finite(const ParamStore& ps, std::vector<float>& scratch) {
+  const Tensor g = ps.grads();
+  const float* p;
+  if (g.device() == Device::CPU) {
+    p = g.data<float>();
+  } else {
+    scratch.resize(size_t(g.numel()));
+    Tensor h = Tensor::wrap(scratch.data(), g.shape(), DType::F32, Device::CPU);
+    h.copy_from(g);
+    p = scratch.data();
+  }
+  uint32_t bad = 0;  // an all-ones exponent is NaN or Inf; an integer OR vectorises
+  for (int64_t i = 0; i < g.numel(); ++i) {
+    uint32_t b;
+    std::memcpy(&b, p + i, 4);
+    bad |= uint32_t((b & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
 }
 
 struct Checkpoint {
@@ -317,6 +332,7 @@ TrainSummary run_train(const TrainOptions& in) {
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   int bad_in_row = 0;
+  std::vector<float> grad_scratch;  // CUDA: host copy of the gradients for the finiteness check
   nlohmann::json last;
 
   for (int epoch = ck.epoch; epoch < end_epoch; ++epoch) {
@@ -400,7 +416,7 @@ TrainSummary run_train(const TrainOptions& in) {
           it->second->replay(step_seed);
         }
         loss = scalar_value(it->second->loss());
-        ok = std::isfinite(loss) && all_finite(to_host_f32(net->params.grads()));
+        ok = std::isfinite(loss) && grads_finite(net->params, grad_scratch);
         if (!ok) {  // undo the whole step, Adam included
           vals.copy_from(snap_v);
           Tensor m = net->params.adam_m(), v = net->params.adam_v();
@@ -418,7 +434,7 @@ TrainSummary run_train(const TrainOptions& in) {
         tape.rng_offset = 0;
         StepResult r = forward_backward(*net, tape, xb, yb, bt.task);
         loss = scalar_value(r.loss);
-        ok = std::isfinite(loss) && all_finite(to_host_f32(net->params.grads()));
+        ok = std::isfinite(loss) && grads_finite(net->params, grad_scratch);
         if (!ok) {
           if (n_buf > 0) vals.slice0(net->params.n_trainable(), net->params.n_total()).copy_from(bn_saved);
         } else {
