@@ -2,10 +2,9 @@
 // the corpus, prepare the mel store, compute the artist group factors, run the quick grid, print the
 // Table 4-style results and write the HTML report. Every stage resumes: run it again to finish an
 // interrupted demo. GPU when there is one (--device auto), else CPU.
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <memory>
 
@@ -17,11 +16,6 @@
 #include "apps/command.h"
 
 namespace {
-
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> tables and HTML report", [](CLI::App& c) {
   auto out = std::make_shared<std::string>("agf-demo");
@@ -58,7 +52,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     probe = agf::Compute{};
 
     std::fprintf(stderr, "demo: [1/4] synthetic corpus\n");
-    if (exists(corpus + "/fma_metadata/tracks.csv")) {
+    if (std::filesystem::exists(corpus + "/fma_metadata/tracks.csv")) {
       std::fprintf(stderr, "demo: %s exists; kept\n", corpus.c_str());
     } else {
       agf::SynthOptions so = *synth;
@@ -82,7 +76,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     std::fprintf(stderr, "demo: [3/4] artist group factors (%.0f s)\n", since());
     std::string kinds;
     for (char k : std::string("mdes"))
-      if (!exists(agf::factor_targets_path(work, k))) kinds += k;
+      if (!std::filesystem::exists(agf::factor_targets_path(work, k))) kinds += k;
     if (kinds.empty()) {
       std::fprintf(stderr, "demo: factors exist; kept\n");
     } else {

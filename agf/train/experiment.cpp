@@ -1,10 +1,9 @@
 // `agf experiment` (see experiment.h).
 #include "agf/train/experiment.h"
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <set>
 
@@ -25,11 +24,6 @@ constexpr int kQuickStnEpochs = 30, kQuickMtnEpochs = 60, kQuickMlpEpochs = 30;
 // Measured on the demo corpus (3 steps per epoch, stn-g, 30 epochs): validation loss 2.78 with the
 // paper's 0.01 (running statistics at 1 - 0.99^90 = 60 % of the way) against 0.88 with 0.1.
 constexpr double kQuickBnMomentum = 0.1;
-
-bool file_exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 std::string net_name(const std::string& arch, const std::string& tasks, int match) {
   return arch == "wstn" ? "wstn-" + std::to_string(match) : arch + "-" + tasks;
@@ -68,7 +62,7 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
                                    {"train_hop", o.train_hop},   {"seed", o.seed},
                                    {"bn_momentum", o.bn_momentum}};
   const std::string settings_path = o.out_dir + "/settings.json";
-  if (file_exists(settings_path)) {
+  if (std::filesystem::exists(settings_path)) {
     const nlohmann::json old = read_json(settings_path);
     for (auto it = settings.begin(); it != settings.end(); ++it)
       AGF_CHECK(old.contains(it.key()) && old[it.key()] == it.value(), UsageError, "experiment: ", o.out_dir,
@@ -169,7 +163,7 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
     if (!best || r.f1 > best->f1) best = &r;
   for (const CaseResult& r : s->results) {
     const std::string mp = out_dir + "/cases/" + r.case_name + "/metrics.json";
-    if (!file_exists(mp)) continue;
+    if (!std::filesystem::exists(mp)) continue;
     const nlohmann::json j = read_json(mp);
     const nlohmann::json& b = j.at("baseline");
     in.grid.baseline_log_loss = s->baseline_log_loss = b.at("log_loss").get<double>();
@@ -209,7 +203,7 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
   // Factor summaries.
   for (char k : std::string("sedm")) {
     const std::string p = work_dir + "/factors/" + std::string(1, k) + "_summary.md";
-    if (file_exists(p)) in.sections.push_back({str("Artist groups: factor ", k), markdown_to_html(read_file_bytes(p))});
+    if (std::filesystem::exists(p)) in.sections.push_back({str("Artist groups: factor ", k), markdown_to_html(read_file_bytes(p))});
   }
   std::string md = results_markdown(s->results, true);
   if (std::isfinite(in.grid.baseline_log_loss))

@@ -1,8 +1,6 @@
 // Feature extraction and transfer folders (see features.h).
 #include "agf/train/features.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -30,11 +28,6 @@ int64_t SourceNet::feature_dim() const {
 
 namespace {
 
-bool is_dir(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 void finish_source_net(SourceNet& sn, const Compute& c, std::map<std::string, std::string>& md) {
   auto it = md.find("mel_params");
   AGF_CHECK(it != md.end(), FormatError, sn.model_path, ": no \"mel_params\" in its metadata (not a trained agf net)");
@@ -53,12 +46,11 @@ void finish_source_net(SourceNet& sn, const Compute& c, std::map<std::string, st
 
 SourceNet load_source_net(const std::string& path, const Compute& c) {
   SourceNet sn;
-  sn.model_path = is_dir(path) ? path + "/model.safetensors" : path;
-  struct stat st;
-  AGF_CHECK(::stat(sn.model_path.c_str(), &st) == 0, IOError, sn.model_path,
+  sn.model_path = std::filesystem::is_directory(path) ? path + "/model.safetensors" : path;
+  AGF_CHECK(std::filesystem::exists(sn.model_path), IOError, sn.model_path,
             ": no such model (a run folder needs a finished `agf train`)");
   sn.run_dir = parent_dir(sn.model_path);
-  sn.name = std::filesystem::path(is_dir(path) ? path : sn.run_dir).filename().string();
+  sn.name = std::filesystem::path(std::filesystem::is_directory(path) ? path : sn.run_dir).filename().string();
   const std::string bytes = read_file_bytes(sn.model_path);
   sn.fingerprint = fnv1a64(bytes);
   LoadedNet ln = load_net(sn.model_path, c);
@@ -140,10 +132,9 @@ MelParams mel_params_from_json(const std::string& text, const std::string& what)
 TransferModel load_transfer_model(const std::string& dir, const Compute& c) {
   TransferModel m;
   m.dir = dir;
-  m.path = is_dir(dir) ? dir + "/mlp.safetensors" : dir;
-  if (!is_dir(dir)) m.dir = parent_dir(dir);
-  struct stat st;
-  AGF_CHECK(::stat(m.path.c_str(), &st) == 0, IOError, m.path,
+  m.path = std::filesystem::is_directory(dir) ? dir + "/mlp.safetensors" : dir;
+  if (!std::filesystem::is_directory(dir)) m.dir = parent_dir(dir);
+  AGF_CHECK(std::filesystem::exists(m.path), IOError, m.path,
             ": no transfer model here (make one with `agf transfer` or `agf experiment`)");
   LoadedNet ln = load_net(m.path, c);
   AGF_CHECK(ln.net->config.arch == "mlp", FormatError, m.path, ": not a transfer MLP (arch ", ln.net->config.arch, ")");

@@ -1,8 +1,6 @@
 // `agf train` (see trainer.h).
 #include "agf/train/trainer.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -37,11 +35,6 @@ nlohmann::json identity_json(const TrainOptions& o, const NetConfig& net, const 
           {"task_draw", o.task_draw}, {"net", net_config_json(net)},
           {"mel_params", nlohmann::json::parse(w.store.params_json())},
           {"store_tracks", w.store.num_tracks()}, {"train_tracks", w.train.size()}};
-}
-
-bool file_exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
 }
 
 // Element ranges of the trainable parameters an MTN step on `task` must leave alone (the other
@@ -153,7 +146,7 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Adam& opt, const n
 // Keeps the records of epochs <= `epoch` (a run interrupted between its log line and its checkpoint
 // would otherwise log those epochs twice).
 void trim_jsonl(const std::string& path, int epoch) {
-  if (!file_exists(path)) return;
+  if (!std::filesystem::exists(path)) return;
   JsonlContents c = read_jsonl(path);
   std::string out;
   bool changed = c.torn_tail;
@@ -179,7 +172,6 @@ double validation_loss(const Net& net, Tape& t, const WorkData& w, int task_inde
   const int k = net.outputs(task_index);
   std::vector<float> y(static_cast<size_t>(k));
   double total = 0;
-  const size_t per = size_t(w.store.n_mels()) * size_t(frames);
   for (size_t b = 0; b < win.size(); b += size_t(batch)) {
     const int n = int(std::min(win.size() - b, size_t(batch)));
     fill_windows(w.store, win.data() + b, n, frames, xh.data());
@@ -191,7 +183,6 @@ double validation_loss(const Net& net, Tape& t, const WorkData& w, int task_inde
       for (int c = 0; c < k; ++c)
         if (y[size_t(c)] > 0) total -= double(y[size_t(c)]) * std::log(std::max(double(p[size_t(i * k + c)]), 1e-15));
     }
-    (void)per;
   }
   return total / double(win.size());
 }
@@ -247,8 +238,8 @@ TrainSummary run_train(const TrainOptions& in) {
   const nlohmann::json options = {{"epochs", o.epochs}, {"checkpoint_every", o.checkpoint_every},
                                   {"val_every", o.val_every}, {"max_bad_steps", o.max_bad_steps},
                                   {"work_dir", o.work_dir}, {"device", o.device}};
-  const bool have_ckpt = file_exists(ckpt_path);
-  AGF_CHECK(o.resume || (!have_ckpt && !file_exists(model_path)), UsageError, "train: ", o.run_dir,
+  const bool have_ckpt = std::filesystem::exists(ckpt_path);
+  AGF_CHECK(o.resume || (!have_ckpt && !std::filesystem::exists(model_path)), UsageError, "train: ", o.run_dir,
             " already holds a run; pass --resume to continue it, or choose another --out");
 
   TrainSummary sum;
@@ -267,7 +258,7 @@ TrainSummary run_train(const TrainOptions& in) {
   if (o.resume && have_ckpt) {
     ck = read_checkpoint(ckpt_path, *net, opt, identity);
     trim_jsonl(log_path, ck.epoch);
-    if (ck.epoch >= o.epochs && file_exists(model_path)) {
+    if (ck.epoch >= o.epochs && std::filesystem::exists(model_path)) {
       sum.epochs_done = ck.epoch;
       sum.steps = ck.step;
       sum.finished = sum.already_finished = true;
@@ -276,7 +267,7 @@ TrainSummary run_train(const TrainOptions& in) {
     }
   } else {
     write_file_atomic(o.run_dir + "/config.json", nlohmann::json{{"identity", identity}, {"options", options}}.dump(1) + "\n");
-    if (file_exists(log_path)) std::filesystem::remove(log_path);
+    if (std::filesystem::exists(log_path)) std::filesystem::remove(log_path);
   }
 
   // Tracks per task.
