@@ -1,8 +1,6 @@
 // Transfer: features, the MLP, per-track evaluation (see transfer.h).
 #include "agf/train/transfer.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -57,8 +55,7 @@ std::vector<float> cached_features(const SourceNet& sn, const Compute& comp, con
   const std::string dir = sn.run_dir + "/features";
   const std::string path = dir + "/" + hex64(key) + ".safetensors";
   const int64_t dim = sn.feature_dim();
-  struct stat st;
-  if (cache && ::stat(path.c_str(), &st) == 0) {
+  if (cache && std::filesystem::exists(path)) {
     try {
       SafetensorsFile f = SafetensorsFile::open(path);
       StView v = f.get("features");
