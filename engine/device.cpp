@@ -1,5 +1,6 @@
 // CPU side of engine/device.h; CUDA calls are forwarded to engine/device_cuda.cpp when compiled in.
 #include "engine/device.h"
+#include "engine/graph.h"
 #include <cstdlib>
 #include <cstring>
 
@@ -19,6 +20,8 @@ static void no_cuda(const char* what) {
 }
 
 void* device_alloc(Device dev, size_t bytes) {
+  AGF_CHECK(!capturing(), CaptureError, "device allocation of ", bytes, " bytes on ", device_name(dev),
+            " inside a captured step: warm the step up eagerly first so that the arena has its size");
   if (dev == Device::CPU) {
     size_t rounded = (bytes + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, rounded ? rounded : 64);
@@ -35,6 +38,10 @@ void* device_alloc(Device dev, size_t bytes) {
 
 void device_free(Device dev, void* p) noexcept {
   if (!p) return;
+  if (detail::CaptureState* s = detail::capture_state()) {  // freed after the capture, which then fails
+    s->deferred_frees.emplace_back(dev, p);
+    return;
+  }
   if (dev == Device::CPU) {
     std::free(p);
     return;
@@ -46,7 +53,7 @@ void device_free(Device dev, void* p) noexcept {
 
 void device_memset_zero(Device dev, void* p, size_t bytes) {
   if (dev == Device::CPU) {
-    std::memset(p, 0, bytes);
+    cpu_exec([p, bytes] { std::memset(p, 0, bytes); });
     return;
   }
 #ifdef AGF_HAVE_CUDA
@@ -58,14 +65,25 @@ void device_memset_zero(Device dev, void* p, size_t bytes) {
 
 void device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes) {
   if (dst_dev == Device::CPU && src_dev == Device::CPU) {
-    std::memcpy(dst, src, bytes);
+    cpu_exec([dst, src, bytes] { std::memcpy(dst, src, bytes); });
     return;
   }
+  if (dst_dev != src_dev) check_not_capturing("a host<->device copy");
 #ifdef AGF_HAVE_CUDA
   cuda_device_copy(dst_dev, dst, src_dev, src, bytes);
 #else
   no_cuda("device_copy");
 #endif
+}
+
+void host_to_device(Device dst_dev, void* dst, const void* src, size_t bytes) {
+  check_not_capturing("a host-to-device transfer");
+  device_copy(dst_dev, dst, Device::CPU, src, bytes);
+}
+
+void device_to_host(void* dst, Device src_dev, const void* src, size_t bytes) {
+  check_not_capturing("a device-to-host read");
+  device_copy(Device::CPU, dst, src_dev, src, bytes);
 }
 
 bool cuda_compiled() {

@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 #include "engine/device.h"
 #include "engine/device_cuda.h"
+#include "engine/graph.h"
 #include "kernels/cuda_ctx.h"
 
 namespace agf {
@@ -13,7 +14,7 @@ void set_current_cuda_ctx(CudaCtx* ctx) { g_current = ctx; }
 CudaCtx* current_cuda_ctx() { return g_current; }
 
 void* cuda_device_alloc(size_t bytes) {
-  AGF_CHECK(!(g_current && g_current->capturing()), DeviceError,
+  AGF_CHECK(!(g_current && g_current->capturing()), CaptureError,
             "device allocation of ", bytes, " bytes during CUDA-graph capture: warm the step up eagerly first");
   return cuda_malloc(bytes);
 }
@@ -24,6 +25,7 @@ void cuda_device_memset_zero(void* p, size_t bytes) {
     cuda_memset_async(*g_current, p, 0, bytes);
     return;
   }
+  // No current context: the legacy default stream, which orders with every context's (blocking) stream.
   CUDA_CHECK(cudaMemset(p, 0, bytes));
 }
 
@@ -32,7 +34,7 @@ void cuda_device_copy(Device dst_dev, void* dst, Device src_dev, const void* src
                                                                             : cudaMemcpyHostToDevice)
                                                 : cudaMemcpyDeviceToHost;
   if (g_current) {
-    AGF_CHECK(!g_current->capturing() || kind == cudaMemcpyDeviceToDevice, DeviceError,
+    AGF_CHECK(!g_current->capturing() || kind == cudaMemcpyDeviceToDevice, CaptureError,
               "a host<->device copy inside a captured CUDA graph; only device copies may be captured");
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, g_current->stream));
     if (!g_current->capturing()) CUDA_CHECK(cudaStreamSynchronize(g_current->stream));

@@ -68,10 +68,12 @@ Var dropout(Tape& t, Var xv, float p) {
   t.rng_offset += n;  // every dropout op draws a fresh, reproducible slice of the stream
   Tensor y = t.arena().alloc(x.shape(), x.dtype());
   Tensor mask = t.arena().alloc(x.shape(), DType::U8);
+  // [seed, offset] are read through the slot when the kernel runs, so a captured step replays with new masks.
+  const uint64_t* slot = t.rng_slot(t.seed, offset);
   AGF_DISPATCH(x, "dropout",
-               dropout_forward_cpu<T>(ptr<T>(y), ptr<uint8_t>(mask), ptr<T>(x), n, p, t.seed, offset),
+               dropout_forward_cpu<T>(ptr<T>(y), ptr<uint8_t>(mask), ptr<T>(x), n, p, slot[0], slot[1]),
                dropout_forward_cuda(cuda_of(t, "dropout"), ptr<float>(y), ptr<uint8_t>(mask), ptr<float>(x), n, p,
-                                    t.cuda_rng_slot(t.seed, offset)));
+                                    slot));
   bool need = t.requires_grad(xv);
   Var yv = t.make(y, need);
   if (need) {
@@ -150,11 +152,11 @@ double scalar_value(const Tensor& s) {
   AGF_CHECK(s.numel() == 1, ShapeError, "scalar_value: tensor ", s.shape().str(), " is not a scalar");
   if (s.dtype() == DType::F64) {
     double v;
-    device_copy(Device::CPU, &v, s.device(), s.raw(), sizeof v);
+    s.copy_to_host(&v);
     return v;
   }
   float v;
-  device_copy(Device::CPU, &v, s.device(), s.raw(), sizeof v);
+  s.copy_to_host(&v);
   return v;
 }
 

@@ -1,6 +1,7 @@
 // Internal helpers for engine/ops_*.cpp: argument checks and backend dispatch.
 #pragma once
 #include "engine/device.h"
+#include "engine/graph.h"
 #include "engine/ops.h"
 #ifdef AGF_HAVE_CUDA
 #include "kernels/cuda_ctx.h"
@@ -26,8 +27,10 @@ template <typename T> T* ptr(const Tensor& x) { return x.raw() ? static_cast<T*>
 
 }  // namespace agf::detail
 
-// AGF_DISPATCH(tensor, op, cpu_call, cuda_call): cpu_call is a generic lambda-like expression over
-// a type alias `T`; cuda_call runs for CUDA tensors (float32).
+// AGF_DISPATCH(tensor, op, cpu_call, cuda_call): cpu_call is an expression over a type alias `T`, run
+// through cpu_exec (graph.h) as a closure that copies what it uses, so a CPU capture records it with its
+// pointers (anything the kernel must read at execution time, it reads through a pointer); cuda_call runs
+// for CUDA tensors (float32), on the context's stream.
 #ifdef AGF_HAVE_CUDA
 #define AGF_CUDA_BRANCH(op, ...) { __VA_ARGS__; }
 #else
@@ -36,7 +39,10 @@ template <typename T> T* ptr(const Tensor& x) { return x.raw() ? static_cast<T*>
 #define AGF_DISPATCH(x, op, CPU_BODY, CUDA_BODY)                         \
   do {                                                                   \
     if ((x).device() == ::agf::Device::CPU) {                            \
-      if ((x).dtype() == ::agf::DType::F32) { using T = float; CPU_BODY; } \
-      else { using T = double; CPU_BODY; }                               \
+      if ((x).dtype() == ::agf::DType::F32) {                            \
+        using T = float; ::agf::cpu_exec([=] { CPU_BODY; });             \
+      } else {                                                           \
+        using T = double; ::agf::cpu_exec([=] { CPU_BODY; });            \
+      }                                                                  \
     } else AGF_CUDA_BRANCH(op, CUDA_BODY)                                \
   } while (0)

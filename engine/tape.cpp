@@ -1,8 +1,10 @@
 // Tape autograd (see tape.h).
 #include "engine/tape.h"
 #include "engine/device.h"
+#include "engine/graph.h"
 #ifdef AGF_HAVE_CUDA
 #include "engine/device_cuda.h"
+#include "kernels/cuda_ctx.h"
 #endif
 
 namespace agf {
@@ -16,29 +18,44 @@ Tape::~Tape() {
 #endif
 }
 
-const uint64_t* Tape::cuda_rng_slot(uint64_t seed_value, uint64_t offset) {
+const uint64_t* Tape::rng_slot(uint64_t seed_value, uint64_t offset) {
+  AGF_CHECK(rng_used_ < kRngSlots, Error, "tape: more than ", kRngSlots, " dropout ops in one step");
+  const int k = rng_used_++;
+  slot_offset_[k] = offset;
+  rng_host_[2 * k] = seed_value;
+  rng_host_[2 * k + 1] = offset;
+  if (device() == Device::CPU) return rng_host_ + 2 * k;
 #ifdef AGF_HAVE_CUDA
   AGF_CHECK(cuda != nullptr, DeviceError, "tape: CUDA dropout without a CUDA context");
   if (!rng_pinned_) {
+    check_not_capturing("the first CUDA dropout slot allocation");
     rng_pinned_ = cuda_pinned_u64(2 * kRngSlots);
     rng_dev_ = static_cast<uint64_t*>(device_alloc(Device::CUDA, 2 * kRngSlots * sizeof(uint64_t)));
   }
-  AGF_CHECK(rng_used_ < kRngSlots, Error, "tape: more than ", kRngSlots, " dropout ops in one step");
-  int k = rng_used_++;
-  rng_pinned_[2 * k] = seed_value;
-  rng_pinned_[2 * k + 1] = offset;
-  cuda_upload_async(*cuda, rng_dev_ + 2 * k, rng_pinned_ + 2 * k, 2 * sizeof(uint64_t));
+  if (capturing() || cuda->capturing()) {
+    // The captured copy reads the pinned pair when the graph executes; replays rewrite it first.
+    rng_pinned_[2 * k] = seed_value;
+    rng_pinned_[2 * k + 1] = offset;
+    cuda_upload_async(*cuda, rng_dev_ + 2 * k, rng_pinned_ + 2 * k, 2 * sizeof(uint64_t));
+  } else {
+    // Eager: a pageable source is staged before the call returns, so the host pair may change at once
+    // (a pinned source would be read at execution, racing the next step's write).
+    cuda_upload_async(*cuda, rng_dev_ + 2 * k, rng_host_ + 2 * k, 2 * sizeof(uint64_t));
+  }
   return rng_dev_ + 2 * k;
 #else
-  (void)seed_value;
-  (void)offset;
   throw DeviceError("tape: built without the CUDA backend");
 #endif
 }
 
-void Tape::set_replay_seed(uint64_t seed_value) {
-  seed = seed_value;
-  for (int k = 0; k < rng_used_; ++k) rng_pinned_[2 * k] = seed_value;
+void Tape::write_rng_slot(int k, uint64_t seed_value, uint64_t offset) {
+  AGF_CHECK(k >= 0 && k < kRngSlots, Error, "tape: dropout slot ", k, " out of range");
+  rng_host_[2 * k] = seed_value;
+  rng_host_[2 * k + 1] = offset;
+  if (rng_pinned_) {
+    rng_pinned_[2 * k] = seed_value;
+    rng_pinned_[2 * k + 1] = offset;
+  }
 }
 
 Var Tape::input(const Tensor& t, bool requires_grad) { return make(t, requires_grad); }

@@ -51,10 +51,16 @@ class Tape {
   void backward(Var loss);                                 // seeds d loss = 1 and runs the tape in reverse
   void reset();                                            // forget everything (capacities kept) and reset the arena
 
-  // CUDA dropout reads [seed, offset] from device memory so a captured graph can draw new masks at
-  // every replay: each dropout op gets a slot, filled from pinned memory by a stream-ordered copy.
-  const uint64_t* cuda_rng_slot(uint64_t seed, uint64_t offset);
-  void set_replay_seed(uint64_t seed);   // before a graph replay: every slot's seed becomes `seed`
+  // Dropout reads its [seed, offset] through a slot at execution time, so a captured step draws new
+  // masks at every replay. Each dropout op of a step takes the next slot: on the CPU a host pair the
+  // (recorded) kernel reads; on CUDA a device pair, filled by a stream-ordered copy (from a pinned pair
+  // inside a capture, whose value the replay rewrites). Returns the slot's address on the tape's device.
+  const uint64_t* rng_slot(uint64_t seed, uint64_t offset);
+  int rng_slots_used() const { return rng_used_; }
+  uint64_t rng_slot_offset(int k) const { return slot_offset_[size_t(k)]; }  // as recorded this step
+  // Before a graph replay: slot k's value for the copies (CUDA) or kernels (CPU) the graph recorded.
+  void write_rng_slot(int k, uint64_t seed, uint64_t offset);
+  static constexpr int kRngSlots = 64;
 
   Arena& arena() { return arena_; }
   Device device() const { return arena_.device(); }
@@ -67,10 +73,11 @@ class Tape {
   std::vector<Tensor> vals_, grads_;
   std::vector<uint8_t> needs_;
   std::vector<std::function<void()>> nodes_;
-  uint64_t* rng_pinned_ = nullptr;  // (kRngSlots, 2) page-locked
-  uint64_t* rng_dev_ = nullptr;     // (kRngSlots, 2) device
+  uint64_t rng_host_[2 * kRngSlots] = {};  // CPU: the slots; CUDA: the staging source of eager copies
+  uint64_t slot_offset_[kRngSlots] = {};
+  uint64_t* rng_pinned_ = nullptr;  // CUDA (kRngSlots, 2) page-locked: read by captured copies at execution
+  uint64_t* rng_dev_ = nullptr;     // CUDA (kRngSlots, 2) device
   int rng_used_ = 0;
-  static constexpr int kRngSlots = 64;
 };
 
 }  // namespace agf

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <vector>
 #include "engine/device.h"
+#include "engine/graph.h"
 
 namespace agf {
 
@@ -105,6 +106,12 @@ void Tensor::copy_from(const Tensor& src) {
             " and source ", src.str(), " differ in size or dtype");
   if (bytes()) device_copy(dev_, ptr_, src.dev_, src.ptr_, bytes());
 }
+void Tensor::copy_from_host(const void* src) {
+  if (bytes()) host_to_device(dev_, ptr_, src, bytes());
+}
+void Tensor::copy_to_host(void* dst) const {
+  if (bytes()) device_to_host(dst, dev_, ptr_, bytes());
+}
 Tensor Tensor::to(Device dev) const {
   Tensor r = empty(shape_, dtype_, dev);
   r.copy_from(*this);
@@ -129,14 +136,19 @@ void Tensor::zero_() {
 void Tensor::fill_(double v) {
   int64_t n = numel();
   if (dev_ == Device::CPU) {
-    if (dtype_ == DType::F32) for (int64_t i = 0; i < n; ++i) data<float>()[i] = float(v);
-    else if (dtype_ == DType::F64) for (int64_t i = 0; i < n; ++i) data<double>()[i] = v;
-    else throw DTypeError(agf::str("fill_: unsupported dtype ", dtype_name(dtype_)));
+    AGF_CHECK(dtype_ == DType::F32 || dtype_ == DType::F64, DTypeError, "fill_: unsupported dtype ",
+              dtype_name(dtype_));
+    void* p = ptr_;
+    const bool f32 = dtype_ == DType::F32;
+    cpu_exec([p, n, f32, v] {
+      if (f32) for (int64_t i = 0; i < n; ++i) static_cast<float*>(p)[i] = float(v);
+      else for (int64_t i = 0; i < n; ++i) static_cast<double*>(p)[i] = v;
+    });
     return;
   }
   AGF_CHECK(dtype_ == DType::F32, DTypeError, "fill_: CUDA tensors must be F32, got ", str());
   std::vector<float> host(static_cast<size_t>(n), static_cast<float>(v));
-  device_copy(dev_, ptr_, Device::CPU, host.data(), bytes());
+  copy_from_host(host.data());
 }
 std::string Tensor::str() const { return agf::str(dtype_name(dtype_), " ", device_name(dev_), " ", shape_.str()); }
 

@@ -73,6 +73,8 @@ class Tensor {
   Tensor view(Shape s) const;                      // same memory, new shape (numel must match)
   Tensor slice0(int64_t begin, int64_t end) const; // rows [begin, end) of the first dimension
   void copy_from(const Tensor& src);               // same numel and dtype; any devices (synchronous)
+  void copy_from_host(const void* src);            // numel elements of this dtype from host memory
+  void copy_to_host(void* dst) const;              // numel elements of this dtype into host memory
   Tensor to(Device dev) const;                     // new owning copy on dev
   Tensor to_dtype(DType t) const;                  // CPU only: F32 <-> F64 conversion, owning copy
   void zero_();

@@ -16,7 +16,7 @@ Conv2d::Conv2d(ParamStore& ps, const std::string& name, int in, int out, int k)
 
 Var Conv2d::operator()(Tape& t, Var x) const {
   Var y = conv2d(t, x, t.param(*ps_, w_), t.param(*ps_, b_));
-  trace(t, name_ + " " + std::to_string(k_) + "x" + std::to_string(k_), y, num_params());
+  if (t.trace) trace(t, name_ + " " + std::to_string(k_) + "x" + std::to_string(k_), y, num_params());
   return y;
 }
 
@@ -31,7 +31,7 @@ BatchNorm::BatchNorm(ParamStore& ps, const std::string& name, int channels, BnCo
 Var BatchNorm::operator()(Tape& t, Var x) const {
   Var y = batchnorm(t, x, t.param(*ps_, g_), t.param(*ps_, b_), ps_->value(rm_), ps_->value(rv_), cfg_.momentum,
                     cfg_.eps);
-  trace(t, name_, y, num_params());
+  if (t.trace) trace(t, name_, y, num_params());
   return y;
 }
 
@@ -42,18 +42,18 @@ Dense::Dense(ParamStore& ps, const std::string& name, int in, int out) : ps_(&ps
 
 Var Dense::operator()(Tape& t, Var x) const {
   Var y = dense(t, x, t.param(*ps_, w_), t.param(*ps_, b_));
-  trace(t, name_, y, num_params());
+  if (t.trace) trace(t, name_, y, num_params());
   return y;
 }
 
 Var elu_layer(Tape& t, Var x, const std::string& name) {
   Var y = elu(t, x, 1.0);
-  trace(t, name, y, 0);
+  if (t.trace) trace(t, name, y, 0);
   return y;
 }
 Var maxpool_layer(Tape& t, Var x, int kh, int kw, const std::string& name) {
   Var y = maxpool(t, x, kh, kw);
-  trace(t, name + " " + std::to_string(kh) + "x" + std::to_string(kw), y, 0);
+  if (t.trace) trace(t, name + " " + std::to_string(kh) + "x" + std::to_string(kw), y, 0);
   return y;
 }
 Var dropout_layer(Tape& t, Var x, float p, const std::string& name) {
@@ -63,7 +63,7 @@ Var dropout_layer(Tape& t, Var x, float p, const std::string& name) {
 }
 Var gap_layer(Tape& t, Var x, const std::string& name) {
   Var y = gap(t, x);
-  trace(t, name, y, 0);
+  if (t.trace) trace(t, name, y, 0);
   return y;
 }
 

@@ -182,18 +182,20 @@ NetConfig net_config_from_json(const nlohmann::json& j) {
 
 std::vector<float> to_host_f32(const Tensor& t) {
   AGF_CHECK(t.dtype() == DType::F32 || t.dtype() == DType::F64, DTypeError, "to_host_f32: ", t.str());
-  Tensor h = t.device() == Device::CPU ? t : t.to(Device::CPU);
-  std::vector<float> out(size_t(h.numel()));
-  if (h.dtype() == DType::F32)
-    std::memcpy(out.data(), h.data<float>(), out.size() * sizeof(float));
-  else
-    for (size_t i = 0; i < out.size(); ++i) out[i] = float(h.data<double>()[i]);
+  std::vector<float> out(size_t(t.numel()));
+  if (t.dtype() == DType::F32) {
+    t.copy_to_host(out.data());
+  } else {
+    std::vector<double> d(out.size());
+    t.copy_to_host(d.data());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = float(d[i]);
+  }
   return out;
 }
 
 void upload(Tensor& dst, const float* src) {
-  Tensor h = Tensor::wrap(const_cast<float*>(src), dst.shape(), DType::F32, Device::CPU);
-  dst.copy_from(h);
+  AGF_CHECK(dst.dtype() == DType::F32, DTypeError, "upload: destination ", dst.str(), " is not F32");
+  dst.copy_from_host(src);
 }
 
 void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra,
