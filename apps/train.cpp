@@ -35,7 +35,9 @@ AGF_COMMAND("train", "train an STN, MTN or wSTN on the mel store (checkpoints, -
       ->check(CLI::IsMember({"epoch", "batch"}))
       ->capture_default_str();
   c.add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
-  c.add_flag("!--no-graph", o->graph, "CUDA: run each step eagerly instead of replaying a captured CUDA graph");
+  c.add_flag("!--no-graph", o->graph,
+             "run each step eagerly instead of replaying the step recorded once per task (a CUDA graph on CUDA, "
+             "the recorded kernel calls on the CPU; both give the same weights bit for bit)");
   c.add_option("--checkpoint-every", o->checkpoint_every, "epochs between checkpoints")->capture_default_str();
   c.add_option("--val-every", o->val_every, "epochs between validation losses (0: never)")->capture_default_str();
   c.add_option("--max-bad-steps", o->max_bad_steps, "stop after this many non-finite steps in a row")

@@ -18,15 +18,16 @@
 #include "agf/util/progress.h"
 #include "engine/safetensors.h"
 #include "layers/step.h"
-#ifdef AGF_HAVE_CUDA
 #include "layers/step_graph.h"
-#endif
 
 namespace agf {
 
 namespace {
 
-constexpr const char* kCheckpointFormat = "agf-checkpoint-1";
+// 2: one optimizer per task for an MTN (its moments "adam_m.<task>"/"adam_v.<task>", its step count in
+// state.adam_t as {task: t}). 1: one optimizer over every parameter; still read for single-task nets.
+constexpr const char* kCheckpointFormat = "agf-checkpoint-2";
+constexpr const char* kCheckpointFormat1 = "agf-checkpoint-1";
 
 // The fields of a run that a resumed invocation must share with the original.
 nlohmann::json identity_json(const TrainOptions& o, const NetConfig& net, const WorkData& w) {
@@ -35,24 +36,6 @@ nlohmann::json identity_json(const TrainOptions& o, const NetConfig& net, const 
           {"task_draw", o.task_draw}, {"net", net_config_json(net)},
           {"mel_params", nlohmann::json::parse(w.store.params_json())},
           {"store_tracks", w.store.num_tracks()}, {"train_tracks", w.train.size()}};
-}
-
-// Element ranges of the trainable parameters an MTN step on `task` must leave alone (the other
-// branches): the authors' code updates only the drawn task's branch and the shared block.
-std::vector<std::pair<int64_t, int64_t>> frozen_ranges(const Net& net, int task) {
-  std::vector<std::pair<int64_t, int64_t>> r;
-  if (net.num_tasks() < 2) return r;
-  const std::string keep = std::string(1, net.config.tasks[size_t(task)]) + ".";
-  for (int i = 0; i < net.params.size(); ++i) {
-    const ParamInfo& p = net.params.info(i);
-    if (!p.trainable || p.name.rfind("shared.", 0) == 0 || p.name.rfind(keep, 0) == 0) continue;
-    const int64_t n = p.shape.numel();
-    if (!r.empty() && r.back().first + r.back().second == int64_t(p.offset))
-      r.back().second += n;
-    else
-      r.push_back({int64_t(p.offset), n});
-  }
-  return r;
 }
 
 // Every gradient finite? Scanned in place on the CPU; on CUDA copied into a reused host buffer.
@@ -78,18 +61,33 @@ bool grads_finite(const ParamStore& ps, std::vector<float>& scratch) {
 
 struct Checkpoint {
   int epoch = 0;
-  int64_t step = 0, adam_t = 0, skipped = 0;
+  int64_t step = 0, skipped = 0;
   double seconds = 0;
 };
 
-void write_checkpoint(const std::string& path, const Net& net, const Adam& opt, const Checkpoint& c,
+// The optimizers of a run: one for a single-task net (moments in the ParamStore), one per task for an MTN.
+using Optimizers = std::vector<std::unique_ptr<Adam>>;
+
+void write_checkpoint(const std::string& path, const Net& net, const Optimizers& opts, const Checkpoint& c,
                       const nlohmann::json& identity, const nlohmann::json& options) {
-  std::vector<float> v = to_host_f32(net.params.values()), m = to_host_f32(net.params.adam_m()),
-                     s = to_host_f32(net.params.adam_v());
-  std::vector<StView> t = {{"params", StDType::F32, {int64_t(v.size())}, v.data(), v.size() * 4},
-                           {"adam_m", StDType::F32, {int64_t(m.size())}, m.data(), m.size() * 4},
-                           {"adam_v", StDType::F32, {int64_t(s.size())}, s.data(), s.size() * 4}};
-  nlohmann::json state = {{"epoch", c.epoch},     {"step", c.step},       {"adam_t", opt.steps()},
+  const bool multi = net.num_tasks() > 1;
+  std::vector<std::vector<float>> host;
+  host.reserve(1 + 2 * opts.size());
+  std::vector<StView> t;
+  auto add = [&](const std::string& name, const Tensor& x) {
+    host.push_back(to_host_f32(x));
+    t.push_back({name, StDType::F32, {int64_t(host.back().size())}, host.back().data(), host.back().size() * 4});
+  };
+  add("params", net.params.values());
+  nlohmann::json adam_t = nlohmann::json::object();
+  for (size_t k = 0; k < opts.size(); ++k) {
+    const std::string suffix = multi ? std::string(".") + net.config.tasks[k] : std::string();
+    add("adam_m" + suffix, opts[k]->m());
+    add("adam_v" + suffix, opts[k]->v());
+    adam_t[std::string(1, net.config.tasks[k])] = opts[k]->steps();
+  }
+  nlohmann::json state = {{"epoch", c.epoch},     {"step", c.step},
+                          {"adam_t", multi ? adam_t : nlohmann::json(opts[0]->steps())},
                           {"skipped", c.skipped}, {"seconds", c.seconds},
                           // RNG state: every stream is Philox(seed, purpose, epoch/step), so the seed and
                           // the position (epoch, step; checkpoints fall on epoch ends) are all of it.
@@ -103,7 +101,7 @@ void write_checkpoint(const std::string& path, const Net& net, const Adam& opt, 
                      {"net", net_config_json(net.config).dump()}});
 }
 
-Checkpoint read_checkpoint(const std::string& path, Net& net, Adam& opt, const nlohmann::json& identity) {
+Checkpoint read_checkpoint(const std::string& path, Net& net, Optimizers& opts, const nlohmann::json& identity) {
   SafetensorsFile f = SafetensorsFile::open(path);
   const auto& md = f.metadata();
   auto get = [&](const char* k) -> nlohmann::json {
@@ -115,8 +113,13 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Adam& opt, const n
       throw FormatError(str(path, ": metadata \"", k, "\": ", e.what()));
     }
   };
+  const bool multi = net.num_tasks() > 1;
   auto fmt = md.find("format");
-  AGF_CHECK(fmt != md.end() && fmt->second == kCheckpointFormat, FormatError, path, ": not an agf checkpoint");
+  AGF_CHECK(fmt != md.end() && (fmt->second == kCheckpointFormat || fmt->second == kCheckpointFormat1), FormatError,
+            path, ": not an agf checkpoint");
+  AGF_CHECK(!(multi && fmt->second == kCheckpointFormat1), FormatError, path,
+            ": an MTN checkpoint of format 1 (one optimizer over every branch); this agf keeps one optimizer per "
+            "task, so the run cannot continue from it: start it again in another --out");
   const nlohmann::json id = get("identity");
   for (auto it = identity.begin(); it != identity.end(); ++it)
     AGF_CHECK(id.contains(it.key()) && id[it.key()] == it.value(), UsageError, "--resume: ", path, " was made with ",
@@ -130,16 +133,19 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Adam& opt, const n
     upload(dst, static_cast<const float*>(v.data));
   };
   load("params", net.params.values());
-  load("adam_m", net.params.adam_m());
-  load("adam_v", net.params.adam_v());
   const nlohmann::json s = get("state");
+  for (size_t k = 0; k < opts.size(); ++k) {
+    const std::string suffix = multi ? std::string(".") + net.config.tasks[k] : std::string();
+    load(("adam_m" + suffix).c_str(), opts[k]->m());
+    load(("adam_v" + suffix).c_str(), opts[k]->v());
+    const nlohmann::json& at = s.at("adam_t");
+    opts[k]->set_steps(multi ? at.at(std::string(1, net.config.tasks[k])).get<int64_t>() : at.get<int64_t>());
+  }
   Checkpoint c;
   c.epoch = s.at("epoch").get<int>();
   c.step = s.at("step").get<int64_t>();
-  c.adam_t = s.at("adam_t").get<int64_t>();
   c.skipped = s.value("skipped", int64_t(0));
   c.seconds = s.value("seconds", 0.0);
-  opt.set_steps(c.adam_t);
   return c;
 }
 
@@ -253,10 +259,20 @@ TrainSummary run_train(const TrainOptions& in) {
   AdamConfig acfg;
   acfg.lr = o.lr;
   acfg.l2 = o.l2;
-  Adam opt(net->params, acfg, comp.cuda);
+  // One optimizer per task (MTN: the shared block and that task's branch, with their own moments and
+  // step counter, as the authors had); a single-task net has one over everything.
+  const int T = int(o.tasks.size());
+  Optimizers opts;
+  for (int k = 0; k < T; ++k) {
+    if (T == 1)
+      opts.push_back(std::make_unique<Adam>(net->params, acfg, comp.cuda));
+    else
+      opts.push_back(std::make_unique<Adam>(net->params, acfg, comp.cuda,
+                                            task_param_ranges(net->params, o.tasks[size_t(k)], true)));
+  }
   Checkpoint ck;
   if (o.resume && have_ckpt) {
-    ck = read_checkpoint(ckpt_path, *net, opt, identity);
+    ck = read_checkpoint(ckpt_path, *net, opts, identity);
     trim_jsonl(log_path, ck.epoch);
     if (ck.epoch >= o.epochs && std::filesystem::exists(model_path)) {
       sum.epochs_done = ck.epoch;
@@ -271,7 +287,6 @@ TrainSummary run_train(const TrainOptions& in) {
   }
 
   // Tracks per task.
-  const int T = int(o.tasks.size());
   std::vector<std::vector<int64_t>> eligible(static_cast<size_t>(T));
   for (int k = 0; k < T; ++k) {
     for (int64_t i : w.train)
@@ -279,8 +294,6 @@ TrainSummary run_train(const TrainOptions& in) {
     AGF_CHECK(eligible[size_t(k)].size() >= 2, FormatError, "train: task ", o.tasks[size_t(k)], " has ",
               eligible[size_t(k)].size(), " training tracks with a target in ", o.work_dir);
   }
-  std::vector<std::vector<std::pair<int64_t, int64_t>>> frozen(static_cast<size_t>(T));
-  for (int k = 0; k < T; ++k) frozen[size_t(k)] = frozen_ranges(*net, k);
 
   const int B = o.batch, F = o.frames, M = w.store.n_mels();
   const size_t per = size_t(M) * size_t(F);
@@ -295,22 +308,20 @@ TrainSummary run_train(const TrainOptions& in) {
   std::vector<float> xh(size_t(B) * per), yh(size_t(B) * size_t(kmax));
   const int64_t n_buf = net->params.n_total() - net->params.n_trainable();
   Tensor bn_saved = Tensor::empty(Shape{std::max<int64_t>(n_buf, 1)}, DType::F32, comp.device);
-  Tensor frozen_saved = Tensor::empty(Shape{std::max<int64_t>(net->params.n_trainable(), 1)}, DType::F32, comp.device);
 
-#ifdef AGF_HAVE_CUDA
-  // CUDA: one captured step per task (fixed shapes and addresses: full batches only; a short last batch
-  // runs eagerly). A graph step includes Adam, so a non-finite step is undone from a snapshot instead.
-  const bool use_graph = o.graph && comp.device == Device::CUDA;
+  // One recorded step per task (fixed shapes and addresses: full batches only; a short last batch runs
+  // eagerly), replayed on either device (--no-graph: every step eager). A graph step includes Adam, so a
+  // non-finite step is undone from a snapshot of the parameters and that task's moments.
+  const bool use_graph = o.graph;
   std::map<int, std::unique_ptr<StepGraph>> graphs;
   Tensor snap_v, snap_m, snap_s;
   if (use_graph) {
+    int64_t nmax = 1;
+    for (const auto& op : opts) nmax = std::max(nmax, op->m().numel());
     snap_v = Tensor::empty(Shape{net->params.n_total()}, DType::F32, comp.device);
-    snap_m = Tensor::empty(Shape{net->params.n_trainable()}, DType::F32, comp.device);
-    snap_s = Tensor::empty(Shape{net->params.n_trainable()}, DType::F32, comp.device);
+    snap_m = Tensor::empty(Shape{nmax}, DType::F32, comp.device);
+    snap_s = Tensor::empty(Shape{nmax}, DType::F32, comp.device);
   }
-#else
-  const bool use_graph = false;
-#endif
   JsonlWriter log(log_path);
   const int64_t steps_per_epoch_est = int64_t((eligible[0].size() + size_t(B) - 1) / size_t(B));
   const int end_epoch = o.stop_after > 0 ? std::min(o.epochs, ck.epoch + o.stop_after) : o.epochs;
@@ -381,43 +392,30 @@ TrainSummary run_train(const TrainOptions& in) {
       Tensor xb = x.slice0(0, n), yb = y.view(Shape{B * kmax}).slice0(0, int64_t(n) * k).view(Shape{n, k});
       upload(xb, xh.data());
       upload(yb, yh.data());
-      const auto& fz = frozen[size_t(bt.task)];
+      Adam& opt = *opts[size_t(bt.task)];
       Tensor vals = net->params.values();
-      auto save_frozen = [&] {
-        for (const auto& rg : fz) frozen_saved.slice0(rg.first, rg.first + rg.second).copy_from(vals.slice0(rg.first, rg.first + rg.second));
-      };
-      auto restore_frozen = [&] {
-        for (const auto& rg : fz) vals.slice0(rg.first, rg.first + rg.second).copy_from(frozen_saved.slice0(rg.first, rg.first + rg.second));
-      };
       const uint64_t step_seed = derive_seed(o.seed, Stream::Dropout, uint64_t(ck.step));
       double loss = 0;
       bool ok = true;
       if (use_graph && n == B) {
-#ifdef AGF_HAVE_CUDA
+        Tensor sm = snap_m.slice0(0, opt.m().numel()), ss = snap_s.slice0(0, opt.v().numel());
         snap_v.copy_from(vals);
-        snap_m.copy_from(net->params.adam_m());
-        snap_s.copy_from(net->params.adam_v());
-        save_frozen();
+        sm.copy_from(opt.m());
+        ss.copy_from(opt.v());
         auto it = graphs.find(bt.task);
-        if (it == graphs.end()) {
-          tape.seed = step_seed;  // the capture's warm-up is this batch's step
-          tape.rng_offset = 0;
-          it = graphs.emplace(bt.task, std::make_unique<StepGraph>(*net, tape, opt, xb, yb, bt.task)).first;
-        } else {
+        if (it == graphs.end())  // its warm-up is this batch's step
+          it = graphs.emplace(bt.task, std::make_unique<StepGraph>(*net, tape, opt, xb, yb, bt.task, step_seed)).first;
+        else
           it->second->replay(step_seed);
-        }
         loss = scalar_value(it->second->loss());
         ok = std::isfinite(loss) && grads_finite(net->params, grad_scratch);
         if (!ok) {  // undo the whole step, Adam included
           vals.copy_from(snap_v);
-          Tensor m = net->params.adam_m(), v = net->params.adam_v();
-          m.copy_from(snap_m);
-          v.copy_from(snap_s);
+          Tensor m = opt.m(), v = opt.v();
+          m.copy_from(sm);
+          v.copy_from(ss);
           opt.set_steps(opt.steps() - 1);
-        } else {
-          restore_frozen();
         }
-#endif
       } else {
         // Batch-norm running statistics are updated in the forward pass: keep them to undo a bad step.
         if (n_buf > 0) bn_saved.copy_from(vals.slice0(net->params.n_trainable(), net->params.n_total()));
@@ -429,9 +427,7 @@ TrainSummary run_train(const TrainOptions& in) {
         if (!ok) {
           if (n_buf > 0) vals.slice0(net->params.n_trainable(), net->params.n_total()).copy_from(bn_saved);
         } else {
-          save_frozen();
           opt.step();
-          restore_frozen();
         }
       }
       if (!ok) {
@@ -474,7 +470,7 @@ TrainSummary run_train(const TrainOptions& in) {
     if (ck.epoch % o.checkpoint_every == 0 || ck.epoch == o.epochs || ck.epoch == end_epoch) {
       Checkpoint c = ck;
       c.seconds = ck.seconds + elapsed();
-      write_checkpoint(ckpt_path, *net, opt, c, identity, options);
+      write_checkpoint(ckpt_path, *net, opts, c, identity, options);
     }
   }
   sum.seconds = ck.seconds + elapsed();

@@ -30,7 +30,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   std::string task_draw = "epoch";  // mtn: epoch | batch
   std::string device = "auto";
-  bool graph = true;              // CUDA: capture the step once as a CUDA graph and replay it (--no-graph: eager)
+  bool graph = true;              // record the step once per task and replay it (CUDA graph / CPU kernel list; --no-graph: eager)
   int checkpoint_every = 1;       // epochs between checkpoints (and always at the end)
   int val_every = 1;              // epochs between validation losses (0: never)
   int max_bad_steps = 5;          // stop after this many non-finite steps in a row

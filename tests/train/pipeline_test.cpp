@@ -103,7 +103,8 @@ TEST_F(Pipeline, ResumedRunEndsBitIdentical) {
   {
     SafetensorsFile ca = SafetensorsFile::open(a.run_dir + "/checkpoint.safetensors");
     SafetensorsFile cb = SafetensorsFile::open(b.run_dir + "/checkpoint.safetensors");
-    for (const char* name : {"params", "adam_m", "adam_v"}) {
+    // An MTN keeps one optimizer per task: its moments are stored per task.
+    for (const char* name : {"params", "adam_m.g", "adam_v.g", "adam_m.s", "adam_v.s"}) {
       StView va = ca.get(name), vb = cb.get(name);
       ASSERT_EQ(va.nbytes, vb.nbytes) << name;
       EXPECT_EQ(std::memcmp(va.data, vb.data, va.nbytes), 0) << name;
@@ -255,6 +256,51 @@ TEST_F(Pipeline, ExperimentResumesAndReports) {
   // Other settings in the same folder are refused rather than mixed into the tables.
   o.stn_epochs = 3;
   EXPECT_THROW(run_experiment(o), UsageError);
+}
+
+
+// The trainer's recorded-step path (the default on both devices) against --no-graph, bit for bit: STN, an MTN
+// whose tasks alternate per batch (two graphs on one arena, validation passes between epochs, short last
+// batches eager), and a non-finite step undone inside the graph path. Named GraphLifecycle.* with the engine's
+// lifecycle tests (tests/layers/graph_lifecycle_test.cpp).
+using GraphLifecycle = Pipeline;
+
+void expect_same_run(const TrainSummary& a, const TrainSummary& b) {
+  ASSERT_TRUE(a.finished && b.finished);
+  EXPECT_EQ(a.steps, b.steps);
+  EXPECT_EQ(a.skipped_steps, b.skipped_steps);
+  EXPECT_EQ(read_file_bytes(a.model_path), read_file_bytes(b.model_path)) << a.run_dir << " vs " << b.run_dir;
+  EXPECT_EQ(records_without_time(a.run_dir + "/train.jsonl"), records_without_time(b.run_dir + "/train.jsonl"));
+}
+
+TEST_F(GraphLifecycle, TrainerGraphEqualsEagerStn) {
+  TrainOptions g = small("stn", "g", "lc_stn_graph"), e = small("stn", "g", "lc_stn_eager");
+  e.graph = false;
+  expect_same_run(run_train(g), run_train(e));
+}
+
+TEST_F(GraphLifecycle, TrainerGraphEqualsEagerMtnAlternatingTasks) {
+  TrainOptions g = small("mtn", "gs", "lc_mtn_graph"), e = small("mtn", "gs", "lc_mtn_eager");
+  g.task_draw = e.task_draw = "batch";
+  e.graph = false;
+  TrainSummary sg = run_train(g), se = run_train(e);
+  expect_same_run(sg, se);
+  // Both tasks stepped, each with its own optimizer: the step counts add up to the steps taken.
+  nlohmann::json st = nlohmann::json::parse(
+      SafetensorsFile::open(sg.run_dir + "/checkpoint.safetensors").metadata().at("state"));
+  ASSERT_TRUE(st["adam_t"].is_object());
+  EXPECT_GT(st["adam_t"]["g"].get<int64_t>(), 0);
+  EXPECT_GT(st["adam_t"]["s"].get<int64_t>(), 0);
+  EXPECT_EQ(st["adam_t"]["g"].get<int64_t>() + st["adam_t"]["s"].get<int64_t>(), sg.steps);
+}
+
+TEST_F(GraphLifecycle, TrainerGraphUndoesANonFiniteStepLikeEager) {
+  TrainOptions g = small("stn", "g", "lc_nan_graph"), e = small("stn", "g", "lc_nan_eager");
+  g.nan_steps = e.nan_steps = {0, 3};  // the graph's own warm-up step, and a replay
+  e.graph = false;
+  TrainSummary sg = run_train(g), se = run_train(e);
+  EXPECT_EQ(sg.skipped_steps, 2);
+  expect_same_run(sg, se);
 }
 
 }  // namespace
