@@ -25,7 +25,10 @@ AGF_COMMAND("info", "build type, backends, devices and library versions", [](CLI
     std::printf("cuda architectures compiled: %s, cuDNN at build time %s\n", AGF_CUDA_ARCHITECTURES,
                 AGF_CUDNN_VERSION_BUILT);
     int n = agf::cuda_devices();
-    std::printf("cuda devices: %d\n", n);
+    if (n == 0 && agf::cuda_device_count_error() != cudaSuccess)
+      std::printf("cuda devices: 0 (%s)\n", agf::cuda_error_text(agf::cuda_device_count_error()).c_str());
+    else
+      std::printf("cuda devices: %d\n", n);
     for (int i = 0; i < n; ++i) std::printf("  [%d] %s\n", i, agf::cuda_device_summary(i).c_str());
 #else
     std::printf("cuda: not compiled in (configure with -DAGF_CUDA=ON)\n");

@@ -46,17 +46,22 @@ bool acceptable(const CudaCtx& ctx, const Perf& p) {
   return true;
 }
 
-// FP32 mode pins FMA math on the descriptor (no TF32 whatever the heuristic says); TF32 mode uses the
-// math type the chosen candidate was measured or ranked with.
-cudnnMathType_t math_for(const CudaCtx& ctx, cudnnMathType_t candidate) {
-  return ctx.tf32 ? candidate : CUDNN_FMA_MATH;
-}
+cudnnMathType_t math_for(const CudaCtx& ctx, cudnnMathType_t candidate) { return conv_math_type(ctx.tf32, candidate); }
 
 std::string shape_text(int N, int C, int H, int W, int K, int R, int S) {
   return str("x (", N, ",", C, ",", H, ",", W, ") w (", K, ",", C, ",", R, ",", S, ")");
 }
 
 }  // namespace
+
+// FP32 mode pins FMA math on the descriptor (no TF32 whatever the heuristic says). TF32 mode keeps a
+// candidate's tensor-op math but never ALLOW_CONVERSION, which permits down-conversion of FP32 tensors
+// (historically to FP16: a 10-bit mantissa, overflow above 65504), not just TF32.
+cudnnMathType_t conv_math_type(bool tf32, cudnnMathType_t candidate) {
+  if (!tf32) return CUDNN_FMA_MATH;
+  if (candidate == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) return CUDNN_TENSOR_OP_MATH;
+  return candidate;
+}
 
 #define CONV_CHECK(expr)                                                                                 \
   do {                                                                                                   \

@@ -113,6 +113,9 @@ struct ConvPlan {
   size_t fwd_ws = 0, bwd_data_ws = 0, bwd_filter_ws = 0;  // workspace bytes each needs (<= ctx workspace)
 };
 struct CudaCtx;
+// The math type set on a convolution descriptor for a candidate algorithm (conv2d_cudnn.cpp): FMA in FP32
+// mode; in TF32 mode the candidate's, with ALLOW_CONVERSION (FP16 down-conversion) mapped to TENSOR_OP.
+cudnnMathType_t conv_math_type(bool tf32, cudnnMathType_t candidate);
 // Chooses the three algorithms for one shape under ctx's flags and logs the choice (conv2d_cudnn.cpp).
 ConvPlan make_conv_plan(CudaCtx& ctx, int N, int C, int H, int W, int K, int R, int S);
 
@@ -164,7 +167,9 @@ struct CudaCtx {
 };
 
 // ---- Device queries and memory.
-int cuda_device_count();                  // 0 without a driver or a device; never throws
+int cuda_device_count();                  // 0 without a driver or a device; never throws (logs the reason once)
+// The error cudaGetDeviceCount gave (cudaSuccess when it worked), e.g. cudaErrorInsufficientDriver.
+cudaError_t cuda_device_count_error();
 std::string cuda_device_summary(int dev);  // name, CC, memory, driver/runtime/cuDNN/cuBLAS versions
 // Throws DeviceError naming the bytes requested, free/total memory, and suggesting a smaller --batch.
 void* cuda_malloc(size_t bytes);

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -109,13 +110,19 @@ struct CudaCtx::Caches {
 CudaCtx::CudaCtx(const CudaCtxOptions& opt)
     : device(opt.device), deterministic(opt.deterministic), tf32(opt.tf32), benchmark(opt.benchmark) {
   int count = cuda_device_count();
-  AGF_CHECK(count > 0, DeviceError, "CUDA: no CUDA device found (cudaGetDeviceCount = 0); run with --device cpu");
+  AGF_CHECK(count > 0, DeviceError, "CUDA: no CUDA device found (cudaGetDeviceCount: ",
+            cuda_device_count_error() == cudaSuccess ? std::string("0 devices")
+                                                     : cuda_error_text(cuda_device_count_error()),
+            "); run with --device cpu");
   AGF_CHECK(opt.device >= 0 && opt.device < count, DeviceError, "CUDA: device ", opt.device,
             " requested but only ", count, " device(s) present");
   caches_ = std::make_unique<Caches>();
   try {
     CUDA_CHECK(cudaSetDevice(device));
-    CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    // A blocking stream: work on the legacy default stream (a plain cudaMemcpy or cudaMemset by a caller
+    // that never made this context current) is ordered with it in both directions, and such a call
+    // during a capture fails loudly (cudaErrorStreamCaptureImplicit) instead of racing.
+    CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamDefault));
     CUDNN_CHECK(cudnnCreate(&cudnn));
     CUDNN_CHECK(cudnnSetStream(cudnn, stream));
     CUBLAS_CHECK(cublasCreate(&cublas));
@@ -218,13 +225,29 @@ ConvPlan& CudaCtx::conv_plan(int N, int C, int H, int W, int K, int R, int S) {
 }
 
 // ---------------------------------------------------------------- devices and memory
+static cudaError_t g_count_error = cudaSuccess;
+cudaError_t cuda_device_count_error() {
+  cuda_device_count();
+  return g_count_error;
+}
+
 int cuda_device_count() {
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess) {
     cudaGetLastError();  // clear: no driver / no device is not an error for the caller
+    g_count_error = e;
+    // An old driver (CUDA 13 needs R580+) or a broken install would otherwise look like "no GPU" and
+    // every CUDA test would skip: say why, once. No driver at all (a CPU machine) stays quiet.
+    // Only where an NVIDIA kernel driver is loaded (/proc/driver/nvidia): on a CPU machine this is normal.
+    static bool said = false;
+    if (!said && std::ifstream("/proc/driver/nvidia/version").good()) {
+      said = true;
+      std::fprintf(stderr, "agf: CUDA runtime sees no device: %s: %s\n", cudaGetErrorName(e), cudaGetErrorString(e));
+    }
     return 0;
   }
+  g_count_error = cudaSuccess;
   return n;
 }
 
@@ -244,6 +267,13 @@ std::string cuda_device_summary(int dev) {
      << " SMs, " << (p.totalGlobalMem >> 20) << " MiB; driver " << driver / 1000 << "." << (driver % 1000) / 10
      << ", runtime " << runtime / 1000 << "." << (runtime % 1000) / 10 << ", cuDNN " << cudnn_ver / 10000 << "."
      << (cudnn_ver % 10000) / 100 << "." << cudnn_ver % 100 << ", cuBLAS " << cbm << "." << cbn << "." << cbp;
+  // A cuDNN built for another CUDA major (a cu12 PyTorch wheel's, found through LD_LIBRARY_PATH) loads,
+  // but some of its engines then dlopen CUDA-12 libraries beside our CUDA-13 runtime.
+  const size_t cudnn_rt = cudnnGetCudartVersion();
+  os << " (cuDNN built for CUDA " << cudnn_rt / 1000 << "." << (cudnn_rt % 1000) / 10 << ")";
+  if (int(cudnn_rt / 1000) != runtime / 1000)
+    os << "; WARNING: cuDNN was built for CUDA " << cudnn_rt / 1000 << " but this runtime is CUDA " << runtime / 1000
+       << ": put a matching cuDNN first on LD_LIBRARY_PATH";
   return os.str();
 }
 

@@ -13,7 +13,12 @@ bool cuda_compute_available() { return cuda_devices() > 0; }
 Compute open_cuda_compute(bool deterministic) {
   CudaCtxOptions opt;
   opt.deterministic = deterministic;  // reproducible runs by default; TF32 stays off (FP32 parity)
-  auto ctx = std::make_shared<CudaCtx>(opt);
+  // The deleter also forgets the context if it is still current on this thread, so a later CUDA call
+  // does not find a dangling current context (a Compute made only to probe, as the demo does).
+  std::shared_ptr<CudaCtx> ctx(new CudaCtx(opt), [](CudaCtx* p) {
+    if (current_cuda_ctx() == p) set_current_cuda_ctx(nullptr);
+    delete p;
+  });
   Compute c;
   c.device = Device::CUDA;
   c.cuda = ctx.get();

@@ -22,6 +22,29 @@ std::string thrown_device_error(F f) {
   return "<no DeviceError thrown>";
 }
 
+// W4 (host logic, no GPU needed): TF32 mode never lets cuDNN down-convert FP32 tensors (ALLOW_CONVERSION
+// permits FP16); FP32 mode pins FMA math whatever the candidate was ranked with.
+TEST(CudaConvMath, Tf32NeverAllowsConversionAndFp32PinsFma) {
+  EXPECT_EQ(conv_math_type(true, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION), CUDNN_TENSOR_OP_MATH);
+  EXPECT_EQ(conv_math_type(true, CUDNN_TENSOR_OP_MATH), CUDNN_TENSOR_OP_MATH);
+  EXPECT_EQ(conv_math_type(true, CUDNN_DEFAULT_MATH), CUDNN_DEFAULT_MATH);
+  EXPECT_EQ(conv_math_type(true, CUDNN_FMA_MATH), CUDNN_FMA_MATH);
+  for (cudnnMathType_t m : {CUDNN_DEFAULT_MATH, CUDNN_TENSOR_OP_MATH, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION,
+                            CUDNN_FMA_MATH})
+    EXPECT_EQ(conv_math_type(false, m), CUDNN_FMA_MATH);
+}
+
+// K4 (runs where the runtime sees no GPU, as in CI): the reason is kept, and a context names it instead of
+// a bare "no device".
+TEST(CudaErrors, NoDeviceKeepsTheRuntimesReason) {
+  if (cuda_device_count() > 0) GTEST_SKIP() << "a GPU is present: the no-device path cannot be shown";
+  const cudaError_t e = cuda_device_count_error();
+  EXPECT_NE(e, cudaSuccess) << "cudaGetDeviceCount failed but its error was not kept";
+  std::string m = thrown_device_error([] { CudaCtx ctx; });
+  EXPECT_TRUE(contains(m, cudaGetErrorName(e))) << m;
+  EXPECT_TRUE(contains(m, "--device cpu")) << m;
+}
+
 TEST(CudaErrors, CudaCheckNamesExpressionFileAndLibraryMessage) {
   std::string m = thrown_device_error([] { CUDA_CHECK(cudaErrorInvalidValue); });
   EXPECT_TRUE(contains(m, "cudaErrorInvalidValue")) << m;
