@@ -8,6 +8,7 @@
 #include <chrono>
 #include "kernels/philox.h"
 #include "layers/step.h"
+#include "layers/step_graph.h"
 
 using namespace agf;
 
@@ -80,6 +81,31 @@ void BM_dcnn_train_step(benchmark::State& state) {
 // compare_cpu.py filters on exactly BM_dcnn_train_step/<batch>. The Time column is wall time either way, and
 // so are the counters (LoopClock); give --benchmark_min_time=<s> for more than one step per repetition.
 BENCHMARK(BM_dcnn_train_step)->Arg(64)->Unit(benchmark::kMillisecond);
+
+// The same step replayed from its recording (layers/step_graph.h), as `agf train` runs full batches: the
+// kernels and their arguments are those of the eager step, without the per-step tape closures and names.
+void BM_dcnn_train_step_graph(benchmark::State& state) {
+  const int B = int(state.range(0));
+  NetConfig cfg;
+  auto net = build_net(cfg);
+  net->params.finalize(Device::CPU, DType::F32, 1);
+  Adam opt(net->params, AdamConfig{});
+  Arena arena(Device::CPU);
+  Tape t(arena, DType::F32);
+  Tensor x = Tensor::empty(Shape{B, 1, 128, 43}, DType::F32), y = Tensor::zeros(Shape{B, 16}, DType::F32);
+  fill(x, 3);
+  for (int i = 0; i < B; ++i) y.data<float>()[i * 16 + i % 16] = 1.f;
+  StepGraph g(*net, t, opt, x, y, 0, 1);
+  for (int w = 1; w < kWarmup; ++w) g.replay(uint64_t(w) + 1);
+  uint64_t step = kWarmup;
+  LoopClock clock;
+  for (auto _ : state) {
+    g.replay(++step);
+    benchmark::DoNotOptimize(g.loss().raw());
+  }
+  set_counters(state, B, dcnn_train_flops() * B, clock.seconds());
+}
+BENCHMARK(BM_dcnn_train_step_graph)->Arg(64)->Unit(benchmark::kMillisecond);
 
 void BM_dcnn_inference(benchmark::State& state) {
   const int B = int(state.range(0));

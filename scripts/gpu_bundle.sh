@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Packs the GPU test and benchmark binaries for a machine that has CUDA 13, cuDNN 9 and PyTorch but none of our
-# Debian libraries: builds the release preset with CUDA (into build/release) if needed, then copies the stripped
-# test_* and bench_* binaries into build/gpu-bundle/bin and their shared libraries, except glibc's and CUDA's
-# (the GPU machine has its own), into build/gpu-bundle/lib. Run on the GPU machine: scripts/gpu_run.sh.
+# Packs what the GPU machine runs (it has CUDA 13, cuDNN 9 and PyTorch but none of our Debian libraries):
+# builds the release preset with CUDA (into build/release) if needed, then copies the stripped binaries the
+# first-contact script needs (agf, test_cuda, test_audio, test_data, bench_ops_cuda, bench_dcnn_cuda; with
+# AGF_BUNDLE_ALL=1 every test_* and bench_*) into build/gpu-bundle/bin and their shared libraries, except
+# glibc's and CUDA's (the GPU machine has its own), into build/gpu-bundle/lib. The MANIFEST records the newest
+# glibc symbol version the binaries need and the machine type, so a host that cannot run them is named
+# before anything starts. Run on the GPU machine: scripts/gpu_check.sh (first contact) or gpu_run.sh (all).
 #   scripts/gpu_bundle.sh [build-dir]      (default build/release; AGF_BUNDLE_NO_BUILD=1 skips the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build/release}"
 out=build/gpu-bundle
-max_mib="${AGF_BUNDLE_MAX_MIB:-60}"
+max_mib="${AGF_BUNDLE_MAX_MIB:-40}"
 
 if [ "${AGF_BUNDLE_NO_BUILD:-0}" != 1 ]; then
   if [ "$build" = build/release ]; then
@@ -22,14 +25,22 @@ fi
 
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
-bins=$(find "$build" -maxdepth 1 -type f -executable \( -name 'test_*' -o -name 'bench_*' \) | sort)
+if [ "${AGF_BUNDLE_ALL:-0}" = 1 ]; then
+  bins=$(find "$build" -maxdepth 1 -type f -executable \( -name 'test_*' -o -name 'bench_*' -o -name agf \) | sort)
+else
+  bins=""
+  for n in agf test_cuda test_audio test_data bench_ops_cuda bench_dcnn_cuda; do
+    [ -x "$build/$n" ] || { echo "gpu_bundle: $build/$n missing" >&2; exit 1; }
+    bins="$bins $build/$n"
+  done
+fi
 for b in $bins; do
   cp "$b" "$out/bin/"
   strip --strip-unneeded "$out/bin/$(basename "$b")"
 done
 
 # Shared libraries: everything ldd resolves except the C runtime (glibc, the loader) and CUDA's own libraries.
-skip='^(linux-vdso|ld-linux|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\.so|libcuda\.so|libcudart|libcublas|libcublasLt|libcufft|libcudnn|libnvrtc|libnvJitLink|libcurand|libcusparse|libcusolver)'
+skip='^(linux-vdso|ld-linux|libc\.so|libm\.so|libmvec\.so|libutil\.so|libnsl\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\.so|libcuda\.so|libcudart|libcublas|libcublasLt|libcufft|libcudnn|libnvrtc|libnvJitLink|libcurand|libcusparse|libcusolver)'
 for b in $bins; do
   ldd "$b" | awk '/=> \// {print $1, $3}' | while read -r name path; do
     if [[ "$name" =~ $skip ]]; then continue; fi
@@ -38,7 +49,7 @@ for b in $bins; do
 done
 
 src_dir=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")
-archs=$(sed -n 's/^CMAKE_CUDA_ARCHITECTURES:[A-Z]*=//p' "$build/CMakeCache.txt")
+archs=$("$build/agf" info 2>/dev/null | sed -n 's/^cuda architectures compiled: \([^,]*\),.*/\1/p')
 {
   echo "agf GPU bundle"
   echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty tree)')"
@@ -47,6 +58,8 @@ archs=$(sed -n 's/^CMAKE_CUDA_ARCHITECTURES:[A-Z]*=//p' "$build/CMakeCache.txt")
   echo "cuda_architectures: $archs"
   echo "nvcc: $(/usr/local/cuda/bin/nvcc --version 2>/dev/null | tail -1)"
   echo "binaries: $(cd "$out/bin" && echo *)"
+  echo "machine: $(uname -m)"
+  echo "glibc_needed: $(objdump -T "$out"/bin/* "$out"/lib/* 2>/dev/null | grep -o 'GLIBC_2\.[0-9]*' | sort -uV | tail -1)"
   echo "libraries: $(cd "$out/lib" && echo *)"
 } > "$out/MANIFEST.txt"
 

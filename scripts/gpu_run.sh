@@ -4,18 +4,21 @@
 # the *_cuda benchmarks (console + JSON), and bench/peers/race.py when PyTorch imports. Writes REPORT.md and the
 # raw logs into the output directory.
 #   scripts/gpu_run.sh [bundle-dir] [output-dir]     (defaults: build/gpu-bundle, out/gpu-<date>)
+# For a short GPU window use scripts/gpu_check.sh instead (first contact, 8 minutes); this runs everything.
 # Env: AGF_GPU_ALL_BENCH=1 also runs the CPU benchmarks; AGF_GPU_NO_RACE=1 skips the race;
-#      AGF_GPU_TEST_TIMEOUT / AGF_GPU_BENCH_TIMEOUT (seconds, default 1200 / 1800).
+#      AGF_GPU_TEST_TIMEOUT / AGF_GPU_BENCH_TIMEOUT (seconds, default 300 / 300).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 bundle=$(cd "${1:-build/gpu-bundle}" && pwd) || { echo "gpu_run: no bundle dir ${1:-build/gpu-bundle}" >&2; exit 2; }
 outdir="${2:-out/gpu-$(date -u +%Y%m%d-%H%M%S)}"
 mkdir -p "$outdir" && outdir=$(cd "$outdir" && pwd)
-export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+log() { echo "gpu_run: $*" >&2; }
+# The bundle's libraries (Debian's libstdc++ among them) go to agf's binaries only, never to python3/PyTorch.
+agf_ld="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # CUDA's own libraries (cudart, cuBLAS, cuDNN) come from the machine: the toolkit, or PyTorch's pip wheels
 # (site-packages/nvidia/*/lib), which are not on the loader's path by default.
-if ldd "$bundle"/bin/* 2>/dev/null | grep -q 'not found'; then
+if env LD_LIBRARY_PATH="$agf_ld" ldd "$bundle"/bin/* 2>/dev/null | grep -q 'not found'; then
   extra=$(python3 - 2>/dev/null <<'EOF'
 import glob, os, site
 roots = list(site.getsitepackages()) + [site.getusersitepackages()]
@@ -23,14 +26,13 @@ print(":".join(sorted({d for r in roots for d in glob.glob(os.path.join(r, "nvid
 EOF
 )
   for d in /usr/local/cuda/lib64 /usr/local/cuda/lib /usr/lib/x86_64-linux-gnu; do [ -d "$d" ] && extra="$extra:$d"; done
-  export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:${extra#:}"
-  still=$(ldd "$bundle"/bin/* 2>/dev/null | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
+  agf_ld="$agf_ld:${extra#:}"
+  still=$(env LD_LIBRARY_PATH="$agf_ld" ldd "$bundle"/bin/* 2>/dev/null | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
   [ -n "$still" ] && log "warning: libraries still not found: $still"
 fi
-test_timeout="${AGF_GPU_TEST_TIMEOUT:-1200}"
-bench_timeout="${AGF_GPU_BENCH_TIMEOUT:-1800}"
+test_timeout="${AGF_GPU_TEST_TIMEOUT:-300}"
+bench_timeout="${AGF_GPU_BENCH_TIMEOUT:-300}"
 report="$outdir/REPORT.md"
-log() { echo "gpu_run: $*" >&2; }
 
 # Tests find fixtures through the source path compiled into them; point that path at this checkout.
 src_dir=$(sed -n 's/^source_dir: //p' "$bundle/MANIFEST.txt" 2>/dev/null)
@@ -69,12 +71,12 @@ no_gpu=0
   echo "| binary | result | passed | failed | skipped | seconds |"
   echo "|---|---|---|---|---|---|"
 } >> "$report"
-for t in "$bundle"/bin/test_*; do
+for t in "$bundle"/bin/test_cuda $(ls "$bundle"/bin/test_* | grep -v '/test_cuda$'); do
   [ -x "$t" ] || continue
   name=$(basename "$t")
   log "running $name"
   start=$(date +%s)
-  timeout "$test_timeout" "$t" --gtest_output="xml:$outdir/$name.xml" > "$outdir/$name.log" 2>&1
+  timeout "$test_timeout" env LD_LIBRARY_PATH="$agf_ld" "$t" --gtest_output="xml:$outdir/$name.xml" > "$outdir/$name.log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - start ))
   passed=$(grep -c '^\[       OK \]' "$outdir/$name.log")
@@ -104,7 +106,7 @@ for b in "$bundle"/bin/bench_*; do
   name=$(basename "$b")
   case "$name" in *_cuda) ;; *) [ "${AGF_GPU_ALL_BENCH:-0}" = 1 ] || continue ;; esac
   log "running $name"
-  timeout "$bench_timeout" "$b" --benchmark_format=console --benchmark_out="$outdir/$name.json" \
+  timeout "$bench_timeout" env LD_LIBRARY_PATH="$agf_ld" "$b" --benchmark_min_time=0.05s --benchmark_repetitions=3 --benchmark_format=console --benchmark_out="$outdir/$name.json" \
     --benchmark_out_format=json > "$outdir/$name.txt" 2>&1
   rc=$?
   [ $rc -ne 0 ] && { overall=1; echo "**$name failed (rc $rc)**; see $name.txt" >> "$report"; }
@@ -119,33 +121,14 @@ done
 
 # Kernels against the copy ceiling (from bench_ops_cuda's JSON).
 if [ -f "$outdir/bench_ops_cuda.json" ] && command -v python3 >/dev/null; then
-  python3 - "$outdir/bench_ops_cuda.json" >> "$report" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-med = [b for b in d.get("benchmarks", []) if b.get("aggregate_name") == "median"]
-copy = max((b["GB/s"] for b in med if b["name"].startswith("BM_copy_d2d") and "GB/s" in b), default=0.0)
-print("\n### Custom kernels vs the measured copy bandwidth\n")
-print(f"Ceiling: device-to-device copy {copy:.0f} GB/s (read + write).\n")
-print("| kernel | median us | GB/s | % of copy |")
-print("|---|---|---|---|")
-for b in med:
-    if "GB/s" in b and not b["name"].startswith(("BM_copy_d2d", "BM_conv")):
-        pct = 100.0 * b["GB/s"] / copy if copy else 0.0
-        print(f"| {b['run_name']} | {b['real_time']:.1f} | {b['GB/s']:.0f} | {pct:.0f}% |")
-print("\n### Convolutions (median, TFLOP/s)\n")
-print("| layer/batch/dir/tf32 | median us | TFLOP/s |")
-print("|---|---|---|")
-for b in med:
-    if b["name"].startswith("BM_conv"):
-        print(f"| {b['run_name'].replace('BM_conv/', '')} | {b['real_time']:.1f} | {b.get('TFLOP/s', 0):.2f} |")
-EOF
+  python3 bench/peers/kernel_table.py "$outdir/bench_ops_cuda.json" >> "$report"
 fi
 
 # ---- The race against PyTorch (eager and torch.compile), same GPU, same run.
 if [ "${AGF_GPU_NO_RACE:-0}" != 1 ] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   if [ -x "$bundle/bin/bench_dcnn_cuda" ]; then
     log "running bench/peers/race.py"
-    timeout 3600 python3 bench/peers/race.py --agf "$bundle/bin/bench_dcnn_cuda" --markdown "$outdir/race.md" \
+    timeout 900 env AGF_LD_LIBRARY_PATH="$agf_ld" python3 bench/peers/race.py --agf "$bundle/bin/bench_dcnn_cuda" --timeout 120 --markdown "$outdir/race.md" \
       --json "$outdir/race.json" > "$outdir/race.log" 2>&1 || { overall=1; log "race.py failed (see race.log)"; }
     { echo -e "\n## Race against PyTorch\n"; cat "$outdir/race.md" 2>/dev/null || tail -30 "$outdir/race.log"; } >> "$report"
   else

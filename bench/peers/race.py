@@ -25,10 +25,24 @@ def median(xs):
     return xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
 
 
-def run_agf(binary, name, repetitions):
-    cmd = [binary, f"--benchmark_filter=^{name}$", "--benchmark_format=json",
-           f"--benchmark_repetitions={repetitions}"]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+TIMEOUT = None  # seconds per measurement (--timeout); a search that takes longer is reported, not waited for
+
+
+def run(cmd, env=None):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(cmd, 124, "", f"timed out after {TIMEOUT} s (--timeout)")
+
+
+def run_agf(binary, name, repetitions, min_time):
+    # Google Benchmark appends "/manual_time" (and "/min_time:..." when registered with one) to the name.
+    cmd = [binary, f"--benchmark_filter=^{name}(/min_time:[0-9.]+)?(/manual_time)?$", "--benchmark_format=json",
+           f"--benchmark_repetitions={repetitions}", f"--benchmark_min_time={min_time}s"]
+    env = dict(os.environ)
+    if os.environ.get("AGF_LD_LIBRARY_PATH"):  # agf's bundled libraries for agf only, never for PyTorch
+        env["LD_LIBRARY_PATH"] = os.environ["AGF_LD_LIBRARY_PATH"]
+    p = run(cmd, env)
     if p.returncode != 0:
         return {"error": f"rc {p.returncode}: {p.stderr[-800:]}"}
     try:
@@ -49,7 +63,7 @@ def run_torch(python, batch, mode, compile_mode, tf32, steps, warmup, weights):
         cmd += ["--compile-mode", compile_mode]
     if weights:
         cmd += ["--weights", weights]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = run(cmd)
     if p.returncode != 0:
         return {"error": f"rc {p.returncode}: {p.stderr[-800:]}"}
     try:
@@ -96,11 +110,16 @@ def main():
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--repetitions", type=int, default=5, help="agf benchmark repetitions (median)")
+    ap.add_argument("--min-time", type=float, default=0.5, help="agf: --benchmark_min_time per repetition (s)")
+    ap.add_argument("--timeout", type=float, default=600,
+                    help="seconds per measurement (bounds torch.compile's autotuning search)")
     ap.add_argument("--weights", help="agf safetensors checkpoint for PyTorch's initial weights")
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--markdown", help="write the table here")
     ap.add_argument("--json", help="write every measurement here")
     a = ap.parse_args()
+    global TIMEOUT
+    TIMEOUT = a.timeout
 
     facts = gpu_facts()
     rows = []
@@ -108,7 +127,8 @@ def main():
         for batch in [int(b) for b in a.batches.split(",")]:
             row = {"batch": batch, "tf32": tf32}
             for graph in (1, 0):
-                r = run_agf(a.agf, a.agf_filter.format(batch=batch, graph=graph, tf32=tf32), a.repetitions)
+                r = run_agf(a.agf, a.agf_filter.format(batch=batch, graph=graph, tf32=tf32), a.repetitions,
+                            a.min_time)
                 row["agf_graph" if graph else "agf_eager"] = r
                 if "context" in r:
                     facts.setdefault("agf_gpu", r["context"].get("gpu", "n/a"))
