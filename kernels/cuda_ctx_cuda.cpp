@@ -111,8 +111,9 @@ CudaCtx::CudaCtx(const CudaCtxOptions& opt)
     : device(opt.device), deterministic(opt.deterministic), tf32(opt.tf32), benchmark(opt.benchmark) {
   int count = cuda_device_count();
   AGF_CHECK(count > 0, DeviceError, "CUDA: no CUDA device found (cudaGetDeviceCount: ",
-            cuda_device_count_error() == cudaSuccess ? std::string("0 devices")
-                                                     : cuda_error_text(cuda_device_count_error()),
+            cuda_device_count_error() == cudaSuccess
+                ? std::string("0 devices")
+                : str(cudaGetErrorName(cuda_device_count_error()), ": ", cudaGetErrorString(cuda_device_count_error())),
             "); run with --device cpu");
   AGF_CHECK(opt.device >= 0 && opt.device < count, DeviceError, "CUDA: device ", opt.device,
             " requested but only ", count, " device(s) present");

@@ -154,6 +154,10 @@ if [ "${smi_gpus:-0}" -gt 0 ] && [ "${rt_gpus:-0}" = 0 ]; then
   line "FAIL: nvidia-smi sees ${smi_gpus} GPU(s) but the CUDA runtime sees none: $(grep '^cuda devices' "$outdir/versions.log")"
   failed=1
 fi
+if [ "${rt_gpus:-0}" = 0 ]; then
+  line "FAIL: the CUDA runtime sees no GPU here: every CUDA step below fails or skips, nothing runs on a GPU."
+  failed=1
+fi
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
 
 # ---------------------------------------------------------------- 2. tests
@@ -175,13 +179,16 @@ TAIL_LINES=30 step train_smoke 150 env LD_LIBRARY_PATH="$agf_ld" bash -c '
   set -e; a="$0"; s="$1"; rm -rf "$s"; mkdir -p "$s"
   "$a" synth --out "$s/corpus" --genres 4 --artists 2 --tracks-per-artist 6 --seconds 4 --quiet
   "$a" prepare --metadata "$s/corpus/fma_metadata" --audio "$s/corpus/fma_audio" --work "$s/work" --subset all --device cpu --quiet
-  "$a" factors --work "$s/work" --kinds s --topics 4 --no-progress
+  "$a" factors --work "$s/work" --kinds s --topics 4
+  set +e; bad=0
   for run in "stn g cuda graph" "stn g cuda eager" "stn g cpu graph" "mtn gs cuda graph" "mtn gs cuda eager" "mtn gs cpu graph"; do
     set -- $run
     extra=""; [ "$4" = eager ] && extra="--no-graph"
     "$a" train --work "$s/work" --out "$s/runs/$1-$2-$3-$4" --arch "$1" --tasks "$2" --epochs 2 --batch 8 --device "$3" $extra --quiet
-    echo "$1-$2-$3-$4: $(head -1 "$s/runs/$1-$2-$3-$4/train.jsonl")"
-  done' "$B/agf" "$smoke"
+    rc=$?; [ $rc -ne 0 ] && bad=1
+    echo "$1-$2-$3-$4 (rc $rc): $(head -1 "$s/runs/$1-$2-$3-$4/train.jsonl" 2>/dev/null)"
+  done
+  exit $bad' "$B/agf" "$smoke"
 python3 - "$smoke" >> "$report" 2>&1 <<'EOF' || failed=1
 import json, sys, os
 s = sys.argv[1]
