@@ -132,6 +132,17 @@ if [ $dry = 1 ]; then
     else
       line "FAIL: bench_dcnn_cuda --benchmark_list_tests"; fence "$outdir/bench_dcnn_cuda.list"; failed=1
     fi
+    # The benchmark flags the GPU steps pass must parse with the bundled Google Benchmark (Debian's 1.7
+    # takes --benchmark_min_time as a plain number, not "0.2s"): same flags, a filter that matches nothing.
+    for bb in bench_dcnn_cuda bench_ops_cuda; do
+      if run_agf "$B/$bb" --benchmark_filter='^none$' --benchmark_min_time=0.2 --benchmark_repetitions=3 \
+           --benchmark_report_aggregates_only=true --benchmark_out="$outdir/$bb.flags.json" \
+           --benchmark_out_format=json > "$outdir/$bb.flags.log" 2>&1 && ! grep -q 'unrecognized\|expected to be' "$outdir/$bb.flags.log"; then
+        line "$bb accepts the GPU steps' benchmark flags."
+      else
+        line "FAIL: $bb rejects the GPU steps' benchmark flags:"; fence "$outdir/$bb.flags.log" 10; failed=1
+      fi
+    done
     if run_agf "$B/test_cuda" --gtest_list_tests > "$outdir/test_cuda.list" 2>&1; then
       line ""; line "test_cuda lists $(grep -c '^  ' "$outdir/test_cuda.list") tests."
     else
@@ -225,18 +236,18 @@ elif python3 -c 'import torch; assert torch.cuda.is_available()' > "$outdir/torc
   [ -f "$outdir/race.md" ] && cat "$outdir/race.md" >> "$report"
   # More agf rows (batch 256, MTN, MLP, inference) when there is time.
   TAIL_LINES=30 step bench_dcnn_cuda 60 env LD_LIBRARY_PATH="$agf_ld" "$B/bench_dcnn_cuda" \
-    --benchmark_filter='batch:256|mtn2|mlp|infer' --benchmark_min_time=0.2s --benchmark_repetitions=3 \
+    --benchmark_filter='batch:256|mtn2|mlp|infer' --benchmark_min_time=0.2 --benchmark_repetitions=3 \
     --benchmark_report_aggregates_only=true --benchmark_out="$outdir/bench_dcnn_cuda.json" --benchmark_out_format=json || true
 else
   line "PyTorch does not import with CUDA here:"; fence "$outdir/torch_import.log" 10
-  TAIL_LINES=40 step bench_dcnn_cuda 90 env LD_LIBRARY_PATH="$agf_ld" "$B/bench_dcnn_cuda" --benchmark_min_time=0.2s \
+  TAIL_LINES=40 step bench_dcnn_cuda 90 env LD_LIBRARY_PATH="$agf_ld" "$B/bench_dcnn_cuda" --benchmark_min_time=0.2 \
     --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
     --benchmark_out="$outdir/bench_dcnn_cuda.json" --benchmark_out_format=json || true
 fi
 
 # ---------------------------------------------------------------- 5. kernels
 section "5. bench_ops_cuda (custom kernels' GB/s beside the copy bandwidth; convolutions)"
-TAIL_LINES=80 step bench_ops_cuda 90 env LD_LIBRARY_PATH="$agf_ld" "$B/bench_ops_cuda" --benchmark_min_time=0.05s \
+TAIL_LINES=80 step bench_ops_cuda 90 env LD_LIBRARY_PATH="$agf_ld" "$B/bench_ops_cuda" --benchmark_min_time=0.05 \
   --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
   --benchmark_out="$outdir/bench_ops_cuda.json" --benchmark_out_format=json || true
 [ -f "$outdir/bench_ops_cuda.json" ] && python3 bench/peers/kernel_table.py "$outdir/bench_ops_cuda.json" >> "$report" 2>&1

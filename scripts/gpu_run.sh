@@ -106,7 +106,7 @@ for b in "$bundle"/bin/bench_*; do
   name=$(basename "$b")
   case "$name" in *_cuda) ;; *) [ "${AGF_GPU_ALL_BENCH:-0}" = 1 ] || continue ;; esac
   log "running $name"
-  timeout "$bench_timeout" env LD_LIBRARY_PATH="$agf_ld" "$b" --benchmark_min_time=0.05s --benchmark_repetitions=3 --benchmark_format=console --benchmark_out="$outdir/$name.json" \
+  timeout "$bench_timeout" env LD_LIBRARY_PATH="$agf_ld" "$b" --benchmark_min_time=0.05 --benchmark_repetitions=3 --benchmark_format=console --benchmark_out="$outdir/$name.json" \
     --benchmark_out_format=json > "$outdir/$name.txt" 2>&1
   rc=$?
   [ $rc -ne 0 ] && { overall=1; echo "**$name failed (rc $rc)**; see $name.txt" >> "$report"; }

@@ -38,7 +38,7 @@ def run(cmd, env=None):
 def run_agf(binary, name, repetitions, min_time):
     # Google Benchmark appends "/manual_time" (and "/min_time:..." when registered with one) to the name.
     cmd = [binary, f"--benchmark_filter=^{name}(/min_time:[0-9.]+)?(/manual_time)?$", "--benchmark_format=json",
-           f"--benchmark_repetitions={repetitions}", f"--benchmark_min_time={min_time}s"]
+           f"--benchmark_repetitions={repetitions}", f"--benchmark_min_time={min_time}"]
     env = dict(os.environ)
     if os.environ.get("AGF_LD_LIBRARY_PATH"):  # agf's bundled libraries for agf only, never for PyTorch
         env["LD_LIBRARY_PATH"] = os.environ["AGF_LD_LIBRARY_PATH"]
