@@ -30,11 +30,14 @@ constexpr const char* kCheckpointFormat = "agf-checkpoint-1";
 
 // The fields of a run that a resumed invocation must share with the original.
 nlohmann::json identity_json(const TrainOptions& o, const NetConfig& net, const WorkData& w) {
+  // How each factor target was made (factors_from, n_mfcc, seed, ...): a resume on recomputed factors is refused.
+  nlohmann::json factors = nlohmann::json::object();
+  for (const auto& [k, f] : w.factors) factors[std::string(1, k)] = f.settings;
   return {{"arch", o.arch},       {"tasks", o.tasks}, {"match", o.match},         {"batch", o.batch},
           {"frames", o.frames},   {"lr", o.lr},       {"l2", o.l2},               {"seed", o.seed},
           {"task_draw", o.task_draw}, {"streams", o.shared_streams ? "seed" : "case"}, {"net", net_config_json(net)},
           {"mel_params", nlohmann::json::parse(w.store.params_json())},
-          {"store_tracks", w.store.num_tracks()}, {"train_tracks", w.train.size()}};
+          {"store_tracks", w.store.num_tracks()}, {"train_tracks", w.train.size()}, {"factors", factors}};
 }
 
 // Element ranges of the trainable parameters an MTN step on `task` must leave alone (the other

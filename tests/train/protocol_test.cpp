@@ -1,5 +1,6 @@
 // Protocol points of issue 12 on a tiny synthetic corpus (4 genres x 2 artists x 3 tracks of 3 s; factor s):
-// nets of different cases draw independent random streams while one case and seed stays bit-identical.
+// nets of different cases draw independent random streams while one case and seed stays bit-identical; a
+// run is not resumed on factors made another way.
 #include <unistd.h>
 
 #include <cstring>
@@ -119,6 +120,32 @@ TEST_F(Protocol, NetsOfDifferentCasesAreIndependent) {
   ss.epochs = 2;
   ss.shared_streams = false;
   EXPECT_THROW(run_train(ss), UsageError);
+}
+
+// A run records how its factor targets were made (factors_from, n_mfcc, seed, ...): resuming it on factors
+// recomputed another way is refused, naming the setting.
+TEST_F(Protocol, ResumeOnOtherFactorsIsRefused) {
+  const std::string twin = (root / "work_refit").string();
+  fs::copy(work, twin, fs::copy_options::recursive);
+  TrainOptions s = small("stn", "s", "refit_s", twin);
+  s.epochs = 2;
+  s.stop_after = 1;
+  run_train(s);
+  FactorsOptions fo;
+  fo.work_dir = twin;
+  fo.kinds = "s";
+  fo.topics = 4;
+  fo.factors_from = "train";
+  fo.verbose = false;
+  compute_factors(fo);
+  s.stop_after = 0;
+  s.resume = true;
+  try {
+    run_train(s);
+    FAIL() << "resumed on refitted factors";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("factors"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
