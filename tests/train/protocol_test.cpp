@@ -1,6 +1,7 @@
 // Protocol points of issue 12 on a tiny synthetic corpus (4 genres x 2 artists x 3 tracks of 3 s; factor s):
 // nets of different cases draw independent random streams while one case and seed stays bit-identical; a
-// run is not resumed on factors made another way.
+// run is not resumed on factors made another way;
+// an MLP epoch of crops is one random 1-s crop per training track.
 #include <unistd.h>
 
 #include <cstring>
@@ -13,7 +14,6 @@
 #include "agf/data/split.h"
 #include "agf/data/synth.h"
 #include "agf/factors/factors.h"
-#include "agf/train/experiment.h"
 #include "agf/train/jsonl.h"
 #include "agf/train/rng.h"
 #include "agf/train/trainer.h"
@@ -146,6 +146,40 @@ TEST_F(Protocol, ResumeOnOtherFactorsIsRefused) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("factors"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(Protocol, MlpEpochOfCropsIsOneRandomCropPerTrack) {
+  TrainOptions g = small("stn", "g", "mlp_g");
+  run_train(g);
+  TransferOptions to;
+  to.work_dir = work;
+  to.nets = {g.run_dir};
+  to.epochs = 2;
+  to.batch = 8;
+  to.device = "cpu";
+  to.quiet = true;
+  to.out_dir = (root / "mlp_windows").string();
+  to.mlp_epoch = "windows";
+  const TransferResult rw = run_transfer(to);
+  to.out_dir = (root / "mlp_crops").string();
+  to.mlp_epoch = "crops";
+  const TransferResult rc = run_transfer(to);
+  const int64_t train_tracks = int64_t(load_split(work + "/split.json").train.size());
+  EXPECT_EQ(rc.train_windows, train_tracks);  // one crop per training track per epoch
+  EXPECT_GE(rw.train_windows, 2 * train_tracks);  // 3-s tracks (~130 frames): 3 non-overlapping windows each
+  EXPECT_NE(read_file_bytes(rc.model_path), read_file_bytes(rw.model_path));
+  // the crops are drawn anew each epoch: the cache holds one feature file per epoch besides valid
+  int crop_files = 0;
+  for (const auto& e : fs::directory_iterator(g.run_dir + "/features")) {
+    SafetensorsFile f = SafetensorsFile::open(e.path().string());
+    crop_files += f.metadata().at("what").rfind("train crops", 0) == 0;
+  }
+  EXPECT_EQ(crop_files, 2);
+  // reproducible: same seed, same model
+  to.out_dir = (root / "mlp_crops2").string();
+  EXPECT_EQ(read_file_bytes(run_transfer(to).model_path), read_file_bytes(rc.model_path));
+  to.mlp_epoch = "tracks";
+  EXPECT_THROW(run_transfer(to), UsageError);
 }
 
 }  // namespace
