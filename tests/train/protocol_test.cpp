@@ -1,7 +1,8 @@
 // Protocol points of issue 12 on a tiny synthetic corpus (4 genres x 2 artists x 3 tracks of 3 s; factor s):
 // nets of different cases draw independent random streams while one case and seed stays bit-identical; a
 // run is not resumed on factors made another way;
-// an MLP epoch of crops is one random 1-s crop per training track.
+// --mtn-epochs-per-task gives an N-task MTN N times the epochs; an MLP epoch of crops is one random 1-s
+// crop per training track; the experiment refuses factors fitted another way than --factors-from says.
 #include <unistd.h>
 
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "agf/data/split.h"
 #include "agf/data/synth.h"
 #include "agf/factors/factors.h"
+#include "agf/train/experiment.h"
 #include "agf/train/jsonl.h"
 #include "agf/train/rng.h"
 #include "agf/train/trainer.h"
@@ -146,6 +148,35 @@ TEST_F(Protocol, ResumeOnOtherFactorsIsRefused) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("factors"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(Protocol, MtnEpochsPerTaskScaleWithTheTasks) {
+  ExperimentOptions o;
+  o.work_dir = work;
+  o.out_dir = (root / "exp_per_task").string();
+  o.cases = {"mtn-gs"};
+  o.stn_epochs = 1;
+  o.mtn_epochs_per_task = 2;
+  o.mlp_epochs = 1;
+  o.batch = 8;
+  o.device = "cpu";
+  o.quiet = true;
+  ExperimentSummary s = run_experiment(o);
+  ASSERT_EQ(s.results.size(), 1u);
+  EXPECT_EQ(s.results[0].epochs, 4);  // 2 x 2 tasks
+  EXPECT_EQ(read_jsonl(o.out_dir + "/nets/mtn-gs/train.jsonl").records.size(), 4u);
+  EXPECT_NE(s.protocol.find("MTN 2 x the number of tasks"), std::string::npos) << s.protocol;
+  EXPECT_NE(s.protocol.find("--factors-from all"), std::string::npos) << s.protocol;
+  EXPECT_NE(s.protocol.find("one random 1-s crop per training track"), std::string::npos) << s.protocol;  // paper grid default
+  EXPECT_NE(read_file_bytes(s.results_md).find(s.protocol), std::string::npos);
+  // the two readings exclude each other
+  o.out_dir = (root / "exp_both").string();
+  o.mtn_epochs = 10;
+  EXPECT_THROW(run_experiment(o), UsageError);
+  // factors fitted on all tracks are refused when the grid asks for train
+  o.mtn_epochs = 0;
+  o.factors_from = "train";
+  EXPECT_THROW(run_experiment(o), UsageError);
 }
 
 TEST_F(Protocol, MlpEpochOfCropsIsOneRandomCropPerTrack) {
