@@ -38,7 +38,8 @@ struct TransferOptions {
   uint64_t seed = 1;
   std::string device = "auto";
   bool cache_features = true;     // keep each net's features in RUN/features (worth it for nets reused
-                                  // across cases; on fma_medium an STN's train + valid features are ~1.1 GB)
+                                  // across cases; on fma_medium an STN's train + valid window features are
+                                  // ~1.1 GB, and crops add one 21k x 256 file per epoch: ~1.1 GB for 50, estimated)
   bool quiet = false;
 };
 
