@@ -38,7 +38,18 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
       ->capture_default_str();
   c.add_option("--clusters", *clusters, "K-means dictionary size of the factors (the paper: 2048)")->capture_default_str();
   c.add_option("--stn-epochs", ex->stn_epochs, "STN/wSTN epochs (0: quick default 30)")->capture_default_str();
-  c.add_option("--mtn-epochs", ex->mtn_epochs, "MTN epochs (0: quick default 60)")->capture_default_str();
+  c.add_option("--mtn-epochs", ex->mtn_epochs, "MTN epochs, the same for every N (0: quick default 60)")->capture_default_str();
+  c.add_option("--mtn-epochs-per-task", ex->mtn_epochs_per_task,
+               "an N-task MTN trains this x N epochs instead (the paper's \"multiply by the number of tasks\")")
+      ->capture_default_str();
+  c.add_option("--mlp-epoch", ex->mlp_epoch,
+               "one MLP epoch: crops (a random 1-s crop per track, the paper's) or windows (every window; the quick "
+               "grid's default, for the CPU budget)")
+      ->check(CLI::IsMember({"crops", "windows"}));
+  c.add_option("--factors-from", ex->factors_from,
+               "fit the factors on all tracks (the paper's protocol, transductive) or on the training tracks only")
+      ->check(CLI::IsMember({"all", "train"}))
+      ->capture_default_str();
   c.add_option("--mlp-epochs", ex->mlp_epochs, "MLP epochs (0: quick default 30)")->capture_default_str();
   c.add_option("--bn-momentum", ex->bn_momentum, "nets' batch-norm momentum (0: paper 0.01, quick 0.1)")
       ->capture_default_str();
@@ -86,6 +97,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
       fo.clusters = *clusters;
       fo.seed = *seed;
       fo.device = *device;
+      fo.factors_from = ex->factors_from;
       for (const auto& r : agf::compute_factors(fo))
         std::fprintf(stderr, "demo: factor %c: %lld artists, %d terms, LDA perplexity %.1f\n", r.kind,
                      static_cast<long long>(r.artists), r.clusters, r.perplexity);
@@ -103,6 +115,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     if (std::isfinite(s.baseline_log_loss))
       std::printf("majority-class baseline: log loss %.4f, macro F1 %.4f, accuracy %.4f\n", s.baseline_log_loss,
                   s.baseline_f1, s.baseline_accuracy);
+    if (!s.protocol.empty()) std::printf("\n%s", s.protocol.c_str());
     std::printf("\ndemo finished in %.0f s (%d cases run, %d found finished)\n", since(), s.ran, s.skipped);
     std::printf("tables: %s\nreport: %s (open it in a browser)\n", s.results_md.c_str(), s.report_html.c_str());
     std::printf("try:    agf predict --model %s/cases/stn-gsedm %s/fma_audio/000/000003.wav\n", s.out_dir.c_str(),

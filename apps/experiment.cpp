@@ -18,7 +18,23 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
   c.add_flag("--quick", o->quick, "reduced grid (stn-g, stn-s, stn-gs, stn-gsedm, mtn-gs, mtn-gsedm, wstn-5), short schedules");
   c.add_option("--case", o->cases, "run only these cases (e.g. stn-gs, mtn-gsedm, wstn-3); repeatable")->delimiter(',');
   c.add_option("--stn-epochs", o->stn_epochs, "STN and wSTN epochs (0: 200, quick 30)")->capture_default_str();
-  c.add_option("--mtn-epochs", o->mtn_epochs, "MTN epochs (0: 1000, quick 60)")->capture_default_str();
+  c.add_option("--mtn-epochs", o->mtn_epochs,
+               "MTN epochs, the same for every number of tasks N (0: 1000, quick 60): the paper's stated \"1000 epochs "
+               "for an MTN\", the grid's default")
+      ->capture_default_str();
+  c.add_option("--mtn-epochs-per-task", o->mtn_epochs_per_task,
+               "the paper's other reading, \"multiply the single-task epochs by the number of tasks\": an N-task MTN "
+               "trains this x N epochs (200: 400..1000; equal to --mtn-epochs 1000 at N = 5); excludes --mtn-epochs")
+      ->capture_default_str();
+  c.add_option("--mlp-epoch", o->mlp_epoch,
+               "one transfer-MLP epoch: crops (one random 1-s crop per training track, the paper's; the default) or "
+               "windows (every 43-frame window of every training track; the --quick default, for the CPU budget)")
+      ->check(CLI::IsMember({"crops", "windows"}));
+  c.add_option("--factors-from", o->factors_from,
+               "how WORK's factors must have been fitted (agf factors --factors-from): all (the paper's protocol) or "
+               "train; checked, and stated in results.md and the report")
+      ->check(CLI::IsMember({"all", "train"}))
+      ->capture_default_str();
   c.add_option("--mlp-epochs", o->mlp_epochs, "transfer MLP epochs (0: 50, quick 30)")->capture_default_str();
   c.add_option("--bn-momentum", o->bn_momentum, "nets' batch-norm momentum (0: paper 0.01, quick 0.1)")
       ->capture_default_str();
@@ -40,6 +56,7 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
     if (std::isfinite(s.baseline_log_loss))
       std::printf("majority-class baseline: log loss %.4f, macro F1 %.4f, accuracy %.4f\n\n", s.baseline_log_loss,
                   s.baseline_f1, s.baseline_accuracy);
+    if (!s.protocol.empty()) std::printf("%s\n", s.protocol.c_str());
     std::printf("%d cases run, %d finished earlier, %.0f s; results %s, %s; report %s\n", s.ran, s.skipped, s.seconds,
                 s.results_csv.c_str(), s.results_md.c_str(), s.report_html.c_str());
     return 0;

@@ -1,5 +1,5 @@
 // `agf factors --work WORK [--kinds m,d,e,s] [--clusters 2048] [--topics 40] [--seed S] [--threads N]
-// [--device auto|cpu|cuda]`: the artist group factors (K-means dictionary, artist bags, LDA) of the
+// [--device auto|cpu|cuda] [--factors-from all|train] [--n-mfcc 13|25]`: the artist group factors (K-means dictionary, artist bags, LDA) of the
 // work folder's corpus; writes WORK/factors/<kind>.safetensors, <kind>_model.safetensors, summaries.
 #include <cstdio>
 #include <memory>
@@ -23,6 +23,17 @@ AGF_COMMAND("factors", "artist group factors m, d, e, s: K-means dictionaries, a
   c.add_option("--subset", o->subset, "small | medium | large | all (overrides dataset.json)");
   c.add_option("--kinds", *kinds, "factors to compute, comma separated: m (MFCC), d (delta-MFCC), "
                                   "e (song descriptors), s (genre ids)")->capture_default_str();
+  c.add_option("--factors-from", o->factors_from,
+               "tracks the dictionaries, quantile normalisation, bags and LDA are fitted on: all (every track of the "
+               "subset, validation included: the paper's protocol and the authors' code; transductive, and the s factor "
+               "counts validation tracks' genre ids) or train (the training tracks of WORK/split.json only; an artist "
+               "with no training track gets no target)")
+      ->check(CLI::IsMember({"all", "train"}))
+      ->capture_default_str();
+  c.add_option("--n-mfcc", o->n_mfcc, "MFCC coefficients of the m and d factors: 13 (the authors' code) or 25 (the "
+                                      "paper's Table 1); recorded in the factor files")
+      ->check(CLI::IsMember({13, 25}))
+      ->capture_default_str();
   c.add_option("--clusters", o->clusters, "K-means dictionary size (clamped to the number of points)")
       ->capture_default_str();
   c.add_option("--topics", o->topics, "LDA topics (artist groups)")->capture_default_str();

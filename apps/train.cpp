@@ -30,7 +30,12 @@ AGF_COMMAND("train", "train an STN, MTN or wSTN on the mel store (checkpoints, -
   c.add_option("--l2", o->l2, "L2 weight decay on conv and dense kernels")->capture_default_str();
   c.add_option("--bn-momentum", o->bn_momentum, "batch-norm running-statistics momentum (Keras 0.99 = 0.01)")
       ->capture_default_str();
-  c.add_option("--seed", o->seed, "seed of every random stream (init, shuffles, crops, dropout)")->capture_default_str();
+  c.add_option("--seed", o->seed, "seed of every random stream (init, shuffles, crops, dropout), mixed with the case "
+                                  "(arch, tasks, wSTN match) so that nets of one seed are independent")
+      ->capture_default_str();
+  c.add_flag("--shared-streams", o->shared_streams,
+             "key the random streams by --seed alone (before issue 12): every net of one seed starts from the same "
+             "trunk weights with the same shuffles, crops and dropout masks (an ablation)");
   c.add_option("--task-draw", o->task_draw, "mtn: draw a task per epoch (the authors' code) or per batch")
       ->check(CLI::IsMember({"epoch", "batch"}))
       ->capture_default_str();

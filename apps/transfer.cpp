@@ -15,7 +15,14 @@ AGF_COMMAND("transfer", "train the genre MLP on trained nets' features and evalu
   c.add_option("--out", o->out_dir, "output folder (the self-contained model for agf predict)")->required();
   c.add_option("--epochs", o->epochs, "MLP epochs")->capture_default_str();
   c.add_option("--batch", o->batch, "batch size")->capture_default_str();
-  c.add_option("--train-hop", o->train_hop, "hop between the training tracks' windows (frames)")->capture_default_str();
+  c.add_option("--mlp-epoch", o->mlp_epoch,
+               "one MLP epoch: crops (one random 1-s crop of every training track, drawn per epoch: the paper's random "
+               "crops, as the nets' epochs) or windows (every --train-hop window of every training track, the same "
+               "each epoch: ~30x the updates per epoch on 30-s tracks)")
+      ->check(CLI::IsMember({"crops", "windows"}))
+      ->capture_default_str();
+  c.add_option("--train-hop", o->train_hop, "--mlp-epoch windows: hop between the training tracks' windows (frames)")
+      ->capture_default_str();
   c.add_option("--eval-hop,--hop", o->eval_hop, "hop between a track's windows at evaluation (frames)")
       ->capture_default_str();
   c.add_option("--lr", o->lr, "Adam learning rate")->capture_default_str();

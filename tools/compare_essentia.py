@@ -103,7 +103,8 @@ def main():
             g = agf_values(a.agf, np.asarray(y), tmp)
             for k, ev in e.items():
                 if k == "key":
-                    gk = f"{pitch[int(g['key_tonic'])]} {'minor' if g['key_minor'] else 'major'}"
+                    tonic = max(range(12), key=lambda k: g["key_" + pitch[k].replace("#", "s")])
+                    gk = f"{pitch[tonic]} {'minor' if g['scale_minor'] else 'major'}"
                     print(f"| {name} | key | {gk} | {ev} | {'same' if gk == ev else 'differs'} |")
                     continue
                 gv = g["bpm"] if k == "bpm" else g[k + ".mean"]

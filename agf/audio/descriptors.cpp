@@ -42,8 +42,13 @@ std::vector<std::string> make_series() {
 }
 
 std::vector<std::string> make_track_names() {
-  std::vector<std::string> s = {"duration_s", "bpm", "bpm_confidence", "onset_rate", "key_tonic",
-                                "key_minor", "key_strength", "loudness_integrated_db", "dynamic_complexity_db"};
+  // Key and scale one-hot (key_C..key_B, scale_major, scale_minor), as the authors flattened Essentia's
+  // tonal.key_key / key_scale: one ordinal key number would put B next to C only after a wrap, and its
+  // quantile-normalised value would order the keys.
+  std::vector<std::string> s = {"duration_s", "bpm", "bpm_confidence", "onset_rate"};
+  for (int k = 0; k < 12; ++k) s.push_back(std::string("key_") + kPitch[k]);
+  for (const char* m : {"scale_major", "scale_minor"}) s.push_back(m);
+  for (const char* m : {"key_strength", "loudness_integrated_db", "dynamic_complexity_db"}) s.push_back(m);
   for (int k = 0; k < 12; ++k) s.push_back(std::string("key_corr_major_") + kPitch[k]);
   for (int k = 0; k < 12; ++k) s.push_back(std::string("key_corr_minor_") + kPitch[k]);
   return s;
@@ -380,7 +385,8 @@ std::vector<float> song_descriptors(const std::vector<float>& y, int sr) {
   tr[c++] = bpm;
   tr[c++] = conf;
   tr[c++] = float(onsets / duration);
-  tr[c++] = float(tonic);
+  for (int k = 0; k < 12; ++k) tr[c++] = k == tonic ? 1.f : 0.f;
+  tr[c++] = minor ? 0.f : 1.f;
   tr[c++] = minor ? 1.f : 0.f;
   tr[c++] = kstrength;
   tr[c++] = float(10.0 * std::log10(ey / n + 1e-12));

@@ -8,7 +8,7 @@
 
 namespace agf {
 
-// Fixed length == descriptor_names().size() (1,176); always finite, also for silence and very short
+// Fixed length == descriptor_names().size() (1,188: key and scale one-hot); always finite, also for silence and very short
 // input. y: mono samples at sr (any rate >= 8 kHz; frames of 46 ms). UsageError for empty y.
 std::vector<float> song_descriptors(const std::vector<float>& y, int sr);
 const std::vector<std::string>& descriptor_names();

@@ -22,7 +22,8 @@ struct Split {
 
 // Random: tracks without genre_top are excluded; round(15 % of the rest) go to valid, spread over
 // the top genres in proportion to their sizes (largest remainder), chosen by a seeded shuffle
-// within each genre; test is empty. 25,000 tracks -> 21,250 / 3,750 as the paper.
+// within each genre; test is empty. 25,000 tracks -> 21,250 / 3,750 as the paper; `agf prepare` removes the
+// 15 known-bad fma_medium tracks first, so it splits 24,985 -> 21,237 / 3,748.
 // Fma: training / validation / test from each track's (set, split); tracks with an empty split
 // are left out. The seed is only recorded.
 Split make_split(const std::vector<const Track*>& tracks, SplitKind kind, uint64_t seed);

@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include "agf/data/fma.h"
+#include "agf/data/split.h"
 #include "agf/factors/bags.h"
 #include "agf/factors/features.h"
 #include "agf/factors/kmeans.h"
@@ -27,6 +30,7 @@ struct Corpus {
   std::vector<int64_t> artist_ids;            // ascending
   std::vector<std::string> artist_names;
   std::vector<int32_t> artist_of_track;       // (tracks) index into artist_ids
+  std::vector<char> in_fit;                   // (tracks) 1: the track feeds dictionaries, bags and LDA
   std::vector<std::string> notes;
 };
 
@@ -54,6 +58,22 @@ Corpus load_corpus(const FactorsOptions& o) {
     c.artist_names.push_back(name.empty() ? str("artist ", id) : name);
   }
   for (const Track* t : c.tracks) c.artist_of_track.push_back(index[t->artist_id]);
+  c.in_fit.assign(c.tracks.size(), 1);
+  if (o.factors_from == "train") {
+    const std::string sp = o.work_dir + "/split.json";
+    AGF_CHECK(std::filesystem::exists(sp), UsageError, "factors --factors-from train: ", sp,
+              " does not exist (run `agf prepare` first, or use --factors-from all)");
+    const Split split = load_split(sp);
+    const std::set<int64_t> train(split.train.begin(), split.train.end());
+    int64_t n_fit = 0;
+    for (size_t i = 0; i < c.tracks.size(); ++i) {
+      c.in_fit[i] = char(train.count(c.tracks[i]->id) > 0);
+      n_fit += c.in_fit[i];
+    }
+    AGF_CHECK(n_fit > 0, UsageError, "factors --factors-from train: no track of subset '", o.subset, "' is in the training split of ", sp);
+    c.notes.push_back(str("fitted on the ", n_fit, " training tracks of ", sp, " (--factors-from train); ",
+                          int64_t(c.tracks.size()) - n_fit, " other tracks only receive their artist's topics"));
+  }
   return c;
 }
 
@@ -65,10 +85,11 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   r.kind = kind;
   const int A_all = static_cast<int>(c.artist_ids.size());
   // artists with at least one usable track, and their track counts
+  // (with --factors-from train, only training tracks are usable: the others have no features computed)
   std::vector<int> usable_tracks(A_all, 0);
-  std::vector<char> track_ok(c.tracks.size(), 1);
+  std::vector<char> track_ok(c.in_fit);
   if (feats)
-    for (size_t i = 0; i < c.tracks.size(); ++i) track_ok[i] = (*feats)[i].ok;
+    for (size_t i = 0; i < c.tracks.size(); ++i) track_ok[i] = c.in_fit[i] && (*feats)[i].ok;
   for (size_t i = 0; i < c.tracks.size(); ++i) usable_tracks[c.artist_of_track[i]] += track_ok[i];
   std::vector<int> artist_slot(A_all, -1), kept_artists, divisor;
   std::vector<std::string> skipped;
@@ -84,16 +105,16 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   if (!skipped.empty()) {
     std::string list;
     for (size_t i = 0; i < std::min<size_t>(5, skipped.size()); ++i) list += (i ? ", " : "") + skipped[i];
-    r.notes.push_back(str(skipped.size(), " artists with no decodable track were skipped (", list,
-                          skipped.size() > 5 ? ", ..." : "", ")"));
+    r.notes.push_back(str(skipped.size(), " artists with no ", o.factors_from == "train" ? "usable training" : "decodable",
+                          " track were skipped (", list, skipped.size() > 5 ? ", ..." : "", ")"));
   }
   const int A = static_cast<int>(kept_artists.size());
   AGF_CHECK(A >= 1, UsageError, "factors ", kind, ": no artist has a usable track");
   int64_t bad_tracks = 0;
-  for (char ok : track_ok) bad_tracks += !ok;
+  for (size_t i = 0; i < c.tracks.size(); ++i) bad_tracks += c.in_fit[i] && !track_ok[i];
   if (bad_tracks) r.notes.push_back(str(bad_tracks, " tracks had no usable audio (first: ", [&] {
     for (size_t i = 0; i < c.tracks.size(); ++i)
-      if (!track_ok[i]) return (*feats)[i].error;
+      if (c.in_fit[i] && !track_ok[i]) return (*feats)[i].error;
     return std::string();
   }(), ")"));
 
@@ -106,15 +127,17 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   std::vector<int> kept_cols;
   if (kind == 's') {
     std::map<int, int> term;
-    for (const Track* t : c.tracks)
-      for (int g : t->genres) term.emplace(g, 0);
+    for (size_t i = 0; i < c.tracks.size(); ++i)
+      if (c.in_fit[i])
+        for (int g : c.tracks[i]->genres) term.emplace(g, 0);
     for (auto& [g, idx] : term) { idx = static_cast<int>(vocab_ids.size()); vocab_ids.push_back(g); }
     AGF_CHECK(!vocab_ids.empty(), UsageError, "factors s: no track has a genre id");
     for (size_t i = 0; i < c.tracks.size(); ++i)
-      for (int g : c.tracks[i]->genres) {
-        labels.push_back(term[g]);
-        item_artist.push_back(artist_slot[c.artist_of_track[i]]);
-      }
+      if (c.in_fit[i])
+        for (int g : c.tracks[i]->genres) {
+          labels.push_back(term[g]);
+          item_artist.push_back(artist_slot[c.artist_of_track[i]]);
+        }
     V = static_cast<int>(vocab_ids.size());
     r.points = static_cast<int64_t>(labels.size());
   } else {
@@ -214,9 +237,11 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
 
   const std::string dir = o.work_dir + "/factors", k1(1, kind);
   ensure_dir(dir);
-  const std::map<std::string, std::string> meta{
+  std::map<std::string, std::string> meta{
       {"kind", k1}, {"topics", std::to_string(o.topics)}, {"terms", std::to_string(V)},
-      {"seed", std::to_string(o.seed)}, {"subset", o.subset}, {"artists", std::to_string(A)}};
+      {"seed", std::to_string(o.seed)}, {"subset", o.subset}, {"artists", std::to_string(A)},
+      {"factors_from", o.factors_from}};
+  if (kind == 'm' || kind == 'd') meta["n_mfcc"] = std::to_string(o.n_mfcc);
   write_safetensors(factor_targets_path(o.work_dir, kind),
                     {{"track_ids", StDType::I64, {r.tracks}, track_ids.data(), track_ids.size() * 8},
                      {"targets", StDType::F32, {r.tracks, o.topics}, targets.data(), targets.size() * 4}},
@@ -240,7 +265,7 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   std::vector<int> agt(static_cast<size_t>(A) * G, 0);
   for (size_t i = 0; i < c.tracks.size(); ++i) {
     const int slot = artist_slot[c.artist_of_track[i]];
-    if (slot >= 0 && c.tracks[i]->genre_top >= 0) agt[static_cast<int64_t>(slot) * G + c.tracks[i]->genre_top] += 1;
+    if (slot >= 0 && c.in_fit[i] && c.tracks[i]->genre_top >= 0) agt[static_cast<int64_t>(slot) * G + c.tracks[i]->genre_top] += 1;
   }
   std::vector<std::string> names;
   for (int a : kept_artists) names.push_back(c.artist_names[a]);
@@ -275,6 +300,10 @@ std::vector<FactorReport> compute_factors(const FactorsOptions& in) {
     AGF_CHECK(k == 'm' || k == 'd' || k == 'e' || k == 's', UsageError, "factors: unknown kind '", k,
               "' (kinds are m, d, e, s)");
   AGF_CHECK(o.clusters >= 1 && o.topics >= 1, UsageError, "factors: --clusters ", o.clusters, ", --topics ", o.topics);
+  AGF_CHECK(o.factors_from == "all" || o.factors_from == "train", UsageError,
+            "factors: --factors-from must be all (the paper's protocol) or train, got '", o.factors_from, "'");
+  AGF_CHECK(o.n_mfcc == 13 || o.n_mfcc == 25, UsageError,
+            "factors: --n-mfcc must be 13 (the authors' code) or 25 (the paper's Table 1), got ", o.n_mfcc);
   const bool need_audio = o.kinds.find_first_of("mde") != std::string::npos;
   const bool need_desc = o.kinds.find('e') != std::string::npos;
   AGF_CHECK(!need_desc || have_song_descriptors(), UsageError,
@@ -290,9 +319,20 @@ std::vector<FactorReport> compute_factors(const FactorsOptions& in) {
     req.descriptors = need_desc;
     req.threads = o.threads;
     req.verbose = o.verbose;
-    std::vector<int64_t> ids;
-    for (const Track* t : c.tracks) ids.push_back(t->id);
-    feats = compute_track_features(ids, req);
+    req.n_mfcc = o.n_mfcc;
+    std::vector<int64_t> ids;  // only the tracks the factors are fitted on (--factors-from train: training tracks)
+    for (size_t i = 0; i < c.tracks.size(); ++i)
+      if (c.in_fit[i]) ids.push_back(c.tracks[i]->id);
+    std::vector<TrackFeatures> fit = compute_track_features(ids, req);
+    feats.resize(c.tracks.size());
+    for (size_t i = 0, j = 0; i < c.tracks.size(); ++i) {
+      if (c.in_fit[i]) {
+        feats[i] = std::move(fit[j++]);
+      } else {
+        feats[i].track_id = c.tracks[i]->id;
+        feats[i].error = "not a training track (--factors-from train)";
+      }
+    }
   }
   std::vector<FactorReport> out;
   for (char k : o.kinds) {

@@ -4,6 +4,7 @@
 // every one of its tracks. Files: WORK/factors/<kind>.safetensors (+ _model.safetensors, _summary.md/.json).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@ struct FactorTargets {
   int topics = 0;
   std::vector<int64_t> track_ids;  // (tracks), ascending
   std::vector<float> targets;      // (tracks, topics) row-major, each row sums to 1
+  // How they were made (the file's metadata: kind, topics, terms, seed, subset, artists, factors_from, and
+  // n_mfcc for m and d). factors_from is "all" for files written before the option existed, which used all.
+  std::map<std::string, std::string> settings;
+  std::string factors_from = "all";
 };
 
 // Reads WORK/factors/<kind>.safetensors (track_ids I64 [T], targets F32 [T, topics]). IOError naming
@@ -25,6 +30,15 @@ struct FactorsOptions {
   std::string work_dir;
   std::string metadata_dir, audio_dir, subset;  // "" = from WORK/dataset.json (subset default "medium")
   std::string kinds = "mdes";
+  // Which tracks the factors are fitted on. "all": every track of the subset, validation included (the
+  // paper's protocol and the authors' code: "AGFs computed over all 25,000"; transductive, and the s
+  // factor counts validation tracks' genre ids, which reach training targets through shared artists).
+  // "train": only the training tracks of WORK/split.json feed the K-means dictionaries, the quantile
+  // normalisation, the bags and the LDA; every track of an artist with a training track gets that
+  // artist's topics (made from its training tracks alone), and an artist with no training track gets no
+  // target (validation tracks need none for training; their validation losses skip them).
+  std::string factors_from = "all";
+  int n_mfcc = 13;               // m, d: MFCC coefficients, 13 (the authors' code) or 25 (the paper's Table 1)
   int clusters = 2048;           // clamped, with a note, to the number of points of a small corpus
   int topics = 40;
   uint64_t seed = 0;

@@ -45,11 +45,16 @@ bool file_exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-const MfccParams kMfcc{};  // the authors' settings: 13 from 40 mels, n_fft 2048, hop 1024, 22,050 Hz
+// The authors' settings: 13 (or the paper's 25) coefficients from 40 mels, n_fft 2048, hop 1024, 22,050 Hz.
+MfccParams mfcc_params(const FeatureRequest& req) {
+  MfccParams p;
+  p.n_mfcc = req.n_mfcc;
+  return p;
+}
 
-std::string params_tag() {
-  return str("sr=", kMfcc.sr, ",n_fft=", kMfcc.n_fft, ",hop=", kMfcc.hop_length, ",n_mels=", kMfcc.n_mels,
-             ",n_mfcc=", kMfcc.n_mfcc);
+std::string params_tag(const FeatureRequest& req) {
+  const MfccParams p = mfcc_params(req);
+  return str("sr=", p.sr, ",n_fft=", p.n_fft, ",hop=", p.hop_length, ",n_mels=", p.n_mels, ",n_mfcc=", p.n_mfcc);
 }
 
 // Reads the cache; true when it holds everything requested with the current parameters.
@@ -58,7 +63,7 @@ bool read_cache(const std::string& path, const FeatureRequest& req, TrackFeature
   try {
     auto st = SafetensorsFile::open(path);
     auto it = st.metadata().find("mfcc_params");
-    if (it == st.metadata().end() || it->second != params_tag()) return false;
+    if (it == st.metadata().end() || it->second != params_tag(req)) return false;
     if (req.mfcc) {
       if (!st.has("mfcc")) return false;
       auto v = st.get("mfcc");
@@ -92,14 +97,15 @@ void compute_one(int64_t id, const FeatureRequest& req, TrackFeatures* f) {
     const std::string path = find_audio_path(req.audio_dir, id);
     AGF_CHECK(!path.empty(), IOError, "no audio file for track ", id, " under ", req.audio_dir, "/",
               fma_audio_relpath(id, "{mp3,flac,wav,ogg}"));
-    const std::vector<float> y = load_audio(path, kMfcc.sr);
+    const MfccParams mp = mfcc_params(req);
+    const std::vector<float> y = load_audio(path, mp.sr);
     // always compute the MFCC (cheap next to decoding) so the cache serves every kind later
-    f->mfcc = mfcc(y, kMfcc, &f->frames);
-    f->n_mfcc = kMfcc.n_mfcc;
+    f->mfcc = mfcc(y, mp, &f->frames);
+    f->n_mfcc = mp.n_mfcc;
     AGF_CHECK(f->frames >= 2, FormatError, "track ", id, " (", path, "): only ", f->frames, " MFCC frames");
     if (req.descriptors) {
 #ifdef AGF_FACTORS_HAVE_DESCRIPTORS
-      f->desc = song_descriptors(y, kMfcc.sr);
+      f->desc = song_descriptors(y, mp.sr);
 #else
       throw UsageError("song-level descriptors are not in this build (agf/audio/descriptors.h)");
 #endif
@@ -110,7 +116,7 @@ void compute_one(int64_t id, const FeatureRequest& req, TrackFeatures* f) {
       if (req.descriptors)
         t.push_back({"descriptors", StDType::F32, {static_cast<int64_t>(f->desc.size())}, f->desc.data(),
                      f->desc.size() * 4});
-      write_safetensors(cache, t, {{"mfcc_params", params_tag()}, {"track_id", std::to_string(id)}});
+      write_safetensors(cache, t, {{"mfcc_params", params_tag(req)}, {"track_id", std::to_string(id)}});
     }
   } catch (const UsageError&) {
     throw;
@@ -125,6 +131,8 @@ void compute_one(int64_t id, const FeatureRequest& req, TrackFeatures* f) {
 }  // namespace
 
 std::vector<TrackFeatures> compute_track_features(const std::vector<int64_t>& ids, const FeatureRequest& req) {
+  AGF_CHECK(req.n_mfcc == 13 || req.n_mfcc == 25, UsageError, "features: --n-mfcc must be 13 (the authors' code) or 25 "
+            "(the paper's Table 1), got ", req.n_mfcc);
   if (!req.cache_dir.empty()) ensure_dir(req.cache_dir);
   std::vector<TrackFeatures> out(ids.size());
   const int nt = std::max(1, std::min<int>(req.threads > 0 ? req.threads : static_cast<int>(std::thread::hardware_concurrency()),

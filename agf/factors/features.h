@@ -20,6 +20,7 @@ struct TrackFeatures {
 struct FeatureRequest {
   std::string audio_dir, cache_dir;  // cache_dir "" = no cache
   bool mfcc = true, descriptors = false;
+  int n_mfcc = 13;                   // MFCC coefficients: 13 (the authors' code) or 25 (the paper's Table 1)
   int threads = 0;                   // 0 = std::thread::hardware_concurrency()
   bool verbose = true;               // progress with rate and ETA on stderr
 };

@@ -33,6 +33,11 @@ FactorTargets load_factor_targets(const std::string& work_dir, char kind) {
   r.track_ids.assign(ip, ip + ids.shape[0]);
   const float* tp = static_cast<const float*>(t.data);
   r.targets.assign(tp, tp + t.shape[0] * t.shape[1]);
+  r.settings = f.metadata();
+  auto ff = r.settings.find("factors_from");
+  if (ff != r.settings.end()) r.factors_from = ff->second;
+  AGF_CHECK(r.factors_from == "all" || r.factors_from == "train", FormatError, path, ": factors_from '", r.factors_from,
+            "' is neither all nor train");
   return r;
 }
 

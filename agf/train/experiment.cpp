@@ -8,6 +8,7 @@
 #include <set>
 
 #include "agf/data/fma.h"
+#include "agf/factors/factors.h"
 #include "agf/train/report.h"
 #include "agf/train/trainer.h"
 #include "agf/train/transfer.h"
@@ -24,6 +25,10 @@ constexpr int kQuickStnEpochs = 30, kQuickMtnEpochs = 60, kQuickMlpEpochs = 30;
 // Measured on the demo corpus (3 steps per epoch, stn-g, 30 epochs): validation loss 2.78 with the
 // paper's 0.01 (running statistics at 1 - 0.99^90 = 60 % of the way) against 0.88 with 0.1.
 constexpr double kQuickBnMomentum = 0.1;
+// The quick grid's MLP epoch: every window of every track. On the demo's 10-s tracks that is ~10 windows per
+// track whose features are computed once, where crops need a forward pass of every net per crop and epoch
+// (3x the feature work at 30 epochs, on 2 CPU cores) and give 7 MLP steps per epoch on 412 tracks.
+constexpr const char* kQuickMlpEpoch = "windows";
 
 std::string net_name(const std::string& arch, const std::string& tasks, int match) {
   return arch == "wstn" ? "wstn-" + std::to_string(match) : arch + "-" + tasks;
@@ -37,14 +42,45 @@ nlohmann::json read_json(const std::string& path) {
   }
 }
 
+// One paragraph on how the results in OUT were made: which tracks the factors were fitted on, the MTN
+// budget reading, the MLP epoch and the nets' streams. Older folders lack the newer keys: their defaults
+// are what the code did before (factors over all tracks, MLP epochs of windows, streams keyed by the seed).
+std::string protocol_text(const std::string& out_dir) {
+  const std::string sp = out_dir + "/settings.json";
+  if (!std::filesystem::exists(sp)) return "";
+  const nlohmann::json st = read_json(sp);
+  const std::string ff = st.value("factors_from", "all"), me = st.value("mlp_epoch", "windows");
+  const int per_task = st.value("mtn_epochs_per_task", 0);
+  return str("Protocol: factors fitted on ",
+             ff == "train" ? "training tracks only (`--factors-from train`: no validation track's genre ids or audio "
+                             "reach a training target)"
+                           : "every track, validation included (`--factors-from all`: the paper's protocol; "
+                             "transductive, and the s factor counts validation tracks' genre ids)",
+             "; STN/wSTN ", st.value("stn_epochs", 0), " epochs, MTN ",
+             per_task > 0 ? str(per_task, " x the number of tasks") : str(st.value("mtn_epochs", 0), " for every N"),
+             " epochs; MLP ", st.value("mlp_epochs", 0), " epochs of ",
+             me == "crops" ? "one random 1-s crop per training track" : "every window of every training track",
+             "; the nets' random streams keyed by ", st.value("net_streams", std::string("seed")) == "case" ? "seed and case" : "the seed alone",
+             ".\n");
+}
+
 }  // namespace
 
 ExperimentSummary run_experiment(const ExperimentOptions& in) {
   ExperimentOptions o = in;
   AGF_CHECK(!o.work_dir.empty(), UsageError, "experiment: --work is required");
   if (o.out_dir.empty()) o.out_dir = o.work_dir + "/experiment";
+  AGF_CHECK(o.mtn_epochs == 0 || o.mtn_epochs_per_task == 0, UsageError, "experiment: --mtn-epochs ", o.mtn_epochs,
+            " and --mtn-epochs-per-task ", o.mtn_epochs_per_task, " exclude each other (a fixed MTN budget or one per task)");
+  AGF_CHECK(o.mtn_epochs >= 0 && o.mtn_epochs_per_task >= 0, UsageError, "experiment: --mtn-epochs and --mtn-epochs-per-task must be >= 0");
+  if (o.mlp_epoch.empty()) o.mlp_epoch = o.quick ? kQuickMlpEpoch : "crops";
+  AGF_CHECK(o.mlp_epoch == "crops" || o.mlp_epoch == "windows", UsageError, "experiment: --mlp-epoch must be crops or windows, got '",
+            o.mlp_epoch, "'");
+  AGF_CHECK(o.factors_from == "all" || o.factors_from == "train", UsageError,
+            "experiment: --factors-from must be all or train, got '", o.factors_from, "'");
   if (o.stn_epochs == 0) o.stn_epochs = o.quick ? kQuickStnEpochs : 200;
-  if (o.mtn_epochs == 0) o.mtn_epochs = o.quick ? kQuickMtnEpochs : 1000;
+  if (o.mtn_epochs == 0 && o.mtn_epochs_per_task == 0) o.mtn_epochs = o.quick ? kQuickMtnEpochs : 1000;
+  auto mtn_epochs_for = [&](int n_tasks) { return o.mtn_epochs_per_task > 0 ? o.mtn_epochs_per_task * n_tasks : o.mtn_epochs; };
   if (o.mlp_epochs == 0) o.mlp_epochs = o.quick ? kQuickMlpEpochs : 50;
   if (o.bn_momentum == 0) o.bn_momentum = o.quick ? kQuickBnMomentum : 0.01;
   std::vector<GridCase> grid = o.quick ? quick_grid() : paper_grid();
@@ -53,6 +89,17 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
     for (const std::string& n : o.cases) chosen.push_back(parse_case(n));
     grid = chosen;
   }
+  // The factors the grid trains on must have been fitted as --factors-from says (no silent mix of protocols).
+  std::set<char> kinds;
+  for (const GridCase& c : grid)
+    for (char k : c.tasks)
+      if (k != 'g') kinds.insert(k);
+  for (char k : kinds) {
+    const std::string from = load_factor_targets(o.work_dir, k).factors_from;
+    AGF_CHECK(from == o.factors_from, UsageError, "experiment: ", factor_targets_path(o.work_dir, k),
+              " was fitted with --factors-from ", from, " but --factors-from ", o.factors_from,
+              " was asked; recompute it with `agf factors --factors-from ", o.factors_from, "` or pass --factors-from ", from);
+  }
   ensure_dir(o.out_dir);
   ensure_dir(o.out_dir + "/nets");
   ensure_dir(o.out_dir + "/cases");
@@ -60,7 +107,9 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
   const nlohmann::json settings = {{"work_dir", o.work_dir}, {"stn_epochs", o.stn_epochs}, {"mtn_epochs", o.mtn_epochs},
                                    {"mlp_epochs", o.mlp_epochs}, {"batch", o.batch},        {"eval_hop", o.eval_hop},
                                    {"train_hop", o.train_hop},   {"seed", o.seed},
-                                   {"bn_momentum", o.bn_momentum}};
+                                   {"bn_momentum", o.bn_momentum}, {"mtn_epochs_per_task", o.mtn_epochs_per_task},
+                                   {"mlp_epoch", o.mlp_epoch},     {"factors_from", o.factors_from},
+                                   {"net_streams", "case"}};
   const std::string settings_path = o.out_dir + "/settings.json";
   if (std::filesystem::exists(settings_path)) {
     const nlohmann::json old = read_json(settings_path);
@@ -86,7 +135,7 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
     t.arch = arch;
     t.tasks = tasks;
     t.match = match;
-    t.epochs = arch == "mtn" ? o.mtn_epochs : o.stn_epochs;
+    t.epochs = arch == "mtn" ? mtn_epochs_for(int(tasks.size())) : o.stn_epochs;
     t.batch = o.batch;
     t.bn_momentum = o.bn_momentum;
     t.seed = o.seed;
@@ -115,6 +164,7 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
     to.batch = o.batch;
     to.eval_hop = o.eval_hop;
     to.train_hop = o.train_hop;
+    to.mlp_epoch = o.mlp_epoch;
     to.seed = o.seed;
     to.device = o.device;
     to.quiet = o.quiet;
@@ -125,7 +175,7 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
     } else if (c.arch == Arch::mtn) {
       to.nets.push_back(ensure_net("mtn", c.tasks, 0));
       to.cache_features = false;  // an MTN serves one case only
-      epochs = o.mtn_epochs;
+      epochs = mtn_epochs_for(c.n_tasks);
     } else {
       to.nets.push_back(ensure_net("wstn", "g", c.n_tasks));
       to.cache_features = false;
@@ -200,12 +250,16 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
   for (const std::string& n : nets) in.curves.push_back(load_case_curves("net " + n, out_dir + "/nets/" + n + "/train.jsonl"));
   for (const CaseResult& r : s->results)
     in.curves.push_back(load_case_curves("MLP " + r.case_name, out_dir + "/cases/" + r.case_name + "/transfer.jsonl"));
+  // The protocol the results were made under (settings.json), stated beside the tables.
+  const std::string protocol = s->protocol = protocol_text(out_dir);
+  if (!protocol.empty()) in.sections.push_back({"Protocol", markdown_to_html(protocol)});
   // Factor summaries.
   for (char k : std::string("sedm")) {
     const std::string p = work_dir + "/factors/" + std::string(1, k) + "_summary.md";
     if (std::filesystem::exists(p)) in.sections.push_back({str("Artist groups: factor ", k), markdown_to_html(read_file_bytes(p))});
   }
   std::string md = results_markdown(s->results, true);
+  if (!protocol.empty()) md += "\n" + protocol;
   if (std::isfinite(in.grid.baseline_log_loss))
     md += str("\nMajority-class baseline (validation split): log loss ", in.grid.baseline_log_loss, ", macro F1 ",
               in.grid.baseline_f1, ", accuracy ", in.grid.baseline_accuracy, "\n");

@@ -3,6 +3,7 @@
 // checkpoint's seed and position reproduce every later draw, on the CPU and the GPU alike.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -10,7 +11,7 @@
 
 namespace agf {
 
-enum class Stream : uint64_t { Init = 1, Shuffle = 2, Crop = 3, Task = 4, Dropout = 5, Mlp = 6 };
+enum class Stream : uint64_t { Init = 1, Shuffle = 2, Crop = 3, Task = 4, Dropout = 5, Mlp = 6, MlpCrop = 7 };
 
 // splitmix64 finaliser: a bijective mix so that nearby (seed, purpose, position) give unrelated keys.
 inline uint64_t mix64(uint64_t z) {
@@ -22,6 +23,17 @@ inline uint64_t mix64(uint64_t z) {
 
 inline uint64_t derive_seed(uint64_t seed, Stream purpose, uint64_t position) {
   return mix64(mix64(seed ^ (uint64_t(purpose) << 56)) ^ position);
+}
+
+// The seed of one net's streams: the run's seed mixed with its case (arch, canonical tasks, and for a wSTN
+// the MTN size it matches), so that stn-g, stn-m, ... trained with one --seed start from different
+// weights and draw different shuffles, crops and dropout masks, as independently trained nets do
+// (issue 12). Every stream of a net is derive_seed(net_stream_seed(...), purpose, position).
+inline uint64_t net_stream_seed(uint64_t seed, const std::string& arch, const std::string& tasks, int match) {
+  uint64_t h = mix64(seed ^ 0x6167662d6e657473ull);  // "agf-nets"
+  const std::string name = arch + "-" + tasks + (arch == "wstn" ? "-" + std::to_string(match) : std::string());
+  for (unsigned char ch : name) h = mix64(h ^ ch);
+  return mix64(h ^ name.size());
 }
 
 // Fisher-Yates driven by Philox(key): the same permutation on every machine.

@@ -99,6 +99,7 @@ WorkData load_work(const std::string& work_dir, const std::string& tasks) {
     WorkData::Factor f;
     f.topics = ft.topics;
     f.rows = std::move(ft.targets);
+    f.settings = std::move(ft.settings);
     f.row_of_track.assign(size_t(n), -1);
     for (size_t r = 0; r < ft.track_ids.size(); ++r) {
       const int64_t i = w.store.index_of(ft.track_ids[r]);

@@ -43,6 +43,7 @@ struct WorkData {
     int topics = 0;
     std::vector<int64_t> row_of_track;
     std::vector<float> rows;  // (n, topics)
+    std::map<std::string, std::string> settings;  // how the factor was made (FactorTargets::settings)
   };
   std::map<char, Factor> factors;
   std::vector<int64_t> train, valid;  // store indices of the split's tracks present in the store, ascending

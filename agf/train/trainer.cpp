@@ -31,11 +31,14 @@ constexpr const char* kCheckpointFormat1 = "agf-checkpoint-1";
 
 // The fields of a run that a resumed invocation must share with the original.
 nlohmann::json identity_json(const TrainOptions& o, const NetConfig& net, const WorkData& w) {
+  // How each factor target was made (factors_from, n_mfcc, seed, ...): a resume on recomputed factors is refused.
+  nlohmann::json factors = nlohmann::json::object();
+  for (const auto& [k, f] : w.factors) factors[std::string(1, k)] = f.settings;
   return {{"arch", o.arch},       {"tasks", o.tasks}, {"match", o.match},         {"batch", o.batch},
           {"frames", o.frames},   {"lr", o.lr},       {"l2", o.l2},               {"seed", o.seed},
-          {"task_draw", o.task_draw}, {"net", net_config_json(net)},
+          {"task_draw", o.task_draw}, {"streams", o.shared_streams ? "seed" : "case"}, {"net", net_config_json(net)},
           {"mel_params", nlohmann::json::parse(w.store.params_json())},
-          {"store_tracks", w.store.num_tracks()}, {"train_tracks", w.train.size()}};
+          {"store_tracks", w.store.num_tracks()}, {"train_tracks", w.train.size()}, {"factors", factors}};
 }
 
 // Every gradient finite? Scanned in place on the CPU; on CUDA copied into a reused host buffer.
@@ -224,6 +227,9 @@ TrainSummary run_train(const TrainOptions& in) {
   AGF_CHECK(o.lr > 0 && o.l2 >= 0, UsageError, "train: --lr must be > 0 and --l2 >= 0");
   AGF_CHECK(o.bn_momentum > 0 && o.bn_momentum <= 1, UsageError, "train: --bn-momentum must be in (0, 1]");
   if (o.run_dir.empty()) o.run_dir = default_run_dir(o.work_dir, o.arch, o.tasks, o.match);
+  // The seed of every random stream of this net: keyed by the case as well as --seed (issue 12), unless
+  // --shared-streams asks for the old behaviour (all nets of one seed share init, shuffles, crops, masks).
+  const uint64_t rs = o.shared_streams ? o.seed : net_stream_seed(o.seed, o.arch, o.tasks, o.match);
 
   WorkData w = load_work(o.work_dir, o.tasks);
   AGF_CHECK(w.store.n_mels() == 128, FormatError, melstore_path(o.work_dir), ": ", w.store.n_mels(),
@@ -255,7 +261,7 @@ TrainSummary run_train(const TrainOptions& in) {
 
   Compute comp = open_compute(o.device);
   auto net = build_net(cfg);
-  net->params.finalize(comp.device, DType::F32, derive_seed(o.seed, Stream::Init, 0));
+  net->params.finalize(comp.device, DType::F32, derive_seed(rs, Stream::Init, 0));
   AdamConfig acfg;
   acfg.lr = o.lr;
   acfg.l2 = o.l2;
@@ -346,11 +352,11 @@ TrainSummary run_train(const TrainOptions& in) {
     std::vector<Batch> plan;
     auto shuffled = [&](int k) {
       std::vector<int64_t> v = eligible[size_t(k)];
-      shuffle_philox(v, derive_seed(o.seed, Stream::Shuffle, uint64_t(epoch) * 16 + uint64_t(k)));
+      shuffle_philox(v, derive_seed(rs, Stream::Shuffle, uint64_t(epoch) * 16 + uint64_t(k)));
       return v;
     };
     if (o.task_draw == "epoch" || T == 1) {
-      const int k = T == 1 ? 0 : int(philox_u32(derive_seed(o.seed, Stream::Task, uint64_t(epoch)), 0, 0) % uint32_t(T));
+      const int k = T == 1 ? 0 : int(philox_u32(derive_seed(rs, Stream::Task, uint64_t(epoch)), 0, 0) % uint32_t(T));
       std::vector<int64_t> v = shuffled(k);
       for (size_t b = 0; b < v.size(); b += size_t(B)) {
         const size_t n = std::min(v.size() - b, size_t(B));
@@ -363,7 +369,7 @@ TrainSummary run_train(const TrainOptions& in) {
       for (int k = 0; k < T; ++k) q[size_t(k)] = shuffled(k);
       const size_t steps = (w.train.size() + size_t(B) - 1) / size_t(B);
       for (size_t s = 0; s < steps; ++s) {
-        const int k = int(philox_u32(derive_seed(o.seed, Stream::Task, uint64_t(epoch)), 0, s) % uint32_t(T));
+        const int k = int(philox_u32(derive_seed(rs, Stream::Task, uint64_t(epoch)), 0, s) % uint32_t(T));
         Batch bt{k, {}};
         for (int j = 0; j < B; ++j) {
           if (pos[size_t(k)] == q[size_t(k)].size()) pos[size_t(k)] = 0;
@@ -375,7 +381,7 @@ TrainSummary run_train(const TrainOptions& in) {
 
     std::vector<double> loss_sum(size_t(T), 0.0);
     std::vector<int64_t> loss_n(size_t(T), 0);
-    const uint64_t crop_key = derive_seed(o.seed, Stream::Crop, uint64_t(epoch));
+    const uint64_t crop_key = derive_seed(rs, Stream::Crop, uint64_t(epoch));
     for (const Batch& bt : plan) {
       const int n = int(bt.tracks.size());
       const char task = o.tasks[size_t(bt.task)];
@@ -394,7 +400,7 @@ TrainSummary run_train(const TrainOptions& in) {
       upload(yb, yh.data());
       Adam& opt = *opts[size_t(bt.task)];
       Tensor vals = net->params.values();
-      const uint64_t step_seed = derive_seed(o.seed, Stream::Dropout, uint64_t(ck.step));
+      const uint64_t step_seed = derive_seed(rs, Stream::Dropout, uint64_t(ck.step));
       double loss = 0;
       bool ok = true;
       if (use_graph && n == B) {

@@ -2,7 +2,8 @@
 // random 43-frame crop of every training track, shuffled, in batches of 64; Adam 1e-3 with L2 1e-5 on
 // the conv and dense kernels. MTN: one task drawn per epoch with equal probabilities (the authors'
 // code), or per batch. Every random choice (init, shuffles, crops, task draws, dropout masks) is a
-// Philox stream of (seed, epoch, ...), so the RNG state is the seed plus the position, and a run
+// Philox stream of (seed, case, epoch, ...) (rng.h net_stream_seed: two nets of different cases are
+// independent, one case and seed is reproducible), so the RNG state is the seed plus the position, and a run
 // resumed from a checkpoint ends bit-identical (CPU) to one that was never interrupted.
 //
 // RUN folder: checkpoint.safetensors (parameters with BN statistics, Adam moments, step, epoch, seed,
@@ -28,6 +29,11 @@ struct TrainOptions {
   float lr = 1e-3f, l2 = 1e-5f;
   double bn_momentum = 0.01;      // running statistics: r = (1 - m) r + m batch (Keras momentum 0.99)
   uint64_t seed = 1;
+  // false: every random stream is keyed by (seed, case): nets of one seed are independent (issue 12).
+  // true: keyed by the seed alone, the pre-issue-12 behaviour: every net of one seed starts from the same
+  // trunk weights with the same shuffles, crops and dropout masks (an ablation: nets that differ only in
+  // their targets).
+  bool shared_streams = false;
   std::string task_draw = "epoch";  // mtn: epoch | batch
   std::string device = "auto";
   bool graph = true;              // record the step once per task and replay it (CUDA graph / CPU kernel list; --no-graph: eager)

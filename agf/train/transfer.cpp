@@ -130,6 +130,9 @@ TransferResult run_transfer(const TransferOptions& o) {
   AGF_CHECK(!o.out_dir.empty(), UsageError, "transfer: --out is required");
   AGF_CHECK(o.epochs >= 1 && o.batch >= 2 && o.train_hop >= 1 && o.eval_hop >= 1, UsageError,
             "transfer: --epochs, --batch (>= 2), --train-hop and --eval-hop must be positive");
+  AGF_CHECK(o.mlp_epoch == "crops" || o.mlp_epoch == "windows", UsageError,
+            "transfer: --mlp-epoch must be crops or windows, got '", o.mlp_epoch, "'");
+  const bool crops = o.mlp_epoch == "crops";
   const auto t0 = std::chrono::steady_clock::now();
   Compute comp = open_compute(o.device);
   make_current(comp);
@@ -152,25 +155,43 @@ TransferResult run_transfer(const TransferOptions& o) {
   AGF_CHECK(!train.empty() && !valid.empty(), FormatError, "transfer: ", o.work_dir, " has ", train.size(),
             " labelled training and ", valid.size(), " labelled validation tracks; both must be non-empty");
   std::vector<int> tw_track, vw_track;
-  const std::vector<Window> tw = track_windows(w.store, train, F, o.train_hop, &tw_track);
+  // windows: the training windows, once; crops: drawn per epoch (train_set below).
+  const std::vector<Window> tw = crops ? std::vector<Window>{} : track_windows(w.store, train, F, o.train_hop, &tw_track);
   const std::vector<Window> vw = track_windows(w.store, valid, F, o.eval_hop, &vw_track);
 
   std::vector<std::vector<float>> tb, vb;
   std::vector<int64_t> dims;
   for (const SourceNet& sn : nets) {
-    tb.push_back(cached_features(sn, comp, w.store, tw, F, "train", o.quiet, o.cache_features));
+    if (!crops) tb.push_back(cached_features(sn, comp, w.store, tw, F, "train", o.quiet, o.cache_features));
     vb.push_back(cached_features(sn, comp, w.store, vw, F, "valid", o.quiet, o.cache_features));
     dims.push_back(sn.feature_dim());
   }
   int64_t D = 0;
   for (int64_t d : dims) D += d;
-  const std::vector<float> xtr = concat_features(tb, dims, int64_t(tw.size()));
+  std::vector<float> xtr = crops ? std::vector<float>{} : concat_features(tb, dims, int64_t(tw.size()));
   const std::vector<float> xva = concat_features(vb, dims, int64_t(vw.size()));
   tb.clear();
   vb.clear();
 
   std::vector<int> ytr(tw.size()), train_labels, valid_labels;
   for (size_t i = 0; i < tw.size(); ++i) ytr[i] = w.genre[size_t(tw[i].track)];
+  // crops: epoch e's training set is one uniform 43-frame crop of every training track, keyed by (seed,
+  // epoch, track) alone, so every case of a grid sees the same crops and a net's crop features are cached
+  // once per epoch (RUN/features) and shared by the STN combinations, as the window features are.
+  auto train_set = [&](int epoch) {
+    const uint64_t key = derive_seed(o.seed, Stream::MlpCrop, uint64_t(epoch));
+    std::vector<Window> cw(train.size());
+    for (size_t i = 0; i < train.size(); ++i) {
+      const uint32_t span = uint32_t(std::max(1, w.store.frames(train[i]) - F + 1));
+      cw[i] = {train[i], int(philox_u32(key, 0, uint64_t(train[i])) % span)};
+    }
+    std::vector<std::vector<float>> cb;
+    for (const SourceNet& sn : nets)
+      cb.push_back(cached_features(sn, comp, w.store, cw, F, str("train crops, epoch ", epoch + 1), true, o.cache_features));
+    xtr = concat_features(cb, dims, int64_t(cw.size()));
+    ytr.resize(cw.size());
+    for (size_t i = 0; i < cw.size(); ++i) ytr[i] = w.genre[size_t(cw[i].track)];
+  };
   for (int64_t i : train) train_labels.push_back(w.genre[size_t(i)]);
   for (int64_t i : valid) valid_labels.push_back(w.genre[size_t(i)]);
   // The window nearest each validation track's centre, for the per-epoch validation loss.
@@ -199,16 +220,18 @@ TransferResult run_transfer(const TransferOptions& o) {
   std::vector<float> xh(size_t(B * D)), yh(size_t(B * K));
   ensure_dir(o.out_dir);
   JsonlWriter log(o.out_dir + "/transfer.jsonl", true);
-  const int64_t n = int64_t(tw.size());
+  const int64_t n = crops ? int64_t(train.size()) : int64_t(tw.size());  // training samples per epoch
   const int64_t steps_per_epoch = n / B + (n % B >= 2 ? 1 : 0);
   Progress prog("transfer MLP", steps_per_epoch * o.epochs, "steps", o.quiet);
   if (!o.quiet)
-    std::fprintf(stderr, "transfer: %zu nets, %lld-d features, %lld training windows (hop %d), %zu validation tracks (%zu windows, hop %d), on %s\n",
-                 nets.size(), static_cast<long long>(D), static_cast<long long>(n), o.train_hop, valid.size(), vw.size(),
-                 o.eval_hop, comp.describe().c_str());
+    std::fprintf(stderr, "transfer: %zu nets, %lld-d features, %lld training %s per epoch, %zu validation tracks (%zu windows, hop %d), on %s\n",
+                 nets.size(), static_cast<long long>(D), static_cast<long long>(n),
+                 crops ? "crops (one random 1-s crop per track)" : str("windows (hop ", o.train_hop, ")").c_str(),
+                 valid.size(), vw.size(), o.eval_hop, comp.describe().c_str());
   int64_t step = 0;
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    if (crops) train_set(epoch);
     for (int64_t i = 0; i < n; ++i) order[size_t(i)] = i;
     shuffle_philox(order, derive_seed(o.seed, Stream::Mlp, uint64_t(epoch)));
     double sum = 0;
@@ -263,7 +286,7 @@ TransferResult run_transfer(const TransferOptions& o) {
   const auto& mean = w.store.mean();
   const auto& sd = w.store.stdev();
   nlohmann::json tj = {{"nets", jn},           {"frames", F},          {"eval_hop", o.eval_hop},
-                       {"train_hop", o.train_hop}, {"epochs", o.epochs}, {"seed", o.seed},
+                       {"train_hop", o.train_hop}, {"mlp_epoch", o.mlp_epoch}, {"epochs", o.epochs}, {"seed", o.seed},
                        {"genres", names},      {"work_dir", o.work_dir}, {"float16", w.store.is_float16()}};
   res.model_path = transfer_model_path(o.out_dir);
   save_net(res.model_path, *mlp, {{"mel_params", w.store.params_json()}, {"transfer", tj.dump()}},

@@ -1,6 +1,8 @@
 // Transfer and evaluation (paper §3.3-4): the 256-d post-ELU dense features of trained nets (dropout off,
 // BN in inference mode) for every 43-frame window, concatenated over the nets (an MTN gives one feature
-// per task branch), an MLP trained on them window by window (50 epochs, Adam 1e-3, batch 64), and the
+// per task branch), an MLP trained on them (50 epochs, Adam 1e-3, batch 64; an epoch is one random 1-s
+// crop of every training track, as the nets' epochs and the paper's training, or with --mlp-epoch
+// windows every fixed window of every training track, about 30x the updates), and the
 // per-track genre: the softmax of all windows with a hop of 10 frames, averaged. Metrics on the
 // validation split beside the majority-class baseline.
 //
@@ -26,13 +28,18 @@ struct TransferOptions {
   std::string work_dir, out_dir;
   std::vector<std::string> nets;  // run folders (holding model.safetensors) or model files
   int epochs = 50, batch = 64, frames = 43;
-  int train_hop = 43;             // windows of the training tracks for the MLP (43: non-overlapping)
+  // What one MLP epoch is: "crops" (one random 43-frame crop per training track, drawn per epoch: the
+  // paper's "randomly crop 1-second excerpts", segment-wise in both phases) or "windows" (every window of
+  // every training track at train_hop, the same windows every epoch; ~30 per 30-s track).
+  std::string mlp_epoch = "crops";
+  int train_hop = 43;             // mlp_epoch windows: hop between a training track's windows (43: non-overlapping)
   int eval_hop = 10;              // windows of a track at evaluation (the authors' final code)
   float lr = 1e-3f, l2 = 1e-5f;
   uint64_t seed = 1;
   std::string device = "auto";
   bool cache_features = true;     // keep each net's features in RUN/features (worth it for nets reused
-                                  // across cases; on fma_medium an STN's train + valid features are ~1.1 GB)
+                                  // across cases; on fma_medium an STN's train + valid window features are
+                                  // ~1.1 GB, and crops add one 21k x 256 file per epoch: ~1.1 GB for 50, estimated)
   bool quiet = false;
 };
 

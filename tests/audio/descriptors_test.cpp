@@ -1,6 +1,7 @@
 // Song-level descriptors against closed forms: a sine's centroid, ZCR, RMS and pitch class; white
 // noise's flatness and centroid; a C major chord's key; a 120 BPM click train's tempo and onset
 // rate; the fixed named column list; finite output on silence and very short input.
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <set>
@@ -35,7 +36,8 @@ std::vector<float> tone(const std::vector<double>& freqs, double seconds, int sr
 TEST(Descriptors, FixedUniqueNamedColumns) {
   const auto& names = descriptor_names();
   EXPECT_GE(names.size(), 1000u);
-  EXPECT_EQ(names.size(), descriptor_series_names().size() * 9 + 33);
+  EXPECT_EQ(names.size(), descriptor_series_names().size() * 9 + 45);  // 45 track-level, key and scale one-hot
+  EXPECT_EQ(std::count(names.begin(), names.end(), "key_tonic"), 0);   // no ordinal key number
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
   EXPECT_EQ(names[0], "spectral_centroid.mean");
 }
@@ -74,8 +76,11 @@ TEST(Descriptors, CMajorChordKey) {
   for (double f0 : {261.63, 329.63, 392.00})
     for (int h = 1; h <= 2; ++h) f.push_back(f0 * h);  // fundamental and octave
   std::vector<float> d = song_descriptors(tone(f, 4.0, 22050, 0.05), 22050);
-  EXPECT_EQ(col(d, "key_tonic"), 0.f);
-  EXPECT_EQ(col(d, "key_minor"), 0.f);
+  // key and scale one-hot: exactly key_C and scale_major set
+  const char* keys[] = {"key_C", "key_Cs", "key_D", "key_Ds", "key_E", "key_F", "key_Fs", "key_G", "key_Gs", "key_A", "key_As", "key_B"};
+  for (int k = 0; k < 12; ++k) EXPECT_EQ(col(d, keys[k]), k == 0 ? 1.f : 0.f) << keys[k];
+  EXPECT_EQ(col(d, "scale_major"), 1.f);
+  EXPECT_EQ(col(d, "scale_minor"), 0.f);
   EXPECT_GT(col(d, "key_strength"), 0.6f);
 }
 

@@ -5,18 +5,22 @@
 
 #include <sndfile.h>
 #include <sys/stat.h>
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include "agf/data/fma.h"
+#include "agf/data/split.h"
 #include "agf/factors/bags.h"
 #include "agf/factors/factors.h"
 #include "agf/factors/features.h"
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
+#include "engine/safetensors.h"
 
 namespace agf {
 namespace {
@@ -92,7 +96,8 @@ void write_wav(const std::string& path, double freq, uint64_t seed) {
   sf_close(f);
 }
 
-TinyCorpus make_corpus() {
+// genres: per track id, a replacement for the (track, genres) list (a list literal such as "[15]").
+TinyCorpus make_corpus(const std::map<int64_t, std::string>& genres = {}) {
   TinyCorpus c;
   char tmpl[] = "/tmp/agf_factors_test_XXXXXX";
   c.root = mkdtemp(tmpl);
@@ -128,6 +133,7 @@ TinyCorpus make_corpus() {
       v[{"track", "genre_top"}] = genre_name[style];
       const bool punk = style == 0 && k == 1;
       v[{"track", "genres"}] = punk ? "\"[12, 25]\"" : "[" + std::to_string(genre_id[style]) + "]";
+      if (genres.count(track)) v[{"track", "genres"}] = "\"" + genres.at(track) + "\"";
       v[{"track", "genres_all"}] = v[{"track", "genres"}];
       t << track;
       for (const auto& col : cols) t << "," << (v.count(col) ? v[col] : "");
@@ -238,6 +244,108 @@ TEST(Factors, PipelineOnTinyCorpus) {
   // a re-run reads the cache and gives the same targets (same seed)
   compute_factors(o);
   EXPECT_EQ(load_factor_targets(c.work, 'm').targets, tm.targets);
+  std::system(("rm -rf '" + c.root + "'").c_str());
+}
+
+// --factors-from train (issue 12): a validation track's genre ids reach no training target. Tracks 100..113,
+// two per artist 1..7; validation: 101 (artist 1's Punk track), 105, and both tracks of artist 7.
+TEST(Factors, FromTrainKeepsValidationLabelsOutOfTrainingTargets) {
+  const std::vector<int64_t> valid = {101, 105, 112, 113};
+  auto write_split = [&](const TinyCorpus& c) {
+    Split s;
+    s.kind = "random";
+    for (int64_t id = 100; id <= 113; ++id)
+      (std::count(valid.begin(), valid.end(), id) ? s.valid : s.train).push_back(id);
+    save_split(c.work + "/split.json", s);
+  };
+  // the same corpus twice, except for the genre ids of validation track 101 (Rock + Punk -> Electronic + Pop)
+  const TinyCorpus a = make_corpus(), b = make_corpus({{101, "[15, 10]"}});
+  write_split(a);
+  write_split(b);
+  auto targets = [](const TinyCorpus& c, const std::string& from) {
+    FactorsOptions o;
+    o.work_dir = c.work;
+    o.kinds = "s";
+    o.topics = 3;
+    o.seed = 1;
+    o.factors_from = from;
+    o.verbose = false;
+    compute_factors(o);
+    FactorTargets t = load_factor_targets(c.work, 's');
+    EXPECT_EQ(t.factors_from, from);
+    EXPECT_EQ(t.settings.at("factors_from"), from);
+    std::map<int64_t, std::vector<float>> by_track;
+    for (size_t i = 0; i < t.track_ids.size(); ++i)
+      by_track[t.track_ids[i]].assign(t.targets.begin() + long(i * 3), t.targets.begin() + long(i * 3 + 3));
+    return by_track;
+  };
+  const auto ta = targets(a, "train"), tb = targets(b, "train");
+  // artist 7 has no training track: no target; every other track has its artist's (training-only) topics
+  EXPECT_EQ(ta.size(), 12u);
+  EXPECT_EQ(ta.count(112) + ta.count(113), 0u);
+  EXPECT_EQ(ta.at(101), ta.at(100));
+  for (const auto& [id, row] : ta) {
+    if (!std::count(valid.begin(), valid.end(), id)) EXPECT_EQ(row, tb.at(id)) << "training track " << id;
+  }
+  // the paper's protocol (all) lets the change through to artist 1's training track 100
+  const auto aa = targets(a, "all"), ab = targets(b, "all");
+  EXPECT_EQ(aa.size(), 14u);
+  EXPECT_NE(aa.at(100), ab.at(100));
+  // train needs the split
+  std::filesystem::remove(a.work + "/split.json");
+  FactorsOptions o;
+  o.work_dir = a.work;
+  o.kinds = "s";
+  o.factors_from = "train";
+  o.verbose = false;
+  EXPECT_THROW(compute_factors(o), UsageError);
+  o.factors_from = "validation";
+  EXPECT_THROW(compute_factors(o), UsageError);
+  std::system(("rm -rf '" + a.root + "' '" + b.root + "'").c_str());
+}
+
+// --factors-from train reads no validation audio, and --n-mfcc is recorded with the m and d targets.
+TEST(Factors, FromTrainUsesTrainingAudioOnlyAndRecordsMfccWidth) {
+  const TinyCorpus c = make_corpus();
+  Split s;
+  s.kind = "random";
+  for (int64_t id = 100; id <= 113; ++id) (id % 2 ? s.valid : s.train).push_back(id);
+  save_split(c.work + "/split.json", s);
+  for (int64_t id : s.valid) std::filesystem::remove(c.root + "/fma_audio/" + fma_audio_relpath(id, "wav"));
+  FactorsOptions o;
+  o.work_dir = c.work;
+  o.kinds = "md";
+  o.clusters = 6;
+  o.topics = 3;
+  o.seed = 1;
+  o.threads = 2;
+  o.factors_from = "train";
+  o.n_mfcc = 25;
+  o.verbose = false;
+  const auto reports = compute_factors(o);
+  ASSERT_EQ(reports.size(), 2u);
+  for (const FactorReport& r : reports) {
+    EXPECT_EQ(r.artists, 6);  // artist 7 has no audio at all
+    EXPECT_EQ(r.tracks, 12);  // both tracks of artists 1..6, validation tracks included
+    // only training track 112 (artist 7) lacks audio; the 7 validation tracks without audio were never read
+    int missing_notes = 0;
+    for (const auto& n : r.notes)
+      if (n.find("no usable audio") != std::string::npos) {
+        ++missing_notes;
+        EXPECT_EQ(n.rfind("1 tracks had no usable audio (first: no audio file for track 112 ", 0), 0u) << n;
+      }
+    EXPECT_EQ(missing_notes, 1);
+  }
+  for (char k : {'m', 'd'}) {
+    const FactorTargets t = load_factor_targets(c.work, k);
+    EXPECT_EQ(t.settings.at("n_mfcc"), "25") << k;
+    EXPECT_EQ(t.factors_from, "train") << k;
+  }
+  // the dictionary saw 25-d points
+  auto model = SafetensorsFile::open(c.work + "/factors/m_model.safetensors");
+  EXPECT_EQ(model.get("centroids").shape[1], 25);
+  o.n_mfcc = 20;
+  EXPECT_THROW(compute_factors(o), UsageError);
   std::system(("rm -rf '" + c.root + "'").c_str());
 }
 

@@ -86,6 +86,22 @@ TEST(Split, PaperCountsOnFmaMedium) {
   Split s = make_split(ptrs(tracks), SplitKind::Random, 0);
   EXPECT_EQ(s.train.size(), 21250u);
   EXPECT_EQ(s.valid.size(), 3750u);
+
+  // What `agf prepare` splits: the 15 known-bad ids are removed first (prepare.cpp), so fma_medium gives
+  // 24,985 tracks -> round(0.15 * 24,985) = 3,748 validation and 21,237 training tracks.
+  const auto& bad = fma_medium_known_bad_ids();
+  ASSERT_EQ(bad.size(), 15u);
+  for (size_t k = 0, pos = tracks.size() - 1; k < bad.size(); ++k) {
+    if (bad[k] <= int64_t(tracks.size())) continue;  // ids 1486 and 5574 are already among 1..25,000
+    tracks[pos--].id = bad[k];
+  }
+  auto p = ptrs(tracks);
+  const std::vector<int64_t> removed = remove_known_bad(p);
+  EXPECT_EQ(removed.size(), 15u);
+  ASSERT_EQ(p.size(), 24985u);
+  Split m = make_split(p, SplitKind::Random, 0);
+  EXPECT_EQ(m.train.size(), 21237u);
+  EXPECT_EQ(m.valid.size(), 3748u);
 }
 
 TEST(Split, DeterministicAndOrderIndependent) {
