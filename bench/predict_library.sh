@@ -11,7 +11,7 @@ W=$OUT/work
 if [ ! -f "$OUT/model/mlp.safetensors" ]; then
   $A synth --out "$OUT/train_corpus" --genres 8 --artists 3 --tracks-per-artist 4 --seconds 10 --quiet
   $A prepare --metadata "$OUT/train_corpus/fma_metadata" --audio "$OUT/train_corpus/fma_audio" --subset all --work "$W" --quiet
-  $A factors --work "$W" --kinds s,e,d,m --topics 8 --no-progress
+  $A factors --work "$W" --kinds s,e,d,m --topics 8 --progress
   nets=""
   for t in g s e d m; do
     $A train --work "$W" --arch stn --tasks $t --epochs 2 --out "$W/runs/stn-$t" --quiet
