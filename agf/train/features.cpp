@@ -159,14 +159,26 @@ TransferModel load_transfer_model(const std::string& dir, const Compute& c) {
   m.genres = m.mlp->outputs(0);
   AGF_CHECK(int(m.genre_names.size()) >= m.genres, FormatError, m.path, ": ", m.genre_names.size(), " genre names for ",
             m.genres, " outputs");
+  // The mel standardisation: metadata "mel_standardisation" {"mean": [...], "std": [...]} (agf-net-2), or
+  // the F32 tensors mel_mean / mel_std of older folders.
   SafetensorsFile f = SafetensorsFile::open(m.path);
   for (const char* name : {"mel_mean", "mel_std"}) {
-    StView v = f.get(name);
-    AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == m.mel.n_mels, FormatError, m.path, ": \"",
-              name, "\" must be F32 (", m.mel.n_mels, ")");
     std::vector<float>& dst = name[4] == 'm' ? m.mean : m.stdev;
-    dst.resize(size_t(m.mel.n_mels));
-    std::memcpy(dst.data(), v.data, v.nbytes);
+    if (f.has(name)) {
+      StView v = f.get(name);
+      AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == m.mel.n_mels, FormatError, m.path,
+                ": \"", name, "\" must be F32 (", m.mel.n_mels, ")");
+      dst.resize(size_t(m.mel.n_mels));
+      std::memcpy(dst.data(), v.data, v.nbytes);
+    } else {
+      try {
+        dst = nlohmann::json::parse(get("mel_standardisation")).at(name[4] == 'm' ? "mean" : "std").get<std::vector<float>>();
+      } catch (const nlohmann::json::exception& e) {
+        throw FormatError(str(m.path, ": bad \"mel_standardisation\" metadata: ", e.what()));
+      }
+      AGF_CHECK(int(dst.size()) == m.mel.n_mels, FormatError, m.path, ": mel_standardisation ", name, " has ", dst.size(),
+                " values for ", m.mel.n_mels, " mel bands");
+    }
   }
   for (const auto& jn : tj.at("nets")) {
     const std::string file = m.dir + "/" + jn.at("file").get<std::string>();

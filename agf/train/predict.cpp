@@ -2,42 +2,56 @@
 #include "agf/train/predict.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <numeric>
 
-#include "agf/audio/decode.h"
-#include "agf/audio/mel.h"
-#include "agf/train/metrics.h"
+#include "agf/train/library.h"
 
 namespace agf {
 
 Prediction predict_file(const TransferModel& m, const Compute& c, const std::string& path, int hop) {
   AGF_CHECK(hop >= 1, UsageError, "predict: --hop must be >= 1");
+  LibraryOptions o;
+  o.hop = hop;
+  o.threads = 1;
+  o.quiet = true;
   Prediction p;
   p.path = path;
-  const std::vector<float> y = load_audio(path, m.mel.sr);
-  p.seconds = double(y.size()) / m.mel.sr;
-  std::vector<float> fm;
-  const int frames = mel_spectrogram_frames(y.data(), int64_t(y.size()), m.mel, &fm);
-  AGF_CHECK(frames >= m.frames, UsageError, path, ": ", frames, " frames (", p.seconds, " s); one window needs ",
-            m.frames, " frames (", double(m.frames) * m.mel.hop_length / m.mel.sr, " s)");
-  std::vector<int> starts;
-  for (int s = 0; s + m.frames <= frames; s += hop) starts.push_back(s);
-  p.windows = int(starts.size());
-  const int M = m.mel.n_mels;
-  const size_t per = size_t(M) * size_t(m.frames);
-  std::vector<float> feats = transfer_features(
-      m, c, int64_t(starts.size()),
-      [&](int64_t i0, int n, float* x) {
-        for (int i = 0; i < n; ++i)
-          standardise_frames(m, fm.data() + size_t(starts[size_t(i0 + i)]) * size_t(M), m.frames, x + size_t(i) * per);
-      },
-      true);
-  std::vector<float> wp = mlp_probs(*m.mlp, c, feats, int64_t(starts.size()), m.feature_dim, 256);
-  p.probs.assign(size_t(m.genres), 0.f);
-  std::vector<int> one(starts.size(), 0);
-  average_per_track(p.probs.data(), wp.data(), one, 1, m.genres);
+  run_library(m, c, {path}, o, [&](const TrackResult& r) {
+    const DecodedTrack& t = r.track;
+    switch (t.status) {
+      case TrackStatus::Ok: break;
+      case TrackStatus::Unreadable: throw IOError(t.reason);
+      case TrackStatus::TooShort: throw UsageError(str(path, ": ", t.reason));
+      default: throw FormatError(str(path, ": ", track_status_name(t.status), ": ", t.reason));
+    }
+    p.probs = r.probs;
+    p.windows = int(t.starts.size());
+    p.seconds = t.seconds;
+  });
   return p;
 }
+
+const std::vector<std::string>& www2018_genres() {
+  static const std::vector<std::string> g = {"Blues", "Classical", "Country", "Easy Listening", "Electronic",
+                                             "Experimental", "Folk", "Hip-Hop", "Instrumental", "International",
+                                             "Jazz", "Old-Time / Historic", "Pop", "Rock", "Soul-RnB", "Spoken"};
+  return g;
+}
+
+std::vector<int> submission_columns(const std::vector<std::string>& names, int outputs) {
+  std::vector<int> cols;
+  for (const std::string& g : www2018_genres()) {
+    const auto it = std::find(names.begin(), names.begin() + std::min<size_t>(names.size(), size_t(outputs)), g);
+    AGF_CHECK(it != names.begin() + std::min<size_t>(names.size(), size_t(outputs)), UsageError,
+              "--submission: the model has no output for the challenge genre '", g, "' (its genres: ",
+              outputs, " outputs)");
+    cols.push_back(int(it - names.begin()));
+  }
+  return cols;
+}
+
+std::string submission_file_id(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
 std::vector<std::pair<int, float>> top_k(const std::vector<float>& probs, int k) {
   std::vector<int> idx(probs.size());

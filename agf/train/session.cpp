@@ -11,6 +11,7 @@
 #include "agf/data/fma.h"
 #include "agf/factors/factors.h"
 #include "agf/util/fs.h"
+#include "agf/util/half.h"
 #include "engine/safetensors.h"
 
 namespace agf {
@@ -199,28 +200,60 @@ void upload(Tensor& dst, const float* src) {
   dst.copy_from_host(src);
 }
 
-void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra,
-              const std::vector<StView>& extra_tensors) {
-  std::vector<float> v = to_host_f32(net.params.values());
+// ---- Nets on disk: one named tensor per parameter and buffer (PyTorch names and layouts), so that
+// `model.load_state_dict(safetensors.torch.load_file(path), strict=True)` loads an agf net into
+// bench/peers/torch_models.py. BatchNorm's num_batches_tracked is not written: PyTorch fills it in when it
+// is absent, and agf does not count batches.
+static std::vector<int64_t> shape_dims(const Shape& s) { return std::vector<int64_t>(s.d, s.d + s.ndim); }
+
+void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra) {
+  const std::vector<float> v = to_host_f32(net.params.values());
   std::map<std::string, std::string> meta = extra;
-  meta["format"] = "agf-net-1";
+  meta.erase("layout");  // agf-net-1's flat-blob index, meaningless for named tensors
+  meta["format"] = "agf-net-2";
   meta["net"] = net_config_json(net.config).dump();
-  nlohmann::json names = nlohmann::json::array();
-  for (int i = 0; i < net.params.size(); ++i)
-    names.push_back({net.params.info(i).name, net.params.info(i).offset, net.params.value(i).numel()});
-  meta["layout"] = names.dump();
-  StView p{"params", StDType::F32, {int64_t(v.size())}, v.data(), v.size() * sizeof(float)};
-  std::vector<StView> all = extra_tensors;
-  all.push_back(p);
-  write_safetensors(path, all, meta);
+  std::vector<StView> tensors;
+  for (int i = 0; i < net.params.size(); ++i) {
+    const ParamInfo& p = net.params.info(i);
+    const int64_t n = p.shape.numel();
+    tensors.push_back({p.name, StDType::F32, shape_dims(p.shape), v.data() + p.offset, size_t(n) * sizeof(float)});
+  }
+  write_safetensors(path, tensors, meta);
 }
+
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+// Copies a stored tensor of any float dtype into `dst` as float32.
+void copy_as_f32(const StView& v, float* dst, size_t n, const std::string& path) {
+  switch (v.dtype) {
+    case StDType::F32: std::memcpy(dst, v.data, n * sizeof(float)); return;
+    case StDType::F64:
+      for (size_t i = 0; i < n; ++i) dst[i] = float(static_cast<const double*>(v.data)[i]);
+      return;
+    case StDType::F16:
+      for (size_t i = 0; i < n; ++i) dst[i] = half_to_float(static_cast<const uint16_t*>(v.data)[i]);
+      return;
+    default:
+      throw FormatError(str(path, ": tensor \"", v.name, "\" is ", st_dtype_name(v.dtype), "; a net's parameters must be F32, F64 or F16"));
+  }
+}
+
+}  // namespace
 
 LoadedNet load_net(const std::string& path, const Compute& c) {
   SafetensorsFile f = SafetensorsFile::open(path);
   const auto& md = f.metadata();
   auto it = md.find("format");
-  AGF_CHECK(it != md.end() && it->second == "agf-net-1", FormatError, path,
-            ": not an agf net (metadata \"format\" is not agf-net-1)");
+  const std::string format = it == md.end() ? "" : it->second;
+  AGF_CHECK(format == "agf-net-1" || format == "agf-net-2", FormatError, path,
+            ": not an agf net (metadata \"format\" is ", format.empty() ? std::string("missing") : "'" + format + "'",
+            ", expected agf-net-2, or agf-net-1 from older agf)");
   it = md.find("net");
   AGF_CHECK(it != md.end(), FormatError, path, ": no \"net\" configuration in its metadata");
   NetConfig cfg;
@@ -233,13 +266,38 @@ LoadedNet load_net(const std::string& path, const Compute& c) {
   }
   LoadedNet out;
   out.net = build_net(cfg);
-  out.net->params.finalize(c.device, DType::F32, 0);
-  StView p = f.get("params");
-  AGF_CHECK(p.dtype == StDType::F32 && p.shape.size() == 1 && p.shape[0] == out.net->params.n_total(), FormatError,
-            path, ": \"params\" has ", p.shape.empty() ? 0 : p.shape[0], " elements, the ", cfg.arch, " '", cfg.tasks,
-            "' configuration needs ", out.net->params.n_total());
-  Tensor dst = out.net->params.values();
-  upload(dst, static_cast<const float*>(p.data));
+  ParamStore& ps = out.net->params;
+  ps.finalize(c.device, DType::F32, 0);
+  std::vector<float> host(size_t(ps.n_total()));
+  if (format == "agf-net-1") {
+    // Older agf: every value in one flat "params" blob in the store's layout. Still read, so that old
+    // runs keep working; saving it again (any agf command that writes a net) gives agf-net-2.
+    StView p = f.get("params");
+    AGF_CHECK(p.dtype == StDType::F32 && p.shape.size() == 1 && p.shape[0] == ps.n_total(), FormatError, path,
+              ": \"params\" has ", p.shape.empty() ? 0 : p.shape[0], " elements, the ", cfg.arch, " '", cfg.tasks,
+              "' configuration needs ", ps.n_total());
+    std::memcpy(host.data(), p.data, host.size() * sizeof(float));
+  } else {
+    // By name: every parameter and buffer present with its shape, nothing else (num_batches_tracked,
+    // which PyTorch writes, is accepted and ignored).
+    for (int i = 0; i < ps.size(); ++i) {
+      const ParamInfo& info = ps.info(i);
+      AGF_CHECK(f.has(info.name), FormatError, path, ": missing tensor \"", info.name, "\" (shape ",
+                shape_str(shape_dims(info.shape)), ") of the ", cfg.arch, " '", cfg.tasks, "' configuration");
+      const StView v = f.get(info.name);
+      AGF_CHECK(v.shape == shape_dims(info.shape), FormatError, path, ": tensor \"", info.name, "\" has shape ",
+                shape_str(v.shape), ", the ", cfg.arch, " '", cfg.tasks, "' configuration needs ",
+                shape_str(shape_dims(info.shape)));
+      copy_as_f32(v, host.data() + info.offset, size_t(info.shape.numel()), path);
+    }
+    for (const std::string& name : f.names()) {
+      const bool tracked = name.size() > 20 && name.compare(name.size() - 20, 20, ".num_batches_tracked") == 0;
+      AGF_CHECK(ps.find(name) >= 0 || tracked, FormatError, path, ": unexpected tensor \"", name,
+                "\": the ", cfg.arch, " '", cfg.tasks, "' configuration has no such parameter");
+    }
+  }
+  Tensor dst = ps.values();
+  upload(dst, host.data());
   out.metadata = md;
   return out;
 }

@@ -73,16 +73,18 @@ void fill_windows(const MelStore& s, const Window* w, int n, int frames, float* 
 // ---- Nets on disk.
 nlohmann::json net_config_json(const NetConfig& c);
 NetConfig net_config_from_json(const nlohmann::json& j);
-// Writes the net's parameter values (F32 "params", plus per-parameter views are not duplicated) and
-// metadata {"format": "agf-net-1", "net": config, "mel_params", ...extra} atomically.
-void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra_metadata,
-              const std::vector<StView>& extra_tensors = {});
+// Writes the net atomically as format agf-net-2: one F32 tensor per parameter and buffer, named and shaped
+// as PyTorch's state_dict of bench/peers/torch_models.py (conv (out, in, kh, kw), dense (out, in), BN
+// weight/bias/running_mean/running_var), so strict load_state_dict works; nothing else among the tensors.
+// Metadata: {"format": "agf-net-2", "net": config, ...extra} (mel parameters, training, transfer facts).
+void save_net(const std::string& path, const Net& net, const std::map<std::string, std::string>& extra_metadata);
 struct LoadedNet {
   std::unique_ptr<Net> net;
   std::map<std::string, std::string> metadata;
 };
-// Builds the net from the file's config on `c`'s device and loads its parameters. FormatError naming
-// the file when it is not an agf net or its parameter count differs from the config's.
+// Builds the net from the file's config on `c`'s device and loads its parameters by name (F32, F64 or F16
+// tensors). FormatError naming the file and the first missing, unexpected or mis-shaped tensor, or when
+// it is not an agf net. Older agf-net-1 files (one flat "params" blob) still load.
 LoadedNet load_net(const std::string& path, const Compute& c);
 
 // Host copy of a (small) device tensor, as float32 values.

@@ -289,9 +289,11 @@ TransferResult run_transfer(const TransferOptions& o) {
                        {"train_hop", o.train_hop}, {"mlp_epoch", o.mlp_epoch}, {"epochs", o.epochs}, {"seed", o.seed},
                        {"genres", names},      {"work_dir", o.work_dir}, {"float16", w.store.is_float16()}};
   res.model_path = transfer_model_path(o.out_dir);
-  save_net(res.model_path, *mlp, {{"mel_params", w.store.params_json()}, {"transfer", tj.dump()}},
-           {{"mel_mean", StDType::F32, {int64_t(mean.size())}, mean.data(), mean.size() * 4},
-            {"mel_std", StDType::F32, {int64_t(sd.size())}, sd.data(), sd.size() * 4}});
+  // The standardisation goes in the metadata (JSON numbers round-trip float32 exactly), so that the file's
+  // tensors are exactly the MLP's state_dict.
+  const nlohmann::json stdz = {{"mean", mean}, {"std", sd}};
+  save_net(res.model_path, *mlp,
+           {{"mel_params", w.store.params_json()}, {"transfer", tj.dump()}, {"mel_standardisation", stdz.dump()}});
   // Per-track predictions, for looking at the errors: track_id, label, predicted, then one column per genre.
   {
     const int Kk = res.eval.metrics.k;

@@ -7,8 +7,9 @@
 // validation split beside the majority-class baseline.
 //
 // A transfer folder is self-contained, so that `agf predict` needs nothing else:
-//   OUT/mlp.safetensors        the MLP, the mel standardisation (mel_mean, mel_std) and in its metadata
-//                              the feature parameters, the nets in order, windows and genre names
+//   OUT/mlp.safetensors        the MLP (agf-net-2: exactly its PyTorch state_dict) and in its metadata the
+//                              feature parameters, the mel standardisation, the nets in order, windows
+//                              and genre names
 //   OUT/nets/<i>.safetensors   copies of the source nets
 //   OUT/metrics.json           validation metrics, baseline, confusion matrix
 //   OUT/predictions.csv        per validation track: label, prediction, probability of every genre

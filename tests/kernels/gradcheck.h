@@ -1,6 +1,5 @@
-// Shared helpers for the kernel tests: a seeded RNG, central finite differences, and the relative error.
-// Relative error (robust to tiny entries): err_i = |a_i - n_i| / max(|a_i|, |n_i|, 1e-3 * max_j |n_j|, 1e-12),
-// i.e. each element is relative to itself unless it is tiny against the tensor's own gradient scale.
+// Shared helpers for the kernel tests: a seeded RNG and gtest wrappers. Central differences and the
+// relative error are the library's (engine/gradcheck.h, also behind `agf gradcheck`).
 #pragma once
 #include <gtest/gtest.h>
 
@@ -12,7 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/gradcheck.h"
+
 namespace agf::test {
+
+using agf::max_rel_err;
+using agf::numeric_grad;
 
 struct Rng {
   std::mt19937_64 g;
@@ -31,19 +35,6 @@ struct Rng {
   }
 };
 
-// Elementwise relative error between two vectors as defined at the top of this file; returns the maximum.
-inline double max_rel_err(const std::vector<double>& a, const std::vector<double>& n) {
-  double scale = 0;
-  for (double v : n) scale = std::max(scale, std::fabs(v));
-  const double floor = std::max(1e-3 * scale, 1e-12);
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = std::fabs(a[i] - n[i]);
-    worst = std::max(worst, d / std::max({std::fabs(a[i]), std::fabs(n[i]), floor}));
-  }
-  return worst;
-}
-
 // Float32 against a float64 reference: max_i |a_i - ref_i| / max_i |ref_i| (error against the tensor's scale,
 // as cancellation makes single small entries of a float32 sum meaningless to compare one by one).
 inline double max_scaled_err(const std::vector<double>& a, const std::vector<double>& ref) {
@@ -51,22 +42,6 @@ inline double max_scaled_err(const std::vector<double>& a, const std::vector<dou
   for (double v : ref) scale = std::max(scale, std::fabs(v));
   for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - ref[i]));
   return worst / scale;
-}
-
-// Central differences of loss() with respect to every element of p (perturbed in place, then restored):
-// dL/dp_i ~ (L(p_i + h) - L(p_i - h)) / 2h. Truncation O(h^2), rounding O(eps * |L| / h).
-inline std::vector<double> numeric_grad(std::vector<double>& p, const std::function<double()>& loss, double h) {
-  std::vector<double> g(p.size());
-  for (size_t i = 0; i < p.size(); ++i) {
-    const double keep = p[i];
-    p[i] = keep + h;
-    const double lp = loss();
-    p[i] = keep - h;
-    const double lm = loss();
-    p[i] = keep;
-    g[i] = (lp - lm) / (2 * h);
-  }
-  return g;
 }
 
 // Compares an analytic gradient with central differences, prints `max_rel_err <op> <value>` and checks tol.

@@ -14,6 +14,7 @@
 #include "agf/data/prepare.h"
 #include "agf/data/synth.h"
 #include "agf/factors/factors.h"
+#include "agf/train/embed.h"
 #include "agf/train/experiment.h"
 #include "agf/train/jsonl.h"
 #include "agf/train/predict.h"
@@ -144,9 +145,12 @@ TEST_F(Pipeline, NonFiniteStepIsSkipped) {
   // The skipped step changed nothing: batch-norm statistics were restored, Adam did not step, so the
   // two runs differ (the clean one took one more update) but the poisoned one holds only finite values.
   SafetensorsFile f = SafetensorsFile::open(o.run_dir + "/model.safetensors");
-  StView p = f.get("params");
-  const float* v = static_cast<const float*>(p.data);
-  for (int64_t i = 0; i < p.shape[0]; ++i) ASSERT_TRUE(std::isfinite(v[i])) << "parameter element " << i;
+  for (const std::string& name : f.names()) {
+    StView p = f.get(name);
+    ASSERT_EQ(p.dtype, StDType::F32) << name;
+    const float* v = static_cast<const float*>(p.data);
+    for (size_t i = 0; i < p.nbytes / 4; ++i) ASSERT_TRUE(std::isfinite(v[i])) << name << " element " << i;
+  }
   EXPECT_NE(read_file_bytes(o.run_dir + "/model.safetensors"), read_file_bytes(clean.run_dir + "/model.safetensors"));
 }
 
@@ -214,6 +218,40 @@ TEST_F(Pipeline, TransferEvaluatePredictAgree) {
   }
   EXPECT_NEAR(sum, 1.0, 1e-5);
   EXPECT_THROW(predict_file(tm, cpu, (root / "missing.wav").string(), 10), IOError);
+
+  // agf embed gives the features transfer computed for that track from the mel store (its windows at the
+  // evaluation hop, each net's block in the model's order).
+  {
+    EmbedOptions eo;
+    eo.model_dir = to.out_dir;
+    eo.paths = {corpus + "/fma_audio/" + fma_audio_relpath(id, "wav")};
+    eo.out = (root / "embed.safetensors").string();
+    eo.windows = true;
+    eo.device = "cpu";
+    eo.quiet = true;
+    ASSERT_EQ(run_embed(eo).embedded, 1);
+    SafetensorsFile f = SafetensorsFile::open(eo.out);
+    const StView wf = f.get("window_features");
+    WorkData w = load_work(work, "g");
+    const int64_t si = w.store.index_of(id);
+    const std::vector<Window> win = track_windows(w.store, {si}, tm.frames, tm.eval_hop, nullptr);
+    ASSERT_EQ(wf.shape, (std::vector<int64_t>{int64_t(win.size()), tm.feature_dim}));
+    const float* got = static_cast<const float*>(wf.data);
+    int64_t off = 0;
+    for (const std::string& run : to.nets) {
+      SourceNet sn = load_source_net(run, cpu);
+      const int64_t d = sn.feature_dim();
+      const std::vector<float> ref = net_features(
+          sn, cpu, int64_t(win.size()), w.store.n_mels(), tm.frames,
+          [&](int64_t i0, int n, float* x) { fill_windows(w.store, win.data() + i0, n, tm.frames, x); }, nullptr);
+      double worst = 0;
+      for (size_t j = 0; j < win.size(); ++j)
+        for (int64_t k = 0; k < d; ++k)
+          worst = std::max(worst, double(std::fabs(got[j * size_t(tm.feature_dim) + size_t(off + k)] - ref[j * size_t(d) + size_t(k)])));
+      EXPECT_LT(worst, 1e-5) << run << ": embed vs the transfer's store features";
+      off += d;
+    }
+  }
 
   // A folder whose net was made with other feature parameters is refused, naming the file.
   const std::string net0 = to.out_dir + "/nets/0.safetensors";
