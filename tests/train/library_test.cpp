@@ -243,8 +243,9 @@ TEST_F(Library, EmbeddingsAreTheModelsFeatures) {
     }
     for (int64_t d = 0; d < D; ++d) {
       EXPECT_NEAR(fv[int64_t(i) * D + d], mean[size_t(d)], 1e-5) << paths[i] << " dim " << d;
-      if (d >= D / 2)
+      if (d >= D / 2) {
         EXPECT_EQ(static_cast<const float*>(f1.data)[int64_t(i) * (D / 2) + d - D / 2], fv[int64_t(i) * D + d]);
+      }
     }
   }
   EXPECT_EQ(w0, wf.shape[0]);

@@ -80,8 +80,10 @@ class Protocol : public ::testing::Test {
 fs::path Protocol::root;
 std::string Protocol::work;
 
+// Every parameter of a finished run, from its checkpoint's flat "params" (the model file holds one named
+// tensor per parameter).
 std::string params_of(const std::string& run_dir) {
-  SafetensorsFile f = SafetensorsFile::open(run_dir + "/model.safetensors");
+  SafetensorsFile f = SafetensorsFile::open(run_dir + "/checkpoint.safetensors");
   StView v = f.get("params");
   return std::string(static_cast<const char*>(v.data), v.nbytes);
 }
