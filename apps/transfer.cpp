@@ -30,6 +30,13 @@ AGF_COMMAND("transfer", "train the genre MLP on trained nets' features and evalu
   c.add_option("--seed", o->seed, "seed (init, shuffles, dropout)")->capture_default_str();
   c.add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
   c.add_flag("!--no-feature-cache", o->cache_features, "do not keep the nets' features in RUN/features");
+  c.add_flag("--calibrate", o->calibrate,
+             "temperature scaling: hold out --calibrate-fraction of each genre's training tracks (a seeded shuffle of "
+             "tracks, at least one per genre with two or more) from the MLP, fit one T > 0 minimising their per-track "
+             "log loss, store it in the model (agf predict and evaluate apply it); writes OUT/reliability.svg");
+  c.add_option("--calibrate-fraction", o->calibrate_fraction, "--calibrate: fraction of each genre's training tracks "
+                                                              "held out for the fit, in (0, 1)")
+      ->capture_default_str();
   c.add_flag("--quiet", o->quiet, "no progress output");
   return std::function<int()>([=] {
     agf::TransferResult r = agf::run_transfer(*o);
@@ -39,6 +46,12 @@ AGF_COMMAND("transfer", "train the genre MLP on trained nets' features and evalu
                 r.eval.track_ids.size(), r.eval.windows, m.log_loss, m.macro_f1, m.accuracy);
     std::printf("majority baseline:                log loss %.4f  macro F1 %.4f  accuracy %.4f\n", b.log_loss,
                 b.macro_f1, b.accuracy);
+    if (r.eval.calibrated)
+      std::printf("calibration: T = %.4f (on %d held-out training tracks); validation log loss %.4f -> %.4f, "
+                  "ECE %.4f -> %.4f (raw -> calibrated; the lines above are calibrated)\n",
+                  r.eval.temperature, r.eval.held_out_tracks, r.eval.raw.log_loss, m.log_loss, r.eval.ece_raw, r.eval.ece);
+    else
+      std::printf("ECE (15 bins): %.4f\n", r.eval.ece);
     std::printf("model: %s (%d-d features, %.1f s)\n", r.model_path.c_str(), r.feature_dim, r.seconds);
     return 0;
   });
@@ -65,6 +78,11 @@ AGF_COMMAND("evaluate", "evaluate a transfer model per track on a split of a wor
     std::printf("%s (%zu tracks, %d windows): log loss %.4f  macro F1 %.4f  accuracy %.4f\n", o->split.c_str(),
                 r.track_ids.size(), r.windows, m.log_loss, m.macro_f1, m.accuracy);
     std::printf("majority baseline: log loss %.4f  macro F1 %.4f  accuracy %.4f\n", b.log_loss, b.macro_f1, b.accuracy);
+    if (r.calibrated)
+      std::printf("calibration: the model's T = %.4f; log loss %.4f -> %.4f, ECE %.4f -> %.4f (raw -> calibrated)\n",
+                  r.temperature, r.raw.log_loss, m.log_loss, r.ece_raw, r.ece);
+    else
+      std::printf("ECE (15 bins): %.4f\n", r.ece);
     return 0;
   });
 });

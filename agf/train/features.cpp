@@ -2,9 +2,11 @@
 #include "agf/train/features.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
+#include "agf/train/calibrate.h"
 #include "agf/util/fs.h"
 #include "agf/util/half.h"
 #include "layers/step.h"
@@ -88,9 +90,34 @@ std::vector<float> net_features(const SourceNet& sn, const Compute& c, int64_t n
   return out;
 }
 
-std::vector<float> mlp_probs(const Net& mlp, const Compute& c, const std::vector<float>& x, int64_t n, int64_t dim,
-                             int batch) {
+std::vector<float> mlp_logits(const Net& mlp, const Compute& c, const std::vector<float>& x, int64_t n, int64_t dim,
+                              int batch) {
   const int K = mlp.outputs(0);
+  std::vector<float> out(size_t(n) * size_t(K));
+  Arena arena(c.device);
+  Tape t(arena, DType::F32);
+  t.cuda = c.cuda;
+  Tensor xd = Tensor::empty(Shape{batch, dim}, DType::F32, c.device);
+  for (int64_t b = 0; b < n; b += batch) {
+    const int nb = int(std::min<int64_t>(batch, n - b));
+    Tensor xb = xd.slice0(0, nb);
+    upload(xb, x.data() + b * dim);
+    t.reset();
+    t.training = false;
+    std::vector<float> z = to_host_f32(t.value(mlp.forward(t, t.input(xb, false), 0).logits));
+    std::memcpy(out.data() + b * K, z.data(), sizeof(float) * size_t(nb) * size_t(K));
+  }
+  return out;
+}
+
+std::vector<float> mlp_probs(const Net& mlp, const Compute& c, const std::vector<float>& x, int64_t n, int64_t dim,
+                             int batch, double temperature) {
+  const int K = mlp.outputs(0);
+  if (temperature != 1.0) {
+    std::vector<float> z = mlp_logits(mlp, c, x, n, dim, batch), p(z.size());
+    softmax_rows(p.data(), z.data(), n, K, temperature);
+    return p;
+  }
   std::vector<float> out(size_t(n) * size_t(K));
   Arena arena(c.device);
   Tape t(arena, DType::F32);
@@ -153,9 +180,12 @@ TransferModel load_transfer_model(const std::string& dir, const Compute& c) {
     m.eval_hop = tj.at("eval_hop").get<int>();
     m.genre_names = tj.at("genres").get<std::vector<std::string>>();
     m.float16 = tj.value("float16", true);
+    m.temperature = tj.value("temperature", 1.0);  // absent in uncalibrated and older models
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(str(m.path, ": bad \"transfer\" metadata: ", e.what()));
   }
+  AGF_CHECK(std::isfinite(m.temperature) && m.temperature > 0, FormatError, m.path, ": \"transfer\" metadata has temperature ",
+            m.temperature, "; it must be a finite number > 0");
   m.genres = m.mlp->outputs(0);
   AGF_CHECK(int(m.genre_names.size()) >= m.genres, FormatError, m.path, ": ", m.genre_names.size(), " genre names for ",
             m.genres, " outputs");

@@ -37,9 +37,13 @@ using WindowFill = std::function<void(int64_t i0, int n, float* x)>;
 // in inference mode, concatenated in task order.
 std::vector<float> net_features(const SourceNet& sn, const Compute& c, int64_t n_windows, int n_mels, int frames,
                                 const WindowFill& fill, Progress* prog);
-// (n, classes) softmax of the MLP on (n, dim) features, in batches.
+// (n, classes) softmax of the MLP on (n, dim) features, in batches. temperature != 1: softmax(logits / T)
+// on the host (calibrate.h); T = 1 keeps the device softmax, so uncalibrated models predict as before.
 std::vector<float> mlp_probs(const Net& mlp, const Compute& c, const std::vector<float>& x, int64_t n, int64_t dim,
-                             int batch);
+                             int batch, double temperature = 1.0);
+// (n, classes) logits of the MLP (inference mode), in batches.
+std::vector<float> mlp_logits(const Net& mlp, const Compute& c, const std::vector<float>& x, int64_t n, int64_t dim,
+                              int batch);
 
 // MelParams from MelParams::to_json() text. FormatError naming `what` on a missing or bad field.
 MelParams mel_params_from_json(const std::string& json, const std::string& what);
@@ -55,6 +59,7 @@ struct TransferModel {
   bool float16 = true;        // the training store held float16 frames: new audio is rounded the same way
   int64_t feature_dim = 0;
   std::vector<std::string> genre_names;
+  double temperature = 1.0;   // softmax temperature (agf transfer --calibrate); 1 for uncalibrated or older models
 };
 // Loads DIR/mlp.safetensors and its nets. UsageError when a net's feature parameters differ from the
 // model's, FormatError for a malformed folder, each naming the file.

@@ -11,7 +11,8 @@
 
 namespace agf {
 
-enum class Stream : uint64_t { Init = 1, Shuffle = 2, Crop = 3, Task = 4, Dropout = 5, Mlp = 6, MlpCrop = 7 };
+enum class Stream : uint64_t { Init = 1, Shuffle = 2, Crop = 3, Task = 4, Dropout = 5, Mlp = 6, MlpCrop = 7,
+                             Calibrate = 8 };
 
 // splitmix64 finaliser: a bijective mix so that nearby (seed, purpose, position) give unrelated keys.
 inline uint64_t mix64(uint64_t z) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 
 #include "agf/data/fma.h"
 #include "agf/train/features.h"
@@ -103,12 +104,49 @@ EvalResult evaluate_windows(const std::vector<float>& window_probs, const std::v
   EvalResult r;
   const int n = int(track_ids.size());
   r.track_ids = track_ids;
+  r.labels = labels;
   r.windows = int(track_of_window.size());
   r.probs.assign(size_t(n) * size_t(K), 0.f);
   average_per_track(r.probs.data(), window_probs.data(), track_of_window, n, K);
   r.metrics = evaluate_predictions(labels, r.probs.data(), n, K);
+  r.ece = reliability(labels, r.probs.data(), n, K).ece;
   r.baseline = evaluate_majority_baseline(fit_majority_baseline(train_labels, K), labels);
   return r;
+}
+
+// The evaluation of a model at temperature T: raw (T = 1, the device softmax as uncalibrated models) and,
+// when T != 1, calibrated (softmax(logits / T)) as the result with the raw one beside it.
+EvalResult evaluate_model(const Net& mlp, const Compute& comp, const std::vector<float>& x, int64_t D,
+                          const std::vector<int>& track_of_window, const std::vector<int64_t>& track_ids,
+                          const std::vector<int>& labels, const std::vector<int>& train_labels, int K, double T) {
+  const int64_t nw = int64_t(track_of_window.size());
+  EvalResult raw = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, 256), track_of_window, track_ids, labels, train_labels, K);
+  if (T == 1.0) return raw;
+  EvalResult r = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, 256, T), track_of_window, track_ids, labels, train_labels, K);
+  r.calibrated = true;
+  r.temperature = T;
+  r.raw = raw.metrics;
+  r.ece_raw = raw.ece;
+  r.raw_probs = std::move(raw.probs);
+  return r;
+}
+
+// --calibrate's held-out tracks: per genre, a seeded shuffle of its training tracks, the first
+// max(1, round(fraction * n)) of them when the genre has at least two (never all of them).
+std::vector<int64_t> calibration_tracks(const std::vector<int64_t>& train, const std::vector<int>& genre, double fraction,
+                                        uint64_t seed) {
+  std::vector<int64_t> out;
+  for (int g = 0; g < 16; ++g) {
+    std::vector<int64_t> t;
+    for (int64_t i : train)
+      if (genre[size_t(i)] == g) t.push_back(i);
+    if (t.size() < 2) continue;
+    shuffle_philox(t, derive_seed(seed, Stream::Calibrate, uint64_t(g)));
+    const size_t m = std::min(t.size() - 1, std::max<size_t>(1, size_t(std::lround(fraction * double(t.size())))));
+    out.insert(out.end(), t.begin(), t.begin() + long(m));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace
@@ -118,11 +156,36 @@ std::string transfer_model_path(const std::string& dir) { return dir + "/mlp.saf
 nlohmann::json eval_to_json(const EvalResult& r, const std::string& split) {
   std::vector<std::string> names = top_genre_names();
   names.resize(size_t(r.metrics.k));
-  return {{"split", split},
+  nlohmann::json j = {{"split", split},
           {"tracks", r.track_ids.size()},
           {"windows", r.windows},
           {"metrics", metrics_to_json(r.metrics, names)},
           {"baseline", metrics_to_json(r.baseline, names)}};
+  j["ece"] = r.ece;
+  j["reliability"] = reliability_to_json(reliability(r.labels, r.probs.data(), int(r.labels.size()), r.metrics.k));
+  if (r.calibrated) {
+    nlohmann::json c = {{"temperature", r.temperature}, {"log_loss_raw", r.raw.log_loss}, {"log_loss", r.metrics.log_loss},
+                        {"ece_raw", r.ece_raw}, {"ece", r.ece}, {"macro_f1_raw", r.raw.macro_f1},
+                        {"accuracy_raw", r.raw.accuracy},
+                        {"reliability_raw", reliability_to_json(reliability(r.labels, r.raw_probs.data(),
+                                                                            int(r.labels.size()), r.metrics.k))}};
+    if (r.held_out_tracks) {
+      c["held_out_tracks"] = r.held_out_tracks;
+      c["held_out_log_loss_raw"] = r.held_out_log_loss_raw;
+      c["held_out_log_loss"] = r.held_out_log_loss;
+    }
+    j["calibration"] = c;
+  }
+  return j;
+}
+
+std::string eval_reliability_svg(const EvalResult& r, const std::string& title) {
+  const int n = int(r.labels.size()), k = r.metrics.k;
+  std::vector<std::pair<std::string, Reliability>> curves;
+  if (r.calibrated) curves.push_back({"raw (T = 1)", reliability(r.labels, r.raw_probs.data(), n, k)});
+  curves.push_back({r.calibrated ? str("calibrated (T = ", std::round(r.temperature * 1000) / 1000, ")") : std::string("model"),
+                    reliability(r.labels, r.probs.data(), n, k)});
+  return reliability_svg(curves, title);
 }
 
 TransferResult run_transfer(const TransferOptions& o) {
@@ -132,6 +195,8 @@ TransferResult run_transfer(const TransferOptions& o) {
             "transfer: --epochs, --batch (>= 2), --train-hop and --eval-hop must be positive");
   AGF_CHECK(o.mlp_epoch == "crops" || o.mlp_epoch == "windows", UsageError,
             "transfer: --mlp-epoch must be crops or windows, got '", o.mlp_epoch, "'");
+  AGF_CHECK(!o.calibrate || (o.calibrate_fraction > 0 && o.calibrate_fraction < 1), UsageError,
+            "transfer: --calibrate-fraction must be in (0, 1), got ", o.calibrate_fraction);
   const bool crops = o.mlp_epoch == "crops";
   const auto t0 = std::chrono::steady_clock::now();
   Compute comp = open_compute(o.device);
@@ -151,29 +216,48 @@ TransferResult run_transfer(const TransferOptions& o) {
       if (w.genre[size_t(i)] >= 0) r.push_back(i);
     return r;
   };
-  const std::vector<int64_t> train = labelled(w.train), valid = labelled(w.valid);
+  std::vector<int64_t> train = labelled(w.train);
+  const std::vector<int64_t> valid = labelled(w.valid);
   AGF_CHECK(!train.empty() && !valid.empty(), FormatError, "transfer: ", o.work_dir, " has ", train.size(),
             " labelled training and ", valid.size(), " labelled validation tracks; both must be non-empty");
+  std::vector<int> train_labels;  // every labelled training track (the baseline's priors), held out or not
+  for (int64_t i : train) train_labels.push_back(w.genre[size_t(i)]);
+  // --calibrate: the held-out training tracks leave the MLP's training set.
+  const std::vector<int64_t> calib = o.calibrate ? calibration_tracks(train, w.genre, o.calibrate_fraction, o.seed)
+                                                 : std::vector<int64_t>{};
+  AGF_CHECK(!o.calibrate || !calib.empty(), UsageError, "transfer: --calibrate needs a genre with at least two labelled "
+            "training tracks in ", o.work_dir, " to hold out");
+  if (!calib.empty()) {
+    std::vector<int64_t> rest;
+    std::set_difference(train.begin(), train.end(), calib.begin(), calib.end(), std::back_inserter(rest));
+    train = rest;
+  }
+  std::vector<int> cw_track, calib_labels;
+  for (int64_t i : calib) calib_labels.push_back(w.genre[size_t(i)]);
+  const std::vector<Window> cwin = track_windows(w.store, calib, F, o.eval_hop, &cw_track);
   std::vector<int> tw_track, vw_track;
   // windows: the training windows, once; crops: drawn per epoch (train_set below).
   const std::vector<Window> tw = crops ? std::vector<Window>{} : track_windows(w.store, train, F, o.train_hop, &tw_track);
   const std::vector<Window> vw = track_windows(w.store, valid, F, o.eval_hop, &vw_track);
 
-  std::vector<std::vector<float>> tb, vb;
+  std::vector<std::vector<float>> tb, vb, cb;
   std::vector<int64_t> dims;
   for (const SourceNet& sn : nets) {
     if (!crops) tb.push_back(cached_features(sn, comp, w.store, tw, F, "train", o.quiet, o.cache_features));
     vb.push_back(cached_features(sn, comp, w.store, vw, F, "valid", o.quiet, o.cache_features));
+    if (!calib.empty()) cb.push_back(cached_features(sn, comp, w.store, cwin, F, "calibration", o.quiet, o.cache_features));
     dims.push_back(sn.feature_dim());
   }
   int64_t D = 0;
   for (int64_t d : dims) D += d;
   std::vector<float> xtr = crops ? std::vector<float>{} : concat_features(tb, dims, int64_t(tw.size()));
   const std::vector<float> xva = concat_features(vb, dims, int64_t(vw.size()));
+  const std::vector<float> xca = calib.empty() ? std::vector<float>{} : concat_features(cb, dims, int64_t(cwin.size()));
   tb.clear();
   vb.clear();
+  cb.clear();
 
-  std::vector<int> ytr(tw.size()), train_labels, valid_labels;
+  std::vector<int> ytr(tw.size()), valid_labels;
   for (size_t i = 0; i < tw.size(); ++i) ytr[i] = w.genre[size_t(tw[i].track)];
   // crops: epoch e's training set is one uniform 43-frame crop of every training track, keyed by (seed,
   // epoch, track) alone, so every case of a grid sees the same crops and a net's crop features are cached
@@ -192,7 +276,6 @@ TransferResult run_transfer(const TransferOptions& o) {
     ytr.resize(cw.size());
     for (size_t i = 0; i < cw.size(); ++i) ytr[i] = w.genre[size_t(cw[i].track)];
   };
-  for (int64_t i : train) train_labels.push_back(w.genre[size_t(i)]);
   for (int64_t i : valid) valid_labels.push_back(w.genre[size_t(i)]);
   // The window nearest each validation track's centre, for the per-epoch validation loss.
   std::vector<int64_t> centre(valid.size(), -1);
@@ -268,10 +351,28 @@ TransferResult run_transfer(const TransferOptions& o) {
   prog.finish();
 
   TransferResult res;
-  std::vector<float> wp = mlp_probs(*mlp, comp, xva, int64_t(vw.size()), D, 256);
+  // --calibrate: T from the held-out training tracks' windows (the evaluation's hop and averaging) only.
+  TemperatureFit fit;
+  if (!calib.empty()) {
+    fit = fit_temperature(mlp_logits(*mlp, comp, xca, int64_t(cwin.size()), D, 256), cw_track, calib_labels, K);
+    if (!o.quiet)
+      std::fprintf(stderr, "transfer: temperature %.4f fitted on %zu held-out training tracks (log loss %.4f -> %.4f)\n",
+                   fit.temperature, calib.size(), fit.log_loss_raw, fit.log_loss);
+  }
   std::vector<int64_t> valid_ids;
   for (int64_t i : valid) valid_ids.push_back(w.store.track_id(i));
-  res.eval = evaluate_windows(wp, vw_track, valid_ids, valid_labels, train_labels, K);
+  res.eval = evaluate_model(*mlp, comp, xva, D, vw_track, valid_ids, valid_labels, train_labels, K, fit.temperature);
+  if (!calib.empty()) {
+    res.eval.calibrated = true;  // also when the fit lands on T = 1 exactly
+    if (fit.temperature == 1.0) {
+      res.eval.raw = res.eval.metrics;
+      res.eval.ece_raw = res.eval.ece;
+      res.eval.raw_probs = res.eval.probs;
+    }
+    res.eval.held_out_tracks = int(calib.size());
+    res.eval.held_out_log_loss_raw = fit.log_loss_raw;
+    res.eval.held_out_log_loss = fit.log_loss;
+  }
 
   // The self-contained model folder.
   ensure_dir(o.out_dir + "/nets");
@@ -288,6 +389,11 @@ TransferResult run_transfer(const TransferOptions& o) {
   nlohmann::json tj = {{"nets", jn},           {"frames", F},          {"eval_hop", o.eval_hop},
                        {"train_hop", o.train_hop}, {"mlp_epoch", o.mlp_epoch}, {"epochs", o.epochs}, {"seed", o.seed},
                        {"genres", names},      {"work_dir", o.work_dir}, {"float16", w.store.is_float16()}};
+  if (!calib.empty()) {
+    tj["temperature"] = fit.temperature;
+    tj["calibration"] = {{"fraction", o.calibrate_fraction}, {"held_out_tracks", calib.size()},
+                         {"held_out_log_loss_raw", fit.log_loss_raw}, {"held_out_log_loss", fit.log_loss}};
+  }
   res.model_path = transfer_model_path(o.out_dir);
   // The standardisation goes in the metadata (JSON numbers round-trip float32 exactly), so that the file's
   // tensors are exactly the MLP's state_dict.
@@ -312,6 +418,9 @@ TransferResult run_transfer(const TransferOptions& o) {
   nlohmann::json mj = eval_to_json(res.eval, "valid");
   mj["model"] = res.model_path;
   write_file_atomic(o.out_dir + "/metrics.json", mj.dump(1) + "\n");
+  if (res.eval.calibrated)
+    write_file_atomic(o.out_dir + "/reliability.svg",
+                      eval_reliability_svg(res.eval, "reliability, validation tracks") + "\n");
   res.epochs = o.epochs;
   res.feature_dim = int(D);
   res.train_windows = n;
@@ -354,7 +463,6 @@ EvalResult run_evaluate(const EvaluateOptions& o) {
                                                  }
                                                },
                                                o.quiet);
-  std::vector<float> wp = mlp_probs(*tm.mlp, comp, feats, int64_t(win.size()), tm.feature_dim, 256);
   std::vector<int> labels, train_labels;
   std::vector<int64_t> ids;
   for (int64_t i : tracks) {
@@ -363,7 +471,7 @@ EvalResult run_evaluate(const EvaluateOptions& o) {
   }
   for (int64_t i : w.train)
     if (w.genre[size_t(i)] >= 0) train_labels.push_back(w.genre[size_t(i)]);
-  return evaluate_windows(wp, wt, ids, labels, train_labels, tm.genres);
+  return evaluate_model(*tm.mlp, comp, feats, tm.feature_dim, wt, ids, labels, train_labels, tm.genres, tm.temperature);
 }
 
 }  // namespace agf

@@ -14,6 +14,7 @@
 //   OUT/metrics.json           validation metrics, baseline, confusion matrix
 //   OUT/predictions.csv        per validation track: label, prediction, probability of every genre
 //   OUT/transfer.jsonl         MLP loss per epoch (train; validation on each track's centre window)
+//   OUT/reliability.svg        --calibrate: reliability diagram of the validation tracks, raw and calibrated
 // Features are cached next to each source net (RUN/features/*.safetensors), keyed by the net's and the
 // store's fingerprints, so the 31 STN combinations of the grid extract each net's features once.
 #pragma once
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "agf/train/calibrate.h"
 #include "agf/train/metrics.h"
 
 namespace agf {
@@ -42,14 +44,30 @@ struct TransferOptions {
                                   // across cases; on fma_medium an STN's train + valid window features are
                                   // ~1.1 GB, and crops add one 21k x 256 file per epoch: ~1.1 GB for 50, estimated)
   bool quiet = false;
+  // Temperature scaling (calibrate.h): hold out calibrate_fraction of the training tracks from the MLP
+  // (per genre, by a seeded shuffle of tracks, not whole artists: at least one and never all of a genre's
+  // tracks, genres with one training track give none), fit one T on them after training, store it in the
+  // model. Validation tracks are never used for the fit.
+  bool calibrate = false;
+  double calibrate_fraction = 0.1;
 };
 
 struct EvalResult {
-  Metrics metrics;                 // per track, validation split
+  Metrics metrics;                 // per track, validation split (at the model's temperature)
   Metrics baseline;                // majority class (training priors for log loss)
   std::vector<int64_t> track_ids;  // evaluated tracks
+  std::vector<int> labels;         // (tracks)
   std::vector<float> probs;        // (tracks, genres) per-track probabilities
   int windows = 0;
+  double ece = 0;                  // of probs (calibrate.h, 15 bins)
+  // A calibrated model (temperature != 1): the same tracks at T = 1, and how T was fitted.
+  bool calibrated = false;
+  double temperature = 1;
+  Metrics raw;                     // at T = 1
+  double ece_raw = 0;
+  std::vector<float> raw_probs;    // (tracks, genres) at T = 1
+  int held_out_tracks = 0;         // transfer only: training tracks the fit used
+  double held_out_log_loss_raw = 0, held_out_log_loss = 0;
 };
 
 struct TransferResult {
@@ -73,8 +91,13 @@ struct EvaluateOptions {
 // Evaluates a transfer folder's model on a split of a work folder.
 EvalResult run_evaluate(const EvaluateOptions& opt);
 
-// metrics.json content: {"model", "split", "tracks", "windows", "metrics": {...}, "baseline": {...}}.
+// metrics.json content: {"model", "split", "tracks", "windows", "metrics": {...}, "baseline": {...},
+// "ece", "reliability": {...}} and for a calibrated model "calibration": {"temperature", "log_loss_raw",
+// "log_loss", "ece_raw", "ece", "reliability_raw", "held_out_tracks", "held_out_log_loss_raw",
+// "held_out_log_loss"}.
 nlohmann::json eval_to_json(const EvalResult& r, const std::string& split);
+// The reliability diagram of an evaluation (raw and calibrated curves for a calibrated model), inline SVG.
+std::string eval_reliability_svg(const EvalResult& r, const std::string& title);
 
 // Paths of a transfer folder.
 std::string transfer_model_path(const std::string& dir);  // DIR/mlp.safetensors

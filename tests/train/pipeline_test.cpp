@@ -14,9 +14,12 @@
 #include "agf/data/prepare.h"
 #include "agf/data/synth.h"
 #include "agf/factors/factors.h"
+#include "agf/train/calibrate.h"
 #include "agf/train/embed.h"
 #include "agf/train/experiment.h"
 #include "agf/train/jsonl.h"
+#include "agf/train/library.h"
+#include "agf/train/metrics.h"
 #include "agf/train/predict.h"
 #include "agf/train/trainer.h"
 #include "agf/train/transfer.h"
@@ -266,6 +269,127 @@ TEST_F(Pipeline, TransferEvaluatePredictAgree) {
   } catch (const UsageError& err) {
     EXPECT_NE(std::string(err.what()).find("0.safetensors"), std::string::npos) << err.what();
   }
+}
+
+// --calibrate: T is fitted on held-out training tracks only (a validation label flipped leaves it
+// unchanged), stored in the model, and applied by predict (softmax(logits / T) averaged over windows);
+// a model without "temperature" in its metadata (an older one) predicts with the plain softmax.
+TEST_F(Pipeline, CalibrateFitsOnTrainingTracksAndPredictAppliesIt) {
+  TrainOptions g = small("stn", "g", "cal_g");
+  g.epochs = 2;
+  run_train(g);
+  TransferOptions to;
+  to.work_dir = work;
+  to.out_dir = (root / "cal_transfer").string();
+  to.nets = {g.run_dir};
+  to.epochs = 20;
+  to.batch = 8;
+  to.device = "cpu";
+  to.quiet = true;
+  to.calibrate = true;
+  to.calibrate_fraction = 0.3;
+  const TransferResult r = run_transfer(to);
+  ASSERT_TRUE(r.eval.calibrated);
+  EXPECT_GT(r.eval.held_out_tracks, 0);
+  EXPECT_LE(r.eval.held_out_log_loss, r.eval.held_out_log_loss_raw);
+  const double T = r.eval.temperature;
+  ASSERT_NE(T, 1.0);
+  EXPECT_TRUE(fs::exists(to.out_dir + "/reliability.svg"));
+  const nlohmann::json mj = nlohmann::json::parse(read_file_bytes(to.out_dir + "/metrics.json"));
+  EXPECT_EQ(mj.at("calibration").at("temperature").get<double>(), T);
+  EXPECT_NEAR(mj.at("calibration").at("log_loss_raw").get<double>(), r.eval.raw.log_loss, 1e-12);
+
+  // A copy of the work folder whose metadata gives one validation track another genre.
+  const std::string work2 = (root / "cal_work").string(), meta2 = (root / "cal_meta").string();
+  fs::copy(work, work2, fs::copy_options::recursive);
+  fs::copy(corpus + "/fma_metadata", meta2, fs::copy_options::recursive);
+  nlohmann::json ds = nlohmann::json::parse(read_file_bytes(work2 + "/dataset.json"));
+  ds["metadata_dir"] = meta2;
+  write_file_atomic(work2 + "/dataset.json", ds.dump());
+  {
+    const std::string id = std::to_string(r.eval.track_ids[0]);
+    const std::vector<std::string> names = top_genre_names();
+    const std::string from = "," + names[size_t(r.eval.labels[0])] + ",";
+    const std::string into = "," + names[size_t((r.eval.labels[0] + 1) % 4)] + ",";
+    std::string csv = read_file_bytes(meta2 + "/tracks.csv");
+    const size_t at = csv.find("\n" + id + ",");
+    ASSERT_NE(at, std::string::npos);
+    const size_t end = csv.find('\n', at + 1);
+    std::string line = csv.substr(at, end - at);
+    const size_t f = line.find(from);
+    ASSERT_NE(f, std::string::npos) << line;
+    line.replace(f, from.size(), into);
+    csv.replace(at, end - at, line);
+    write_file_atomic(meta2 + "/tracks.csv", csv);
+  }
+  TransferOptions to2 = to;
+  to2.work_dir = work2;
+  to2.out_dir = (root / "cal_transfer2").string();
+  const TransferResult r2 = run_transfer(to2);
+  ASSERT_EQ(r2.eval.track_ids, r.eval.track_ids);
+  ASSERT_NE(r2.eval.labels[0], r.eval.labels[0]) << "the edit did not reach the labels";
+  EXPECT_EQ(r2.eval.temperature, T) << "a validation label changed the fitted temperature";
+
+  // predict applies the stored T: probabilities = mean over windows of softmax(logits / T).
+  Compute cpu = open_compute("cpu");
+  const std::string wav = corpus + "/fma_audio/" + fma_audio_relpath(r.eval.track_ids[0], "wav");
+  auto predict_and_reference = [&](const TransferModel& tm, double t) {
+    LibraryOptions lo;
+    lo.threads = 1;
+    lo.quiet = true;
+    lo.window_features = true;
+    TrackResult got;
+    run_library(tm, cpu, {wav}, lo, [&](const TrackResult& x) { got = x; });
+    const int K = tm.genres;
+    const int64_t nw = int64_t(got.window_features.size()) / tm.feature_dim;
+    const std::vector<float> z = mlp_logits(*tm.mlp, cpu, got.window_features, nw, tm.feature_dim, 64);
+    std::vector<float> p(z.size()), ref(size_t(K), 0.f);
+    softmax_rows(p.data(), z.data(), nw, K, t);
+    average_per_track(ref.data(), p.data(), std::vector<int>(size_t(nw), 0), 1, K);
+    return std::make_pair(got.probs, ref);
+  };
+  const TransferModel tm = load_transfer_model(to.out_dir, cpu);
+  EXPECT_EQ(tm.temperature, T);
+  const auto [pc, refc] = predict_and_reference(tm, T);
+  const auto [pc1, ref1] = predict_and_reference(tm, 1.0);
+  (void)pc1;
+  double gap = 0;
+  for (int k = 0; k < tm.genres; ++k) {
+    EXPECT_NEAR(pc[size_t(k)], refc[size_t(k)], 1e-6) << "genre " << k;
+    gap = std::max(gap, double(std::fabs(refc[size_t(k)] - ref1[size_t(k)])));
+  }
+  EXPECT_GT(gap, 1e-4) << "T too close to 1 for the check to mean anything";
+  EXPECT_EQ(predict_file(tm, cpu, wav, tm.eval_hop).probs, pc);
+
+  // An older model (no "temperature"): loads as T = 1 and predicts with the plain device softmax.
+  LoadedNet ln = load_net(tm.path, cpu);
+  nlohmann::json tj = nlohmann::json::parse(ln.metadata.at("transfer"));
+  tj.erase("temperature");
+  tj.erase("calibration");
+  ln.metadata["transfer"] = tj.dump();
+  save_net(tm.path, *ln.net, ln.metadata);
+  const TransferModel old = load_transfer_model(to.out_dir, cpu);
+  EXPECT_EQ(old.temperature, 1.0);
+  LibraryOptions lo;
+  lo.threads = 1;
+  lo.quiet = true;
+  lo.window_features = true;
+  TrackResult got;
+  run_library(old, cpu, {wav}, lo, [&](const TrackResult& x) { got = x; });
+  const int64_t nw = int64_t(got.window_features.size()) / old.feature_dim;
+  const std::vector<float> wp = mlp_probs(*old.mlp, cpu, got.window_features, nw, old.feature_dim, 256);
+  std::vector<float> ref(size_t(old.genres));
+  average_per_track(ref.data(), wp.data(), std::vector<int>(size_t(nw), 0), 1, old.genres);
+  EXPECT_EQ(got.probs, ref);
+  for (int k = 0; k < old.genres; ++k) EXPECT_NEAR(got.probs[size_t(k)], ref1[size_t(k)], 1e-5);
+  EvaluateOptions eo;
+  eo.model_dir = to.out_dir;
+  eo.work_dir = work;
+  eo.device = "cpu";
+  eo.quiet = true;
+  const EvalResult e = run_evaluate(eo);
+  EXPECT_FALSE(e.calibrated);
+  EXPECT_NEAR(e.metrics.log_loss, r.eval.raw.log_loss, 1e-6);
 }
 
 TEST_F(Pipeline, ExperimentResumesAndReports) {
