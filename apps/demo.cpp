@@ -53,6 +53,11 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   c.add_option("--mlp-epochs", ex->mlp_epochs, "MLP epochs (0: quick default 30)")->capture_default_str();
   c.add_option("--bn-momentum", ex->bn_momentum, "nets' batch-norm momentum (0: paper 0.01, quick 0.1)")
       ->capture_default_str();
+  c.add_flag("--calibrate", ex->calibrate, "temperature-scale every case's MLP on held-out training tracks "
+                                         "(agf experiment --calibrate)");
+  c.add_option("--calibrate-fraction", ex->calibrate_fraction, "--calibrate: fraction of each genre's training tracks "
+                                                               "held out for the fit, in (0, 1)")
+      ->capture_default_str();
   c.add_flag("--full", "the paper's whole grid (31 STN, 26 MTN, 4 wSTN cases) instead of the quick one");
   return std::function<int()>([=, &c] {
     const auto t0 = std::chrono::steady_clock::now();

@@ -42,6 +42,13 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
   c.add_option("--hop", o->eval_hop, "hop between a track's windows at evaluation")->capture_default_str();
   c.add_option("--seed", o->seed, "seed of every net and MLP")->capture_default_str();
   c.add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
+  c.add_flag("--calibrate", o->calibrate,
+             "temperature-scale every case's MLP: hold out --calibrate-fraction of each genre's training tracks from "
+             "it, fit one T on them (never on validation); results.csv/md add the calibrated log loss and the ECE "
+             "before and after beside the raw numbers, the report a reliability diagram");
+  c.add_option("--calibrate-fraction", o->calibrate_fraction, "--calibrate: fraction of each genre's training tracks "
+                                                              "held out for the fit, in (0, 1)")
+      ->capture_default_str();
   c.add_flag("--report-only", *report_only, "only rewrite results.md and report.html from what --out holds");
   c.add_flag("--quiet", o->quiet, "no progress output");
   return std::function<int()>([=] {

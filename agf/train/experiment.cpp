@@ -61,6 +61,10 @@ std::string protocol_text(const std::string& out_dir) {
              " epochs; MLP ", st.value("mlp_epochs", 0), " epochs of ",
              me == "crops" ? "one random 1-s crop per training track" : "every window of every training track",
              "; the nets' random streams keyed by ", st.value("net_streams", std::string("seed")) == "case" ? "seed and case" : "the seed alone",
+             st.value("calibrate", false)
+                 ? str("; temperature scaling fitted on ", st.value("calibrate_fraction", 0.1),
+                       " of each genre's training tracks, held out from the MLP (`--calibrate`)")
+                 : std::string(),
              ".\n");
 }
 
@@ -102,6 +106,8 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
   }
   ensure_dir(o.out_dir);
   ensure_dir(o.out_dir + "/nets");
+  AGF_CHECK(!o.calibrate || (o.calibrate_fraction > 0 && o.calibrate_fraction < 1), UsageError,
+            "experiment: --calibrate-fraction must be in (0, 1), got ", o.calibrate_fraction);
   ensure_dir(o.out_dir + "/cases");
   // The settings a results.csv belongs to: a resumed grid must not mix schedules.
   const nlohmann::json settings = {{"work_dir", o.work_dir}, {"stn_epochs", o.stn_epochs}, {"mtn_epochs", o.mtn_epochs},
@@ -110,15 +116,20 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
                                    {"bn_momentum", o.bn_momentum}, {"mtn_epochs_per_task", o.mtn_epochs_per_task},
                                    {"mlp_epoch", o.mlp_epoch},     {"factors_from", o.factors_from},
                                    {"net_streams", "case"}};
+  // --calibrate's keys only when on, so that older folders (without them) resume as before.
+  nlohmann::json settings_all = settings;
+  if (o.calibrate) settings_all["calibrate"] = true, settings_all["calibrate_fraction"] = o.calibrate_fraction;
   const std::string settings_path = o.out_dir + "/settings.json";
   if (std::filesystem::exists(settings_path)) {
     const nlohmann::json old = read_json(settings_path);
-    for (auto it = settings.begin(); it != settings.end(); ++it)
+    AGF_CHECK(o.calibrate || !old.contains("calibrate"), UsageError, "experiment: ", o.out_dir,
+              " holds results made with --calibrate; add it (or use another --out)");
+    for (auto it = settings_all.begin(); it != settings_all.end(); ++it)
       AGF_CHECK(old.contains(it.key()) && old[it.key()] == it.value(), UsageError, "experiment: ", o.out_dir,
                 " holds results made with ", it.key(), " = ", old.contains(it.key()) ? old[it.key()].dump() : "(absent)",
                 ", this run asks ", it.value().dump(), "; use another --out (or the same settings to resume)");
   } else {
-    write_file_atomic(settings_path, settings.dump(1) + "\n");
+    write_file_atomic(settings_path, settings_all.dump(1) + "\n");
   }
 
   ExperimentSummary s;
@@ -168,6 +179,8 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
     to.seed = o.seed;
     to.device = o.device;
     to.quiet = o.quiet;
+    to.calibrate = o.calibrate;
+    to.calibrate_fraction = o.calibrate_fraction;
     int epochs = 0;
     if (c.arch == Arch::stn) {
       for (char k : c.tasks) to.nets.push_back(ensure_net("stn", std::string(1, k), 0));
@@ -182,8 +195,16 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
       epochs = o.stn_epochs;
     }
     TransferResult r = run_transfer(to);
-    const auto& m = r.eval.metrics;
-    store.append(make_result(c, m.log_loss, m.macro_f1, m.accuracy, epochs, since(tc)));
+    // The table columns hold the raw (T = 1) numbers; a calibrated case adds its calibrated log loss beside.
+    const auto& m = r.eval.calibrated ? r.eval.raw : r.eval.metrics;
+    CaseResult cr = make_result(c, m.log_loss, m.macro_f1, m.accuracy, epochs, since(tc));
+    cr.ece = r.eval.calibrated ? r.eval.ece_raw : r.eval.ece;
+    if (r.eval.calibrated) {
+      cr.log_loss_calibrated = r.eval.metrics.log_loss;
+      cr.ece_calibrated = r.eval.ece;
+      cr.temperature = r.eval.temperature;
+    }
+    store.append(cr);
     ++s.ran;
     if (!o.quiet)
       std::fprintf(stderr, "experiment: %s: log loss %.4f, macro F1 %.4f, accuracy %.4f (baseline %.4f / %.4f) in %.0f s\n",
@@ -253,6 +274,20 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
   // The protocol the results were made under (settings.json), stated beside the tables.
   const std::string protocol = s->protocol = protocol_text(out_dir);
   if (!protocol.empty()) in.sections.push_back({"Protocol", markdown_to_html(protocol)});
+  // Calibration: the table, and the reliability diagram of the best calibrated case (by calibrated log loss).
+  {
+    const CaseResult* bc = nullptr;
+    for (const CaseResult& r : s->results)
+      if (!std::isnan(r.log_loss_calibrated) && (!bc || r.log_loss_calibrated < bc->log_loss_calibrated)) bc = &r;
+    if (bc) {
+      std::string html = markdown_to_html(calibration_markdown(s->results));
+      const std::string svgp = out_dir + "/cases/" + bc->case_name + "/reliability.svg";
+      if (std::filesystem::exists(svgp))
+        html += str("<p>Reliability diagram of ", svg::escape(bc->case_name),
+                    " (best calibrated log loss), validation tracks:</p>\n", read_file_bytes(svgp));
+      in.sections.push_back({"Calibration", html});
+    }
+  }
   // Factor summaries.
   for (char k : std::string("sedm")) {
     const std::string p = work_dir + "/factors/" + std::string(1, k) + "_summary.md";

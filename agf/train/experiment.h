@@ -37,6 +37,10 @@ struct ExperimentOptions {
   uint64_t seed = 1;
   std::string device = "auto";
   bool quiet = false;
+  // Temperature scaling per case (TransferOptions::calibrate): results.csv gains the calibrated log loss
+  // and the ECE before and after, the report a reliability diagram of the best calibrated case.
+  bool calibrate = false;
+  double calibrate_fraction = 0.1;
 };
 
 struct ExperimentSummary {

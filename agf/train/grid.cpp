@@ -23,7 +23,11 @@ namespace agf {
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-const char* kHeader = "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp";
+const char* kHeader10 = "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp";
+const char* kHeader = "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp,log_loss_calibrated,ece,"
+                      "ece_calibrated,temperature";
+
+double opt_stod(const std::string& s) { return s.empty() ? kNaN : std::stod(s); }
 
 std::vector<std::string> split_commas(const std::string& line) {
   std::vector<std::string> out;
@@ -45,6 +49,7 @@ std::string fmt_g17(double v) {
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
 }
+std::string opt_g17(double v) { return std::isnan(v) ? std::string() : fmt_g17(v); }
 
 }  // namespace
 
@@ -189,6 +194,7 @@ std::vector<CaseResult> ResultsStore::load() const {
   const std::string text = ss.str();
   size_t pos = 0;
   int line_no = 0;
+  size_t fields = 14;
   while (pos < text.size()) {
     const size_t nl = text.find('\n', pos);
     if (nl == std::string::npos) break;  // torn last line of an interrupted append: not a result
@@ -196,13 +202,14 @@ std::vector<CaseResult> ResultsStore::load() const {
     pos = nl + 1;
     ++line_no;
     if (line_no == 1) {
-      AGF_CHECK(line == kHeader, FormatError, path_, ":1: expected the header '", kHeader, "', found '", line,
-                "'");
+      AGF_CHECK(line == kHeader || line == kHeader10, FormatError, path_, ":1: expected the header '", kHeader,
+                "' (or the older '", kHeader10, "'), found '", line, "'");
+      fields = line == kHeader ? 14 : 10;
       continue;
     }
     if (line.empty()) continue;
     const auto v = split_commas(line);
-    AGF_CHECK(v.size() == 10, FormatError, path_, ":", line_no, ": expected 10 fields, found ", v.size());
+    AGF_CHECK(v.size() == fields, FormatError, path_, ":", line_no, ": expected ", fields, " fields, found ", v.size());
     CaseResult r;
     try {
       r.case_name = v[0];
@@ -215,6 +222,12 @@ std::vector<CaseResult> ResultsStore::load() const {
       r.epochs = std::stoi(v[7]);
       r.seconds = std::stod(v[8]);
       r.timestamp = v[9];
+      if (fields == 14) {
+        r.log_loss_calibrated = opt_stod(v[10]);
+        r.ece = opt_stod(v[11]);
+        r.ece_calibrated = opt_stod(v[12]);
+        r.temperature = opt_stod(v[13]);
+      }
     } catch (const std::exception& e) {
       throw FormatError(str(path_, ":", line_no, ": bad number in '", line, "'"));
     }
@@ -234,9 +247,11 @@ void ResultsStore::append(CaseResult r) {
   for (const std::string* s : {&r.case_name, &r.arch, &r.tasks, &r.timestamp})
     AGF_CHECK(s->find_first_of(",\"\n\r") == std::string::npos, UsageError, "results store: field '", *s,
               "' holds a comma, quote or newline");
-  const std::string line = r.case_name + "," + r.arch + "," + r.tasks + "," + std::to_string(r.n_tasks) + "," +
+  const std::string head = r.case_name + "," + r.arch + "," + r.tasks + "," + std::to_string(r.n_tasks) + "," +
                            fmt_g17(r.log_loss) + "," + fmt_g17(r.f1) + "," + fmt_g17(r.accuracy) + "," +
-                           std::to_string(r.epochs) + "," + fmt_g17(r.seconds) + "," + r.timestamp + "\n";
+                           std::to_string(r.epochs) + "," + fmt_g17(r.seconds) + "," + r.timestamp;
+  const std::string extra = "," + opt_g17(r.log_loss_calibrated) + "," + opt_g17(r.ece) + "," +
+                            opt_g17(r.ece_calibrated) + "," + opt_g17(r.temperature);
   // Validate an existing file (header) and find a torn tail to cut off before appending.
   std::string existing;
   {
@@ -249,6 +264,11 @@ void ResultsStore::append(CaseResult r) {
   }
   const size_t keep = existing.empty() ? 0 : existing.rfind('\n') == std::string::npos ? 0 : existing.rfind('\n') + 1;
   if (keep > 0) load();  // throws FormatError on a foreign or corrupt file before we touch it
+  const bool old_format = keep > 0 && existing.compare(0, std::strlen(kHeader10) + 1, std::string(kHeader10) + "\n") == 0;
+  AGF_CHECK(!old_format || (std::isnan(r.log_loss_calibrated) && std::isnan(r.temperature)), FormatError, path_,
+            " has the older 10-column header, without room for calibrated results; move it away or re-run without "
+            "--calibrate");
+  const std::string line = head + (old_format ? std::string() : extra) + "\n";
   const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   AGF_CHECK(fd >= 0, IOError, "results store: cannot open ", path_, ": ", std::strerror(errno));
   std::string payload = line;
@@ -457,7 +477,32 @@ std::string results_markdown(const std::vector<CaseResult>& results, bool skip_e
      << "\n## With and without the main task g (paper Table 3)\n\n" << table3_markdown(results)
      << "\n## Average per number of tasks (paper Figure 3)\n\n" << average_by_n_markdown(results)
      << "\n## wSTN against the best STN / MTN per N (paper Table 5)\n\n" << table5_markdown(results);
+  const std::string cal = calibration_markdown(results);
+  if (!cal.empty())
+    os << "\n## Calibration (temperature scaling on held-out training tracks)\n\n"
+       << "The tables above hold the raw (T = 1) numbers; the calibrated log loss is beside them here. ECE: 15 "
+       << "equal-width bins over each track's top-class probability.\n\n" << cal;
   return os.str();
+}
+
+std::string calibration_markdown(const std::vector<CaseResult>& results) {
+  auto f4 = [](double v) {
+    if (std::isnan(v)) return std::string("-");
+    char b[32];
+    std::snprintf(b, sizeof b, "%.4f", v);
+    return std::string(b);
+  };
+  std::ostringstream os;
+  bool any = false;
+  for (const CaseResult& r : results) {
+    if (std::isnan(r.log_loss_calibrated)) continue;
+    if (!any) os << "| case | log loss (raw) | log loss (calibrated) | ECE (raw) | ECE (calibrated) | T |\n"
+                 << "|---|---|---|---|---|---|\n";
+    any = true;
+    os << "| " << r.case_name << " | " << f4(r.log_loss) << " | " << f4(r.log_loss_calibrated) << " | " << f4(r.ece)
+       << " | " << f4(r.ece_calibrated) << " | " << f4(r.temperature) << " |\n";
+  }
+  return any ? os.str() : std::string();
 }
 
 }  // namespace agf

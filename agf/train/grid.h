@@ -2,6 +2,7 @@
 // and MTN, and wSTN for N = 2..5; case names, a resumable CSV results store, and the Markdown tables
 // shaped like the paper's Tables 3, 4 and 5 (and the averages per number of tasks of its Figure 3).
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -46,10 +47,18 @@ struct CaseResult {
   int epochs = 0;
   double seconds = 0;
   std::string timestamp;  // ISO 8601 UTC, filled by append() when empty
+  // Calibration (agf experiment --calibrate); NaN (an empty CSV field) when not measured. log_loss, f1
+  // and accuracy stay the raw (T = 1) numbers, comparable with uncalibrated cases and the paper.
+  double log_loss_calibrated = std::numeric_limits<double>::quiet_NaN();
+  double ece = std::numeric_limits<double>::quiet_NaN();             // raw, 15 bins (calibrate.h)
+  double ece_calibrated = std::numeric_limits<double>::quiet_NaN();
+  double temperature = std::numeric_limits<double>::quiet_NaN();
 };
 
-// CSV with header case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp; one line per
-// finished case, appended with a single write and fsync. A torn last line (interrupted write) is ignored
+// CSV with header case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp,
+// log_loss_calibrated,ece,ece_calibrated,temperature (the last four empty when not measured); one line per
+// finished case, appended with a single write and fsync. Files with the older 10-column header are read,
+// and appended to in that format (a row with calibration numbers is then refused: FormatError). A torn last line (interrupted write) is ignored
 // by load() and cut off by the next append(); when a case appears twice the later row wins.
 class ResultsStore {
  public:
@@ -102,7 +111,9 @@ std::string table5_markdown(const std::vector<CaseResult>& results);       // be
 
 // All tables in one Markdown document with headings (Tables 4, 3, 5 and the per-N averages), for
 // results.md next to results.csv; skip_empty_rows as in table4_markdown.
+// When a case has a calibrated log loss, a Calibration table follows (raw and calibrated log loss, ECE, T).
 std::string results_markdown(const std::vector<CaseResult>& results, bool skip_empty_rows = true);
+std::string calibration_markdown(const std::vector<CaseResult>& results);  // "" when no case has one
 
 // Latest result per case name (nullptr when absent).
 const CaseResult* find_result(const std::vector<CaseResult>& results, const std::string& case_name);

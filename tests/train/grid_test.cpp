@@ -160,6 +160,40 @@ TEST(Grid, ResultsStoreResumes) {
   fs::remove_all(dir);
 }
 
+// --calibrate's columns round-trip (empty when not measured); an older 10-column file is read and
+// appended to in its own format, and refuses a calibrated row.
+TEST(Grid, ResultsStoreCalibrationColumns) {
+  const fs::path dir = temp_dir("calib");
+  const std::string path = (dir / "results.csv").string();
+  agf::ResultsStore store(path);
+  agf::CaseResult c = result("stn-g", 0.875, 0.5);
+  c.log_loss_calibrated = 0.8125;
+  c.ece = 0.25;
+  c.ece_calibrated = 0.0625;
+  c.temperature = 1.5;
+  store.append(c);
+  store.append(result("stn-s", 1.0, 0.25));
+  auto rs = store.load();
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_EQ(rs[0].log_loss_calibrated, 0.8125);
+  EXPECT_EQ(rs[0].ece, 0.25);
+  EXPECT_EQ(rs[0].ece_calibrated, 0.0625);
+  EXPECT_EQ(rs[0].temperature, 1.5);
+  EXPECT_TRUE(std::isnan(rs[1].log_loss_calibrated));
+  const std::string md = agf::results_markdown(rs);
+  EXPECT_NE(md.find("| stn-g | 0.8750 | 0.8125 | 0.2500 | 0.0625 | 1.5000 |"), std::string::npos) << md;
+  EXPECT_EQ(agf::calibration_markdown({rs[1]}), "");
+  const std::string old = (dir / "old.csv").string();
+  { std::ofstream(old) << "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp\n"
+                       << "stn-g,stn,g,1,0.5,0.5,0.5,3,1.25,2026-01-01T00:00:00Z\n"; }
+  agf::ResultsStore os(old);
+  EXPECT_EQ(os.load().size(), 1u);
+  os.append(result("stn-s", 1.0, 0.25));
+  EXPECT_EQ(os.load().size(), 2u);
+  EXPECT_THROW(os.append(c), agf::FormatError);
+  fs::remove_all(dir);
+}
+
 TEST(Grid, TablesOfASyntheticSetByHand) {
   const std::vector<agf::CaseResult> rs = {result("stn-g", 1.0, 0.5),   result("stn-s", 2.0, 0.2),
                                            result("stn-gs", 0.8, 0.6),  result("mtn-gs", 0.7, 0.65),
