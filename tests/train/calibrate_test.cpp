@@ -14,23 +14,23 @@ namespace agf {
 namespace {
 
 TEST(Calibrate, EceMatchesAHandComputation) {
-  // Four tracks, two classes. Top-class probabilities 0.9 (right), 0.8 (wrong), 0.6 (right), 0.55 (wrong).
-  // With 15 bins of width 1/15: 0.9 -> bin 13 (0.8667, 0.9333], 0.8 -> bin 11 (0.7333, 0.8], 0.6 -> bin 8
-  // (0.5333, 0.6], 0.55 -> bin 8. ECE = 1/4 |1 - 0.9| + 1/4 |0 - 0.8| + 2/4 |0.5 - 0.575| = 0.025 + 0.2 + 0.0375.
-  const std::vector<float> p = {0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f, 0.45f, 0.55f};
+  // Four tracks, two classes. Top-class probabilities 0.9 (right), 0.75 (wrong), 0.62 (right), 0.64 (wrong).
+  // With 15 bins of width 1/15: 0.9 -> bin 13 (0.8667, 0.9333], 0.75 -> bin 11 (0.7333, 0.8], 0.62 and 0.64
+  // -> bin 9 (0.6, 0.6667]. ECE = 1/4 |1 - 0.9| + 1/4 |0 - 0.75| + 2/4 |0.5 - 0.63| = 0.025 + 0.1875 + 0.065.
+  const std::vector<float> p = {0.9f, 0.1f, 0.25f, 0.75f, 0.62f, 0.38f, 0.36f, 0.64f};
   const std::vector<int> y = {0, 0, 0, 0};
   const Reliability r = reliability(y, p.data(), 4, 2);
   ASSERT_EQ(r.bins, 15);
   EXPECT_EQ(r.count[13], 1);
   EXPECT_EQ(r.count[11], 1);
-  EXPECT_EQ(r.count[8], 2);
-  EXPECT_NEAR(r.confidence[8], 0.575, 1e-7);
-  EXPECT_NEAR(r.accuracy[8], 0.5, 1e-12);
+  EXPECT_EQ(r.count[9], 2);
+  EXPECT_NEAR(r.confidence[9], 0.63, 1e-6);
+  EXPECT_NEAR(r.accuracy[9], 0.5, 1e-12);
   EXPECT_TRUE(std::isnan(r.accuracy[0]));
-  EXPECT_NEAR(r.ece, 0.025 + 0.2 + 0.0375, 1e-7);
-  // A confidence on a bin edge belongs to the lower bin: (b/15, (b+1)/15].
-  const std::vector<float> edge = {float(12.0 / 15), float(3.0 / 15)};
-  EXPECT_EQ(reliability({0}, edge.data(), 1, 2).count[11], 1);
+  EXPECT_NEAR(r.ece, 0.025 + 0.1875 + 0.065, 1e-6);
+  // A confidence on a bin edge belongs to the lower bin, (b/B, (b+1)/B]: 0.75 (exact in float) with 4 bins.
+  const std::vector<float> edge = {0.75f, 0.25f};
+  EXPECT_EQ(reliability({0}, edge.data(), 1, 2, 4).count[2], 1);
 }
 
 TEST(Calibrate, SoftmaxRowsAtATemperature) {

@@ -311,15 +311,19 @@ TEST_F(Pipeline, CalibrateFitsOnTrainingTracksAndPredictAppliesIt) {
     const std::vector<std::string> names = top_genre_names();
     const std::string from = "," + names[size_t(r.eval.labels[0])] + ",";
     const std::string into = "," + names[size_t((r.eval.labels[0] + 1) % 4)] + ",";
+    // Rows span lines (quoted multi-line fields): the row ends where the next track's row starts.
     std::string csv = read_file_bytes(meta2 + "/tracks.csv");
     const size_t at = csv.find("\n" + id + ",");
     ASSERT_NE(at, std::string::npos);
-    const size_t end = csv.find('\n', at + 1);
-    std::string line = csv.substr(at, end - at);
-    const size_t f = line.find(from);
-    ASSERT_NE(f, std::string::npos) << line;
-    line.replace(f, from.size(), into);
-    csv.replace(at, end - at, line);
+    size_t end = csv.size();
+    const WorkData wd = load_work(work, "g");
+    for (int64_t i = 0; i < wd.store.num_tracks(); ++i) {
+      const size_t q = csv.find("\n" + std::to_string(wd.store.track_id(i)) + ",", at + 1);
+      if (q != std::string::npos) end = std::min(end, q);
+    }
+    const size_t f = csv.find(from, at);
+    ASSERT_LT(f, end) << csv.substr(at, end - at);
+    csv.replace(f, from.size(), into);
     write_file_atomic(meta2 + "/tracks.csv", csv);
   }
   TransferOptions to2 = to;
