@@ -45,7 +45,7 @@ DecodedAudio decode_file(const std::string& path) {
   // Decoded straight into the output (no staging copy). Blocks start at 4 Ki samples and double up
   // to 128 Ki samples whatever the channel count (a short file does not zero-fill 512 KB), and the
   // header's frame count is only a reservation hint, believed up to
-  // kMaxSamplesPerByte samples per byte of file: a 373-byte FLAC whose header claims 2^31 frames
+  // kMaxSamplesPerByte samples per byte of file: a 373-byte FLAC whose header claims 3.4e9 frames
   // must not reserve 13 GB (found by tests/fuzz/fuzz_decode). Real files stay far below the bound
   // (16-bit PCM: 0.5 sample/byte; an 8 kb/s MP3: about 8); past it the vector simply grows.
   constexpr uint64_t kMaxSamplesPerByte = 64;
