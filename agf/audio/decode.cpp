@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "agf/util/error.h"
@@ -41,16 +42,27 @@ DecodedAudio decode_file(const std::string& path) {
   out.channels = info.channels;
   out.sample_rate = info.samplerate;
   // Read in blocks until the decoder stops: do not trust info.frames (MP3, truncated files).
-  // Decoded straight into the output (no staging copy).
-  const sf_count_t block = 65536;
-  if (info.frames > 0 && info.frames < (sf_count_t(1) << 32))
-    out.samples.reserve(size_t(info.frames + block) * info.channels);
+  // Decoded straight into the output (no staging copy). Blocks start at 4 Ki samples and double up
+  // to 128 Ki samples whatever the channel count (a short file does not zero-fill 512 KB), and the
+  // header's frame count is only a reservation hint, believed up to
+  // kMaxSamplesPerByte samples per byte of file: a 373-byte FLAC whose header claims 3.4e9 frames
+  // must not reserve 13 GB (found by tests/fuzz/fuzz_decode). Real files stay far below the bound
+  // (16-bit PCM: 0.5 sample/byte; an 8 kb/s MP3: about 8); past it the vector simply grows.
+  constexpr uint64_t kMaxSamplesPerByte = 64;
+  const sf_count_t max_block = std::max<sf_count_t>(64, 131072 / info.channels);
+  sf_count_t block = std::max<sf_count_t>(1, 4096 / info.channels);
+  std::error_code size_err;
+  const uint64_t file_bytes = std::filesystem::file_size(path, size_err);
+  if (info.frames > 0 && !size_err &&
+      uint64_t(info.frames) <= file_bytes / uint64_t(info.channels) * kMaxSamplesPerByte)
+    out.samples.reserve(size_t(info.frames + max_block) * info.channels);
   size_t used = 0;
   for (;;) {
     out.samples.resize(used + size_t(block) * info.channels);
     sf_count_t got = sf_readf_float(f.get(), out.samples.data() + used, block);
     if (got <= 0) break;
     used += size_t(got) * info.channels;
+    block = std::min(max_block, 2 * block);
   }
   out.samples.resize(used);
   int err = sf_error(f.get());
