@@ -64,9 +64,17 @@ TemperatureFit fit_temperature(const std::vector<float>& logits, const std::vect
   double ub = fc <= fd ? c : d, fb = std::min(fc, fd);
   if (v[size_t(best)] < fb) { ub = u[size_t(best)]; fb = v[size_t(best)]; }
   TemperatureFit r;
+  r.log_loss_raw = f(0.0);
+  const double edge = 1e-3 * (hi - lo);
+  if (ub <= lo + edge || ub >= hi - edge) {  // ran to an edge: no interior minimum, T is not identifiable
+    r.identified = false;
+    r.edge_temperature = std::exp(ub);
+    r.temperature = 1;
+    r.log_loss = r.log_loss_raw;
+    return r;
+  }
   r.temperature = std::exp(ub);
   r.log_loss = fb;
-  r.log_loss_raw = f(0.0);
   return r;
 }
 

@@ -20,8 +20,13 @@ double track_log_loss(const std::vector<float>& logits, const std::vector<int>& 
 
 // The T minimising track_log_loss: a scan of log T over 41 points in [ln 0.05, ln 20], then golden-section
 // search on log T between the best point's neighbours (60 iterations, ~1e-12 of the bracket). Deterministic.
+// When the minimum lies on an edge of the range (the held-out loss keeps falling, as when every held-out track
+// is right and sharpening looks free), T is not identifiable from those tracks: `identified` is false and the
+// fit keeps T = 1 (the caller says so; a bigger --calibrate-fraction gives more held-out tracks).
 struct TemperatureFit {
   double temperature = 1, log_loss_raw = 0, log_loss = 0;  // T, held-out log loss at T = 1 and at T
+  bool identified = true;
+  double edge_temperature = 0;  // the edge the search ran to, when not identified
 };
 TemperatureFit fit_temperature(const std::vector<float>& logits, const std::vector<int>& track_of_window,
                                const std::vector<int>& labels, int k);

@@ -355,7 +355,13 @@ TransferResult run_transfer(const TransferOptions& o) {
   TemperatureFit fit;
   if (!calib.empty()) {
     fit = fit_temperature(mlp_logits(*mlp, comp, xca, int64_t(cwin.size()), D, 256), cw_track, calib_labels, K);
-    if (!o.quiet)
+    if (!fit.identified)
+      std::fprintf(stderr,
+                   "transfer: warning: on the %zu held-out training tracks the log loss keeps falling to T = %.3g, the "
+                   "edge of the search (every held-out track right?): the temperature is not identifiable from them, "
+                   "so T stays 1 (a larger --calibrate-fraction holds out more tracks)\n",
+                   calib.size(), fit.edge_temperature);
+    else if (!o.quiet)
       std::fprintf(stderr, "transfer: temperature %.4f fitted on %zu held-out training tracks (log loss %.4f -> %.4f)\n",
                    fit.temperature, calib.size(), fit.log_loss_raw, fit.log_loss);
   }
@@ -392,7 +398,8 @@ TransferResult run_transfer(const TransferOptions& o) {
   if (!calib.empty()) {
     tj["temperature"] = fit.temperature;
     tj["calibration"] = {{"fraction", o.calibrate_fraction}, {"held_out_tracks", calib.size()},
-                         {"held_out_log_loss_raw", fit.log_loss_raw}, {"held_out_log_loss", fit.log_loss}};
+                         {"held_out_log_loss_raw", fit.log_loss_raw}, {"held_out_log_loss", fit.log_loss},
+                         {"identified", fit.identified}};
   }
   res.model_path = transfer_model_path(o.out_dir);
   // The standardisation goes in the metadata (JSON numbers round-trip float32 exactly), so that the file's
