@@ -22,6 +22,7 @@
 #include "agf/train/metrics.h"
 #include "agf/train/predict.h"
 #include "agf/train/trainer.h"
+#include "../tiny_work.h"
 #include "agf/train/transfer.h"
 #include "agf/util/fs.h"
 
@@ -37,30 +38,7 @@ class Pipeline : public ::testing::Test {
     root = fs::temp_directory_path() / ("agf_pipeline_" + std::to_string(getpid()));
     fs::remove_all(root);
     corpus = (root / "corpus").string();
-    work = (root / "work").string();
-    SynthOptions so;
-    so.out_dir = corpus;
-    so.seed = 3;
-    so.genres = 4;
-    so.artists = 2;
-    so.tracks_per_artist = 3;
-    so.seconds = 3.0;
-    so.quiet = true;
-    synth_corpus(so);
-    PrepareOptions po;
-    po.metadata_dir = corpus + "/fma_metadata";
-    po.audio_dir = corpus + "/fma_audio";
-    po.work_dir = work;
-    po.subset = "all";
-    po.device = "cpu";
-    po.quiet = true;
-    ASSERT_EQ(run_prepare(po), 0);
-    FactorsOptions fo;
-    fo.work_dir = work;
-    fo.kinds = "s";
-    fo.topics = 4;
-    fo.verbose = false;
-    compute_factors(fo);
+    work = testing_util::make_tiny_work(root.string(), 3, 3);
   }
   static void TearDownTestSuite() { fs::remove_all(root); }
 
