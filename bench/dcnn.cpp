@@ -6,6 +6,7 @@
 // Peer: bench/peers/compare_cpu.py runs BM_dcnn_train_step/64 beside PyTorch's step; bench/results/cpu_dcnn.md.
 #include <benchmark/benchmark.h>
 #include <chrono>
+#include <memory>
 #include "kernels/philox.h"
 #include "layers/step.h"
 #include "layers/step_graph.h"
@@ -57,17 +58,31 @@ void fill(Tensor& x, uint64_t seed) {
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = 2.f * philox_uniform(seed, 0, uint64_t(i)) - 1.f;
 }
 
+// The DCNN training setup both step benchmarks share: net, optimizer, tape, a batch of inputs and one-hot targets.
+struct DcnnRig {
+  int B;
+  std::unique_ptr<Net> net;
+  std::unique_ptr<Adam> opt;
+  Arena arena{Device::CPU};
+  Tape t{arena, DType::F32};
+  Tensor x, y;
+  explicit DcnnRig(int batch) : B(batch), net(build_net(NetConfig{})) {
+    net->params.finalize(Device::CPU, DType::F32, 1);
+    opt = std::make_unique<Adam>(net->params, AdamConfig{});
+    x = Tensor::empty(Shape{B, 1, 128, 43}, DType::F32);
+    y = Tensor::zeros(Shape{B, 16}, DType::F32);
+    fill(x, 3);
+    for (int i = 0; i < B; ++i) y.data<float>()[i * 16 + i % 16] = 1.f;
+  }
+};
+
 void BM_dcnn_train_step(benchmark::State& state) {
-  const int B = int(state.range(0));
-  NetConfig cfg;
-  auto net = build_net(cfg);
-  net->params.finalize(Device::CPU, DType::F32, 1);
-  Adam opt(net->params, AdamConfig{});
-  Arena arena(Device::CPU);
-  Tape t(arena, DType::F32);
-  Tensor x = Tensor::empty(Shape{B, 1, 128, 43}, DType::F32), y = Tensor::zeros(Shape{B, 16}, DType::F32);
-  fill(x, 3);
-  for (int i = 0; i < B; ++i) y.data<float>()[i * 16 + i % 16] = 1.f;
+  DcnnRig r(int(state.range(0)));
+  const int B = r.B;
+  auto& net = r.net;
+  Adam& opt = *r.opt;
+  Tape& t = r.t;
+  Tensor &x = r.x, &y = r.y;
   for (int w = 0; w < kWarmup; ++w) train_step(*net, t, opt, x, y);  // arena sized, scratch grown
   uint64_t step = 0;
   LoopClock clock;
@@ -85,16 +100,12 @@ BENCHMARK(BM_dcnn_train_step)->Arg(64)->Unit(benchmark::kMillisecond);
 // The same step replayed from its recording (layers/step_graph.h), as `agf train` runs full batches: the
 // kernels and their arguments are those of the eager step, without the per-step tape closures and names.
 void BM_dcnn_train_step_graph(benchmark::State& state) {
-  const int B = int(state.range(0));
-  NetConfig cfg;
-  auto net = build_net(cfg);
-  net->params.finalize(Device::CPU, DType::F32, 1);
-  Adam opt(net->params, AdamConfig{});
-  Arena arena(Device::CPU);
-  Tape t(arena, DType::F32);
-  Tensor x = Tensor::empty(Shape{B, 1, 128, 43}, DType::F32), y = Tensor::zeros(Shape{B, 16}, DType::F32);
-  fill(x, 3);
-  for (int i = 0; i < B; ++i) y.data<float>()[i * 16 + i % 16] = 1.f;
+  DcnnRig r(int(state.range(0)));
+  const int B = r.B;
+  auto& net = r.net;
+  Adam& opt = *r.opt;
+  Tape& t = r.t;
+  Tensor &x = r.x, &y = r.y;
   StepGraph g(*net, t, opt, x, y, 0, 1);
   for (int w = 1; w < kWarmup; ++w) g.replay(uint64_t(w) + 1);
   uint64_t step = kWarmup;

@@ -135,21 +135,17 @@ double Adam::l2_penalty() const {
 }
 
 std::vector<ParamRange> task_param_ranges(const ParamStore& ps, char task, bool multi_task) {
+  // Parameters are visited in declaration order, not offset order (decayed weights come first in the
+  // buffer): collect, sort by offset, then merge neighbours once.
   std::vector<ParamRange> r;
   const std::string keep = std::string(1, task) + ".";
   for (int i = 0; i < ps.size(); ++i) {
     const ParamInfo& p = ps.info(i);
-    if (!p.trainable) continue;
+    if (!p.trainable || p.shape.numel() == 0) continue;
     if (multi_task && p.name.rfind("shared.", 0) != 0 && p.name.rfind(keep, 0) != 0) continue;
-    const int64_t off = int64_t(p.offset), n = p.shape.numel();
-    if (n == 0) continue;
-    if (!r.empty() && r.back().offset + r.back().n == off)
-      r.back().n += n;
-    else
-      r.push_back({off, n});
+    r.push_back({int64_t(p.offset), p.shape.numel()});
   }
   std::sort(r.begin(), r.end(), [](const ParamRange& a, const ParamRange& b) { return a.offset < b.offset; });
-  // Sorting may make neighbours adjacent: merge again.
   std::vector<ParamRange> out;
   for (const ParamRange& x : r) {
     if (!out.empty() && out.back().offset + out.back().n == x.offset)
