@@ -1,5 +1,6 @@
 // agf info: build type, backends compiled in, devices found, library versions.
 #include "apps/command.h"
+#include "kernels/isa.h"
 #include "agf_build_info.h"
 #include "engine/device.h"
 #include <Eigen/Core>
@@ -19,6 +20,7 @@ AGF_COMMAND("info", "build type, backends, devices and library versions", [](CLI
     std::printf("backends: cpu%s\n", agf::cuda_compiled() ? " cuda" : "");
     std::printf("cpu: %u hardware threads, OpenMP max threads %d\n", std::thread::hardware_concurrency(),
                 omp_get_max_threads());
+    std::printf("cpu kernels: %s\n", agf::cpu_isa_summary().c_str());
     std::printf("eigen %d.%d.%d, %s, %s, soxr %s\n", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION,
                 fftwf_version, sf_version_string(), soxr_version());
 #ifdef AGF_HAVE_CUDA

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 
 // Eigen array expressions in blocks of 4096: vectorised (a plain loop is not, as std::sqrt may set errno), the
 // same IEEE operations in the same order per element as the formula above.
@@ -44,4 +44,4 @@ template void adam_update_cpu<double>(double*, const double*, double*, double*, 
 template void l2_grad_cpu<float>(float*, const float*, size_t, float);
 template void l2_grad_cpu<double>(double*, const double*, size_t, float);
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS

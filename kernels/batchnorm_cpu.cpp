@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 namespace {
 
 // Sums over one (n, c) plane with 8 independent double accumulators: the order is fixed (deterministic) and
@@ -139,4 +139,4 @@ AGF_INSTANTIATE(float)
 AGF_INSTANTIATE(double)
 #undef AGF_INSTANTIATE
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS

@@ -5,15 +5,15 @@
 // packing blocks for large products). 1x1 kernels use x_n as col_n directly; samples with small planes are
 // grouped so one GEMM covers several of them.
 #include "kernels/conv2d.h"
+#include "kernels/cpu_buffer.h"
 
 #include <omp.h>
 
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 namespace {
 
 template <typename T>
@@ -22,13 +22,6 @@ template <typename T>
 using MapR = Eigen::Map<MatR<T>>;
 template <typename T>
 using CMapR = Eigen::Map<const MatR<T>>;
-
-// Grows (never shrinks) a thread's scratch buffer; no allocation once it is large enough.
-template <typename T>
-T* scratch(std::vector<T>& buf, size_t n) {
-  if (buf.size() < n) buf.resize(n);
-  return buf.data();
-}
 
 // col rows of length HW at stride ld: col[(c,r,s)][(h,w)] = x[c][h + r - R/2][w + s - S/2], zero outside.
 // x: (C,H,W). ld = G*HW when G samples share one GEMM (their columns side by side).
@@ -90,8 +83,8 @@ void gather(T* dst, const T* src, int G, int rows, int HW) {
 // Two scratch buffers per thread (Tag 0: im2col columns, Tag 1: gathered outputs / gradients).
 template <typename T, int Tag>
 T* thread_scratch(size_t n) {
-  thread_local std::vector<T> buf;
-  return scratch(buf, n);
+  thread_local Buffer<T> buf;  // grows, never shrinks: no allocation once it is large enough
+  return buf.reserve(n);
 }
 
 // Samples per GEMM. Deep layers have tiny planes (8x5, 4x2): batching G samples gives GEMMs of >= 256 columns
@@ -194,8 +187,8 @@ void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, in
   const int HW = H * W, CRS = C * R * S, G = group_size(N, HW);
   const size_t KCRS = static_cast<size_t>(K) * CRS, per = KCRS + K;  // one thread's partial: dw then db
   const int want = std::max(1, std::min(omp_get_max_threads(), N));
-  thread_local std::vector<T> partials;
-  T* part = scratch(partials, per * want);
+  thread_local Buffer<T> partials;
+  T* part = partials.reserve(per * want);
   int used = 1;
 #pragma omp parallel num_threads(want)
   {
@@ -239,4 +232,4 @@ AGF_INSTANTIATE(float)
 AGF_INSTANTIATE(double)
 #undef AGF_INSTANTIATE
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS

@@ -4,7 +4,7 @@
 
 #include <Eigen/Core>
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 namespace {
 template <typename T>
 using MatR = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -41,4 +41,4 @@ template void dense_backward_cpu<float>(float*, float*, float*, const float*, co
 template void dense_backward_cpu<double>(double*, double*, double*, const double*, const double*, const double*,
                                          int, int, int);
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS

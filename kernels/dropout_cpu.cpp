@@ -8,7 +8,7 @@
 
 #include "kernels/philox.h"
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 
 template <typename T>
 void dropout_forward_cpu(T* y, uint8_t* mask, const T* x, size_t n, float p, uint64_t seed, uint64_t offset) {
@@ -48,4 +48,4 @@ template void dropout_forward_cpu<double>(double*, uint8_t*, const double*, size
 template void dropout_backward_cpu<float>(float*, const float*, const uint8_t*, size_t, float);
 template void dropout_backward_cpu<double>(double*, const double*, const uint8_t*, size_t, float);
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS

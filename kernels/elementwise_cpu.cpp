@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 
 template <typename T>
 void add_inplace_cpu(T* y, const T* x, size_t n) {
@@ -32,4 +32,4 @@ template void scale_inplace_cpu<double>(double*, double, size_t);
 template size_t count_nonfinite_cpu<float>(const float*, size_t);
 template size_t count_nonfinite_cpu<double>(const double*, size_t);
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS

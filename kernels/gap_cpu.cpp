@@ -2,7 +2,7 @@
 // Backward ACCUMULATES: dx(n,c,hw) += dy(n,c) / HW.
 #include "kernels/gap.h"
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 
 template <typename T>
 void gap_forward_cpu(T* y, const T* x, int N, int C, int HW) {
@@ -32,4 +32,4 @@ template void gap_forward_cpu<double>(double*, const double*, int, int, int);
 template void gap_backward_cpu<float>(float*, const float*, int, int, int);
 template void gap_backward_cpu<double>(double*, const double*, int, int, int);
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS

@@ -2,14 +2,14 @@
 // products, then d2 = ||c||^2 - 2 x.c scanned for the minimum; ||x||^2 is added once at the end.
 // Tiles keep the scratch in cache: (TN x TK) = 256 x 512 values per thread.
 #include "kernels/kmeans.h"
+#include "kernels/cpu_buffer.h"
 
 #include <Eigen/Core>
 #include <algorithm>
 #include <limits>
-#include <vector>
 #include <omp.h>
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 
 namespace {
 constexpr int64_t kTileN = 256;
@@ -35,14 +35,14 @@ void kmeans_assign_cpu(int32_t* labels, T* min_d2, const T* x, const T* x_sq, co
 #pragma omp parallel
   {
     Mat dots(kTileN, std::min(kTileK, K));             // (TN, TK) scratch of this thread
-    std::vector<T> best(kTileN);
-    std::vector<int32_t> arg(kTileN);
+    Buffer<T> best(kTileN, T(0));
+    Buffer<int32_t> arg(kTileN, 0);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < n_tiles; ++t) {
       const int64_t n0 = t * kTileN;
       const int tn = static_cast<int>(std::min(kTileN, N - n0));
-      std::fill(best.begin(), best.begin() + tn, std::numeric_limits<T>::infinity());
-      std::fill(arg.begin(), arg.begin() + tn, 0);
+      std::fill(best.data(), best.data() + tn, std::numeric_limits<T>::infinity());
+      std::fill(arg.data(), arg.data() + tn, 0);
       CMap xt(x + n0 * D, tn, D);
       for (int k0 = 0; k0 < K; k0 += kTileK) {
         const int tk = std::min(kTileK, K - k0);
@@ -81,15 +81,14 @@ void kmeans_accumulate_cpu(double* sums, int64_t* counts, const T* x, const int3
     return;
   }
   // per-thread partials (K, D) then a reduction: no atomics, deterministic for a thread count
-  std::vector<std::vector<double>> part(nt);
-  std::vector<std::vector<int64_t>> pcount(nt);
+  const size_t KD = static_cast<size_t>(K) * D;
+  Buffer<double> part(KD * nt, 0.0);
+  Buffer<int64_t> pcount(static_cast<size_t>(K) * nt, 0);
 #pragma omp parallel num_threads(nt)
   {
     const int tid = omp_get_thread_num();
-    part[tid].assign(static_cast<size_t>(K) * D, 0.0);
-    pcount[tid].assign(K, 0);
-    double* s = part[tid].data();
-    int64_t* cnt = pcount[tid].data();
+    double* s = part.data() + KD * tid;
+    int64_t* cnt = pcount.data() + static_cast<size_t>(K) * tid;
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < N; ++n) {
       const int32_t k = labels[n];
@@ -98,8 +97,8 @@ void kmeans_accumulate_cpu(double* sums, int64_t* counts, const T* x, const int3
     }
   }
   for (int t = 0; t < nt; ++t) {
-    for (int64_t i = 0; i < static_cast<int64_t>(K) * D; ++i) sums[i] += part[t][i];
-    for (int k = 0; k < K; ++k) counts[k] += pcount[t][k];
+    for (size_t i = 0; i < KD; ++i) sums[i] += part[KD * t + i];
+    for (int k = 0; k < K; ++k) counts[k] += pcount[static_cast<size_t>(K) * t + k];
   }
 }
 
@@ -112,4 +111,4 @@ template void kmeans_assign_cpu<double>(int32_t*, double*, const double*, const 
 template void kmeans_accumulate_cpu<float>(double*, int64_t*, const float*, const int32_t*, int64_t, int, int);
 template void kmeans_accumulate_cpu<double>(double*, int64_t*, const double*, const int32_t*, int64_t, int, int);
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS

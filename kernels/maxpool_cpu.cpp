@@ -3,7 +3,7 @@
 // Backward ACCUMULATES: dx[argmax] += dy (windows do not overlap, so planes are independent).
 #include "kernels/maxpool.h"
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 
 template <typename T>
 void maxpool_forward_cpu(T* y, int32_t* argmax, const T* x, int N, int C, int H, int W, int kh, int kw) {
@@ -52,4 +52,4 @@ AGF_INSTANTIATE(float)
 AGF_INSTANTIATE(double)
 #undef AGF_INSTANTIATE
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS

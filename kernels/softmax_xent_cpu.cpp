@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace agf {
+namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 namespace {
 // probs row = softmax(z row); returns max + log sum exp(z - max) = log sum exp(z).
 template <typename T>
@@ -59,4 +59,4 @@ template void softmax_xent_backward_cpu<double>(double*, const double*, const do
 template void softmax_forward_cpu<float>(float*, const float*, int, int);
 template void softmax_forward_cpu<double>(double*, const double*, int, int);
 
-}  // namespace agf
+}  // namespace agf::AGF_ISA_NS
