@@ -6,12 +6,14 @@
 // grouped so one GEMM covers several of them.
 #include "kernels/conv2d.h"
 #include "kernels/cpu_buffer.h"
+#include "kernels/simd.h"
 
 #include <omp.h>
 
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 namespace {
@@ -22,6 +24,17 @@ template <typename T>
 using MapR = Eigen::Map<MatR<T>>;
 template <typename T>
 using CMapR = Eigen::Map<const MatR<T>>;
+
+// A row segment of a few dozen elements (the planes are 43 wide and less): inline vector moves, where memcpy was
+// a library call per row, 5 % of a DCNN training step (perf, AVX2 path).
+template <typename T>
+inline void copy_row(T* dst, const T* src, int n) {
+  int i = 0;
+  if constexpr (std::is_same_v<T, float>) {
+    for (; i + simd::kLanes <= n; i += simd::kLanes) simd::store(dst + i, simd::load(src + i));
+  }
+  for (; i < n; ++i) dst[i] = src[i];
+}
 
 // col rows of length HW at stride ld: col[(c,r,s)][(h,w)] = x[c][h + r - R/2][w + s - S/2], zero outside.
 // x: (C,H,W). ld = G*HW when G samples share one GEMM (their columns side by side).
@@ -43,7 +56,7 @@ void im2col(T* col, size_t ld, const T* x, int C, int H, int W, int R, int S) {
             continue;
           }
           std::fill(d, d + w0, T(0));
-          std::memcpy(d + w0, xc + static_cast<size_t>(ih) * W + (w0 + s - ps), sizeof(T) * (w1 - w0));
+          copy_row(d + w0, xc + static_cast<size_t>(ih) * W + (w0 + s - ps), w1 - w0);
           std::fill(d + w1, d + W, T(0));
         }
       }

@@ -3,7 +3,63 @@
 // Backward ACCUMULATES: dx[argmax] += dy (windows do not overlap, so planes are independent).
 #include "kernels/maxpool.h"
 
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/simd.h"
+
 namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
+namespace {
+
+// The DCNN's pools, float32: 2x1 (rows only) on vector types, 2x2 unrolled. The same comparisons in the same
+// order as the general loop (a later element wins only when strictly greater, so ties and NaNs keep the first),
+// hence the same outputs and argmax (tests/kernels: MaxPool.Float32FastPathsMatchTheGeneralLoop).
+void pool_2x1_plane(float* yp, int32_t* ap, const float* xp, int Ho, int W) {
+  constexpr int L = simd::kLanes;
+  for (int oh = 0; oh < Ho; ++oh) {
+    const float* r0 = xp + static_cast<size_t>(2 * oh) * W;
+    const float* r1 = r0 + W;
+    float* y = yp + static_cast<size_t>(oh) * W;
+    int32_t* a = ap + static_cast<size_t>(oh) * W;
+    const int base0 = 2 * oh * W, base1 = base0 + W;
+    int w = 0;
+    for (; w + L <= W; w += L) {
+      const simd::vf v0 = simd::load(r0 + w), v1 = simd::load(r1 + w);
+      const simd::vi gt = v1 > v0;
+      simd::store(y + w, simd::select(gt, v1, v0));
+      int32_t m[L];
+      std::memcpy(m, &gt, sizeof m);
+      for (int j = 0; j < L; ++j) a[w + j] = (m[j] ? base1 : base0) + w + j;
+    }
+    for (; w < W; ++w) {
+      const bool second = r1[w] > r0[w];
+      y[w] = second ? r1[w] : r0[w];
+      a[w] = (second ? base1 : base0) + w;
+    }
+  }
+}
+
+void pool_2x2_plane(float* yp, int32_t* ap, const float* xp, int Ho, int Wo, int W) {
+  for (int oh = 0; oh < Ho; ++oh) {
+    const int b0 = 2 * oh * W, b1 = b0 + W;
+    const float* r0 = xp + b0;
+    const float* r1 = xp + b1;
+    float* y = yp + static_cast<size_t>(oh) * Wo;
+    int32_t* a = ap + static_cast<size_t>(oh) * Wo;
+    for (int ow = 0; ow < Wo; ++ow) {
+      const int c = 2 * ow;
+      float bv = r0[c];
+      int best = b0 + c;
+      if (r0[c + 1] > bv) { bv = r0[c + 1]; best = b0 + c + 1; }
+      if (r1[c] > bv) { bv = r1[c]; best = b1 + c; }
+      if (r1[c + 1] > bv) { bv = r1[c + 1]; best = b1 + c + 1; }
+      y[ow] = bv;
+      a[ow] = best;
+    }
+  }
+}
+
+}  // namespace
 
 template <typename T>
 void maxpool_forward_cpu(T* y, int32_t* argmax, const T* x, int N, int C, int H, int W, int kh, int kw) {
@@ -14,6 +70,16 @@ void maxpool_forward_cpu(T* y, int32_t* argmax, const T* x, int N, int C, int H,
     const T* xp = x + p * H * W;
     T* yp = y + p * Ho * Wo;
     int32_t* ap = argmax + p * Ho * Wo;
+    if constexpr (std::is_same_v<T, float>) {
+      if (kh == 2 && kw == 1) {
+        pool_2x1_plane(yp, ap, xp, Ho, W);
+        continue;
+      }
+      if (kh == 2 && kw == 2) {
+        pool_2x2_plane(yp, ap, xp, Ho, Wo, W);
+        continue;
+      }
+    }
     for (int oh = 0; oh < Ho; ++oh)
       for (int ow = 0; ow < Wo; ++ow) {
         int best = (oh * kh) * W + ow * kw;

@@ -2,6 +2,8 @@
 // max-pool inputs), max-pool geometry (2x1, 2x2, odd H/W floored, first maximum on ties), float32 agreement.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -182,6 +184,40 @@ TEST(PoolGap, Float32MatchesFloat64) {
   EXPECT_LE(max_scaled_err(to_double(fy), y), 1e-6);
   EXPECT_LE(max_scaled_err(to_double(fdx), dx), 1e-6);
   EXPECT_LE(max_scaled_err(to_double(fg), g), 1e-6);
+}
+
+// The float32 2x1 and 2x2 pools have their own vectorised code (kernels/maxpool_cpu.cpp): they must select what the
+// general loop selects, on ties (values quantised to a few levels), NaN inputs and widths that are not a multiple
+// of the vector length (43, as the DCNN's first pool; 21).
+TEST(MaxPool, Float32FastPathsMatchTheGeneralLoop) {
+  for (const auto& [kh, kw, H, W] : std::vector<std::array<int, 4>>{{2, 1, 9, 43}, {2, 2, 7, 21}, {2, 1, 4, 5}}) {
+    const int N = 3, C = 2, Ho = H / kh, Wo = W / kw;
+    Rng rng(uint64_t(11 + W));
+    std::vector<float> x(size_t(N) * C * H * W);
+    for (auto& v : x) v = float(std::floor(rng.uniform(0, 4)));  // many ties
+    x[5] = std::nanf("");
+    x[W + 6] = std::nanf("");
+    std::vector<float> y(size_t(N) * C * Ho * Wo);
+    std::vector<int32_t> am(y.size());
+    maxpool_forward_cpu<float>(y.data(), am.data(), x.data(), N, C, H, W, kh, kw);
+    for (int p = 0; p < N * C; ++p)
+      for (int oh = 0; oh < Ho; ++oh)
+        for (int ow = 0; ow < Wo; ++ow) {
+          const float* xp = x.data() + size_t(p) * H * W;
+          int best = oh * kh * W + ow * kw;
+          for (int i = 0; i < kh; ++i)
+            for (int j = 0; j < kw; ++j) {
+              const int idx = (oh * kh + i) * W + ow * kw + j;
+              if (xp[idx] > xp[best]) best = idx;
+            }
+          const size_t o = size_t(p) * Ho * Wo + size_t(oh) * Wo + ow;
+          ASSERT_EQ(am[o], best) << kh << "x" << kw << " W " << W << " plane " << p << " (" << oh << "," << ow << ")";
+          if (std::isnan(xp[best]))
+            EXPECT_TRUE(std::isnan(y[o]));
+          else
+            EXPECT_EQ(y[o], xp[best]);
+        }
+  }
 }
 
 }  // namespace
