@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "agf/data/prepare.h"
 #include "agf/data/synth.h"
@@ -67,6 +70,13 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     std::fprintf(stderr, "demo: on %s, in %s\n", probe.describe().c_str(), out->c_str());
     probe = agf::Compute{};
 
+    // Wall time of each stage, printed at the end (a stage found finished takes ~0 s).
+    std::vector<std::pair<std::string, double>> stages;
+    double mark = 0;
+    auto stage_done = [&](const std::string& name) {
+      stages.emplace_back(name, since() - mark);
+      mark = since();
+    };
     std::fprintf(stderr, "demo: [1/4] synthetic corpus\n");
     if (std::filesystem::exists(corpus + "/fma_metadata/tracks.csv")) {
       std::fprintf(stderr, "demo: %s exists; kept\n", corpus.c_str());
@@ -79,6 +89,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
                    static_cast<long long>(s.n_artists), static_cast<long long>(s.n_albums), s.seconds_taken);
     }
 
+    stage_done("[1/4] synthetic corpus");
     std::fprintf(stderr, "demo: [2/4] mel store (%.0f s)\n", since());
     agf::PrepareOptions po;
     po.metadata_dir = corpus + "/fma_metadata";
@@ -89,6 +100,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     const int rc = agf::run_prepare(po);
     if (rc != 0) return rc;
 
+    stage_done("[2/4] mel store");
     std::fprintf(stderr, "demo: [3/4] artist group factors (%.0f s)\n", since());
     std::string kinds;
     for (char k : std::string("mdes"))
@@ -108,6 +120,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
                      static_cast<long long>(r.artists), r.clusters, r.perplexity);
     }
 
+    stage_done("[3/4] artist group factors");
     std::fprintf(stderr, "demo: [4/4] %s grid (%.0f s)\n", c.count("--full") ? "the paper's" : "quick", since());
     agf::ExperimentOptions eo = *ex;
     eo.quick = !c.count("--full");
@@ -115,12 +128,16 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     eo.seed = *seed;
     eo.device = *device;
     agf::ExperimentSummary s = agf::run_experiment(eo);
+    stage_done("[4/4] grid");
 
     std::printf("\n%s\n", agf::table4_markdown(s.results, true).c_str());
     if (std::isfinite(s.baseline_log_loss))
       std::printf("majority-class baseline: log loss %.4f, macro F1 %.4f, accuracy %.4f\n", s.baseline_log_loss,
                   s.baseline_f1, s.baseline_accuracy);
     if (!s.protocol.empty()) std::printf("\n%s", s.protocol.c_str());
+    std::printf("\nwall time per stage (this run; a stage or case found finished costs ~0 s):\n");
+    for (const auto& [name, sec] : stages) std::printf("  %-28s %8.1f s\n", name.c_str(), sec);
+    for (const auto& r : s.results) std::printf("    case %-22s %8.1f s (when it ran)\n", r.case_name.c_str(), r.seconds);
     std::printf("\ndemo finished in %.0f s (%d cases run, %d found finished)\n", since(), s.ran, s.skipped);
     std::printf("tables: %s\nreport: %s (open it in a browser)\n", s.results_md.c_str(), s.report_html.c_str());
     std::printf("try:    agf predict --model %s/cases/stn-gsedm %s/fma_audio/000/000003.wav\n", s.out_dir.c_str(),

@@ -36,7 +36,10 @@ class Buffer {
     }
     return p_;
   }
-  void assign(size_t n, T value) { std::fill(reserve(n), p_ + n, value); }
+  void assign(size_t n, T value) {
+    T* p = reserve(n);  // before p_ is read: the order of evaluation of call arguments is unspecified
+    std::fill(p, p + n, value);
+  }
   T* data() { return p_; }
   T& operator[](size_t i) { return p_[i]; }
 
