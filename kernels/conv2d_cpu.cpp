@@ -36,6 +36,15 @@ inline void copy_row(T* dst, const T* src, int n) {
   for (; i < n; ++i) dst[i] = src[i];
 }
 
+template <typename T>
+inline void zero_row(T* dst, int n) {
+  int i = 0;
+  if constexpr (std::is_same_v<T, float>) {
+    for (; i + simd::kLanes <= n; i += simd::kLanes) simd::store(dst + i, simd::splat(0.f));
+  }
+  for (; i < n; ++i) dst[i] = T(0);
+}
+
 // col rows of length HW at stride ld: col[(c,r,s)][(h,w)] = x[c][h + r - R/2][w + s - S/2], zero outside.
 // x: (C,H,W). ld = G*HW when G samples share one GEMM (their columns side by side).
 template <typename T>
@@ -52,12 +61,12 @@ void im2col(T* col, size_t ld, const T* x, int C, int H, int W, int R, int S) {
           T* d = dst + static_cast<size_t>(h) * W;
           const int ih = h + r - pr;
           if (ih < 0 || ih >= H || w1 <= w0) {
-            std::fill(d, d + W, T(0));
+            zero_row(d, W);
             continue;
           }
-          std::fill(d, d + w0, T(0));
+          for (int w = 0; w < w0; ++w) d[w] = T(0);
           copy_row(d + w0, xc + static_cast<size_t>(ih) * W + (w0 + s - ps), w1 - w0);
-          std::fill(d + w1, d + W, T(0));
+          for (int w = w1; w < W; ++w) d[w] = T(0);
         }
       }
 }
