@@ -39,9 +39,11 @@ def run_agf(binary, batch, threads, repetitions, name_filter):
             "context": report.get("context", {})}
 
 
-def run_torch(python, batch, threads, steps, warmup, weights):
+def run_torch(python, batch, threads, steps, warmup, weights, inference=False):
     cmd = [python, os.path.join(HERE, "torch_dcnn.py"), "--device", "cpu", "--batch", str(batch),
            "--threads", str(threads), "--steps", str(steps), "--warmup", str(warmup), "--json"]
+    if inference:
+        cmd += ["--inference"]
     if weights:
         cmd += ["--weights", weights]
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -62,13 +64,16 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="the Python with torch (build/venv-torch)")
     ap.add_argument("--weights", help="initial weights for PyTorch (agf .safetensors)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--inference", action="store_true",
+                    help="compare the inference step (BM_dcnn_inference/<batch> against torch_dcnn.py --inference)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table row")
     a = ap.parse_args()
     if not os.access(a.binary, os.X_OK):
         raise SystemExit(f"{a.binary}: not an executable (build it: cmake --build <dir> --target bench_dcnn)")
 
-    ours = run_agf(a.binary, a.batch, a.threads, a.repetitions, a.filter)
-    peer = run_torch(a.python, a.batch, a.threads, a.steps, a.warmup, a.weights)
+    filt = a.filter or (f"BM_dcnn_inference/{a.batch}$" if a.inference else None)
+    ours = run_agf(a.binary, a.batch, a.threads, a.repetitions, filt)
+    peer = run_torch(a.python, a.batch, a.threads, a.steps, a.warmup, a.weights, a.inference)
     ratio = peer["ms_per_step"] / ours["ms_per_step"]
     out = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -76,12 +81,14 @@ def main():
         "agf_ms_per_step": ours["ms_per_step"], "agf_benchmark": ours["name"],
         "agf_repetitions": ours["repetitions"],
         "torch_ms_per_step": peer["ms_per_step"], "torch": peer["torch"], "torch_threads": peer["threads"],
-        "torch_over_agf": ratio,
+        "torch_over_agf": ratio, "work": "inference" if a.inference else "train_step",
+        "agf_cpu_isa": os.environ.get("AGF_CPU_ISA", "auto"),
     }
     if a.json:
         print(json.dumps(out))
     elif a.markdown:
-        print(f"| {out['date']} | {out['cpu']} | {a.threads} | {a.batch} | {ours['ms_per_step']:.1f} | "
+        print(f"| {out['date']} | {out['cpu']} | {out['work']} | {out['agf_cpu_isa']} | {a.threads} | {a.batch} | "
+              f"{ours['ms_per_step']:.1f} | "
               f"{peer['ms_per_step']:.1f} (torch {peer['torch']}) | {ratio:.2f} |")
     else:
         print(f"DCNN training step, batch {a.batch}, {a.threads} threads, {out['cpu']}, {out['date']}")

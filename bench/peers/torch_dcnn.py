@@ -66,6 +66,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--weights", help="initial weights: an agf .safetensors checkpoint")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--inference", action="store_true",
+                    help="time inference instead (eval mode: BN running statistics, no dropout; softmax; no grad), "
+                         "the peer of bench_dcnn's BM_dcnn_inference")
     a = ap.parse_args()
     if a.batch < 2 or a.steps < 1 or a.warmup < 0:
         ap.error("--batch must be >= 2 (batch norm), --steps >= 1, --warmup >= 0")
@@ -97,12 +100,21 @@ def main():
     if a.mode == "compile" and a.compile_opt:
         opt_step = torch.compile(opt.step, mode=a.compile_mode)
 
-    def step():
+    if a.inference:
+        model.eval()
+
+    def infer():
+        with torch.no_grad():
+            return torch.softmax(model(x), dim=1).sum()
+
+    def train_step():
         opt.zero_grad(set_to_none=True)
         loss = fwd(x, t)
         loss.backward()
         opt_step()
         return loss
+
+    step = infer if a.inference else train_step
 
     sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
     t0 = time.perf_counter()
@@ -127,6 +139,7 @@ def main():
         "batch": a.batch,
         "device": a.device,
         "device_name": torch.cuda.get_device_name(0) if a.device == "cuda" else cpu_model(),
+        "work": "inference" if a.inference else "train_step",
         "mode": a.mode if a.mode == "eager" else f"compile:{a.compile_mode}" + ("+opt" if a.compile_opt else ""),
         "tf32": a.tf32,
         "torch": torch.__version__,
