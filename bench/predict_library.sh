@@ -2,6 +2,10 @@
 # Throughput of `agf predict` on a folder of 30-s tracks with a demo-style 5-net transfer model
 # (STN g, s, e, d, m trained briefly on a small synthetic corpus, MLP on their 1280-d features).
 # Usage: bench/predict_library.sh [AGF_BINARY] [OUT_DIR] [TRACKS_PER_ARTIST]   (writes OUT_DIR/result.txt)
+# With PEER_PYTHON set to a Python that has torch, librosa and safetensors (e.g. build/venv-torch/bin/python),
+# the same model then runs in PyTorch with librosa features on the same folder (bench/peers/torch_predict.py,
+# 2 threads), which also checks its probabilities against agf's CSV on CHECK_TRACKS tracks (default 5).
+# TRACKS_PER_ARTIST 1 gives 60 tracks (10 genres x 6 artists): the side-by-side run takes minutes.
 set -euo pipefail
 A=${1:-build/cpu/agf}
 OUT=${2:-/tmp/agf_predict_bench}
@@ -36,5 +40,16 @@ secs=$(echo "$end - $start" | bc)
   echo "tracks: $N ($FMT, 30 s), model: 5 nets (stn g s e d m) + MLP, hop 10"
   echo "wall: $secs s, $(echo "scale=2; $N / $secs" | bc) tracks/s (including model load)"
   lscpu | grep -E "Model name|^CPU\(s\)"
-  echo "OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset} nproc=$(nproc)"
+  echo "OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset} nproc=$(nproc) load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/result.txt"
+if [ -n "${PEER_PYTHON:-}" ]; then
+  HERE=$(cd "$(dirname "$0")" && pwd)
+  start=$(date +%s.%N)
+  OMP_NUM_THREADS=2 "$PEER_PYTHON" "$HERE/peers/torch_predict.py" --model "$OUT/model" --threads 2 \
+    --check "$OUT/pred.csv" --check-tracks "${CHECK_TRACKS:-5}" --csv "$OUT/pred_torch.csv" "$OUT/library" \
+    | tee -a "$OUT/result.txt"
+  end=$(date +%s.%N)
+  secs=$(echo "$end - $start" | bc)
+  echo "torch peer wall: $secs s, $(echo "scale=2; $N / $secs" | bc) tracks/s (including model load)" | tee -a "$OUT/result.txt"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/result.txt"
+fi

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """librosa on the same work as bench/audio.cpp, one core: decode (soundfile), soxr_hq resampling
 44.1 -> 22.05 kHz, the paper's mel (n_fft 1024, hop 512, 128 mels, magnitude, amplitude_to_db) and
-the AGF MFCC, on the same 30 s music-like signal. Prints the median time of repeats.
+the AGF MFCC, on the same 30 s music-like signal. Prints the median time of repeats: wall time, or with
+--cpu-time this process's CPU time (time.process_time), the figure to set beside Google Benchmark's CPU
+column when the machine is shared (one thread each: CPU time is then the time the work took on a core).
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-      build/venv-audio/bin/python bench/peers/audio_librosa.py
+      build/venv-audio/bin/python bench/peers/audio_librosa.py [--cpu-time]
 """
 import os
+import sys
 import tempfile
+import time
 import timeit
 
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
@@ -27,12 +31,18 @@ def music(sr):
     return (v + rng.normal(0, 0.02, t.size)).astype(np.float32)
 
 
+TIMER = time.perf_counter  # --cpu-time: time.process_time (this process's CPU seconds)
+
+
 def median_time(fn, repeat=7):
     fn()  # warm-up (numba compilation, FFT plans)
-    return float(np.median(timeit.repeat(fn, number=1, repeat=repeat)))
+    return float(np.median(timeit.repeat(fn, number=1, repeat=repeat, timer=TIMER)))
 
 
 def main():
+    global TIMER
+    if "--cpu-time" in sys.argv[1:]:
+        TIMER = time.process_time
     y44, y22 = music(44100), music(22050)
     rows = []
     with tempfile.TemporaryDirectory() as d:
@@ -53,7 +63,8 @@ def main():
     rows.append(("mel_paper", t, frames / t, "frames_per_s"))
     t = median_time(lambda: librosa.feature.mfcc(y=y22, sr=22050, n_mfcc=13, n_fft=2048, hop_length=1024, n_mels=40))
     rows.append(("mfcc_agf", t, SECONDS / t, "x_realtime"))
-    print(f"librosa {librosa.__version__}, numpy {np.__version__}, one thread")
+    clock = "CPU time" if TIMER is time.process_time else "wall time"
+    print(f"librosa {librosa.__version__}, numpy {np.__version__}, one thread, median {clock}")
     for name, t, rate, unit in rows:
         print(f"{name:20s} {t * 1e3:9.2f} ms  {rate:12.1f} {unit}")
 

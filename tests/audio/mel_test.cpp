@@ -118,6 +118,86 @@ TEST(MelTest, FrameCountAndShortSignals) {
   EXPECT_THROW(mel_spectrogram(tiny, bad, &frames), UsageError);
 }
 
+// The STFT path on its own, against a float64 DFT of the same windowed frames and the same filterbank:
+// even n_fft (one half-size complex FFT per frame, then the real-FFT post-processing), odd n_fft (FFTW's
+// r2c), and a tiny even size; magnitude and power, centred and not.
+TEST(MelTest, LinearMelMatchesDirectDft) {
+  std::vector<float> y(5000);
+  for (size_t i = 0; i < y.size(); ++i)
+    y[i] = float(0.3 * std::sin(0.05 * double(i)) + 0.2 * std::sin(1.3 * double(i) + 0.1 * double(i % 97)) +
+                 (i % 331 == 0 ? 0.9 : 0.0));
+  for (int n_fft : {1024, 1023, 6}) {
+    for (double power : {1.0, 2.0}) {
+      MelParams p;
+      p.n_fft = n_fft;
+      p.hop_length = n_fft > 8 ? 300 : 3;
+      p.n_mels = n_fft > 8 ? 40 : 2;
+      p.power = power;
+      p.to_db = false;
+      p.center = n_fft != 1023;
+      int frames = 0;
+      const std::vector<float> S = mel_spectrogram(y, p, &frames);
+      const int bins = 1 + n_fft / 2, pad = p.center ? n_fft / 2 : 0;
+      ASSERT_EQ(frames, mel_num_frames(int64_t(y.size()), p));
+      const std::vector<float> fb = mel_filterbank(p.sr, n_fft, p.n_mels, p.fmin, p.fmax, p.htk);
+      double worst = 0, mx = 0;
+      std::vector<double> want(size_t(p.n_mels) * size_t(frames), 0.0), mag(static_cast<size_t>(bins));
+      std::vector<double> cs(size_t(3 * n_fft));  // periodic Hann, cos and sin of 2 pi i / N
+      for (int i = 0; i < n_fft; ++i) {
+        cs[size_t(i)] = 0.5 - 0.5 * std::cos(2.0 * M_PI * i / n_fft);
+        cs[size_t(n_fft + i)] = std::cos(2.0 * M_PI * i / n_fft);
+        cs[size_t(2 * n_fft + i)] = std::sin(2.0 * M_PI * i / n_fft);
+      }
+      for (int t = 0; t < frames; ++t) {
+        for (int k = 0; k < bins; ++k) {
+          double re = 0, im = 0;
+          for (int i = 0; i < n_fft; ++i) {
+            const int64_t j = int64_t(t) * p.hop_length - pad + i;
+            const double x = (j >= 0 && j < int64_t(y.size())) ? double(y[size_t(j)]) * cs[size_t(i)] : 0.0;
+            const size_t ki = size_t(int64_t(k) * i % n_fft);  // exp(-2 pi i k i / N) from the table
+            re += x * cs[size_t(n_fft) + ki];
+            im -= x * cs[size_t(2 * n_fft) + ki];
+          }
+          mag[size_t(k)] = std::pow(std::hypot(re, im), power);
+        }
+        for (int m = 0; m < p.n_mels; ++m) {
+          double acc = 0;
+          for (int k = 0; k < bins; ++k) acc += double(fb[size_t(m) * bins + k]) * mag[size_t(k)];
+          want[size_t(m) * frames + t] = acc;
+          mx = std::max(mx, acc);
+        }
+      }
+      for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::fabs(double(S[i]) - want[i]));
+      EXPECT_LE(worst, 2e-5 * mx) << "n_fft " << n_fft << " power " << power << ": worst abs error " << worst
+                                  << " of a maximum " << mx;
+    }
+  }
+}
+
+// The float32 dB conversion against float64 10 log10 over the whole float range: zero, subnormals,
+// normals, the largest float and infinity.
+TEST(MelTest, PowerToDbMatchesFloat64) {
+  std::vector<float> v = {0.f, 1e-45f, 3e-40f, 1.17549435e-38f, 1e-20f, 1e-10f, 0.5f, 0.70710677f, 0.70710683f,
+                          1.f, 1.5f, 2.f, 10.f, 12345.678f, 1e20f, 3.4028235e38f, INFINITY};
+  for (int i = 0; i < 2000; ++i) v.push_back(std::ldexp(1.f + float(i) / 2000.f, (i % 200) - 100));
+  std::vector<float> d = v;
+  power_to_db(d.data(), d.size(), 1.0, 1e-300, 0);  // amin below every float: no floor, log10(0) = -inf
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double want = 10.0 * std::log10(double(v[i]));
+    if (std::isinf(want)) {
+      EXPECT_EQ(d[i], float(want)) << "x = " << v[i];
+    } else {
+      EXPECT_NEAR(d[i], want, 2e-5 * std::max(1.0, std::fabs(want))) << "x = " << v[i];
+    }
+  }
+  std::vector<float> a = {0.f, 1e-12f, 2.f, 100.f};
+  amplitude_to_db(a.data(), a.size(), 1.0, 1e-5, 80);  // 20 log10(max(1e-5, |S|)), floored at max - 80
+  EXPECT_NEAR(a[3], 40.f, 1e-5);
+  EXPECT_NEAR(a[2], 20.0 * std::log10(2.0), 1e-5);
+  EXPECT_NEAR(a[0], -40.f, 1e-5);
+  EXPECT_NEAR(a[1], -40.f, 1e-5);
+}
+
 TEST(MfccTest, MatchesLibrosaOnAllSignals) {
   for (const char* name : kSignals) {
     std::vector<float> y = load_audio(fixture(std::string(name) + ".wav"), 22050);
