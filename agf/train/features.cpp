@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 
 #include "agf/train/calibrate.h"
 #include "agf/util/fs.h"
@@ -61,22 +62,45 @@ SourceNet load_source_net(const std::string& path, const Compute& c) {
   return sn;
 }
 
+struct SourceNet::Scratch {
+  static constexpr int B = 128;
+  Device dev;
+  std::mutex mu;  // one caller at a time per net
+  Arena arena;
+  Tape t;
+  std::vector<float> xh;
+  Tensor x;
+  Scratch(Device d, int n_mels, int frames)
+      : dev(d), arena(d), t(arena, DType::F32), xh(size_t(B) * size_t(n_mels) * size_t(frames)),
+        x(Tensor::empty(Shape{B, 1, n_mels, frames}, DType::F32, d)) {}
+};
+
 std::vector<float> net_features(const SourceNet& sn, const Compute& c, int64_t n, int n_mels, int frames,
                                 const WindowFill& fill, Progress* prog) {
   const int64_t D = sn.feature_dim();
   std::vector<float> out(size_t(n * D));
-  const int B = 128;
-  const size_t per = size_t(n_mels) * size_t(frames);
-  std::vector<float> xh(size_t(B) * per);
-  Arena arena(c.device);
-  Tape t(arena, DType::F32);
+  constexpr int B = SourceNet::Scratch::B;
+  // Kept on the CPU only: a CUDA arena must not outlive the context it was allocated in, which a SourceNet can.
+  std::shared_ptr<SourceNet::Scratch> keep;
+  if (c.device != Device::CPU) {
+    keep = std::make_shared<SourceNet::Scratch>(c.device, n_mels, frames);
+  } else {
+    static std::mutex slot_mu;
+    std::lock_guard<std::mutex> lock(slot_mu);
+    auto& slot = sn.scratch;
+    if (!slot || slot->dev != c.device || slot->x.dim(2) != n_mels || slot->x.dim(3) != frames)
+      slot = std::make_shared<SourceNet::Scratch>(c.device, n_mels, frames);
+    keep = slot;
+  }
+  SourceNet::Scratch& sc = *keep;
+  std::lock_guard<std::mutex> lock(sc.mu);
+  Tape& t = sc.t;
   t.cuda = c.cuda;
-  Tensor x = Tensor::empty(Shape{B, 1, n_mels, frames}, DType::F32, c.device);
   for (int64_t b = 0; b < n; b += B) {
     const int nb = int(std::min<int64_t>(B, n - b));
-    fill(b, nb, xh.data());
-    Tensor xb = x.slice0(0, nb);
-    upload(xb, xh.data());
+    fill(b, nb, sc.xh.data());
+    Tensor xb = sc.x.slice0(0, nb);
+    upload(xb, sc.xh.data());
     int64_t off = 0;
     for (int k = 0; k < sn.net->num_tasks(); ++k) {
       std::vector<float> f = to_host_f32(infer(*sn.net, t, xb, k).feature);
