@@ -365,7 +365,9 @@ std::string seeds_results_markdown(const SeedsSummary& s) {
      << "Per validation track and seed, the log loss of a minus that of b (negative: a is better). p (bootstrap): "
      << "two-sided, 10000 paired resamples of the tracks (each with all its seeds; seeded, deterministic), shift method. "
      << "p (sign test): exact binomial test over the tracks on which a or b is better on average over the seeds. "
-     << "Significant: p < 0.05 and the mean difference at least its seed-to-seed standard deviation.\n\n"
+     << "Significant: p < 0.05 and the mean difference at least its seed-to-seed standard deviation. With few tracks "
+     << "the bootstrap p is optimistic (it cannot fall outside the range of the tracks' differences); the sign test is "
+     << "exact.\n\n"
      << comparisons_markdown(s);
   if (!s.finding.empty()) os << "\n**Finding:** " << s.finding << "\n";
   os << "\n## With and without the main task g (paper Table 3), per-case means\n\n" << table3_markdown(s.means)

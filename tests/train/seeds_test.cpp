@@ -207,7 +207,7 @@ TEST_F(Seeds, TwoSeedsGiveBothResultsTheirSpreadAndResume) {
   EXPECT_TRUE(fs::exists(o.out_dir + "/seed-2/cases/mtn-gs/predictions.csv"));
   EXPECT_FALSE(fs::exists(o.out_dir + "/results.csv"));  // the top holds the summary, not a one-seed store
   // Different seeds train different nets (and so different results).
-  EXPECT_NE(params_of(o.out_dir + "/seed-1/nets/stn-g"), params_of(o.out_dir + "/seed-2/nets/stn-g"));
+  EXPECT_TRUE(params_of(o.out_dir + "/seed-1/nets/stn-g") != params_of(o.out_dir + "/seed-2/nets/stn-g"));
   EXPECT_NE(find_result(r1, "stn-gs")->log_loss, find_result(r2, "stn-gs")->log_loss);
   // The summary's mean and sample std are those of the per-seed rows.
   const SeedsSummary ss = summarise_seeds(o.out_dir, {1, 2});
@@ -232,10 +232,15 @@ TEST_F(Seeds, TwoSeedsGiveBothResultsTheirSpreadAndResume) {
   EXPECT_NEAR(c.mean_diff, find_result(s.results, "mtn-gs")->log_loss - find_result(s.results, "stn-gs")->log_loss, 1e-4);
   // results.md: the mean ± std cell, the comparison and the finding; the report shows the same table.
   const std::string md = read_file_bytes(s.results_md);
-  const SeedCell& gs = ss.cells[0].case_name == "stn-gs" ? ss.cells[0] : ss.cells[1];
-  char cell[64];
-  std::snprintf(cell, sizeof cell, "%.4f ± %.4f", gs.log_loss.mean, gs.log_loss.std);
-  EXPECT_NE(md.find(cell), std::string::npos) << md;
+  const SeedCell& sgs = ss.cells[0].case_name == "stn-gs" ? ss.cells[0] : ss.cells[1];
+  const SeedCell& mgs = ss.cells[0].case_name == "stn-gs" ? ss.cells[1] : ss.cells[0];
+  // One case per column: every cell is its group's best, so bold.
+  char row[256], cell[64];
+  std::snprintf(row, sizeof row, "| gs | **%.4f** ± %.4f | **%.4f** ± %.4f | **%.4f** ± %.4f | **%.4f** ± %.4f |",
+                sgs.log_loss.mean, sgs.log_loss.std, sgs.f1.mean, sgs.f1.std, mgs.log_loss.mean, mgs.log_loss.std,
+                mgs.f1.mean, mgs.f1.std);
+  std::snprintf(cell, sizeof cell, "<b>%.4f</b> ± %.4f", sgs.log_loss.mean, sgs.log_loss.std);
+  EXPECT_NE(md.find(row), std::string::npos) << row << "\n" << md;
   EXPECT_NE(md.find("| mtn-gs | stn-gs | 2 |"), std::string::npos) << md;
   EXPECT_FALSE(s.finding.empty());
   EXPECT_NE(s.finding.find("over 2 seeds"), std::string::npos) << s.finding;
@@ -252,14 +257,18 @@ TEST_F(Seeds, TwoSeedsGiveBothResultsTheirSpreadAndResume) {
   write_experiment_report(work, o.out_dir, &ro);
   EXPECT_EQ(ro.seeds, s.seeds);
   EXPECT_EQ(ro.table4, s.table4);
-  // Adding a seed runs only its cases; the summary then covers every seed run in the folder.
+  // Adding a seed runs only what it lacks; the summary then covers every seed run in the folder, and a cell
+  // that fewer seeds finished says how many.
   ExperimentOptions more = o;
   more.seeds = {2, 3};
+  more.cases = {"mtn-gs"};
   const ExperimentSummary m = run_experiment(more);
-  EXPECT_EQ(m.ran, 2);
-  EXPECT_EQ(m.skipped, 2);
+  EXPECT_EQ(m.ran, 1);
+  EXPECT_EQ(m.skipped, 1);
   EXPECT_EQ(m.seeds, (std::vector<uint64_t>{1, 2, 3}));
-  EXPECT_EQ(summarise_seeds(o.out_dir, m.seeds).cells[0].log_loss.n, 3);
+  const SeedsSummary s3 = summarise_seeds(o.out_dir, m.seeds);
+  for (const SeedCell& c : s3.cells) EXPECT_EQ(c.log_loss.n, c.case_name == "mtn-gs" ? 3 : 2) << c.case_name;
+  EXPECT_NE(m.table4.find("[2 seeds]"), std::string::npos) << m.table4;
   // Other settings in the same folder are refused; so is a one-seed run there.
   ExperimentOptions other = o;
   other.mlp_epochs = 2;
