@@ -32,7 +32,14 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   auto ex = std::make_shared<agf::ExperimentOptions>();
   ex->quick = true;
   c.add_option("--out", *out, "demo folder (corpus/, work/)")->capture_default_str();
-  c.add_option("--seed", *seed, "seed of the corpus, the split, the factors and the nets")->capture_default_str();
+  auto seeds = std::make_shared<std::vector<uint64_t>>();
+  auto* seed_opt = c.add_option("--seed", *seed, "seed of the corpus, the split, the factors and the nets")->capture_default_str();
+  c.add_option("--seeds", *seeds,
+               "run the grid under each of these seeds (e.g. 1,2,3) and report mean ± std and paired comparisons "
+               "(agf experiment --seeds, in work/experiment-seeds); the corpus, split and factors use the first seed, "
+               "the seeds vary the nets' and MLPs' training randomness only")
+      ->delimiter(',')
+      ->excludes(seed_opt);
   c.add_option("--device", *device, "auto | cpu | cuda")->capture_default_str();
   c.add_option("--genres", synth->genres, "synthetic genres")->capture_default_str();
   c.add_option("--artists", synth->artists, "artists per genre")->capture_default_str();
@@ -62,10 +69,14 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
                                                                "held out for the fit, in (0, 1)")
       ->capture_default_str();
   c.add_flag("--full", "the paper's whole grid (31 STN, 26 MTN, 4 wSTN cases) instead of the quick one");
+  c.footer("float32 results differ across CPUs (the vector width and instruction set change the order of summation) "
+           "and between CPU and GPU; a run resumes bit-identically only on the same machine and build. One seed "
+           "cannot tell a small difference from training noise: --seeds 1,2,3 measures the spread.");
   return std::function<int()>([=, &c] {
     const auto t0 = std::chrono::steady_clock::now();
     auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     const std::string corpus = *out + "/corpus", work = *out + "/work";
+    if (!seeds->empty()) *seed = seeds->front();  // corpus, split and factors: the first seed
     agf::Compute probe = agf::open_compute(*device);
     std::fprintf(stderr, "demo: on %s, in %s\n", probe.describe().c_str(), out->c_str());
     probe = agf::Compute{};
@@ -126,11 +137,13 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     eo.quick = !c.count("--full");
     eo.work_dir = work;
     eo.seed = *seed;
+    eo.seeds = *seeds;
+    eo.rerun_hint = "agf demo --seeds 1,2,3";
     eo.device = *device;
     agf::ExperimentSummary s = agf::run_experiment(eo);
     stage_done("[4/4] grid");
 
-    std::printf("\n%s\n", agf::table4_markdown(s.results, true).c_str());
+    std::printf("\n%s\n", s.table4.c_str());
     if (std::isfinite(s.baseline_log_loss))
       std::printf("majority-class baseline: log loss %.4f, macro F1 %.4f, accuracy %.4f\n", s.baseline_log_loss,
                   s.baseline_f1, s.baseline_accuracy);
@@ -140,8 +153,9 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     for (const auto& r : s.results) std::printf("    case %-22s %8.1f s (when it ran)\n", r.case_name.c_str(), r.seconds);
     std::printf("\ndemo finished in %.0f s (%d cases run, %d found finished)\n", since(), s.ran, s.skipped);
     std::printf("tables: %s\nreport: %s (open it in a browser)\n", s.results_md.c_str(), s.report_html.c_str());
-    std::printf("try:    agf predict --model %s/cases/stn-gsedm %s/fma_audio/000/000003.wav\n", s.out_dir.c_str(),
-                corpus.c_str());
+    std::printf("try:    agf predict --model %s/cases/stn-gsedm %s/fma_audio/000/000003.wav\n",
+                (s.seeds.empty() ? s.out_dir : s.out_dir + "/seed-" + std::to_string(s.seeds.front())).c_str(), corpus.c_str());
+    if (!s.finding.empty()) std::printf("\n%s\n", s.finding.c_str());
     return 0;
   });
 });

@@ -1,5 +1,6 @@
-// `agf experiment --work WORK [--quick] [--case NAME ...] [--out DIR]`: the paper's grid (Tables 3-5),
-// resumable; prints the Table 4-style results and writes results.csv/.md and report.html.
+// `agf experiment --work WORK [--quick] [--case NAME ...] [--out DIR] [--seeds 1,2,3]`: the paper's grid
+// (Tables 3-5), resumable; prints the Table 4-style results (mean ± std over several seeds) and the finding,
+// and writes results.csv/.md and report.html (experiment.h, seeds.h).
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -40,7 +41,15 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
       ->capture_default_str();
   c.add_option("--batch", o->batch, "batch size")->capture_default_str();
   c.add_option("--hop", o->eval_hop, "hop between a track's windows at evaluation")->capture_default_str();
-  c.add_option("--seed", o->seed, "seed of every net and MLP")->capture_default_str();
+  auto* seed = c.add_option("--seed", o->seed, "seed of every net and MLP")->capture_default_str();
+  c.add_option("--seeds", o->seeds,
+               "run every case under each of these seeds (e.g. 1,2,3): they vary the training randomness of the nets "
+               "and MLPs (initialisation, shuffles, crops, dropout) over one work folder; OUT (default "
+               "WORK/experiment-seeds) gets one folder per seed, seed-S/, resumable per (case, seed), and results.md / "
+               "report.html with mean ± std per cell and paired comparisons (bootstrap and sign test over tracks). One "
+               "value is the same as --seed")
+      ->delimiter(',')
+      ->excludes(seed);
   c.add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
   c.add_flag("--calibrate", o->calibrate,
              "temperature-scale every case's MLP: hold out --calibrate-fraction of each genre's training tracks from "
@@ -51,21 +60,25 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
       ->capture_default_str();
   c.add_flag("--report-only", *report_only, "only rewrite results.md and report.html from what --out holds");
   c.add_flag("--quiet", o->quiet, "no progress output");
+  c.footer("float32 results differ across CPUs (the vector width and instruction set change the order of summation) "
+           "and between CPU and GPU, so compare numbers from one machine; a run resumes bit-identically only on the "
+           "same machine and build. The seed-to-seed spread of --seeds says how far apart two runs may land.");
   return std::function<int()>([=] {
     agf::ExperimentSummary s;
     if (*report_only) {
-      const std::string out = o->out_dir.empty() ? o->work_dir + "/experiment" : o->out_dir;
+      const std::string out = o->out_dir.empty() ? agf::default_experiment_out(o->work_dir, o->seeds.size()) : o->out_dir;
       agf::write_experiment_report(o->work_dir, out, &s);
     } else {
       s = agf::run_experiment(*o);
     }
-    std::printf("%s\n", agf::table4_markdown(s.results, true).c_str());
+    std::printf("%s\n", s.table4.c_str());
     if (std::isfinite(s.baseline_log_loss))
       std::printf("majority-class baseline: log loss %.4f, macro F1 %.4f, accuracy %.4f\n\n", s.baseline_log_loss,
                   s.baseline_f1, s.baseline_accuracy);
     if (!s.protocol.empty()) std::printf("%s\n", s.protocol.c_str());
     std::printf("%d cases run, %d finished earlier, %.0f s; results %s, %s; report %s\n", s.ran, s.skipped, s.seconds,
                 s.results_csv.c_str(), s.results_md.c_str(), s.report_html.c_str());
+    if (!s.finding.empty()) std::printf("%s\n", s.finding.c_str());
     return 0;
   });
 });

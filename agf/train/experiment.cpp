@@ -1,6 +1,7 @@
 // `agf experiment` (see experiment.h).
 #include "agf/train/experiment.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "agf/data/fma.h"
 #include "agf/factors/factors.h"
 #include "agf/train/report.h"
+#include "agf/train/seeds.h"
 #include "agf/train/trainer.h"
 #include "agf/train/transfer.h"
 #include "agf/util/error.h"
@@ -70,10 +72,18 @@ std::string protocol_text(const std::string& out_dir) {
 
 }  // namespace
 
-ExperimentSummary run_experiment(const ExperimentOptions& in) {
+std::string default_experiment_out(const std::string& work_dir, size_t n_seeds) {
+  return work_dir + (n_seeds > 1 ? "/experiment-seeds" : "/experiment");
+}
+
+namespace {
+
+// The options with every default filled in and checked (the schedules, the MLP epoch, the factors'
+// protocol against the work folder's factor files). The grid is returned in *grid.
+ExperimentOptions normalised(const ExperimentOptions& in, std::vector<GridCase>* grid_out) {
   ExperimentOptions o = in;
   AGF_CHECK(!o.work_dir.empty(), UsageError, "experiment: --work is required");
-  if (o.out_dir.empty()) o.out_dir = o.work_dir + "/experiment";
+  if (o.out_dir.empty()) o.out_dir = default_experiment_out(o.work_dir, o.seeds.size());
   AGF_CHECK(o.mtn_epochs == 0 || o.mtn_epochs_per_task == 0, UsageError, "experiment: --mtn-epochs ", o.mtn_epochs,
             " and --mtn-epochs-per-task ", o.mtn_epochs_per_task, " exclude each other (a fixed MTN budget or one per task)");
   AGF_CHECK(o.mtn_epochs >= 0 && o.mtn_epochs_per_task >= 0, UsageError, "experiment: --mtn-epochs and --mtn-epochs-per-task must be >= 0");
@@ -84,9 +94,10 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
             "experiment: --factors-from must be all or train, got '", o.factors_from, "'");
   if (o.stn_epochs == 0) o.stn_epochs = o.quick ? kQuickStnEpochs : 200;
   if (o.mtn_epochs == 0 && o.mtn_epochs_per_task == 0) o.mtn_epochs = o.quick ? kQuickMtnEpochs : 1000;
-  auto mtn_epochs_for = [&](int n_tasks) { return o.mtn_epochs_per_task > 0 ? o.mtn_epochs_per_task * n_tasks : o.mtn_epochs; };
   if (o.mlp_epochs == 0) o.mlp_epochs = o.quick ? kQuickMlpEpochs : 50;
   if (o.bn_momentum == 0) o.bn_momentum = o.quick ? kQuickBnMomentum : 0.01;
+  AGF_CHECK(!o.calibrate || (o.calibrate_fraction > 0 && o.calibrate_fraction < 1), UsageError,
+            "experiment: --calibrate-fraction must be in (0, 1), got ", o.calibrate_fraction);
   std::vector<GridCase> grid = o.quick ? quick_grid() : paper_grid();
   if (!o.cases.empty()) {
     std::vector<GridCase> chosen;
@@ -104,12 +115,12 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
               " was fitted with --factors-from ", from, " but --factors-from ", o.factors_from,
               " was asked; recompute it with `agf factors --factors-from ", o.factors_from, "` or pass --factors-from ", from);
   }
-  ensure_dir(o.out_dir);
-  ensure_dir(o.out_dir + "/nets");
-  AGF_CHECK(!o.calibrate || (o.calibrate_fraction > 0 && o.calibrate_fraction < 1), UsageError,
-            "experiment: --calibrate-fraction must be in (0, 1), got ", o.calibrate_fraction);
-  ensure_dir(o.out_dir + "/cases");
-  // The settings a results.csv belongs to: a resumed grid must not mix schedules.
+  if (grid_out) *grid_out = grid;
+  return o;
+}
+
+// The settings a results.csv belongs to (settings.json): a resumed grid must not mix schedules.
+nlohmann::json settings_of(const ExperimentOptions& o) {
   const nlohmann::json settings = {{"work_dir", o.work_dir}, {"stn_epochs", o.stn_epochs}, {"mtn_epochs", o.mtn_epochs},
                                    {"mlp_epochs", o.mlp_epochs}, {"batch", o.batch},        {"eval_hop", o.eval_hop},
                                    {"train_hop", o.train_hop},   {"seed", o.seed},
@@ -119,6 +130,20 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
   // --calibrate's keys only when on, so that older folders (without them) resume as before.
   nlohmann::json settings_all = settings;
   if (o.calibrate) settings_all["calibrate"] = true, settings_all["calibrate_fraction"] = o.calibrate_fraction;
+  return settings_all;
+}
+
+// One seed: the grid in OUT (the layout of experiment.h's first paragraph).
+ExperimentSummary run_one_seed(const ExperimentOptions& in) {
+  std::vector<GridCase> grid;
+  const ExperimentOptions o = normalised(in, &grid);
+  auto mtn_epochs_for = [&](int n_tasks) { return o.mtn_epochs_per_task > 0 ? o.mtn_epochs_per_task * n_tasks : o.mtn_epochs; };
+  AGF_CHECK(!std::filesystem::exists(o.out_dir + "/seeds.json"), UsageError, "experiment: ", o.out_dir,
+            " holds several seeds (seeds.json, seed-S/ folders); run it with --seeds, or use another --out for one seed");
+  ensure_dir(o.out_dir);
+  ensure_dir(o.out_dir + "/nets");
+  ensure_dir(o.out_dir + "/cases");
+  const nlohmann::json settings_all = settings_of(o);
   const std::string settings_path = o.out_dir + "/settings.json";
   if (std::filesystem::exists(settings_path)) {
     const nlohmann::json old = read_json(settings_path);
@@ -212,11 +237,156 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
                    since(tc));
   }
   s.seconds = since(t0);
-  write_experiment_report(o.work_dir, o.out_dir, &s);
+  write_experiment_report(o.work_dir, o.out_dir, &s, o.rerun_hint);
   return s;
 }
 
-void write_experiment_report(const std::string& work_dir, const std::string& out_dir, ExperimentSummary* s) {
+}  // namespace
+
+ExperimentSummary run_experiment(const ExperimentOptions& in) {
+  if (in.seeds.size() <= 1) {
+    ExperimentOptions o = in;
+    if (o.seeds.size() == 1) o.seed = o.seeds[0];
+    o.seeds.clear();
+    return run_one_seed(o);
+  }
+  const std::set<uint64_t> distinct(in.seeds.begin(), in.seeds.end());
+  AGF_CHECK(distinct.size() == in.seeds.size(), UsageError, "experiment: --seeds repeats a seed (",
+            in.seeds.size() - distinct.size(), " repeated); give distinct seeds, e.g. --seeds 1,2,3");
+  const ExperimentOptions o = normalised(in, nullptr);
+  const std::string out = o.out_dir;
+  AGF_CHECK(!std::filesystem::exists(out + "/results.csv") && !std::filesystem::exists(out + "/settings.json"), UsageError,
+            "experiment: ", out, " holds a one-seed experiment (results.csv, settings.json); several seeds write one "
+            "folder per seed, OUT/seed-S/, and the summary beside: use another --out (the default for several seeds is ",
+            default_experiment_out(o.work_dir, 2), ")");
+  ensure_dir(out);
+  // seeds.json: every seed run in OUT, and the settings they share (each seed-S/settings.json adds its seed).
+  nlohmann::json shared = settings_of(o);
+  shared.erase("seed");
+  std::vector<uint64_t> all;
+  const std::string sp = out + "/seeds.json";
+  if (std::filesystem::exists(sp)) {
+    const nlohmann::json old = read_json(sp);
+    AGF_CHECK(old.contains("seeds") && old["seeds"].is_array() && old.contains("settings"), FormatError, sp,
+              ": expected {\"seeds\": [...], \"settings\": {...}}");
+    const nlohmann::json& os = old["settings"];
+    for (auto it = shared.begin(); it != shared.end(); ++it)
+      AGF_CHECK(os.contains(it.key()) && os[it.key()] == it.value(), UsageError, "experiment: ", out,
+                " holds seeds run with ", it.key(), " = ", os.contains(it.key()) ? os[it.key()].dump() : "(absent)",
+                ", this run asks ", it.value().dump(), "; use another --out (or the same settings to add seeds)");
+    AGF_CHECK(os.size() == shared.size(), UsageError, "experiment: ", out, " holds seeds run with other settings (",
+              os.dump(), "); use another --out");
+    all = old["seeds"].get<std::vector<uint64_t>>();
+  }
+  for (uint64_t v : o.seeds)
+    if (std::find(all.begin(), all.end(), v) == all.end()) all.push_back(v);
+  write_file_atomic(sp, nlohmann::json{{"seeds", all}, {"settings", shared}}.dump(1) + "\n");
+
+  ExperimentSummary s;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < o.seeds.size(); ++i) {
+    ExperimentOptions one = in;
+    one.seeds.clear();
+    one.seed = o.seeds[i];
+    one.out_dir = seed_dir(out, o.seeds[i]);
+    one.rerun_hint.clear();  // a seed folder is one seed of several: no "run more seeds" sentence there
+    if (!o.quiet)
+      std::fprintf(stderr, "experiment: seed %llu (%zu of %zu seeds) in %s\n", static_cast<unsigned long long>(o.seeds[i]),
+                   i + 1, o.seeds.size(), one.out_dir.c_str());
+    const ExperimentSummary r = run_one_seed(one);
+    s.ran += r.ran;
+    s.skipped += r.skipped;
+  }
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  write_experiment_report(o.work_dir, out, &s, o.rerun_hint);
+  return s;
+}
+
+namespace {
+
+// The majority-class baseline from a case's metrics.json (the same for every case: training priors on the
+// same split); false when OUT has no finished case.
+bool read_baseline(const std::string& out_dir, const std::vector<CaseResult>& results, GridResults* g) {
+  for (const CaseResult& r : results) {
+    const std::string mp = out_dir + "/cases/" + r.case_name + "/metrics.json";
+    if (!std::filesystem::exists(mp)) continue;
+    const nlohmann::json b = read_json(mp).at("baseline");
+    g->baseline_log_loss = b.at("log_loss").get<double>();
+    g->baseline_f1 = b.at("macro_f1").get<double>();
+    g->baseline_accuracy = b.at("accuracy").get<double>();
+    return true;
+  }
+  return false;
+}
+
+void add_factor_summaries(const std::string& work_dir, ReportInput* in) {
+  for (char k : std::string("sedm")) {
+    const std::string p = work_dir + "/factors/" + std::string(1, k) + "_summary.md";
+    if (std::filesystem::exists(p)) in->sections.push_back({str("Artist groups: factor ", k), markdown_to_html(read_file_bytes(p))});
+  }
+}
+
+// The summary of a several-seed folder (seeds.h): results.md, summary.csv and report.html over OUT/seed-S/.
+void write_seeds_report(const std::string& work_dir, const std::string& out_dir, ExperimentSummary* s) {
+  const std::string sp = out_dir + "/seeds.json";
+  const nlohmann::json sj = read_json(sp);
+  AGF_CHECK(sj.contains("seeds") && sj["seeds"].is_array() && !sj["seeds"].empty(), FormatError, sp,
+            ": expected {\"seeds\": [1, 2, ...], ...}");
+  const SeedsSummary ss = summarise_seeds(out_dir, sj["seeds"].get<std::vector<uint64_t>>());
+  s->seeds = ss.seeds;
+  s->results = ss.means;
+  s->out_dir = out_dir;
+  s->results_csv = out_dir + "/summary.csv";
+  s->results_md = out_dir + "/results.md";
+  s->report_html = out_dir + "/report.html";
+  s->table4 = table4_seeds_markdown(ss);
+  s->finding = ss.finding;
+  ReportInput in;
+  in.title = str("agf experiment: ", work_dir, ", ", ss.seeds.size(), " seeds");
+  in.grid.results = ss.means;
+  in.grid.table4_md = s->table4;
+  in.grid.note = "Several seeds: every number below is the mean over the seeds that finished the case; Table 4 adds "
+                 "the sample standard deviation. Learning curves and confusion matrices are in each seed's own "
+                 "report, seed-S/report.html.";
+  for (size_t i = 0; i < ss.seeds.size(); ++i) {
+    if (!read_baseline(seed_dir(out_dir, ss.seeds[i]), ss.per_seed[i], &in.grid)) continue;
+    s->baseline_log_loss = in.grid.baseline_log_loss;
+    s->baseline_f1 = in.grid.baseline_f1;
+    s->baseline_accuracy = in.grid.baseline_accuracy;
+    break;
+  }
+  std::string md = seeds_results_markdown(ss);
+  in.sections.push_back({"Paired comparisons over seeds and tracks",
+                         markdown_to_html(comparisons_markdown(ss) + (ss.finding.empty() ? "" : "\n**Finding:** " + ss.finding + "\n"))});
+  s->protocol = protocol_text(seed_dir(out_dir, ss.seeds[0]));
+  if (!s->protocol.empty()) {
+    md += "\n" + s->protocol;
+    in.sections.push_back({"Protocol", markdown_to_html(s->protocol)});
+  }
+  if (std::isfinite(in.grid.baseline_log_loss))
+    md += str("\nMajority-class baseline (validation split): log loss ", in.grid.baseline_log_loss, ", macro F1 ",
+              in.grid.baseline_f1, ", accuracy ", in.grid.baseline_accuracy, "\n");
+  add_factor_summaries(work_dir, &in);
+  std::string csv = "case,seeds,log_loss_mean,log_loss_std,f1_mean,f1_std,accuracy_mean,accuracy_std\n";
+  auto g17 = [](double v) {
+    if (!std::isfinite(v)) return std::string();
+    char b[40];
+    std::snprintf(b, sizeof b, "%.17g", v);
+    return std::string(b);
+  };
+  for (const SeedCell& c : ss.cells)
+    csv += str(c.case_name, ",", c.log_loss.n, ",", g17(c.log_loss.mean), ",", g17(c.log_loss.std), ",", g17(c.f1.mean), ",",
+               g17(c.f1.std), ",", g17(c.accuracy.mean), ",", g17(c.accuracy.std), "\n");
+  write_file_atomic(s->results_csv, csv);
+  write_file_atomic(s->results_md, md);
+  write_report_html(s->report_html, in);
+}
+
+}  // namespace
+
+void write_experiment_report(const std::string& work_dir, const std::string& out_dir, ExperimentSummary* s,
+                             const std::string& rerun_hint) {
+  if (std::filesystem::exists(out_dir + "/seeds.json")) return write_seeds_report(work_dir, out_dir, s);
   ResultsStore store(out_dir + "/results.csv");
   s->results = store.load();
   s->out_dir = out_dir;
@@ -289,15 +459,15 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
     }
   }
   // Factor summaries.
-  for (char k : std::string("sedm")) {
-    const std::string p = work_dir + "/factors/" + std::string(1, k) + "_summary.md";
-    if (std::filesystem::exists(p)) in.sections.push_back({str("Artist groups: factor ", k), markdown_to_html(read_file_bytes(p))});
-  }
+  add_factor_summaries(work_dir, &in);
   std::string md = results_markdown(s->results, true);
   if (!protocol.empty()) md += "\n" + protocol;
   if (std::isfinite(in.grid.baseline_log_loss))
     md += str("\nMajority-class baseline (validation split): log loss ", in.grid.baseline_log_loss, ", macro F1 ",
               in.grid.baseline_f1, ", accuracy ", in.grid.baseline_accuracy, "\n");
+  s->table4 = table4_markdown(s->results, true);
+  s->finding = rerun_hint.empty() ? std::string() : one_seed_finding(s->results, rerun_hint);
+  if (!s->finding.empty()) md += "\n**Finding:** " + s->finding + "\n";
   write_file_atomic(s->results_md, md);
   write_report_html(s->report_html, in);
 }

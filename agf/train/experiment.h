@@ -5,6 +5,14 @@
 //
 // OUT (default WORK/experiment): nets/<net>/ (agf train runs), cases/<case>/ (agf transfer folders),
 // results.csv, results.md (Tables 4, 3, 5 and per-N averages), report.html (self-contained).
+//
+// Several seeds (seeds with two or more values): OUT (default WORK/experiment-seeds) holds one such one-seed
+// folder per seed, OUT/seed-S/, each resumable as above (finished (case, seed) pairs are skipped, nets
+// resume), and the summary over seeds: seeds.json, summary.csv, results.md, report.html (seeds.h). The
+// seeds vary the training randomness only; corpus, split and factors are the work folder's.
+//
+// float32 results differ across CPUs (the vector width and instruction set change the order of
+// summation) and between CPU and GPU; a run resumes bit-identically only on the same machine and build.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -35,6 +43,11 @@ struct ExperimentOptions {
   // small corpus gives a few steps per epoch and 0.01 leaves the statistics far from converged).
   double bn_momentum = 0;
   uint64_t seed = 1;
+  // Several seeds: every case under each (the layout above). Empty or one value: the one-seed layout with
+  // that seed (or `seed`), exactly as without. Values must be distinct.
+  std::vector<uint64_t> seeds;
+  // How to run more seeds, for the one-seed finding ("agf demo --seeds 1,2,3").
+  std::string rerun_hint = "agf experiment --seeds 1,2,3 (with the same options)";
   std::string device = "auto";
   bool quiet = false;
   // Temperature scaling per case (TransferOptions::calibrate): results.csv gains the calibrated log loss
@@ -50,11 +63,21 @@ struct ExperimentSummary {
   double baseline_log_loss = 0, baseline_f1 = 0, baseline_accuracy = 0;
   std::string out_dir, results_csv, results_md, report_html;
   std::string protocol;  // one paragraph: factors' tracks, MTN budget, MLP epoch, streams (also in results.md)
+  // Table 4 as printed by the commands: table4_markdown of results for one seed; mean ± std for several.
+  std::string table4;
+  // One sentence on the first of seeds.h's comparison pairs present (also in results.md); "" when none.
+  std::string finding;
+  std::vector<uint64_t> seeds;  // several seeds: those in OUT/seeds.json (results then holds per-case means)
 };
 
 ExperimentSummary run_experiment(const ExperimentOptions& opt);
 
-// Rewrites OUT/results.md and OUT/report.html from what OUT holds (also done at the end of a run).
-void write_experiment_report(const std::string& work_dir, const std::string& out_dir, ExperimentSummary* s);
+// Rewrites OUT/results.md and OUT/report.html from what OUT holds (also done at the end of a run); for a
+// several-seed folder (OUT/seeds.json) each seed's and the summary over seeds. rerun_hint as in the options.
+void write_experiment_report(const std::string& work_dir, const std::string& out_dir, ExperimentSummary* s,
+                             const std::string& rerun_hint = ExperimentOptions().rerun_hint);
+
+// The default OUT: WORK/experiment for one seed, WORK/experiment-seeds for several.
+std::string default_experiment_out(const std::string& work_dir, size_t n_seeds);
 
 }  // namespace agf

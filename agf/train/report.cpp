@@ -91,7 +91,8 @@ std::string grid_section(const GridResults& g) {
   if (std::isfinite(g.baseline_log_loss))
     os << "<p>Majority-class baseline: log loss " << fmt(g.baseline_log_loss) << ", macro F1 " << fmt(g.baseline_f1)
        << ", accuracy " << fmt(g.baseline_accuracy) << ".</p>\n";
-  os << "<h3>Every combination (Table 4)</h3>\n" << markdown_to_html(table4_markdown(rs, true));
+  if (!g.note.empty()) os << "<p class=\"note\">" << svg::escape(g.note) << "</p>\n";
+  os << "<h3>Every combination (Table 4)</h3>\n" << markdown_to_html(g.table4_md.empty() ? table4_markdown(rs, true) : g.table4_md);
   os << "<details><summary>All finished cases (" << rs.size() << ")</summary>\n<table>\n<tr><th>case</th><th>arch</th>"
      << "<th>tasks</th><th class=\"r\">N</th><th class=\"r\">log loss</th><th class=\"r\">macro F1</th>"
      << "<th class=\"r\">accuracy</th><th class=\"r\">epochs</th><th class=\"r\">seconds</th><th>finished</th></tr>\n";

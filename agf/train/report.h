@@ -46,6 +46,9 @@ struct GridResults {
   double baseline_log_loss = std::numeric_limits<double>::quiet_NaN();
   double baseline_f1 = std::numeric_limits<double>::quiet_NaN();
   double baseline_accuracy = std::numeric_limits<double>::quiet_NaN();
+  // Several seeds: Table 4 as given here (mean ± std, seeds.h) instead of table4_markdown(results), and a
+  // note shown above the tables. Empty: one seed, as before.
+  std::string table4_md, note;
 };
 
 struct ReportInput {
