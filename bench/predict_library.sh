@@ -13,7 +13,7 @@ TPA=${3:-5}
 mkdir -p "$OUT"
 W=$OUT/work
 if [ ! -f "$OUT/model/mlp.safetensors" ]; then
-  $A synth --out "$OUT/train_corpus" --genres 8 --artists 3 --tracks-per-artist 4 --seconds 10 --quiet
+  $A synth --out "$OUT/train_corpus" --preset easy --genres 8 --artists 3 --tracks-per-artist 4 --seconds 10 --quiet
   $A prepare --metadata "$OUT/train_corpus/fma_metadata" --audio "$OUT/train_corpus/fma_audio" --subset all --work "$W" --quiet
   $A factors --work "$W" --kinds s,e,d,m --topics 8 --progress
   nets=""
@@ -25,8 +25,8 @@ if [ ! -f "$OUT/model/mlp.safetensors" ]; then
 fi
 FMT=mp3
 if [ ! -d "$OUT/library" ]; then
-  $A synth --out "$OUT/library_corpus" --genres 10 --artists 6 --tracks-per-artist "$TPA" --seconds 30 --format $FMT --quiet \
-    || { FMT=wav; $A synth --out "$OUT/library_corpus" --genres 10 --artists 6 --tracks-per-artist "$TPA" --seconds 30 --format wav --quiet; }
+  $A synth --out "$OUT/library_corpus" --preset easy --genres 10 --artists 6 --tracks-per-artist "$TPA" --seconds 30 --format $FMT --quiet \
+    || { FMT=wav; $A synth --out "$OUT/library_corpus" --preset easy --genres 10 --artists 6 --tracks-per-artist "$TPA" --seconds 30 --format wav --quiet; }
   mv "$OUT/library_corpus/fma_audio" "$OUT/library"
 fi
 FMT=$(find "$OUT/library" -type f | head -1 | sed 's/.*\.//')

@@ -188,7 +188,7 @@ section "3. agf train --device cuda (2 epochs, tiny corpus) against the CPU"
 smoke=$outdir/smoke
 TAIL_LINES=30 step train_smoke 150 env LD_LIBRARY_PATH="$agf_ld" bash -c '
   set -e; a="$0"; s="$1"; rm -rf "$s"; mkdir -p "$s"
-  "$a" synth --out "$s/corpus" --genres 4 --artists 2 --tracks-per-artist 6 --seconds 4 --quiet
+  "$a" synth --out "$s/corpus" --preset easy --genres 4 --artists 2 --tracks-per-artist 6 --seconds 4 --quiet
   "$a" prepare --metadata "$s/corpus/fma_metadata" --audio "$s/corpus/fma_audio" --work "$s/work" --subset all --device cpu --quiet
   "$a" factors --work "$s/work" --kinds s --topics 4
   set +e; bad=0

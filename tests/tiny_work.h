@@ -18,6 +18,7 @@ inline std::string make_tiny_work(const std::string& root, uint64_t seed, int tr
   SynthOptions so;
   so.out_dir = corpus;
   so.seed = seed;
+  so.preset = "easy";  // 4 x 2 artists x N tracks, genres apart
   so.genres = 4;
   so.artists = 2;
   so.tracks_per_artist = tracks_per_artist;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +34,8 @@ struct ArtistPlan {
   int primary, second = -1;  // top-genre indices
   ArtistVoice voice;
   std::string split;
+  int lean = -1;        // fma: the neighbouring genre this artist's sound leans towards
+  double lean_w = 0;    // and how far (blend weight)
 };
 
 struct AlbumPlan {
@@ -44,6 +47,8 @@ struct AlbumPlan {
   bool mislabelled = false;
   std::string title;
   int n_tracks = 0;
+  bool blended = false;  // fma: rendered with `style` (the true genre's blended towards a neighbour)
+  GenreStyle style;
 };
 
 struct TrackPlan {
@@ -117,6 +122,40 @@ void write_text(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+std::vector<int64_t> synth_genre_quotas(int64_t tracks, int genres, int floor) {
+  AGF_CHECK(genres >= 1 && genres <= kNumTopGenres, UsageError, "synth: --genres ", genres, " not in 1..16");
+  AGF_CHECK(floor >= 1, UsageError, "synth: --genre-floor ", floor, " must be >= 1");
+  AGF_CHECK(tracks >= int64_t(floor) * genres, UsageError, "synth: --tracks ", tracks, " is fewer than --genre-floor ",
+            floor, " x ", genres, " genres");
+  const auto& counts = fma_medium_genre_counts();
+  const std::vector<int> chosen(fma_size_order().begin(), fma_size_order().begin() + genres);
+  std::vector<bool> floored(kNumTopGenres, false);
+  std::vector<double> share(kNumTopGenres, 0.0);
+  for (bool changed = true; changed;) {  // floor the genres whose share falls below it, until none does
+    changed = false;
+    int64_t rest = tracks, mass = 0;
+    for (int g : chosen) (floored[size_t(g)] ? rest -= floor : mass += counts[size_t(g)]);
+    for (int g : chosen)
+      if (!floored[size_t(g)]) {
+        share[size_t(g)] = double(rest) * counts[size_t(g)] / double(mass);
+        if (share[size_t(g)] < floor) floored[size_t(g)] = changed = true;
+      }
+  }
+  std::vector<int64_t> q(kNumTopGenres, 0);
+  int64_t given = 0;
+  std::vector<int> by_remainder;
+  for (int g : chosen) {
+    q[size_t(g)] = floored[size_t(g)] ? floor : int64_t(share[size_t(g)]);
+    given += q[size_t(g)];
+    if (!floored[size_t(g)]) by_remainder.push_back(g);
+  }
+  std::stable_sort(by_remainder.begin(), by_remainder.end(), [&](int a, int b) {
+    return share[size_t(a)] - std::floor(share[size_t(a)]) > share[size_t(b)] - std::floor(share[size_t(b)]);
+  });
+  for (size_t i = 0; given < tracks; ++i, ++given) ++q[size_t(by_remainder[i % by_remainder.size()])];
+  return q;
+}
+
 bool synth_format_supported(const std::string& format, int sample_rate) {
   SF_INFO info{};
   info.samplerate = sample_rate;
@@ -127,7 +166,16 @@ bool synth_format_supported(const std::string& format, int sample_rate) {
 
 SynthSummary synth_corpus(const SynthOptions& o) {
   AGF_CHECK(!o.out_dir.empty(), UsageError, "synth: --out is required");
-  AGF_CHECK(o.genres >= 1 && o.genres <= kNumTopGenres, UsageError, "synth: --genres ", o.genres, " not in 1..16");
+  AGF_CHECK(o.preset == "fma" || o.preset == "easy", UsageError, "synth: unknown --preset '", o.preset,
+            "' (fma or easy)");
+  const bool fma = o.preset == "fma";
+  const int n_genres = o.genres != 0 ? o.genres : fma ? kNumTopGenres : 8;
+  AGF_CHECK(n_genres >= 1 && n_genres <= kNumTopGenres, UsageError, "synth: --genres ", n_genres, " not in 1..16");
+  if (fma) {
+    AGF_CHECK(o.max_artist_tracks >= 1, UsageError, "synth: --max-artist-tracks ", o.max_artist_tracks, " must be >= 1");
+    AGF_CHECK(o.overlap >= 0 && o.overlap <= 1, UsageError, "synth: --overlap ", o.overlap, " not in [0, 1]");
+    synth_genre_quotas(o.tracks, n_genres, o.genre_floor);  // checks tracks and floor
+  }
   AGF_CHECK(o.artists >= 1, UsageError, "synth: --artists ", o.artists, " must be >= 1");
   AGF_CHECK(o.tracks_per_artist >= 1, UsageError, "synth: --tracks-per-artist must be >= 1");
   AGF_CHECK(o.seconds >= 1.0 && o.seconds <= 600.0, UsageError, "synth: --seconds ", o.seconds, " not in [1, 600]");
@@ -142,7 +190,8 @@ SynthSummary synth_corpus(const SynthOptions& o) {
 
   auto t_start = std::chrono::steady_clock::now();
   const auto& styles = genre_styles();
-  const std::vector<int> chosen(genre_pick_order().begin(), genre_pick_order().begin() + o.genres);
+  const auto& pick_order = fma ? fma_size_order() : genre_pick_order();
+  const std::vector<int> chosen(pick_order.begin(), pick_order.begin() + n_genres);
   auto is_chosen = [&](int g) { return std::find(chosen.begin(), chosen.end(), g) != chosen.end(); };
   auto neighbour = [&](int g, Rng& r) {  // one of the two nearest chosen neighbours, or -1
     std::vector<int> c;
@@ -152,83 +201,210 @@ SynthSummary synth_corpus(const SynthOptions& o) {
   };
   Rng rng(o.seed);
 
-  // Artists.
   std::vector<ArtistPlan> artists;
-  int64_t next_artist = 1;
-  for (int g : chosen)
-    for (int a = 0; a < o.artists; ++a) {
-      ArtistPlan p;
-      p.id = (next_artist += rng.range(1, 9));
-      p.primary = g;
-      p.name = artist_name(rng);
-      if (rng.chance(o.two_genre_fraction)) p.second = neighbour(g, rng);
-      p.voice = make_artist_voice(styles[size_t(g)], rng);
-      static const std::vector<std::string> cities = {"Lyon, France", "Austin, TX", "Leipzig, Germany",
-                                                      "Porto, Portugal", "Brooklyn, NY", "Kyoto, Japan"};
-      p.location = rng.pick(cities);
-      p.bio = str("<p>", p.name, " formed in ", rng.range(1995, 2015), " in ", p.location,
-                  ". Their sound is, in a word, \"", make_name(rng, false), "\";\nthey call it \"",
-                  top_genre_names()[size_t(g)], "\", more or less.</p>\r\n<p>Contact: ", make_name(rng, false),
-                  "@example.org, or don't.</p>");
-      artists.push_back(std::move(p));
-    }
+  std::vector<AlbumPlan> albums;
+  std::vector<std::vector<int>> album_tracks;
+  int64_t next_album = 1;
+  static const std::vector<std::string> cities = {"Lyon, France", "Austin, TX", "Leipzig, Germany",
+                                                  "Porto, Portugal", "Brooklyn, NY", "Kyoto, Japan"};
+  auto bio_of = [&](const ArtistPlan& p, int g, Rng& r) {
+    return str("<p>", p.name, " formed in ", r.range(1995, 2015), " in ", p.location,
+               ". Their sound is, in a word, \"", make_name(r, false), "\";\nthey call it \"",
+               top_genre_names()[size_t(g)], "\", more or less.</p>\r\n<p>Contact: ", make_name(r, false),
+               "@example.org, or don't.</p>");
+  };
   // FMA's split is artist-filtered: whole artists go to training (80 %), validation, test (10 % each).
-  {
+  auto split_artists = [&] {
     std::vector<size_t> order(artists.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     rng.shuffle(order);
     size_t n_hold = std::max<size_t>(artists.size() >= 3 ? 1 : 0, size_t(std::lround(0.1 * double(artists.size()))));
     for (size_t i = 0; i < order.size(); ++i)
       artists[order[i]].split = i < n_hold ? "validation" : i < 2 * n_hold ? "test" : "training";
-  }
+  };
+  if (!fma) {
+    // Artists.
+    int64_t next_artist = 1;
+    for (int g : chosen)
+      for (int a = 0; a < o.artists; ++a) {
+        ArtistPlan p;
+        p.id = (next_artist += rng.range(1, 9));
+        p.primary = g;
+        p.name = artist_name(rng);
+        if (rng.chance(o.two_genre_fraction)) p.second = neighbour(g, rng);
+        p.voice = make_artist_voice(styles[size_t(g)], rng);
+        p.location = rng.pick(cities);
+        p.bio = str("<p>", p.name, " formed in ", rng.range(1995, 2015), " in ", p.location,
+                    ". Their sound is, in a word, \"", make_name(rng, false), "\";\nthey call it \"",
+                    top_genre_names()[size_t(g)], "\", more or less.</p>\r\n<p>Contact: ", make_name(rng, false),
+                    "@example.org, or don't.</p>");
+        artists.push_back(std::move(p));
+      }
+    // FMA's split is artist-filtered: whole artists go to training (80 %), validation, test (10 % each).
+    {
+      std::vector<size_t> order(artists.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      rng.shuffle(order);
+      size_t n_hold = std::max<size_t>(artists.size() >= 3 ? 1 : 0, size_t(std::lround(0.1 * double(artists.size()))));
+      for (size_t i = 0; i < order.size(); ++i)
+        artists[order[i]].split = i < n_hold ? "validation" : i < 2 * n_hold ? "test" : "training";
+    }
 
-  // Albums (about three tracks each; a two-genre artist's last album is in its second genre).
-  std::vector<AlbumPlan> albums;
-  int64_t next_album = 1;
-  const int per_album = 3, n_albums = std::max(1, (o.tracks_per_artist + per_album - 1) / per_album);
-  for (size_t a = 0; a < artists.size(); ++a) {
-    for (int b = 0; b < n_albums; ++b) {
-      AlbumPlan al;
-      al.id = (next_album += rng.range(1, 5));
-      al.artist = int(a);
-      al.true_genre = (b == n_albums - 1 && b > 0 && artists[a].second >= 0) ? artists[a].second : artists[a].primary;
-      if (n_albums == 1 && artists[a].second >= 0 && rng.chance(0.5)) al.true_genre = artists[a].second;
+    // Albums (about three tracks each; a two-genre artist's last album is in its second genre).
+    const int per_album = 3, n_albums = std::max(1, (o.tracks_per_artist + per_album - 1) / per_album);
+    for (size_t a = 0; a < artists.size(); ++a) {
+      for (int b = 0; b < n_albums; ++b) {
+        AlbumPlan al;
+        al.id = (next_album += rng.range(1, 5));
+        al.artist = int(a);
+        al.true_genre = (b == n_albums - 1 && b > 0 && artists[a].second >= 0) ? artists[a].second : artists[a].primary;
+        if (n_albums == 1 && artists[a].second >= 0 && rng.chance(0.5)) al.true_genre = artists[a].second;
+        const auto& st = styles[size_t(al.true_genre)];
+        al.sub = int(rng.below(int64_t(st.subs.size())));
+        al.label_genre = al.true_genre;
+        int nb = neighbour(al.true_genre, rng);
+        if (nb >= 0 && rng.chance(o.mislabel_fraction)) {
+          al.label_genre = nb;
+          al.mislabelled = true;
+        }
+        const auto& lst = styles[size_t(al.label_genre)];
+        int64_t sub_id = al.mislabelled ? lst.subs[size_t(rng.below(int64_t(lst.subs.size())))].id : st.subs[size_t(al.sub)].id;
+        al.genres = {sub_id};
+        if (rng.chance(0.3)) al.genres.insert(al.genres.begin(), lst.root_id);
+        if (!al.mislabelled && nb >= 0 && rng.chance(o.multi_root_fraction)) {
+          const auto& ost = styles[size_t(nb)];
+          al.genres.push_back(ost.subs[size_t(rng.below(int64_t(ost.subs.size())))].id);
+          al.label_genre = -1;  // two roots: FMA leaves genre_top empty
+        }
+        al.title = make_name(rng, true) + " " + make_name(rng, true);
+        albums.push_back(std::move(al));
+      }
+    }
+    // Tracks, spread over each artist's albums; ids increase in a shuffled album order, as FMA's
+    // ids (upload order) interleave artists.
+    album_tracks.resize(albums.size());
+    for (size_t a = 0; a < artists.size(); ++a)
+      for (int t = 0; t < o.tracks_per_artist; ++t) album_tracks[a * size_t(n_albums) + size_t(t / per_album)].push_back(t);
+  } else {
+    // fma preset: labels first. Every genre gets its quota of labelled tracks (synth_genre_quotas),
+    // filled by artists of skewed sizes; a two-genre artist's last album is labelled in a neighbour.
+    const auto quota = synth_genre_quotas(o.tracks, n_genres, o.genre_floor);
+    auto left = quota;
+    std::vector<double> cum;  // p(k) ~ k^-1.4 on 1..max: many one-track artists, a few big ones
+    for (int k = 1; k <= o.max_artist_tracks; ++k) cum.push_back((cum.empty() ? 0.0 : cum.back()) + std::pow(k, -1.4));
+    auto draw_size = [&] {
+      double u = rng.uniform() * cum.back();
+      return int64_t(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin()) + 1;
+    };
+    std::vector<int64_t> album_size, artist_size;
+    auto add_albums = [&](size_t artist, int label, int64_t n) {
+      artist_size.resize(artists.size(), 0);
+      artist_size[artist] += n;
+      while (n > 0) {
+        AlbumPlan al;
+        al.id = (next_album += rng.range(1, 5));
+        al.artist = int(artist);
+        al.true_genre = al.label_genre = label;
+        int64_t k = std::min<int64_t>(n, rng.range(1, 5));
+        album_size.push_back(k);
+        n -= k;
+        albums.push_back(std::move(al));
+      }
+    };
+    int64_t next_artist = 1;
+    for (int g : chosen)
+      for (bool first = g == chosen.front(); left[size_t(g)] > 0; first = false) {
+        ArtistPlan p;
+        p.id = (next_artist += rng.range(1, 9));
+        p.primary = g;
+        p.name = artist_name(rng);
+        p.lean = neighbour(g, rng);
+        p.lean_w = p.lean >= 0 ? o.overlap * rng.uniform() : 0.0;
+        p.voice = make_artist_voice(p.lean >= 0 ? blend_styles(styles[size_t(g)], styles[size_t(p.lean)], p.lean_w, rng)
+                                                : styles[size_t(g)], rng);
+        p.location = rng.pick(cities);
+        p.bio = bio_of(p, g, rng);
+        const int64_t size = first ? o.max_artist_tracks : draw_size();  // FMA has its prolific artists
+        int64_t second = 0;
+        int h = neighbour(g, rng);
+        if (size >= 2 && h >= 0 && rng.chance(o.two_genre_fraction))  // leave half of h's quota to its own artists
+          second = std::min<int64_t>({rng.range(1, 4), size - 1, left[size_t(h)] - quota[size_t(h)] / 2});
+        const int64_t own = std::min(size - std::max<int64_t>(second, 0), left[size_t(g)]);
+        artists.push_back(std::move(p));
+        add_albums(artists.size() - 1, g, own);
+        left[size_t(g)] -= own;
+        if (second > 0) {
+          add_albums(artists.size() - 1, h, second);
+          left[size_t(h)] -= second;
+          artists.back().second = h;
+        }
+      }
+    split_artists();
+    // Label noise by whole albums: a shuffled walk marks albums until `mislabel` of the tracks is reached;
+    // their audio is a neighbour's style under this label.
+    const int64_t target = std::llround(o.mislabel_fraction * double(o.tracks));
+    std::vector<size_t> walk(albums.size());
+    for (size_t i = 0; i < walk.size(); ++i) walk[i] = i;
+    rng.shuffle(walk);
+    int64_t mislabelled = 0;
+    for (size_t ai : walk) {
+      if (mislabelled + album_size[ai] > target) continue;
+      int nb = neighbour(albums[ai].label_genre, rng);
+      if (nb < 0) continue;
+      albums[ai].true_genre = nb;
+      albums[ai].mislabelled = true;
+      mislabelled += album_size[ai];
+    }
+    // Albums tagged under two roots (no genre_top, subset large), on top of the labelled tracks.
+    const size_t n_labelled_albums = albums.size();
+    const int64_t n_multi = std::llround(o.multi_root_fraction * double(n_labelled_albums));
+    for (int64_t m = 0; m < n_multi; ++m) {
+      size_t a = size_t(rng.below(int64_t(artists.size())));
+      int64_t n = rng.range(1, 3);
+      if (neighbour(artists[a].primary, rng) < 0 || artist_size[a] + n > o.max_artist_tracks) continue;
+      add_albums(a, artists[a].primary, n);
+    }
+    for (size_t ai = 0; ai < albums.size(); ++ai) {
+      AlbumPlan& al = albums[ai];
+      const ArtistPlan& ar = artists[size_t(al.artist)];
       const auto& st = styles[size_t(al.true_genre)];
       al.sub = int(rng.below(int64_t(st.subs.size())));
-      al.label_genre = al.true_genre;
-      int nb = neighbour(al.true_genre, rng);
-      if (nb >= 0 && rng.chance(o.mislabel_fraction)) {
-        al.label_genre = nb;
-        al.mislabelled = true;
-      }
       const auto& lst = styles[size_t(al.label_genre)];
-      int64_t sub_id = al.mislabelled ? lst.subs[size_t(rng.below(int64_t(lst.subs.size())))].id : st.subs[size_t(al.sub)].id;
-      al.genres = {sub_id};
+      al.genres = {al.mislabelled ? lst.subs[size_t(rng.below(int64_t(lst.subs.size())))].id : st.subs[size_t(al.sub)].id};
       if (rng.chance(0.3)) al.genres.insert(al.genres.begin(), lst.root_id);
-      if (!al.mislabelled && nb >= 0 && rng.chance(o.multi_root_fraction)) {
-        const auto& ost = styles[size_t(nb)];
-        al.genres.push_back(ost.subs[size_t(rng.below(int64_t(ost.subs.size())))].id);
-        al.label_genre = -1;  // two roots: FMA leaves genre_top empty
+      if (ai >= n_labelled_albums) {
+        const auto& ost = styles[size_t(neighbour(al.true_genre, rng))];
+        al.genres = {st.subs[size_t(al.sub)].id, ost.subs[size_t(rng.below(int64_t(ost.subs.size())))].id};
+        al.label_genre = -1;
+      }
+      // Overlap: the album's style leans towards the artist's neighbour (or, away from home, towards
+      // the artist's own genre), by the artist's weight give or take a little.
+      int towards = ar.lean >= 0 && ar.lean != al.true_genre ? ar.lean
+                    : al.true_genre != ar.primary          ? ar.primary
+                                                           : neighbour(al.true_genre, rng);
+      double w = std::clamp(ar.lean_w + 0.05 * rng.normal(), 0.0, 1.0);
+      if (towards >= 0 && towards != al.true_genre && w > 0) {
+        al.style = blend_styles(st, styles[size_t(towards)], w, rng);
+        al.blended = true;
       }
       al.title = make_name(rng, true) + " " + make_name(rng, true);
-      albums.push_back(std::move(al));
     }
+    album_tracks.resize(albums.size());
+    for (size_t ai = 0; ai < albums.size(); ++ai) album_tracks[ai].resize(size_t(album_size[ai]));
   }
-  // Tracks, spread over each artist's albums; ids increase in a shuffled album order, as FMA's
-  // ids (upload order) interleave artists.
-  std::vector<std::vector<int>> album_tracks(albums.size());
-  for (size_t a = 0; a < artists.size(); ++a)
-    for (int t = 0; t < o.tracks_per_artist; ++t) album_tracks[a * size_t(n_albums) + size_t(t / per_album)].push_back(t);
   std::vector<size_t> album_order(albums.size());
   for (size_t i = 0; i < albums.size(); ++i) album_order[i] = i;
   rng.shuffle(album_order);
   std::vector<TrackPlan> tracks;
   int64_t next_track = 0;
+  const auto& known_bad = fma_medium_known_bad_ids();
   for (size_t ai : album_order) {
     int number = 0;
     for (size_t k = 0; k < album_tracks[ai].size(); ++k) {
       TrackPlan t;
       t.id = (next_track += rng.range(1, 12));
+      if (fma)  // fma: no id that `agf prepare` drops as a known-bad fma_medium file
+        while (std::binary_search(known_bad.begin(), known_bad.end(), t.id)) t.id = ++next_track;
       t.album = int(ai);
       t.number = ++number;
       t.title = make_name(rng, true) + (rng.chance(0.2) ? ", Pt. 2" : "");
@@ -346,7 +522,7 @@ SynthSummary synth_corpus(const SynthOptions& o) {
         const TrackPlan& t = tracks[i];
         const AlbumPlan& al = albums[size_t(t.album)];
         const ArtistPlan& ar = artists[size_t(al.artist)];
-        const GenreStyle& st = styles[size_t(al.true_genre)];
+        const GenreStyle& st = al.blended ? al.style : styles[size_t(al.true_genre)];
         ArtistVoice voice = ar.voice;  // in a second genre the artist keeps its sound, at that genre's tempo
         voice.tempo = std::clamp(voice.tempo, st.tempo_lo, st.tempo_hi);
         Rng r = Rng::stream(o.seed, uint64_t(t.id));

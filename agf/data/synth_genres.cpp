@@ -56,6 +56,54 @@ const std::vector<int>& genre_pick_order() {
   return order;
 }
 
+const std::vector<int>& fma_medium_genre_counts() {
+  // fma_medium's top-genre counts (mdeff/fma, paper-notes.md), indexed like top_genre_names().
+  static const std::vector<int> counts = [] {
+    std::vector<int> c(kNumTopGenres, 0);
+    c[Roc] = 7103; c[Ele] = 6314; c[Exp] = 2251; c[Hip] = 2201; c[Fol] = 1519; c[Ins] = 1350;
+    c[Pop] = 1186; c[Int] = 1018; c[Cla] = 619;  c[Old] = 510;  c[Jaz] = 384;  c[Cou] = 178;
+    c[Sou] = 154;  c[Spo] = 118;  c[Blu] = 74;   c[Eas] = 21;
+    return c;
+  }();
+  return counts;
+}
+
+const std::vector<int>& fma_size_order() {
+  static const std::vector<int> order = {Roc, Ele, Exp, Hip, Fol, Ins, Pop, Int,
+                                         Cla, Old, Jaz, Cou, Sou, Spo, Blu, Eas};
+  return order;
+}
+
+GenreStyle blend_styles(const GenreStyle& a, const GenreStyle& b, double w, Rng& rng) {
+  GenreStyle s = a;
+  auto mix = [w](double x, double y) { return (1 - w) * x + w * y; };
+  s.tempo_lo = mix(a.tempo_lo, b.tempo_lo);
+  s.tempo_hi = mix(a.tempo_hi, b.tempo_hi);
+  s.rolloff = mix(a.rolloff, b.rolloff);
+  s.even = mix(a.even, b.even);
+  s.attack = mix(a.attack, b.attack);
+  s.release = mix(a.release, b.release);
+  s.density = mix(a.density, b.density);
+  s.noise_level = mix(a.noise_level, b.noise_level);
+  s.drum_level = mix(a.drum_level, b.drum_level);
+  s.bass_level = mix(a.bass_level, b.bass_level);
+  s.harm_level = mix(a.harm_level, b.harm_level);
+  s.swing = mix(a.swing, b.swing);
+  s.drive_lo = mix(a.drive_lo, b.drive_lo);
+  s.drive_hi = mix(a.drive_hi, b.drive_hi);
+  s.lowpass_lo = mix(a.lowpass_lo, b.lowpass_lo);
+  s.lowpass_hi = mix(a.lowpass_hi, b.lowpass_hi);
+  // Instruments: each borrowed from the neighbour with probability w.
+  if (rng.chance(w)) s.drums = b.drums;
+  if (rng.chance(w)) s.bass = b.bass;
+  if (rng.chance(w)) s.scale = b.scale;
+  if (rng.chance(w)) s.pad = b.pad;
+  if (rng.chance(w)) s.noise = b.noise;
+  if (s.drums != Drums::None && s.drum_level < 0.2) s.drum_level = 0.2;  // borrowed drums are audible
+  if (s.bass != Bass::None && s.bass_level < 0.2) s.bass_level = 0.2;
+  return s;
+}
+
 const std::vector<GenreStyle>& genre_styles() {
   // Subgenre variant: {id, tempo x, rolloff +, density x, noise +, drum kit (Inherit: genre's)}.
   using D = Drums;

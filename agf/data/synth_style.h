@@ -54,6 +54,17 @@ const std::vector<GenreStyle>& genre_styles();
 // The order in which `--genres G` takes top genres (most distinct styles first).
 const std::vector<int>& genre_pick_order();
 
+// fma_medium's track count per top genre (indexed like top_genre_names()), and the top genres from
+// the largest to the smallest (the order `--genres G` takes them in the fma preset).
+const std::vector<int>& fma_medium_genre_counts();
+const std::vector<int>& fma_size_order();
+
+// A style between `a` and its neighbour `b`: continuous parameters (tempo range, timbre, density,
+// levels, swing, drive, low-pass) interpolated at weight w, and each instrument (drum pattern, bass
+// line, scale, pad, noise colour) borrowed from b with probability w. Subgenres, neighbours and
+// speech stay a's.
+GenreStyle blend_styles(const GenreStyle& a, const GenreStyle& b, double w, Rng& rng);
+
 struct ArtistVoice {
   double harm[16];            // harmonic amplitudes of the lead wavetable
   double bass_harm[8];

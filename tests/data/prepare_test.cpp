@@ -34,6 +34,7 @@ struct Corpus {
     SynthOptions o;
     o.out_dir = root.string();
     o.seed = 5;
+    o.preset = "easy";
     o.genres = 2;
     o.artists = 2;
     o.tracks_per_artist = 3;

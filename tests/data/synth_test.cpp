@@ -2,6 +2,7 @@
 // read back by load_fma_metadata with the right counts, the real FMA root ids, sane audio.
 #include <gtest/gtest.h>
 #include <sndfile.h>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +12,9 @@
 #include <unistd.h>
 #include "agf/data/csv.h"
 #include "agf/data/fma.h"
+#include "agf/data/split.h"
 #include "agf/data/synth.h"
+#include "agf/data/synth_style.h"
 #include "agf/util/error.h"
 
 using namespace agf;
@@ -38,6 +41,7 @@ SynthOptions small(const fs::path& out, const std::string& format, int threads) 
   SynthOptions o;
   o.out_dir = out.string();
   o.seed = 11;
+  o.preset = "easy";
   o.genres = 4;
   o.artists = 3;
   o.tracks_per_artist = 4;
@@ -135,6 +139,7 @@ TEST(Synth, MetadataReadsBackWithTheRightCounts) {
 TEST(Synth, GenresCsvHasTheSixteenRealRoots) {
   TmpDir d("genres");
   auto o = small(d.p, "wav", 2);
+  o.preset = "easy";
   o.genres = 1;
   o.artists = 1;
   o.tracks_per_artist = 1;
@@ -163,6 +168,7 @@ TEST(Synth, GenresCsvHasTheSixteenRealRoots) {
 TEST(Synth, AudioIsSaneMono) {
   TmpDir d("audio");
   auto o = small(d.p, "wav", 2);
+  o.preset = "easy";
   o.genres = 16;
   o.artists = 1;
   o.tracks_per_artist = 1;
@@ -214,4 +220,198 @@ TEST(Synth, BadOptionsAndMp3Support) {
       EXPECT_NE(std::string(e.what()).find("--format flac or wav"), std::string::npos) << e.what();
     }
   }
+}
+
+// ---- The fma preset (the default): fma_medium's imbalance, skewed artists, label noise, overlap ----
+
+namespace {
+
+// fma_medium's published top-genre counts (mdeff/fma; paper-notes.md), by name.
+const std::map<std::string, int> kFmaMedium = {
+    {"Rock", 7103}, {"Electronic", 6314}, {"Experimental", 2251}, {"Hip-Hop", 2201}, {"Folk", 1519},
+    {"Instrumental", 1350}, {"Pop", 1186}, {"International", 1018}, {"Classical", 619},
+    {"Old-Time / Historic", 510}, {"Jazz", 384}, {"Country", 178}, {"Soul-RnB", 154}, {"Spoken", 118},
+    {"Blues", 74}, {"Easy Listening", 21}};
+
+// The default corpus, metadata as written (1-s clips: the plan does not depend on the length).
+struct FmaDefault {
+  TmpDir dir{"fma_default"};
+  SynthSummary sum;
+  FmaMetadata meta;
+  FmaDefault() {
+    SynthOptions o;
+    o.out_dir = dir.p.string();
+    o.seconds = 1.0;
+    o.threads = 2;
+    o.quiet = true;
+    sum = synth_corpus(o);
+    meta = load_fma_metadata((dir.p / "fma_metadata").string());
+  }
+};
+const FmaDefault& fma_default() {
+  static FmaDefault d;
+  return d;
+}
+
+}  // namespace
+
+TEST(SynthFma, GenreCountsFollowFmaMediumWithAFloor) {
+  const auto& d = fma_default();
+  std::map<std::string, int64_t> n;
+  int64_t labelled = 0;
+  for (auto& t : d.meta.tracks)
+    if (t.genre_top >= 0) ++n[top_genre_names()[size_t(t.genre_top)]], ++labelled;
+  ASSERT_EQ(labelled, 450);
+  ASSERT_EQ(n.size(), 16u);
+  // Which genres the floor of 8 holds up, found from the table alone: those whose share of what the
+  // floored ones leave stays under 8.
+  std::set<std::string> floored;
+  for (bool changed = true; changed;) {
+    changed = false;
+    double rest = 450 - 8.0 * double(floored.size()), mass = 0;
+    for (auto& [g, c] : kFmaMedium) if (!floored.count(g)) mass += c;
+    for (auto& [g, c] : kFmaMedium)
+      if (!floored.count(g) && rest * c / mass < 8) floored.insert(g), changed = true;
+  }
+  EXPECT_GE(floored.size(), 4u);   // the rare genres (Easy Listening, Blues, Spoken, ...) need it
+  EXPECT_LE(floored.size(), 8u);   // and the rest keep FMA's proportions
+  double rest = 450 - 8.0 * double(floored.size()), mass = 0;
+  for (auto& [g, c] : kFmaMedium) if (!floored.count(g)) mass += c;
+  for (auto& [g, c] : kFmaMedium) {
+    if (floored.count(g)) {
+      EXPECT_EQ(n[g], 8) << g;
+    } else {
+      EXPECT_LT(std::fabs(double(n[g]) - rest * c / mass), 1.0) << g << ": " << n[g] << " tracks, share " << rest * c / mass;
+    }
+  }
+  EXPECT_GT(n["Rock"], 2 * n["Experimental"]);  // Rock and Electronic dominate
+  EXPECT_GT(n["Electronic"], 100);
+  auto q = synth_genre_quotas(450, 16, 8);
+  for (int g = 0; g < kNumTopGenres; ++g) EXPECT_EQ(q[size_t(g)], n[top_genre_names()[size_t(g)]]);
+  EXPECT_THROW(synth_genre_quotas(100, 16, 8), UsageError);
+}
+
+TEST(SynthFma, EveryGenreHasValidationTracksInTheRandomSplit) {
+  const auto& d = fma_default();
+  std::vector<const Track*> sel = select_subset(d.meta, "medium");
+  EXPECT_TRUE(remove_known_bad(sel).empty());  // the fma preset never writes a known-bad id
+  std::map<int64_t, std::string> genre_of;
+  for (auto* t : sel) genre_of[t->id] = top_genre_names()[size_t(t->genre_top)];
+  for (uint64_t seed : {1, 2, 3, 7, 42}) {
+    Split s = make_split(sel, SplitKind::Random, seed);
+    EXPECT_EQ(s.valid.size(), 68u);  // round(0.15 x 450)
+    std::map<std::string, int> v;
+    for (int64_t id : s.valid) ++v[genre_of.at(id)];
+    for (auto& g : top_genre_names()) EXPECT_GE(v[g], 1) << g << " has no validation track, seed " << seed;
+  }
+}
+
+TEST(SynthFma, ArtistSizesAreSkewedFromOneToForty) {
+  const auto& d = fma_default();
+  std::map<int64_t, int> size;
+  std::map<int64_t, std::set<std::string>> genres;
+  for (auto& t : d.meta.tracks) ++size[t.artist_id];
+  for (auto& tr : d.sum.truth)
+    if (tr.label_genre >= 0 && !tr.mislabelled) genres[tr.artist_id].insert(top_genre_names()[size_t(tr.label_genre)]);
+  std::vector<int> s;
+  for (auto& [a, n] : size) s.push_back(n);
+  std::sort(s.begin(), s.end());
+  ASSERT_FALSE(s.empty());
+  EXPECT_EQ(s.front(), 1);
+  EXPECT_EQ(s.back(), 40);
+  EXPECT_LE(s[s.size() / 2], 4) << "median artist size: most artists have few tracks";
+  EXPECT_GE(std::count(s.begin(), s.end(), 1), int64_t(s.size() / 5)) << "one-track artists are common";
+  int two = 0;
+  for (auto& [a, g] : genres) two += g.size() >= 2;
+  EXPECT_GE(two, 3) << "artists with albums labelled in two genres";  // seed 1: 4 (5 counting mislabelled albums)
+  EXPECT_LE(two, d.sum.n_two_genre_artists);
+}
+
+TEST(SynthFma, AlbumLabelNoiseIsFiveToFifteenPercent) {
+  const auto& d = fma_default();
+  int64_t labelled = 0, wrong = 0;
+  std::map<int64_t, std::set<bool>> album_states;
+  for (auto& t : d.sum.truth) {
+    if (t.label_genre < 0) continue;
+    ++labelled;
+    wrong += t.mislabelled;
+    EXPECT_EQ(t.mislabelled, t.true_genre != t.label_genre);
+    album_states[t.album_id].insert(t.mislabelled);
+  }
+  double f = double(wrong) / double(labelled);
+  EXPECT_GE(f, 0.05);
+  EXPECT_LE(f, 0.15);
+  for (auto& [a, st] : album_states) EXPECT_EQ(st.size(), 1u) << "album " << a << " half mislabelled";
+  EXPECT_GT(d.sum.n_mislabelled_albums, 5);
+}
+
+TEST(SynthFma, SameBytesForASeedWhateverTheThreadsAnotherSeedDiffers) {
+  TmpDir a("fma_a"), b("fma_b"), c("fma_c");
+  auto opt = [](const fs::path& p, int threads, uint64_t seed) {
+    SynthOptions o;
+    o.out_dir = p.string();
+    o.seed = seed;
+    o.genres = 8;
+    o.tracks = 64;
+    o.seconds = 1.0;
+    o.threads = threads;
+    o.format = "flac";
+    o.quiet = true;
+    return o;
+  };
+  synth_corpus(opt(a.p, 1, 3));
+  synth_corpus(opt(b.p, 3, 3));
+  synth_corpus(opt(c.p, 2, 4));
+  auto ta = tree(a.p), tb = tree(b.p);
+  ASSERT_EQ(ta.size(), tb.size());
+  EXPECT_GT(ta.size(), 64u + 3u);
+  for (auto& [k, v] : ta) EXPECT_TRUE(tb.count(k) && tb[k] == v) << k << " differs";
+  EXPECT_NE(slurp(a.p / "fma_metadata/tracks.csv"), slurp(c.p / "fma_metadata/tracks.csv"));
+}
+
+TEST(SynthFma, OverlapBlendsNeighbouringStyles) {
+  const auto& st = synth::genre_styles();
+  const auto& rock = st[size_t(std::find(top_genre_names().begin(), top_genre_names().end(), "Rock") - top_genre_names().begin())];
+  const auto& pop = st[size_t(std::find(top_genre_names().begin(), top_genre_names().end(), "Pop") - top_genre_names().begin())];
+  Rng r(1);
+  auto same = synth::blend_styles(rock, pop, 0.0, r);
+  EXPECT_EQ(same.tempo_lo, rock.tempo_lo);
+  EXPECT_EQ(same.rolloff, rock.rolloff);
+  EXPECT_EQ(int(same.drums), int(rock.drums));
+  auto half = synth::blend_styles(rock, pop, 0.5, r);
+  EXPECT_DOUBLE_EQ(half.tempo_lo, 0.5 * (rock.tempo_lo + pop.tempo_lo));
+  EXPECT_DOUBLE_EQ(half.rolloff, 0.5 * (rock.rolloff + pop.rolloff));
+  EXPECT_EQ(half.top, rock.top);
+  // With overlap 0 an album's audio is its genre's own style: the corpus differs from the default's.
+  TmpDir a("ov0"), b("ov5");
+  SynthOptions o;
+  o.genres = 4;
+  o.tracks = 32;
+  o.seconds = 1.0;
+  o.quiet = true;
+  o.out_dir = a.p.string();
+  o.overlap = 0.0;
+  synth_corpus(o);
+  o.out_dir = b.p.string();
+  o.overlap = 0.5;
+  synth_corpus(o);
+  EXPECT_NE(tree(a.p / "fma_audio"), tree(b.p / "fma_audio"));
+}
+
+TEST(SynthFma, BadOptions) {
+  TmpDir d("fma_bad");
+  SynthOptions o;
+  o.out_dir = d.p.string();
+  o.quiet = true;
+  o.preset = "hard";
+  EXPECT_THROW(synth_corpus(o), UsageError);
+  o.preset = "fma";
+  o.tracks = 100;  // < 16 x 8
+  EXPECT_THROW(synth_corpus(o), UsageError);
+  o.tracks = 480;
+  o.overlap = 1.5;
+  EXPECT_THROW(synth_corpus(o), UsageError);
+  o.overlap = 0.5;
+  o.max_artist_tracks = 0;
+  EXPECT_THROW(synth_corpus(o), UsageError);
 }
