@@ -79,6 +79,13 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     const auto t0 = std::chrono::steady_clock::now();
     auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     const std::string corpus = *out + "/corpus", work = *out + "/work";
+    // As agf synth: each preset's sizing options only (the other preset's would be silently ignored).
+    for (const char* f : {"--artists", "--tracks-per-artist"})
+      if (synth->preset == "fma" && c.count(f))
+        throw agf::UsageError(agf::str("demo: ", f, " is an option of --preset easy; the fma preset sizes artists "
+                                       "itself (--tracks)"));
+    if (synth->preset == "easy" && c.count("--tracks"))
+      throw agf::UsageError("demo: --tracks is an option of --preset fma");
     if (!seeds->empty()) *seed = seeds->front();  // corpus, split and factors: the first seed
     agf::Compute probe = agf::open_compute(*device);
     std::fprintf(stderr, "demo: on %s, in %s\n", probe.describe().c_str(), out->c_str());
