@@ -1,10 +1,13 @@
 // `agf experiment --work WORK [--quick] [--case NAME ...] [--out DIR]`: the paper's grid (Tables 3-5),
-// resumable; prints the Table 4-style results and writes results.csv/.md and report.html.
+// resumable; prints the Table 4-style results and writes results.csv/.md and report.html. On SIGTERM/SIGINT the
+// net or MLP in training checkpoints at its step boundary and the grid stops with exit status 75; rerunning
+// the same command resumes it.
 #include <cmath>
 #include <cstdio>
 #include <memory>
 
 #include "agf/train/experiment.h"
+#include "agf/util/interrupt.h"
 #include "apps/command.h"
 
 namespace {
@@ -51,7 +54,12 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
       ->capture_default_str();
   c.add_flag("--report-only", *report_only, "only rewrite results.md and report.html from what --out holds");
   c.add_flag("--quiet", o->quiet, "no progress output");
+  c.footer("On SIGTERM (Slurm's first signal on preemption or at the time limit) or SIGINT, the net or MLP in "
+           "training finishes its step, checkpoints at that step boundary (mid-epoch) and the grid stops at that "
+           "case with exit status 75 (EX_TEMPFAIL: resumable). Rerunning the same command resumes it (finished "
+           "cases are skipped; the interrupted one continues bit-identically on the CPU). A third signal ends at once.");
   return std::function<int()>([=] {
+    agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
     agf::ExperimentSummary s;
     if (*report_only) {
       const std::string out = o->out_dir.empty() ? o->work_dir + "/experiment" : o->out_dir;
