@@ -16,6 +16,7 @@
 #include "agf/factors/factors.h"
 #include "agf/train/experiment.h"
 #include "agf/train/session.h"
+#include "agf/util/interrupt.h"
 #include "apps/command.h"
 
 namespace {
@@ -150,7 +151,10 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     eo.seeds = *seeds;
     eo.rerun_hint = "agf demo --seeds 1,2,3";
     eo.device = *device;
-    agf::ExperimentSummary s = agf::run_experiment(eo);
+    agf::ExperimentSummary s = [&] {
+      agf::InterruptHandlers stop_on_signal;  // the grid's nets and MLPs checkpoint on SIGTERM/SIGINT (exit 75)
+      return agf::run_experiment(eo);
+    }();
     stage_done("[4/4] grid");
 
     std::printf("\n%s\n", s.table4.c_str());

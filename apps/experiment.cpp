@@ -1,11 +1,14 @@
 // `agf experiment --work WORK [--quick] [--case NAME ...] [--out DIR] [--seeds 1,2,3]`: the paper's grid
 // (Tables 3-5), resumable; prints the Table 4-style results (mean ± std over several seeds) and the finding,
-// and writes results.csv/.md and report.html (experiment.h, seeds.h).
+// and writes results.csv/.md and report.html (experiment.h, seeds.h). On SIGTERM/SIGINT the net or MLP in
+// training checkpoints at its step boundary and the grid stops with exit status 75; rerunning the same command
+// resumes it.
 #include <cmath>
 #include <cstdio>
 #include <memory>
 
 #include "agf/train/experiment.h"
+#include "agf/util/interrupt.h"
 #include "apps/command.h"
 
 namespace {
@@ -62,8 +65,13 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
   c.add_flag("--quiet", o->quiet, "no progress output");
   c.footer("float32 results differ across CPUs (the vector width and instruction set change the order of summation) "
            "and between CPU and GPU, so compare numbers from one machine; a run resumes bit-identically only on the "
-           "same machine and build. The seed-to-seed spread of --seeds says how far apart two runs may land.");
+           "same machine and build. The seed-to-seed spread of --seeds says how far apart two runs may land.\n"
+           "On SIGTERM (Slurm's first signal on preemption or at the time limit) or SIGINT, the net or MLP in "
+           "training finishes its step, checkpoints at that step boundary (mid-epoch) and the grid stops at that "
+           "case with exit status 75 (EX_TEMPFAIL: resumable). Rerunning the same command resumes it (finished "
+           "cases are skipped; the interrupted one continues bit-identically on the CPU). A third signal ends at once.");
   return std::function<int()>([=] {
+    agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
     agf::ExperimentSummary s;
     if (*report_only) {
       const std::string out = o->out_dir.empty() ? agf::default_experiment_out(o->work_dir, o->seeds.size()) : o->out_dir;

@@ -1,11 +1,15 @@
 // agf: one program, many subcommands (one file each under apps/). Errors from the library are
-// typed exceptions; here they become a message on stderr and a non-zero exit.
+// typed exceptions; here they become a message on stderr and a non-zero exit: 1 for an error, 75
+// (EX_TEMPFAIL, agf/util/interrupt.h) for a training run stopped by SIGTERM/SIGINT after writing its
+// checkpoint (resumable: rerun with --resume, or rerun agf experiment).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include "agf_build_info.h"
 #include "agf/util/error.h"
+#include "agf/util/interrupt.h"
 #include "apps/command.h"
 
 namespace agf::app {
@@ -35,9 +39,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  // Drill for tests: AGF_DRILL_STOP_AFTER_STEPS=N stops (as SIGTERM would) once N training steps have
+  // finished in this process, counted over every net and MLP (interrupt.h arm_interrupt_after_steps).
+  if (const char* d = std::getenv("AGF_DRILL_STOP_AFTER_STEPS"); d && *d) agf::arm_interrupt_after_steps(std::atoll(d));
   try {
     for (auto& [sub, fn] : actions)
       if (sub->parsed()) return (*fn)();
+  } catch (const agf::Interrupted& e) {
+    std::fprintf(stderr, "agf: %s\nagf: stopped, resumable (exit status %d)\n", e.what(), agf::kExitResumable);
+    return agf::kExitResumable;
   } catch (const agf::Error& e) {
     std::fprintf(stderr, "agf: error: %s\n", e.what());
     return 1;

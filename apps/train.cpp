@@ -1,9 +1,11 @@
 // `agf train --work WORK --arch stn|mtn|wstn --tasks g[...] [--out RUN] [--resume]`: one net on the
-// work folder's mel store (agf/train/trainer.h). Exit 0 when the run finished or stopped as asked.
+// work folder's mel store (agf/train/trainer.h). Exit 0 when the run finished or stopped as asked (--stop-after),
+// 75 when SIGTERM/SIGINT stopped it after writing a checkpoint at a step boundary (--resume continues).
 #include <cstdio>
 #include <memory>
 
 #include "agf/train/trainer.h"
+#include "agf/util/interrupt.h"
 #include "apps/command.h"
 
 namespace {
@@ -48,9 +50,18 @@ AGF_COMMAND("train", "train an STN, MTN or wSTN on the mel store (checkpoints, -
   c.add_option("--max-bad-steps", o->max_bad_steps, "stop after this many non-finite steps in a row")
       ->capture_default_str();
   c.add_option("--stop-after", o->stop_after, "stop (resumably) after this many epochs of this invocation");
-  c.add_flag("--resume", o->resume, "continue the run in --out from its checkpoint");
+  c.add_flag("--resume", o->resume, "continue the run in --out from its checkpoint (also one written mid-epoch on "
+                                     "SIGTERM/SIGINT: the run ends bit-identical on the CPU to an uninterrupted one)");
   c.add_flag("--quiet", o->quiet, "no progress output");
+  c.add_option("--drill-wait-at-step", o->drill_wait_at_step,
+               "tests: when global step N begins, write OUT/drill-waiting and wait up to 120 s for SIGTERM/SIGINT")
+      ->group("Drills");
+  c.footer("On SIGTERM (Slurm's first signal on preemption or at the time limit) or SIGINT the step in flight "
+           "finishes, the checkpoint is written at that step boundary (with the position inside the epoch) and agf "
+           "exits with status 75 (EX_TEMPFAIL: resumable); --resume continues. A second signal changes nothing, a "
+           "third ends at once (the last whole checkpoint is kept: writes are atomic).");
   return std::function<int()>([=] {
+    agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
     agf::TrainOptions opt = *o;
     opt.tasks = letters(opt.tasks);
     agf::TrainSummary s = agf::run_train(opt);

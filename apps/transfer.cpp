@@ -1,9 +1,11 @@
 // `agf transfer --work WORK --nets RUN[,RUN...] --out DIR`: the nets' features -> the MLP -> per-track
-// validation metrics (agf/train/transfer.h). Prints the metrics beside the majority baseline.
+// validation metrics (agf/train/transfer.h). Prints the metrics beside the majority baseline. Exit 75 when
+// SIGTERM/SIGINT stopped it (the MLP checkpointed at a step boundary; --resume continues).
 #include <cstdio>
 #include <memory>
 
 #include "agf/train/transfer.h"
+#include "agf/util/interrupt.h"
 #include "apps/command.h"
 
 namespace {
@@ -37,8 +39,15 @@ AGF_COMMAND("transfer", "train the genre MLP on trained nets' features and evalu
   c.add_option("--calibrate-fraction", o->calibrate_fraction, "--calibrate: fraction of each genre's training tracks "
                                                               "held out for the fit, in (0, 1)")
       ->capture_default_str();
+  c.add_flag("--resume", o->resume,
+             "continue the MLP from OUT/checkpoint.safetensors (written on SIGTERM/SIGINT at a step boundary; the "
+             "result is bit-identical on the CPU to an uninterrupted run); without it a checkpoint in OUT is removed");
   c.add_flag("--quiet", o->quiet, "no progress output");
+  c.footer("On SIGTERM or SIGINT the MLP finishes its step in flight, writes OUT/checkpoint.safetensors and agf exits "
+           "with status 75 (resumable: rerun with --resume); during feature extraction nothing needs saving (the "
+           "finished nets' feature caches are kept). A third signal ends at once.");
   return std::function<int()>([=] {
+    agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
     agf::TransferResult r = agf::run_transfer(*o);
     const auto& m = r.eval.metrics;
     const auto& b = r.eval.baseline;

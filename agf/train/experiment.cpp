@@ -206,6 +206,7 @@ ExperimentSummary run_one_seed(const ExperimentOptions& in) {
     to.quiet = o.quiet;
     to.calibrate = o.calibrate;
     to.calibrate_fraction = o.calibrate_fraction;
+    to.resume = true;  // an MLP stopped by SIGTERM/SIGINT continues from its checkpoint (interrupt.h)
     int epochs = 0;
     if (c.arch == Arch::stn) {
       for (char k : c.tasks) to.nets.push_back(ensure_net("stn", std::string(1, k), 0));

@@ -10,6 +10,7 @@
 #include "agf/train/calibrate.h"
 #include "agf/util/fs.h"
 #include "agf/util/half.h"
+#include "agf/util/interrupt.h"
 #include "layers/step.h"
 
 namespace agf {
@@ -97,6 +98,7 @@ std::vector<float> net_features(const SourceNet& sn, const Compute& c, int64_t n
   Tape& t = sc.t;
   t.cuda = c.cuda;
   for (int64_t b = 0; b < n; b += B) {
+    throw_if_interrupted("features of " + sn.name);  // SIGTERM/SIGINT: nothing to keep, a rerun redoes it
     const int nb = int(std::min<int64_t>(B, n - b));
     fill(b, nb, sc.xh.data());
     Tensor xb = sc.x.slice0(0, nb);

@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "agf/train/grid.h"
 #include "agf/train/jsonl.h"
 #include "agf/train/rng.h"
 #include "agf/train/session.h"
 #include "agf/util/fs.h"
+#include "agf/util/interrupt.h"
 #include "agf/util/progress.h"
 #include "engine/safetensors.h"
 #include "layers/step.h"
@@ -24,9 +26,14 @@ namespace agf {
 
 namespace {
 
+// 3: a checkpoint may fall inside an epoch (a stop on SIGTERM/SIGINT, interrupt.h): state.data_position.batch
+// is the number of the epoch's batches already done, state.partial the epoch's loss sums so far, and
+// state.bad_in_row the run of non-finite steps. An older agf refuses it rather than redo a partial epoch.
 // 2: one optimizer per task for an MTN (its moments "adam_m.<task>"/"adam_v.<task>", its step count in
 // state.adam_t as {task: t}). 1: one optimizer over every parameter; still read for single-task nets.
-constexpr const char* kCheckpointFormat = "agf-checkpoint-2";
+// 2 and 1 always fall on epoch ends; both are still read.
+constexpr const char* kCheckpointFormat = "agf-checkpoint-3";
+constexpr const char* kCheckpointFormat2 = "agf-checkpoint-2";
 constexpr const char* kCheckpointFormat1 = "agf-checkpoint-1";
 
 // The fields of a run that a resumed invocation must share with the original.
@@ -63,9 +70,13 @@ bool grads_finite(const ParamStore& ps, std::vector<float>& scratch) {
 }
 
 struct Checkpoint {
-  int epoch = 0;
+  int epoch = 0;                   // epochs done
+  int batch = 0;                   // batches of epoch `epoch` (0-based) done: > 0 for a mid-epoch stop
   int64_t step = 0, skipped = 0;
   double seconds = 0;
+  int bad_in_row = 0;              // non-finite steps in a row before this point
+  std::vector<double> loss_sum;    // mid-epoch: per task, the epoch's loss sums and counts so far
+  std::vector<int64_t> loss_n;
 };
 
 // The optimizers of a run: one for a single-task net (moments in the ParamStore), one per task for an MTN.
@@ -91,11 +102,14 @@ void write_checkpoint(const std::string& path, const Net& net, const Optimizers&
   }
   nlohmann::json state = {{"epoch", c.epoch},     {"step", c.step},
                           {"adam_t", multi ? adam_t : nlohmann::json(opts[0]->steps())},
-                          {"skipped", c.skipped}, {"seconds", c.seconds},
+                          {"skipped", c.skipped}, {"seconds", c.seconds}, {"bad_in_row", c.bad_in_row},
                           // RNG state: every stream is Philox(seed, purpose, epoch/step), so the seed and
-                          // the position (epoch, step; checkpoints fall on epoch ends) are all of it.
+                          // the position (epoch, batch within it, step) are all of it: an epoch's plan
+                          // (task, shuffle, crops) is redrawn from its number, dropout from the step.
                           {"rng", {{"generator", "philox4x32-10"}, {"seed", identity["seed"]}, {"epoch", c.epoch}}},
-                          {"data_position", {{"epoch", c.epoch}, {"batch", 0}}}};
+                          {"data_position", {{"epoch", c.epoch}, {"batch", c.batch}}}};
+  // JSON numbers round-trip doubles exactly (nlohmann writes the shortest exact form).
+  if (c.batch > 0) state["partial"] = {{"loss_sum", c.loss_sum}, {"loss_n", c.loss_n}};
   write_safetensors(path, t,
                     {{"format", kCheckpointFormat},
                      {"identity", identity.dump()},
@@ -118,8 +132,10 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Optimizers& opts, 
   };
   const bool multi = net.num_tasks() > 1;
   auto fmt = md.find("format");
-  AGF_CHECK(fmt != md.end() && (fmt->second == kCheckpointFormat || fmt->second == kCheckpointFormat1), FormatError,
-            path, ": not an agf checkpoint");
+  AGF_CHECK(fmt != md.end() && (fmt->second == kCheckpointFormat || fmt->second == kCheckpointFormat2 ||
+                                 fmt->second == kCheckpointFormat1),
+            FormatError, path, ": not an agf checkpoint (format ",
+            fmt == md.end() ? std::string("missing") : "'" + fmt->second + "'", ")");
   AGF_CHECK(!(multi && fmt->second == kCheckpointFormat1), FormatError, path,
             ": an MTN checkpoint of format 1 (one optimizer over every branch); this agf keeps one optimizer per "
             "task, so the run cannot continue from it: start it again in another --out");
@@ -149,6 +165,21 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Optimizers& opts, 
   c.step = s.at("step").get<int64_t>();
   c.skipped = s.value("skipped", int64_t(0));
   c.seconds = s.value("seconds", 0.0);
+  c.bad_in_row = s.value("bad_in_row", 0);
+  try {
+    if (s.contains("data_position")) c.batch = s["data_position"].value("batch", 0);
+    if (c.batch > 0) {
+      AGF_CHECK(s.contains("partial"), FormatError, path, ": a mid-epoch checkpoint (batch ", c.batch, ") without \"partial\"");
+      c.loss_sum = s["partial"].at("loss_sum").get<std::vector<double>>();
+      c.loss_n = s["partial"].at("loss_n").get<std::vector<int64_t>>();
+      AGF_CHECK(c.loss_sum.size() == opts.size() && c.loss_n.size() == opts.size(), FormatError, path, ": \"partial\" has ",
+                c.loss_sum.size(), " loss sums for a net with ", opts.size(), " tasks");
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(str(path, ": metadata \"state\": ", e.what()));
+  }
+  AGF_CHECK(c.batch >= 0 && c.epoch >= 0 && c.step >= 0, FormatError, path, ": bad position (epoch ", c.epoch, ", batch ",
+            c.batch, ", step ", c.step, ")");
   return c;
 }
 
@@ -331,15 +362,19 @@ TrainSummary run_train(const TrainOptions& in) {
   JsonlWriter log(log_path);
   const int64_t steps_per_epoch_est = int64_t((eligible[0].size() + size_t(B) - 1) / size_t(B));
   const int end_epoch = o.stop_after > 0 ? std::min(o.epochs, ck.epoch + o.stop_after) : o.epochs;
+  const int resume_epoch = ck.epoch, resume_batch = ck.batch;  // a mid-epoch checkpoint continues at that batch
+  AGF_CHECK(resume_batch == 0 || ck.epoch < o.epochs, UsageError, "train --resume: ", ckpt_path, " stopped inside epoch ",
+            ck.epoch + 1, "; --epochs ", o.epochs, " would end the run there (give --epochs ", ck.epoch + 1, " or more)");
   Progress prog(str("train ", o.arch, "-", o.arch == "wstn" ? std::to_string(o.match) : o.tasks),
-                int64_t(end_epoch - ck.epoch) * steps_per_epoch_est, "steps", o.quiet);
+                std::max<int64_t>(0, int64_t(end_epoch - ck.epoch) * steps_per_epoch_est - resume_batch), "steps", o.quiet);
   if (!o.quiet)
-    std::fprintf(stderr, "train: %s '%s', %lld parameters, %zu training tracks, epochs %d..%d of %d, batch %d, on %s -> %s\n",
+    std::fprintf(stderr, "train: %s '%s', %lld parameters, %zu training tracks, epochs %d..%d of %d%s, batch %d, on %s -> %s\n",
                  o.arch.c_str(), o.tasks.c_str(), static_cast<long long>(net->num_trainable()), w.train.size(), ck.epoch + 1,
-                 end_epoch, o.epochs, B, comp.describe().c_str(), o.run_dir.c_str());
+                 end_epoch, o.epochs, resume_batch > 0 ? str(" (from batch ", resume_batch + 1, ")").c_str() : "", B,
+                 comp.describe().c_str(), o.run_dir.c_str());
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  int bad_in_row = 0;
+  int bad_in_row = ck.bad_in_row;
   std::vector<float> grad_scratch;  // CUDA: host copy of the gradients for the finiteness check
   nlohmann::json last;
 
@@ -381,8 +416,38 @@ TrainSummary run_train(const TrainOptions& in) {
 
     std::vector<double> loss_sum(size_t(T), 0.0);
     std::vector<int64_t> loss_n(size_t(T), 0);
+    size_t first = 0;
+    if (epoch == resume_epoch && resume_batch > 0) {
+      AGF_CHECK(size_t(resume_batch) < plan.size(), FormatError, ckpt_path, ": stopped after batch ", resume_batch,
+                " of epoch ", epoch + 1, ", which has ", plan.size(), " batches here: not this run's data");
+      first = size_t(resume_batch);
+      loss_sum = ck.loss_sum;
+      loss_n = ck.loss_n;
+    }
     const uint64_t crop_key = derive_seed(rs, Stream::Crop, uint64_t(epoch));
-    for (const Batch& bt : plan) {
+    for (size_t bi = first; bi < plan.size(); ++bi) {
+      // A stop request (SIGTERM/SIGINT, interrupt.h) is honoured here, between steps: the checkpoint records
+      // this position inside the epoch, so that --resume takes exactly the batches, crops, dropout masks and
+      // Adam steps an uninterrupted run would have.
+      if (interrupt_requested()) {
+        Checkpoint c = ck;
+        c.batch = int(bi);
+        c.seconds = ck.seconds + elapsed();
+        c.bad_in_row = bad_in_row;
+        c.loss_sum = loss_sum;
+        c.loss_n = loss_n;
+        write_checkpoint(ckpt_path, *net, opts, c, identity, options);
+        const std::string msg = str("train: stopped by ", signal_name(interrupt_signal()), " at step ", ck.step,
+                                    " (epoch ", epoch + 1, " of ", o.epochs, ", ", bi, " of its ", plan.size(),
+                                    " batches done); checkpoint ", ckpt_path);
+        prog.finish(msg);
+        throw Interrupted(msg + "; continue with agf train --resume (or rerun agf experiment)", interrupt_signal());
+      }
+      if (ck.step == o.drill_wait_at_step) {  // drill: a test signals this step in flight (see trainer.h)
+        write_file_atomic(o.run_dir + "/drill-waiting", std::to_string(ck.step) + "\n");
+        for (int i = 0; i < 12000 && !interrupt_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      const Batch& bt = plan[bi];
       const int n = int(bt.tracks.size());
       const char task = o.tasks[size_t(bt.task)];
       const int k = net->outputs(bt.task);
@@ -451,6 +516,7 @@ TrainSummary run_train(const TrainOptions& in) {
       }
       ++ck.step;
       prog.add(1);
+      count_training_step();
     }
 
     // End of epoch: log, then checkpoint.
@@ -475,6 +541,10 @@ TrainSummary run_train(const TrainOptions& in) {
     prog.set_note(note);
     if (ck.epoch % o.checkpoint_every == 0 || ck.epoch == o.epochs || ck.epoch == end_epoch) {
       Checkpoint c = ck;
+      c.batch = 0;
+      c.loss_sum.clear();
+      c.loss_n.clear();
+      c.bad_in_row = bad_in_row;
       c.seconds = ck.seconds + elapsed();
       write_checkpoint(ckpt_path, *net, opts, c, identity, options);
     }

@@ -9,6 +9,11 @@
 // RUN folder: checkpoint.safetensors (parameters with BN statistics, Adam moments, step, epoch, seed,
 // full configuration; rewritten atomically every --checkpoint-every epochs), train.jsonl (one record
 // per epoch: loss per task on train and validation), config.json, and model.safetensors when done.
+//
+// Preemption (issue 15, agf/util/interrupt.h): on SIGTERM or SIGINT the step in flight finishes, the
+// checkpoint is written at that step boundary with the position inside the epoch (batches done, the epoch's
+// loss sums so far), and run_train throws Interrupted (the CLI's exit status 75). --resume continues at that
+// batch, and the run ends bit-identical (CPU) to one that was never interrupted.
 #pragma once
 #include <cstdint>
 #include <set>
@@ -46,6 +51,10 @@ struct TrainOptions {
   // and poison the input batch with a NaN at these global step numbers.
   int stop_after = 0;
   std::set<int64_t> nan_steps;
+  // Drill (agf train --drill-wait-at-step N): when global step N begins, write RUN/drill-waiting (holding N)
+  // and wait, up to 120 s, for a stop request, so that a test can send a real SIGTERM to a known step in
+  // flight, mid-epoch; the step then finishes and the run stops before step N + 1. -1: off.
+  int64_t drill_wait_at_step = -1;
 };
 
 struct TrainSummary {
@@ -61,7 +70,8 @@ struct TrainSummary {
 // The run folder a case trains in by default: WORK/runs/<name>.
 std::string default_run_dir(const std::string& work_dir, const std::string& arch, const std::string& tasks, int match);
 // Trains (or resumes) one net. Throws UsageError for bad options or a RUN that holds another run,
-// NumericError when max_bad_steps non-finite steps come in a row (the last good checkpoint is kept).
+// NumericError when max_bad_steps non-finite steps come in a row (the last good checkpoint is kept),
+// Interrupted after writing a mid-epoch checkpoint when a stop was requested (interrupt.h).
 TrainSummary run_train(const TrainOptions& opt);
 
 }  // namespace agf

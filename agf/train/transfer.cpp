@@ -14,6 +14,7 @@
 #include "agf/train/jsonl.h"
 #include "agf/train/rng.h"
 #include "agf/util/fs.h"
+#include "agf/util/interrupt.h"
 #include "agf/util/progress.h"
 #include "layers/step.h"
 
@@ -147,6 +148,86 @@ std::vector<int64_t> calibration_tracks(const std::vector<int64_t>& train, const
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// The MLP's checkpoint (OUT/checkpoint.safetensors), written when a stop is requested (interrupt.h) at a step
+// boundary and removed when the transfer finishes: parameters and Adam moments as tensors; in the metadata
+// what the run must share with a resumed one and the position (epoch, batch within it, step, the epoch's
+// loss sum so far: JSON numbers round-trip doubles exactly).
+constexpr const char* kMlpCheckpointFormat = "agf-mlp-checkpoint-1";
+
+struct MlpPosition {
+  int epoch = 0, batch = 0;  // epochs done; batches of epoch `epoch` done
+  int64_t step = 0;
+  double sum = 0;
+  int64_t cnt = 0;
+};
+
+void write_mlp_checkpoint(const std::string& path, const Net& mlp, const Adam& opt, const MlpPosition& p,
+                          const nlohmann::json& identity) {
+  std::vector<std::vector<float>> host;
+  host.reserve(3);
+  std::vector<StView> t;
+  auto add = [&](const char* name, const Tensor& x) {
+    host.push_back(to_host_f32(x));
+    t.push_back({name, StDType::F32, {int64_t(host.back().size())}, host.back().data(), host.back().size() * 4});
+  };
+  add("params", mlp.params.values());
+  add("adam_m", opt.m());
+  add("adam_v", opt.v());
+  const nlohmann::json state = {{"epoch", p.epoch}, {"batch", p.batch}, {"step", p.step},
+                                {"adam_t", opt.steps()}, {"loss_sum", p.sum},  {"loss_n", p.cnt}};
+  write_safetensors(path, t, {{"format", kMlpCheckpointFormat}, {"identity", identity.dump()}, {"state", state.dump()}});
+}
+
+MlpPosition read_mlp_checkpoint(const std::string& path, Net& mlp, Adam& opt, const nlohmann::json& identity) {
+  SafetensorsFile f = SafetensorsFile::open(path);
+  const auto& md = f.metadata();
+  auto fmt = md.find("format");
+  AGF_CHECK(fmt != md.end() && fmt->second == kMlpCheckpointFormat, FormatError, path,
+            ": not an agf transfer checkpoint (format ", fmt == md.end() ? std::string("missing") : "'" + fmt->second + "'",
+            ", expected ", kMlpCheckpointFormat, ")");
+  MlpPosition p;
+  try {
+    const nlohmann::json id = nlohmann::json::parse(md.at("identity"));
+    for (auto it = identity.begin(); it != identity.end(); ++it)
+      AGF_CHECK(id.contains(it.key()) && id[it.key()] == it.value(), UsageError, "transfer --resume: ", path,
+                " was made with ", it.key(), " = ", id.contains(it.key()) ? id[it.key()].dump() : "(absent)",
+                ", this run has ", it.value().dump(), "; rerun without --resume to start again, or use the original settings");
+    const nlohmann::json s = nlohmann::json::parse(md.at("state"));
+    p.epoch = s.at("epoch").get<int>();
+    p.batch = s.at("batch").get<int>();
+    p.step = s.at("step").get<int64_t>();
+    p.sum = s.at("loss_sum").get<double>();
+    p.cnt = s.at("loss_n").get<int64_t>();
+    opt.set_steps(s.at("adam_t").get<int64_t>());
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(str(path, ": metadata: ", e.what()));
+  } catch (const std::out_of_range&) {
+    throw FormatError(str(path, ": no \"identity\" or \"state\" in the metadata"));
+  }
+  AGF_CHECK(p.epoch >= 0 && p.batch >= 0 && p.step >= 0, FormatError, path, ": bad position (epoch ", p.epoch, ", batch ",
+            p.batch, ", step ", p.step, ")");
+  auto load = [&](const char* name, const Tensor& dst_t) {
+    StView v = f.get(name);
+    AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst_t.numel(), FormatError, path, ": \"",
+              name, "\" has the wrong size for this MLP");
+    Tensor dst = dst_t;
+    upload(dst, static_cast<const float*>(v.data));
+  };
+  load("params", mlp.params.values());
+  load("adam_m", opt.m());
+  load("adam_v", opt.v());
+  return p;
+}
+
+// Keeps the records of epochs <= `epoch` (a stop between an epoch's log line and the next checkpoint).
+void trim_transfer_log(const std::string& path, int epoch) {
+  if (!std::filesystem::exists(path)) return;
+  std::string out;
+  for (const auto& r : read_jsonl(path).records)
+    if (!(r.contains("epoch") && r["epoch"].is_number() && r["epoch"].get<int>() > epoch)) out += r.dump() + "\n";
+  write_file_atomic(path, out);
 }
 
 }  // namespace
@@ -302,24 +383,58 @@ TransferResult run_transfer(const TransferOptions& o) {
   Tensor x = Tensor::empty(Shape{B, D}, DType::F32, comp.device), y = Tensor::empty(Shape{B, K}, DType::F32, comp.device);
   std::vector<float> xh(size_t(B * D)), yh(size_t(B * K));
   ensure_dir(o.out_dir);
-  JsonlWriter log(o.out_dir + "/transfer.jsonl", true);
   const int64_t n = crops ? int64_t(train.size()) : int64_t(tw.size());  // training samples per epoch
   const int64_t steps_per_epoch = n / B + (n % B >= 2 ? 1 : 0);
-  Progress prog("transfer MLP", steps_per_epoch * o.epochs, "steps", o.quiet);
+  // What a resumed MLP must share with the one that stopped (the nets by fingerprint, the data, the schedule
+  // but for the number of epochs).
+  nlohmann::json identity = {{"store", hex64(store_fingerprint(w.store))}, {"seed", o.seed},         {"batch", B},
+                             {"frames", F},       {"lr", o.lr},          {"l2", o.l2},           {"mlp_epoch", o.mlp_epoch},
+                             {"train_hop", o.train_hop}, {"calibrate", o.calibrate}, {"features", D}, {"samples", n}};
+  if (o.calibrate) identity["calibrate_fraction"] = o.calibrate_fraction;
+  identity["nets"] = nlohmann::json::array();
+  for (const SourceNet& sn : nets) identity["nets"].push_back(hex64(sn.fingerprint));
+  const std::string ckpt_path = o.out_dir + "/checkpoint.safetensors", log_path = o.out_dir + "/transfer.jsonl";
+  MlpPosition pos;
+  const bool resumed = o.resume && std::filesystem::exists(ckpt_path);
+  if (resumed) {
+    pos = read_mlp_checkpoint(ckpt_path, *mlp, opt, identity);
+    AGF_CHECK(pos.epoch < o.epochs && (pos.batch == 0 || pos.batch < steps_per_epoch), UsageError, "transfer --resume: ",
+              ckpt_path, " stopped at epoch ", pos.epoch + 1, " batch ", pos.batch + 1, ", beyond --epochs ", o.epochs,
+              " of ", steps_per_epoch, " batches");
+    trim_transfer_log(log_path, pos.epoch);
+    if (!o.quiet)
+      std::fprintf(stderr, "transfer: resuming the MLP at epoch %d, batch %d (step %lld) from %s\n", pos.epoch + 1,
+                   pos.batch + 1, static_cast<long long>(pos.step), ckpt_path.c_str());
+  } else if (std::filesystem::exists(ckpt_path)) {
+    std::filesystem::remove(ckpt_path);  // without --resume the MLP starts again, as before
+  }
+  JsonlWriter log(log_path, !resumed);
+  Progress prog("transfer MLP", steps_per_epoch * o.epochs - (steps_per_epoch * pos.epoch + pos.batch), "steps", o.quiet);
   if (!o.quiet)
     std::fprintf(stderr, "transfer: %zu nets, %lld-d features, %lld training %s per epoch, %zu validation tracks (%zu windows, hop %d), on %s\n",
                  nets.size(), static_cast<long long>(D), static_cast<long long>(n),
                  crops ? "crops (one random 1-s crop per track)" : str("windows (hop ", o.train_hop, ")").c_str(),
                  valid.size(), vw.size(), o.eval_hop, comp.describe().c_str());
-  int64_t step = 0;
+  int64_t step = pos.step;
   std::vector<int64_t> order(static_cast<size_t>(n));
-  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+  for (int epoch = pos.epoch; epoch < o.epochs; ++epoch) {
     if (crops) train_set(epoch);
     for (int64_t i = 0; i < n; ++i) order[size_t(i)] = i;
     shuffle_philox(order, derive_seed(o.seed, Stream::Mlp, uint64_t(epoch)));
     double sum = 0;
     int64_t cnt = 0;
-    for (int64_t b = 0; b + 2 <= n; b += B) {
+    int64_t b0 = 0;
+    if (epoch == pos.epoch && pos.batch > 0) b0 = int64_t(pos.batch) * B, sum = pos.sum, cnt = pos.cnt;
+    for (int64_t b = b0; b + 2 <= n; b += B) {
+      // A stop request (interrupt.h) between steps: checkpoint this position, then stop (exit 75).
+      if (interrupt_requested()) {
+        write_mlp_checkpoint(ckpt_path, *mlp, opt, {epoch, int(b / B), step, sum, cnt}, identity);
+        const std::string msg = str("transfer: stopped by ", signal_name(interrupt_signal()), " at MLP step ", step,
+                                    " (epoch ", epoch + 1, " of ", o.epochs, ", ", b / B, " of its ", steps_per_epoch,
+                                    " batches done); checkpoint ", ckpt_path);
+        prog.finish(msg);
+        throw Interrupted(msg + "; continue with agf transfer --resume (or rerun agf experiment)", interrupt_signal());
+      }
       const int nb = int(std::min<int64_t>(B, n - b));
       std::fill(yh.begin(), yh.begin() + nb * K, 0.f);
       for (int i = 0; i < nb; ++i) {
@@ -338,6 +453,7 @@ TransferResult run_transfer(const TransferOptions& o) {
       cnt += nb;
       ++step;
       prog.add(1);
+      count_training_step();
     }
     // Validation loss on the centre windows.
     std::vector<float> cx(centre.size() * size_t(D));
@@ -428,6 +544,7 @@ TransferResult run_transfer(const TransferOptions& o) {
   if (res.eval.calibrated)
     write_file_atomic(o.out_dir + "/reliability.svg",
                       eval_reliability_svg(res.eval, "reliability, validation tracks") + "\n");
+  if (std::filesystem::exists(ckpt_path)) std::filesystem::remove(ckpt_path);  // finished: nothing to resume
   res.epochs = o.epochs;
   res.feature_dim = int(D);
   res.train_windows = n;

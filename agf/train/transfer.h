@@ -15,6 +15,7 @@
 //   OUT/predictions.csv        per validation track: label, prediction, probability of every genre
 //   OUT/transfer.jsonl         MLP loss per epoch (train; validation on each track's centre window)
 //   OUT/reliability.svg        --calibrate: reliability diagram of the validation tracks, raw and calibrated
+//   OUT/checkpoint.safetensors only while stopped (SIGTERM/SIGINT) mid-MLP: what --resume continues from
 // Features are cached next to each source net (RUN/features/*.safetensors), keyed by the net's and the
 // store's fingerprints, so the 31 STN combinations of the grid extract each net's features once.
 #pragma once
@@ -44,6 +45,10 @@ struct TransferOptions {
                                   // across cases; on fma_medium an STN's train + valid window features are
                                   // ~1.1 GB, and crops add one 21k x 256 file per epoch: ~1.1 GB for 50, estimated)
   bool quiet = false;
+  // Continue from OUT/checkpoint.safetensors, which a stop on SIGTERM/SIGINT (agf/util/interrupt.h) writes at
+  // an MLP step boundary; the run then ends bit-identical (CPU) to an uninterrupted one. false: a checkpoint
+  // left in OUT is removed and the MLP starts again. A finished transfer removes its checkpoint.
+  bool resume = false;
   // Temperature scaling (calibrate.h): hold out calibrate_fraction of the training tracks from the MLP
   // (per genre, by a seeded shuffle of tracks, not whole artists: at least one and never all of a genre's
   // tracks, genres with one training track give none), fit one T on them after training, store it in the
@@ -78,7 +83,9 @@ struct TransferResult {
   double seconds = 0;
 };
 
-// Trains the MLP on the nets' features and evaluates it; writes OUT as above.
+// Trains the MLP on the nets' features and evaluates it; writes OUT as above. Throws Interrupted (interrupt.h)
+// on a stop request: during feature extraction with nothing saved (the finished nets' caches are kept), in the
+// MLP's loop after writing OUT/checkpoint.safetensors.
 TransferResult run_transfer(const TransferOptions& opt);
 
 struct EvaluateOptions {
