@@ -9,6 +9,7 @@
 #include "agf/data/prepare.h"
 #include "agf/data/synth.h"
 #include "agf/factors/factors.h"
+#include "agf/train/trainer.h"
 
 namespace agf::testing_util {
 
@@ -40,6 +41,21 @@ inline std::string make_tiny_work(const std::string& root, uint64_t seed, int tr
   fo.verbose = false;
   compute_factors(fo);
   return work;
+}
+
+// Options of a small CPU training run in that work folder (batch 8, quiet), RUN_DIR its run folder.
+inline TrainOptions tiny_train_options(const std::string& work, const std::string& run_dir, const std::string& arch,
+                                       const std::string& tasks, int epochs) {
+  TrainOptions o;
+  o.work_dir = work;
+  o.run_dir = run_dir;
+  o.arch = arch;
+  o.tasks = tasks;
+  o.epochs = epochs;
+  o.batch = 8;
+  o.device = "cpu";
+  o.quiet = true;
+  return o;
 }
 
 }  // namespace agf::testing_util

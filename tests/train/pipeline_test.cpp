@@ -43,16 +43,7 @@ class Pipeline : public ::testing::Test {
   static void TearDownTestSuite() { fs::remove_all(root); }
 
   static TrainOptions small(const std::string& arch, const std::string& tasks, const std::string& out) {
-    TrainOptions o;
-    o.work_dir = work;
-    o.run_dir = (root / out).string();
-    o.arch = arch;
-    o.tasks = tasks;
-    o.epochs = 4;
-    o.batch = 8;
-    o.device = "cpu";
-    o.quiet = true;
-    return o;
+    return testing_util::tiny_train_options(work, (root / out).string(), arch, tasks, 4);
   }
 };
 fs::path Pipeline::root;

@@ -42,16 +42,7 @@ class Protocol : public ::testing::Test {
 
   static TrainOptions small(const std::string& arch, const std::string& tasks, const std::string& out,
                             const std::string& w = work) {
-    TrainOptions o;
-    o.work_dir = w;
-    o.run_dir = (root / out).string();
-    o.arch = arch;
-    o.tasks = tasks;
-    o.epochs = 1;
-    o.batch = 8;
-    o.device = "cpu";
-    o.quiet = true;
-    return o;
+    return testing_util::tiny_train_options(w, (root / out).string(), arch, tasks, 1);
   }
 };
 fs::path Protocol::root;
