@@ -76,11 +76,7 @@ std::string default_experiment_out(const std::string& work_dir, size_t n_seeds) 
   return work_dir + (n_seeds > 1 ? "/experiment-seeds" : "/experiment");
 }
 
-namespace {
-
-// The options with every default filled in and checked (the schedules, the MLP epoch, the factors'
-// protocol against the work folder's factor files). The grid is returned in *grid.
-ExperimentOptions normalised(const ExperimentOptions& in, std::vector<GridCase>* grid_out) {
+ExperimentOptions normalise_experiment(const ExperimentOptions& in, std::vector<GridCase>* grid_out) {
   ExperimentOptions o = in;
   AGF_CHECK(!o.work_dir.empty(), UsageError, "experiment: --work is required");
   if (o.out_dir.empty()) o.out_dir = default_experiment_out(o.work_dir, o.seeds.size());
@@ -119,6 +115,13 @@ ExperimentOptions normalised(const ExperimentOptions& in, std::vector<GridCase>*
   return o;
 }
 
+int case_net_epochs(const ExperimentOptions& o, const GridCase& c) {
+  if (c.arch != Arch::mtn) return o.stn_epochs;
+  return o.mtn_epochs_per_task > 0 ? o.mtn_epochs_per_task * c.n_tasks : o.mtn_epochs;
+}
+
+namespace {
+
 // The settings a results.csv belongs to (settings.json): a resumed grid must not mix schedules.
 nlohmann::json settings_of(const ExperimentOptions& o) {
   const nlohmann::json settings = {{"work_dir", o.work_dir}, {"stn_epochs", o.stn_epochs}, {"mtn_epochs", o.mtn_epochs},
@@ -136,7 +139,7 @@ nlohmann::json settings_of(const ExperimentOptions& o) {
 // One seed: the grid in OUT (the layout of experiment.h's first paragraph).
 ExperimentSummary run_one_seed(const ExperimentOptions& in) {
   std::vector<GridCase> grid;
-  const ExperimentOptions o = normalised(in, &grid);
+  const ExperimentOptions o = normalise_experiment(in, &grid);
   auto mtn_epochs_for = [&](int n_tasks) { return o.mtn_epochs_per_task > 0 ? o.mtn_epochs_per_task * n_tasks : o.mtn_epochs; };
   AGF_CHECK(!std::filesystem::exists(o.out_dir + "/seeds.json"), UsageError, "experiment: ", o.out_dir,
             " holds several seeds (seeds.json, seed-S/ folders); run it with --seeds, or use another --out for one seed");
@@ -254,7 +257,7 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
   const std::set<uint64_t> distinct(in.seeds.begin(), in.seeds.end());
   AGF_CHECK(distinct.size() == in.seeds.size(), UsageError, "experiment: --seeds repeats a seed (",
             in.seeds.size() - distinct.size(), " repeated); give distinct seeds, e.g. --seeds 1,2,3");
-  const ExperimentOptions o = normalised(in, nullptr);
+  const ExperimentOptions o = normalise_experiment(in, nullptr);
   const std::string out = o.out_dir;
   AGF_CHECK(!std::filesystem::exists(out + "/results.csv") && !std::filesystem::exists(out + "/settings.json"), UsageError,
             "experiment: ", out, " holds a one-seed experiment (results.csv, settings.json); several seeds write one "

@@ -77,6 +77,12 @@ ExperimentSummary run_experiment(const ExperimentOptions& opt);
 void write_experiment_report(const std::string& work_dir, const std::string& out_dir, ExperimentSummary* s,
                              const std::string& rerun_hint = ExperimentOptions().rerun_hint);
 
+// The options with every default filled in and checked (schedules, MLP epoch, out_dir, the factors' protocol
+// against WORK's factor files); the grid the options ask for (the cases, or quick/paper) in *grid.
+ExperimentOptions normalise_experiment(const ExperimentOptions& in, std::vector<GridCase>* grid);
+// The epochs of the net a case trains (its own MTN or wSTN, or each of its STNs), from normalised options.
+int case_net_epochs(const ExperimentOptions& normalised, const GridCase& c);
+
 // The default OUT: WORK/experiment for one seed, WORK/experiment-seeds for several.
 std::string default_experiment_out(const std::string& work_dir, size_t n_seeds);
 
