@@ -154,7 +154,7 @@ int64_t plan_wstn_feature_dim(int n_tasks) {
 }
 
 std::vector<std::string> plan_shapes(const std::vector<GridCase>& grid) {
-  std::vector<std::string> nets, mlps;
+  std::vector<std::string> nets;
   std::set<int64_t> dims;
   for (const GridCase& c : grid) {
     for (const NetId& n : nets_of(c))

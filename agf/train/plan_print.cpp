@@ -27,7 +27,7 @@ std::string duration(double s) {
 
 std::string hours(double s) {
   char b[32];
-  std::snprintf(b, sizeof b, "%.4g", s / 3600);
+  std::snprintf(b, sizeof b, s >= 36 ? "%.2f" : "%.2g", s / 3600);  // 0.01 h and up: two decimals
   return b;
 }
 
@@ -57,7 +57,7 @@ std::string joined(const std::vector<std::string>& v, size_t most = 4) {
 std::string grid_words(const Plan& p) {
   const ExperimentOptions& o = p.options;
   return str(!o.cases.empty() ? "the chosen cases" : o.quick ? "the quick grid" : "the paper's grid", " (", p.grid.size(),
-             " cases", p.seeds.size() > 1 ? str(" x ", p.seeds.size(), " seeds") : std::string(), ")");
+             p.grid.size() == 1 ? " case" : " cases", p.seeds.size() > 1 ? str(" x ", p.seeds.size(), " seeds") : std::string(), ")");
 }
 
 std::string schedule_words(const ExperimentOptions& o) {
@@ -77,7 +77,7 @@ std::string plan_text(const Plan& p) {
                       schedule_words(o), ".\n\n");
   t += "## Cases\n\nEach case trains its MLP once the nets it needs are done; the time is the case's own job (its "
        "MLP, and the feature passes of an MTN's or wSTN's net).\n\n"
-       "| case | needs | net epochs | MLP epochs | MLP steps | branch forwards | MLP forwards | est. time |\n"
+       "| case | needs | net epochs | MLP epochs | MLP steps | branch forwards | MLP forwards | est. h |\n"
        "|---|---|---:|---:|---:|---:|---:|---:|\n";
   for (const PlanJob& j : p.jobs) {
     if (j.kind != PlanJob::Kind::mlp) continue;
@@ -85,16 +85,16 @@ std::string plan_text(const Plan& p) {
     for (const PlanJob& n : p.jobs)
       if (!j.needs.empty() && n.name == j.needs[0]) net_epochs = n.epochs;
     t += str("| ", j.name, " | ", joined(j.needs, 5), " | ", net_epochs, " | ", j.epochs, " | ", count(j.steps), " | ",
-             count(j.forwards), " | ", count(j.mlp_forwards), " | ", duration(j.seconds), " |\n");
+             count(j.forwards), " | ", count(j.mlp_forwards), " | ", hours(j.seconds), " |\n");
   }
   t += "\n## Nets\n\nEach net is trained once per seed. An STN's feature passes (validation windows, training "
        "crops or windows) serve every STN case through the feature cache and are counted here; every net's "
        "branch forwards include its validation loss of every task, every epoch.\n\n"
-       "| net | used by | epochs | steps | branch forwards | est. time |\n|---|---|---:|---:|---:|---:|\n";
+       "| net | used by | epochs | steps | branch forwards | est. h |\n|---|---|---:|---:|---:|---:|\n";
   for (const PlanJob& j : p.jobs)
     if (j.kind == PlanJob::Kind::net)
       t += str("| ", j.name, " | ", j.used_by.size(), " case", j.used_by.size() == 1 ? "" : "s", ": ", joined(j.used_by, 3),
-               " | ", j.epochs, " | ", count(j.steps), " | ", count(j.forwards), " | ", duration(j.seconds), " |\n");
+               " | ", j.epochs, " | ", count(j.steps), " | ", count(j.forwards), " | ", hours(j.seconds), " |\n");
   t += str("\n## Calibration\n\nOn ", c.device, ", batch ", c.batch, ", random inputs, one untimed warm-up per entry; ",
            duration(c.seconds), " in all. A step is a training step at the batch (the recorded step, as the trainer "
            "runs full batches); a forward is one window through one task branch (batches of 128) or through the MLP "
