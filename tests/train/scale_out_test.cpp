@@ -20,6 +20,8 @@
 #include "../agf_child.h"
 #include "../tiny_work.h"
 #include "agf/train/grid.h"
+#include "agf/train/workers.h"
+#include "engine/device.h"
 #include "agf/util/error.h"
 #include "agf/util/filelock.h"
 #include "agf/util/fs.h"
@@ -97,6 +99,23 @@ TEST(FileLock, WaitingForALockStopsOnAStopRequest) {
   EXPECT_THROW(FileLock::acquire(p), Interrupted);
   clear_interrupt();
   fs::remove_all(root);
+}
+
+// ---- --devices
+
+TEST(Devices, ParsesOrdinalsAndRefusesRepeatsAndJunk) {
+  EXPECT_EQ(parse_devices("0"), (std::vector<std::string>{"0"}));
+  EXPECT_EQ(parse_devices("2,0,1"), (std::vector<std::string>{"2", "0", "1"}));
+  EXPECT_THROW(parse_devices("0,0"), UsageError);
+  EXPECT_THROW(parse_devices("0,,1"), UsageError);
+  EXPECT_THROW(parse_devices("gpu0"), UsageError);
+  EXPECT_THROW(parse_devices(""), UsageError);
+  EXPECT_THROW(parse_devices("-1"), UsageError);
+  if (cuda_devices() == 0) {
+    EXPECT_THROW(parse_devices("all"), DeviceError);
+  } else {
+    EXPECT_EQ(parse_devices("all").size(), size_t(cuda_devices()));
+  }
 }
 
 // ---- ResultsStore under concurrent appends
