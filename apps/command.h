@@ -18,6 +18,10 @@ struct Command {
 
 std::vector<Command>& registry();
 
+// The program's arguments after its name (argv[1..]), for commands that start copies of themselves
+// (agf experiment --workers).
+std::vector<std::string>& command_line();
+
 struct Registrar {
   Registrar(const char* name, const char* help, Setup setup) { registry().push_back({name, help, std::move(setup)}); }
 };

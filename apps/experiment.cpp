@@ -9,6 +9,8 @@
 
 #include "agf/train/experiment.h"
 #include "agf/train/plan.h"
+#include "agf/train/workers.h"
+#include "agf/util/error.h"
 #include "agf/util/fs.h"
 #include "agf/util/interrupt.h"
 #include "apps/command.h"
@@ -63,6 +65,29 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
   c.add_option("--calibrate-fraction", o->calibrate_fraction, "--calibrate: fraction of each genre's training tracks "
                                                               "held out for the fit, in (0, 1)")
       ->capture_default_str();
+  auto shard = std::make_shared<std::string>();
+  c.add_option("--shard", *shard,
+               "I/N: run this process's deterministic, cost-balanced share of the grid's cases (0 <= I < N), e.g. one "
+               "task of a Slurm job array (scripts/slurm/agf-grid.sbatch). Every shard uses the same --out, on a file "
+               "system all of them see: the nets a case needs are trained once, by whichever shard reaches them first "
+               "(the others wait, or take over a net nobody holds: a shard that dies leaves it resumable); results.csv, "
+               "results.md and report.html are merged as cases finish. Then --collect");
+  auto collect = std::make_shared<bool>(false);
+  c.add_flag("--collect", *collect,
+             "build results.md and report.html from every shard's (or worker's) finished cases, print the tables, and "
+             "exit 1 naming the grid's cases that have no result yet (the same grid options as the shards)");
+  auto workers = std::make_shared<int>(0);
+  auto devices = std::make_shared<std::string>();
+  auto* wopt = c.add_option("--workers", *workers,
+               "run independent cases concurrently in N worker processes on this machine (each with cores/N threads "
+               "unless OMP_NUM_THREADS is set), sharing --out as --shard does: nets trained once, results merged live, "
+               "a worker's log in OUT/logs/wK.log; on the --device given (the CPU without a GPU)");
+  c.add_option("--devices", *devices,
+               "one worker process per GPU: 'all' or ordinals such as 0,1,2 (each worker sees only its GPU through "
+               "CUDA_VISIBLE_DEVICES and runs --device cuda)")
+      ->excludes(wopt);
+  c.add_option("--worker-id", o->worker_id, "(internal) this process is worker ID of --workers/--devices")
+      ->group("");
   // --plan (issue 15 §2): size the grid before submitting it; trains nothing, writes nothing in OUT (plan.h).
   auto plan = std::make_shared<agf::PlanRequest>();
   auto plan_on = std::make_shared<bool>(false);
@@ -70,14 +95,16 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
   c.add_flag("--plan", *plan_on,
              "print the plan and exit: every case with the nets it needs, epochs, steps and estimated time, the nets, "
              "totals on 1 and --plan-devices devices, from a short calibration of every net shape on --device (about "
-             "40 s on 2 CPU cores); trains nothing and writes nothing in OUT. Respects --quick, --case, --seeds");
+             "a minute on 2 CPU cores); trains nothing and writes nothing in OUT. Respects --quick, --case, --seeds");
   c.add_option("--plan-corpus", plan->corpus,
                "--plan: count for fma_medium under the paper's protocol (21,250 training / 3,750 validation 30-s "
                "clips) instead of WORK's split and mel store")
       ->check(CLI::IsMember({"fma_medium"}));
   c.add_option("--plan-train-tracks", plan->train_tracks, "--plan: this many training tracks (windows scale with them)");
   c.add_option("--plan-valid-tracks", plan->valid_tracks, "--plan: this many validation tracks");
-  c.add_option("--plan-devices", plan->devices, "--plan: the list schedule's number of devices")->capture_default_str();
+  auto* plan_devices = c.add_option("--plan-devices", plan->devices,
+                                    "--plan: the list schedule's number of devices (default: --workers N, the number of "
+                                    "--devices, the N of --shard I/N, else 1)");
   c.add_option("--plan-json", *plan_json, "--plan: also write the plan's numbers as JSON to this file");
   c.add_flag("--report-only", *report_only, "only rewrite results.md and report.html from what --out holds");
   c.add_flag("--quiet", o->quiet, "no progress output");
@@ -90,14 +117,67 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
            "cases are skipped; the interrupted one continues bit-identically on the CPU). A third signal ends at once.");
   return std::function<int()>([=] {
     if (*plan_on) {
-      const agf::Plan p = agf::plan_experiment(*o, *plan);
+      agf::PlanRequest req = *plan;
+      if (plan_devices->count() == 0) {  // the devices this command line would run on
+        int shards = 1;
+        if (!shard->empty() && std::sscanf(shard->c_str(), "%*d/%d", &shards) != 1) shards = 1;
+        req.devices = *workers > 0 ? *workers : !devices->empty() ? int(agf::parse_devices(*devices).size()) : shards;
+      }
+      const agf::Plan p = agf::plan_experiment(*o, req);
       std::printf("%s", agf::plan_text(p).c_str());
       if (!plan_json->empty()) agf::write_file_atomic(*plan_json, agf::plan_json(p).dump(1) + "\n");
       return 0;
     }
     agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
     agf::ExperimentSummary s;
-    if (*report_only) {
+    if (!shard->empty()) {
+      int i = -1, n = -1;
+      char tail = 0;
+      AGF_CHECK(std::sscanf(shard->c_str(), "%d/%d%c", &i, &n, &tail) == 2 && n >= 1 && i >= 0 && i < n, agf::UsageError,
+                "experiment: --shard wants I/N with 0 <= I < N (e.g. 0/4), got '", *shard, "'");
+      o->shard_index = i;
+      o->shard_count = n;
+    }
+    if (*workers < 0) throw agf::UsageError("experiment: --workers wants N >= 1");
+    if (*workers > 0 || !devices->empty()) {
+      AGF_CHECK(o->shard_count <= 1 && !*collect && !*report_only, agf::UsageError,
+                "experiment: --workers/--devices exclude --shard, --collect and --report-only");
+      agf::WorkersOptions w;
+      w.workers = *workers;
+      if (!devices->empty()) w.devices = agf::parse_devices(*devices);
+      // A worker's command line: this one without --workers/--devices (and, for GPUs, without --device).
+      const std::vector<std::string>& args = agf::app::command_line();
+      for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        bool drop = false, with_value = false;
+        for (const char* f : {"--workers", "--devices", "--device"}) {
+          if (std::string(f) == "--device" && w.devices.empty()) continue;
+          if (a == f) drop = with_value = true;
+          if (a.rfind(std::string(f) + "=", 0) == 0) drop = true;
+        }
+        if (drop) {
+          if (with_value) ++i;
+          continue;
+        }
+        w.child_args.push_back(a);
+      }
+      s = agf::run_experiment_workers(*o, w);
+    } else if (*collect) {
+      const std::string out = o->out_dir.empty() ? agf::default_experiment_out(o->work_dir, o->seeds.size()) : o->out_dir;
+      agf::write_experiment_report(o->work_dir, out, &s);
+      std::printf("%s\n", s.table4.c_str());
+      if (!s.protocol.empty()) std::printf("%s\n", s.protocol.c_str());
+      const std::vector<std::string> missing = agf::missing_experiment_cases(*o);
+      std::printf("%zu cases in %s; results %s, %s; report %s\n", s.results.size(), out.c_str(), s.results_csv.c_str(),
+                  s.results_md.c_str(), s.report_html.c_str());
+      if (!missing.empty()) {
+        std::string list;
+        for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
+        std::fprintf(stderr, "experiment: --collect: %zu of the grid's cases have no result yet: %s\n", missing.size(), list.c_str());
+        return 1;
+      }
+      return 0;
+    } else if (*report_only) {
       const std::string out = o->out_dir.empty() ? agf::default_experiment_out(o->work_dir, o->seeds.size()) : o->out_dir;
       agf::write_experiment_report(o->work_dir, out, &s);
     } else {

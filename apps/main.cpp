@@ -17,6 +17,10 @@ std::vector<Command>& registry() {
   static std::vector<Command> r;
   return r;
 }
+std::vector<std::string>& command_line() {
+  static std::vector<std::string> a;
+  return a;
+}
 }  // namespace agf::app
 
 int main(int argc, char** argv) {
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
     storage.push_back(std::make_unique<std::function<int()>>(c.setup(*sub)));
     actions.emplace_back(sub, storage.back().get());
   }
+  command_line().assign(argv + 1, argv + argc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -24,6 +24,13 @@ AGF_COMMAND("synth", "write a synthetic corpus in the FMA layout (metadata CSVs 
   c.add_option("--overlap", o->overlap,
                "fma: how far an artist's sound may lean towards a neighbouring genre (0: genres apart)")
       ->capture_default_str();
+  c.add_option("--track-blend", o->track_blend,
+               "fma: each track's style blended towards a random neighbouring genre by a weight up to this (0: the tracks "
+               "of an album alike)")
+      ->capture_default_str();
+  c.add_option("--artist-exponent", o->artist_exponent,
+               "fma: artist sizes p(k) ~ k^-this on 1..--max-artist-tracks (larger: more one-track artists)")
+      ->capture_default_str();
   c.add_option("--artists", o->artists, "easy: artists per genre")->capture_default_str();
   c.add_option("--tracks-per-artist", o->tracks_per_artist, "easy: tracks per artist")->capture_default_str();
   c.add_option("--seconds", o->seconds, "clip length in seconds")->capture_default_str();
@@ -43,7 +50,7 @@ AGF_COMMAND("synth", "write a synthetic corpus in the FMA layout (metadata CSVs 
       if (o->preset == "fma" && c.count(f))
         throw agf::UsageError(agf::str("synth: ", f, " is an option of --preset easy; the fma preset sizes artists "
                                        "itself (--tracks, --max-artist-tracks)"));
-    for (const char* f : {"--tracks", "--genre-floor", "--max-artist-tracks", "--overlap"})
+    for (const char* f : {"--tracks", "--genre-floor", "--max-artist-tracks", "--overlap", "--track-blend", "--artist-exponent"})
       if (o->preset == "easy" && c.count(f))
         throw agf::UsageError(agf::str("synth: ", f, " is an option of --preset fma"));
     agf::SynthSummary s = agf::synth_corpus(*o);

@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config
       libeigen3-dev libfftw3-dev libsndfile1-dev libsoxr-dev libmpg123-dev
       libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-      clang libclang-rt-14-dev)  # clang + its libFuzzer/ASan runtime: scripts/fuzz.sh
+      clang libclang-rt-14-dev   # clang + its libFuzzer/ASan runtime: scripts/fuzz.sh
+      munge slurmctld slurmd slurm-client)  # a one-node Slurm for the sharded-grid test (scripts/slurm/local_cluster.sh)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

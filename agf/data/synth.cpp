@@ -174,6 +174,9 @@ SynthSummary synth_corpus(const SynthOptions& o) {
   if (fma) {
     AGF_CHECK(o.max_artist_tracks >= 1, UsageError, "synth: --max-artist-tracks ", o.max_artist_tracks, " must be >= 1");
     AGF_CHECK(o.overlap >= 0 && o.overlap <= 1, UsageError, "synth: --overlap ", o.overlap, " not in [0, 1]");
+    AGF_CHECK(o.track_blend >= 0 && o.track_blend <= 1, UsageError, "synth: --track-blend ", o.track_blend, " not in [0, 1]");
+    AGF_CHECK(o.artist_exponent >= 0 && o.artist_exponent <= 5, UsageError, "synth: --artist-exponent ", o.artist_exponent,
+              " not in [0, 5]");
     synth_genre_quotas(o.tracks, n_genres, o.genre_floor);  // checks tracks and floor
   }
   AGF_CHECK(o.artists >= 1, UsageError, "synth: --artists ", o.artists, " must be >= 1");
@@ -290,8 +293,8 @@ SynthSummary synth_corpus(const SynthOptions& o) {
     // filled by artists of skewed sizes; a two-genre artist's last album is labelled in a neighbour.
     const auto quota = synth_genre_quotas(o.tracks, n_genres, o.genre_floor);
     auto left = quota;
-    std::vector<double> cum;  // p(k) ~ k^-1.4 on 1..max: many one-track artists, a few big ones
-    for (int k = 1; k <= o.max_artist_tracks; ++k) cum.push_back((cum.empty() ? 0.0 : cum.back()) + std::pow(k, -1.4));
+    std::vector<double> cum;  // p(k) ~ k^-exponent on 1..max: many one-track artists, a few big ones
+    for (int k = 1; k <= o.max_artist_tracks; ++k) cum.push_back((cum.empty() ? 0.0 : cum.back()) + std::pow(k, -o.artist_exponent));
     auto draw_size = [&] {
       double u = rng.uniform() * cum.back();
       return int64_t(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin()) + 1;
@@ -522,7 +525,19 @@ SynthSummary synth_corpus(const SynthOptions& o) {
         const TrackPlan& t = tracks[i];
         const AlbumPlan& al = albums[size_t(t.album)];
         const ArtistPlan& ar = artists[size_t(al.artist)];
-        const GenreStyle& st = al.blended ? al.style : styles[size_t(al.true_genre)];
+        const GenreStyle* stp = al.blended ? &al.style : &styles[size_t(al.true_genre)];
+        // Per-track variation (fma --track-blend): from a stream of its own, so that without it every byte is as before.
+        GenreStyle track_style;
+        if (fma && o.track_blend > 0) {
+          Rng tr = Rng::stream(o.seed ^ 0x747261636b626cull, uint64_t(t.id));
+          const int nb = neighbour(al.true_genre, tr);
+          const double w = o.track_blend * tr.uniform();
+          if (nb >= 0 && w > 0) {
+            track_style = blend_styles(*stp, styles[size_t(nb)], w, tr);
+            stp = &track_style;
+          }
+        }
+        const GenreStyle& st = *stp;
         ArtistVoice voice = ar.voice;  // in a second genre the artist keeps its sound, at that genre's tempo
         voice.tempo = std::clamp(voice.tempo, st.tempo_lo, st.tempo_hi);
         Rng r = Rng::stream(o.seed, uint64_t(t.id));

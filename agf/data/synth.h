@@ -23,6 +23,10 @@ struct SynthOptions {
   int genre_floor = 8;            // least tracks per genre: 8 x 15 % >= 1 track in the random split's validation
   int max_artist_tracks = 40;     // artist sizes are skewed over 1..this (one artist of the largest genre has it)
   double overlap = 0.5;           // largest weight of an artist's lean towards a neighbouring genre's style
+  // Per track: its album's style blended towards a random neighbour of its genre by a weight drawn uniformly
+  // in [0, track_blend], so that tracks of one artist and album vary (0: every track of an album alike).
+  double track_blend = 0.8;       // the fma default, calibrated (docs/SYNTH.md); 0: the earlier corpus
+  double artist_exponent = 2.0;   // (calibrated default; the earlier corpus: 1.4) artist sizes p(k) ~ k^-exponent on 1..max_artist_tracks (larger: more one-track artists)
   // easy preset only.
   int artists = 6;                // artists per genre (primary genre)
   int tracks_per_artist = 5;

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <filesystem>
 #include <cstdio>
+#include <map>
 #include <set>
+#include <thread>
 
 #include "agf/data/fma.h"
 #include "agf/factors/factors.h"
@@ -15,7 +17,9 @@
 #include "agf/train/trainer.h"
 #include "agf/train/transfer.h"
 #include "agf/util/error.h"
+#include "agf/util/filelock.h"
 #include "agf/util/fs.h"
+#include "agf/util/interrupt.h"
 
 namespace agf {
 
@@ -136,14 +140,51 @@ nlohmann::json settings_of(const ExperimentOptions& o) {
   return settings_all;
 }
 
-// One seed: the grid in OUT (the layout of experiment.h's first paragraph).
-ExperimentSummary run_one_seed(const ExperimentOptions& in) {
+// ---- Running the grid: jobs (nets and case MLPs) over one or several seed folders, claimed through lock files
+// so that several processes (--workers, --devices, --shard) can share OUT (issue 15).
+
+// One seed folder: its normalised options and grid.
+struct SeedRun {
+  ExperimentOptions o;
   std::vector<GridCase> grid;
-  const ExperimentOptions o = normalise_experiment(in, &grid);
-  auto mtn_epochs_for = [&](int n_tasks) { return o.mtn_epochs_per_task > 0 ? o.mtn_epochs_per_task * n_tasks : o.mtn_epochs; };
+};
+
+struct Job {
+  bool is_net = false;
+  size_t run = 0;          // index into the SeedRuns
+  std::string name;        // net name ("stn-g", "mtn-gs", "wstn-3") or case name
+  // net
+  std::string arch, tasks;
+  int match = 0;
+  // case
+  GridCase c;
+  std::vector<size_t> needs;  // indices of its net jobs
+  std::string dir(const SeedRun& r) const { return r.o.out_dir + (is_net ? "/nets/" : "/cases/") + name; }
+  std::string lock(const SeedRun& r) const { return dir(r) + ".lock"; }
+  std::string label(const SeedRun& r, bool several_seeds) const {
+    return str(is_net ? "net " : "case ", name, several_seeds ? str(" (seed ", r.o.seed, ")") : std::string());
+  }
+};
+
+bool net_finished(const SeedRun& r, const Job& j) { return std::filesystem::exists(j.dir(r) + "/model.safetensors"); }
+
+// Relative cost of a job for the shard assignment: an epoch of a single-task net is 1. An MTN trains one drawn
+// task per epoch (about one STN epoch); a wSTN-N is about N times as wide; an MLP epoch over cached features
+// is cheap next to a net's. (The relative costs are rough; they order and balance, they do not predict time.)
+double net_cost(const SeedRun& r, const Job& j) {
+  const int n = j.arch == "wstn" ? j.match : int(j.tasks.size());
+  const int epochs = j.arch == "mtn" ? case_net_epochs(r.o, make_case(Arch::mtn, j.tasks)) : r.o.stn_epochs;
+  // Measured on the demo corpus (2 vCPUs): a wSTN-5 step costs 3.1x an STN step, an MTN step 1.0-1.3x.
+  return double(epochs) * (j.arch == "wstn" ? 1.0 + 0.5 * (n - 1) : 1.0);
+}
+
+// Prepares OUT for one seed: folders, settings.json (or checks that an existing one matches). Under OUT's
+// experiment.lock, so that processes starting together (an array of shards) do not race.
+void prepare_seed_folder(const ExperimentOptions& o) {
+  ensure_dir(o.out_dir);
+  const FileLock guard = FileLock::acquire(o.out_dir + "/experiment.lock");
   AGF_CHECK(!std::filesystem::exists(o.out_dir + "/seeds.json"), UsageError, "experiment: ", o.out_dir,
             " holds several seeds (seeds.json, seed-S/ folders); run it with --seeds, or use another --out for one seed");
-  ensure_dir(o.out_dir);
   ensure_dir(o.out_dir + "/nets");
   ensure_dir(o.out_dir + "/cases");
   const nlohmann::json settings_all = settings_of(o);
@@ -159,112 +200,18 @@ ExperimentSummary run_one_seed(const ExperimentOptions& in) {
   } else {
     write_file_atomic(settings_path, settings_all.dump(1) + "\n");
   }
-
-  ExperimentSummary s;
-  s.out_dir = o.out_dir;
-  ResultsStore store(o.out_dir + "/results.csv");
-  const auto t0 = std::chrono::steady_clock::now();
-  auto since = [](std::chrono::steady_clock::time_point a) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
-  };
-  // Trains (or resumes, or finds finished) one net; returns its run folder.
-  auto ensure_net = [&](const std::string& arch, const std::string& tasks, int match) {
-    TrainOptions t;
-    t.work_dir = o.work_dir;
-    t.arch = arch;
-    t.tasks = tasks;
-    t.match = match;
-    t.epochs = arch == "mtn" ? mtn_epochs_for(int(tasks.size())) : o.stn_epochs;
-    t.batch = o.batch;
-    t.bn_momentum = o.bn_momentum;
-    t.seed = o.seed;
-    t.device = o.device;
-    t.quiet = o.quiet;
-    t.resume = true;
-    t.run_dir = o.out_dir + "/nets/" + net_name(arch, tasks, match);
-    run_train(t);
-    return t.run_dir;
-  };
-
-  int index = 0;
-  for (const GridCase& c : grid) {
-    ++index;
-    if (store.is_finished(c.name)) {
-      ++s.skipped;
-      if (!o.quiet) std::fprintf(stderr, "experiment: [%d/%zu] %s finished earlier; skipped\n", index, grid.size(), c.name.c_str());
-      continue;
-    }
-    if (!o.quiet) std::fprintf(stderr, "experiment: [%d/%zu] %s (%.0f s so far)\n", index, grid.size(), c.name.c_str(), since(t0));
-    const auto tc = std::chrono::steady_clock::now();
-    TransferOptions to;
-    to.work_dir = o.work_dir;
-    to.out_dir = o.out_dir + "/cases/" + c.name;
-    to.epochs = o.mlp_epochs;
-    to.batch = o.batch;
-    to.eval_hop = o.eval_hop;
-    to.train_hop = o.train_hop;
-    to.mlp_epoch = o.mlp_epoch;
-    to.seed = o.seed;
-    to.device = o.device;
-    to.quiet = o.quiet;
-    to.calibrate = o.calibrate;
-    to.calibrate_fraction = o.calibrate_fraction;
-    to.resume = true;  // an MLP stopped by SIGTERM/SIGINT continues from its checkpoint (interrupt.h)
-    int epochs = 0;
-    if (c.arch == Arch::stn) {
-      for (char k : c.tasks) to.nets.push_back(ensure_net("stn", std::string(1, k), 0));
-      epochs = o.stn_epochs;
-    } else if (c.arch == Arch::mtn) {
-      to.nets.push_back(ensure_net("mtn", c.tasks, 0));
-      to.cache_features = false;  // an MTN serves one case only
-      epochs = mtn_epochs_for(c.n_tasks);
-    } else {
-      to.nets.push_back(ensure_net("wstn", "g", c.n_tasks));
-      to.cache_features = false;
-      epochs = o.stn_epochs;
-    }
-    TransferResult r = run_transfer(to);
-    // The table columns hold the raw (T = 1) numbers; a calibrated case adds its calibrated log loss beside.
-    const auto& m = r.eval.calibrated ? r.eval.raw : r.eval.metrics;
-    CaseResult cr = make_result(c, m.log_loss, m.macro_f1, m.accuracy, epochs, since(tc));
-    cr.ece = r.eval.calibrated ? r.eval.ece_raw : r.eval.ece;
-    if (r.eval.calibrated) {
-      cr.log_loss_calibrated = r.eval.metrics.log_loss;
-      cr.ece_calibrated = r.eval.ece;
-      cr.temperature = r.eval.temperature;
-    }
-    store.append(cr);
-    ++s.ran;
-    if (!o.quiet)
-      std::fprintf(stderr, "experiment: %s: log loss %.4f, macro F1 %.4f, accuracy %.4f (baseline %.4f / %.4f) in %.0f s\n",
-                   c.name.c_str(), m.log_loss, m.macro_f1, m.accuracy, r.eval.baseline.log_loss, r.eval.baseline.macro_f1,
-                   since(tc));
-  }
-  s.seconds = since(t0);
-  write_experiment_report(o.work_dir, o.out_dir, &s, o.rerun_hint);
-  return s;
 }
 
-}  // namespace
-
-ExperimentSummary run_experiment(const ExperimentOptions& in) {
-  if (in.seeds.size() <= 1) {
-    ExperimentOptions o = in;
-    if (o.seeds.size() == 1) o.seed = o.seeds[0];
-    o.seeds.clear();
-    return run_one_seed(o);
-  }
-  const std::set<uint64_t> distinct(in.seeds.begin(), in.seeds.end());
-  AGF_CHECK(distinct.size() == in.seeds.size(), UsageError, "experiment: --seeds repeats a seed (",
-            in.seeds.size() - distinct.size(), " repeated); give distinct seeds, e.g. --seeds 1,2,3");
-  const ExperimentOptions o = normalise_experiment(in, nullptr);
+// The several-seed folder: seeds.json (every seed run in OUT and the settings they share), checked or
+// extended, under OUT's experiment.lock.
+void prepare_seeds_folder(const ExperimentOptions& o) {
   const std::string out = o.out_dir;
+  ensure_dir(out);
+  const FileLock guard = FileLock::acquire(out + "/experiment.lock");
   AGF_CHECK(!std::filesystem::exists(out + "/results.csv") && !std::filesystem::exists(out + "/settings.json"), UsageError,
             "experiment: ", out, " holds a one-seed experiment (results.csv, settings.json); several seeds write one "
             "folder per seed, OUT/seed-S/, and the summary beside: use another --out (the default for several seeds is ",
             default_experiment_out(o.work_dir, 2), ")");
-  ensure_dir(out);
-  // seeds.json: every seed run in OUT, and the settings they share (each seed-S/settings.json adds its seed).
   nlohmann::json shared = settings_of(o);
   shared.erase("seed");
   std::vector<uint64_t> all;
@@ -285,25 +232,340 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
   for (uint64_t v : o.seeds)
     if (std::find(all.begin(), all.end(), v) == all.end()) all.push_back(v);
   write_file_atomic(sp, nlohmann::json{{"seeds", all}, {"settings", shared}}.dump(1) + "\n");
+}
 
-  ExperimentSummary s;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < o.seeds.size(); ++i) {
+// The seed folders a run covers (one, or one per seed), each normalised and prepared.
+std::vector<SeedRun> seed_runs(const ExperimentOptions& in, ExperimentOptions* top) {
+  std::vector<SeedRun> runs;
+  if (in.seeds.size() <= 1) {
+    ExperimentOptions o = in;
+    if (o.seeds.size() == 1) o.seed = o.seeds[0];
+    o.seeds.clear();
+    SeedRun r;
+    r.o = normalise_experiment(o, &r.grid);
+    *top = r.o;
+    runs.push_back(r);
+    return runs;
+  }
+  const std::set<uint64_t> distinct(in.seeds.begin(), in.seeds.end());
+  AGF_CHECK(distinct.size() == in.seeds.size(), UsageError, "experiment: --seeds repeats a seed (",
+            in.seeds.size() - distinct.size(), " repeated); give distinct seeds, e.g. --seeds 1,2,3");
+  *top = normalise_experiment(in, nullptr);
+  for (uint64_t seed : in.seeds) {
     ExperimentOptions one = in;
     one.seeds.clear();
-    one.seed = o.seeds[i];
-    one.out_dir = seed_dir(out, o.seeds[i]);
+    one.seed = seed;
+    one.out_dir = seed_dir(top->out_dir, seed);
     one.rerun_hint.clear();  // a seed folder is one seed of several: no "run more seeds" sentence there
-    if (!o.quiet)
-      std::fprintf(stderr, "experiment: seed %llu (%zu of %zu seeds) in %s\n", static_cast<unsigned long long>(o.seeds[i]),
-                   i + 1, o.seeds.size(), one.out_dir.c_str());
-    const ExperimentSummary r = run_one_seed(one);
-    s.ran += r.ran;
-    s.skipped += r.skipped;
+    SeedRun r;
+    r.o = normalise_experiment(one, &r.grid);
+    runs.push_back(r);
   }
-  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  write_experiment_report(o.work_dir, out, &s, o.rerun_hint);
+  return runs;
+}
+
+// Every job of every seed folder, in the order one process runs them: each case after the nets it needs that
+// no earlier case needed (the grid's order, as the serial grid always ran). `mine` marks the cases this
+// process is responsible for (its shard; all without --shard); a net is in the list when a case of mine needs it.
+std::vector<Job> make_jobs(const std::vector<SeedRun>& runs, int shard_index, int shard_count) {
+  std::vector<Job> jobs;
+  std::vector<Job> cases;
+  for (size_t ri = 0; ri < runs.size(); ++ri) {
+    std::map<std::string, size_t> net_index;
+    auto net = [&](const std::string& arch, const std::string& tasks, int match) {
+      const std::string name = net_name(arch, tasks, match);
+      auto it = net_index.find(name);
+      if (it != net_index.end()) return it->second;
+      Job j;
+      j.is_net = true;
+      j.run = ri;
+      j.name = name;
+      j.arch = arch;
+      j.tasks = tasks;
+      j.match = match;
+      jobs.push_back(j);
+      return net_index[name] = jobs.size() - 1;
+    };
+    for (const GridCase& c : runs[ri].grid) {
+      Job j;
+      j.run = ri;
+      j.name = c.name;
+      j.c = c;
+      if (c.arch == Arch::stn)
+        for (char k : c.tasks) j.needs.push_back(net("stn", std::string(1, k), 0));
+      else if (c.arch == Arch::mtn)
+        j.needs.push_back(net("mtn", c.tasks, 0));
+      else
+        j.needs.push_back(net("wstn", "g", c.n_tasks));
+      jobs.push_back(j);
+    }
+  }
+  // Shards: a deterministic, cost-balanced share of the cases (longest first onto the least loaded shard;
+  // a shared STN's cost split over the cases that use it). Only the case list matters: nets are claimed by
+  // whichever process reaches them first, and a shard waits for (or, when nobody holds it, trains) a net
+  // another shard would have trained.
+  std::vector<bool> mine(jobs.size(), true);
+  if (shard_count > 1) {
+    std::map<size_t, int> users;
+    for (const Job& j : jobs)
+      if (!j.is_net)
+        for (size_t n : j.needs) ++users[n];
+    std::vector<std::pair<double, size_t>> order;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (jobs[i].is_net) continue;
+      double cost = 0.05 * runs[jobs[i].run].o.mlp_epochs;
+      for (size_t n : jobs[i].needs) cost += net_cost(runs[jobs[i].run], jobs[n]) / users[n];
+      order.push_back({cost, i});
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<double> load(size_t(shard_count), 0.0);
+    for (const auto& [cost, i] : order) {
+      const size_t s = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+      load[s] += cost;
+      mine[i] = int(s) == shard_index;
+    }
+  }
+  // The running order: for each case of mine in grid order, the nets it needs not yet listed, then the case.
+  std::vector<Job> out;
+  std::vector<bool> listed(jobs.size(), false);
+  std::map<size_t, size_t> where;  // jobs index -> out index (nets)
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i].is_net || !mine[i]) continue;
+    Job c = jobs[i];
+    for (size_t& n : c.needs) {
+      if (!listed[n]) {
+        listed[n] = true;
+        where[n] = out.size();
+        out.push_back(jobs[n]);
+      }
+      n = where[n];
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+// One process's view of a run: writes OUT/workers/<id>.status (what it is doing) for the --workers parent.
+struct StatusFile {
+  std::string path;
+  void set(const std::string& what) const {
+    if (path.empty()) return;
+    try {
+      write_file_atomic(path, what + "\n");
+    } catch (const Error&) {
+      // The status line is a courtesy to the parent's progress display; a full disk shows up elsewhere.
+    }
+  }
+};
+
+}  // namespace
+
+ExperimentSummary run_experiment(const ExperimentOptions& in) {
+  AGF_CHECK(in.shard_count >= 1 && in.shard_index >= 0 && in.shard_index < in.shard_count, UsageError,
+            "experiment: --shard I/N needs 0 <= I < N, got ", in.shard_index, "/", in.shard_count);
+  ExperimentOptions top;
+  const std::vector<SeedRun> runs = seed_runs(in, &top);
+  const bool several = runs.size() > 1 || in.seeds.size() > 1;
+  if (several) prepare_seeds_folder(top);
+  for (const SeedRun& r : runs) prepare_seed_folder(r.o);
+  // Coordinated: other processes may share OUT (spawned workers or shards): jobs are claimed through lock
+  // files, the reports are rewritten after every case, and nothing is run that another process holds.
+  const bool coordinated = !in.worker_id.empty() || in.shard_count > 1;
+  const std::string who = in.shard_count > 1 ? str("shard ", in.shard_index, "/", in.shard_count)
+                                             : in.worker_id.empty() ? std::string() : in.worker_id;
+  const std::string tag = who.empty() ? "experiment: " : str("experiment [", who, "]: ");
+  StatusFile status;
+  if (coordinated) {
+    ensure_dir(top.out_dir + "/workers");
+    status.path = str(top.out_dir, "/workers/", in.shard_count > 1 ? str("shard-", in.shard_index) : in.worker_id, ".status");
+  }
+  std::vector<ResultsStore> stores;
+  for (const SeedRun& r : runs) stores.emplace_back(r.o.out_dir + "/results.csv");
+
+  std::vector<Job> jobs = make_jobs(runs, in.shard_index, in.shard_count);
+  size_t n_cases = 0;
+  for (const Job& j : jobs) n_cases += j.is_net ? 0 : 1;
+  ExperimentSummary s;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto since = [](std::chrono::steady_clock::time_point a) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+  };
+  if (!top.quiet && in.shard_count > 1)
+    std::fprintf(stderr, "%s%zu of the grid's cases are this shard's\n", tag.c_str(), n_cases);
+
+  auto run_net = [&](const Job& j) {
+    const SeedRun& r = runs[j.run];
+    TrainOptions t;
+    t.work_dir = r.o.work_dir;
+    t.arch = j.arch;
+    t.tasks = j.tasks;
+    t.match = j.match;
+    t.epochs = j.arch == "mtn" ? case_net_epochs(r.o, make_case(Arch::mtn, j.tasks)) : r.o.stn_epochs;
+    t.batch = r.o.batch;
+    t.bn_momentum = r.o.bn_momentum;
+    t.seed = r.o.seed;
+    t.device = r.o.device;
+    t.quiet = r.o.quiet;
+    t.resume = true;  // a net trained or interrupted earlier (by any process) continues from its checkpoint
+    t.run_dir = j.dir(r);
+    run_train(t);
+  };
+  auto run_case = [&](const Job& j, int index) {
+    const SeedRun& r = runs[j.run];
+    const ExperimentOptions& o = r.o;
+    const GridCase& c = j.c;
+    if (!o.quiet) std::fprintf(stderr, "%s[%d/%zu] %s (%.0f s so far)\n", tag.c_str(), index, n_cases, j.label(r, several).c_str(), since(t0));
+    const auto tc = std::chrono::steady_clock::now();
+    TransferOptions to;
+    to.work_dir = o.work_dir;
+    to.out_dir = j.dir(r);
+    to.epochs = o.mlp_epochs;
+    to.batch = o.batch;
+    to.eval_hop = o.eval_hop;
+    to.train_hop = o.train_hop;
+    to.mlp_epoch = o.mlp_epoch;
+    to.seed = o.seed;
+    to.device = o.device;
+    to.quiet = o.quiet;
+    to.calibrate = o.calibrate;
+    to.calibrate_fraction = o.calibrate_fraction;
+    to.resume = true;  // an MLP stopped by SIGTERM/SIGINT continues from its checkpoint (interrupt.h)
+    // Feature caches in the nets' folders are shared by the STN cases; two processes computing one at the
+    // same time write the same bytes (atomic renames of per-process temporary files).
+    to.cache_features = c.arch == Arch::stn;  // an MTN or wSTN serves one case only
+    for (size_t n : j.needs) to.nets.push_back(jobs[n].dir(r));
+    TransferResult res = run_transfer(to);
+    // The table columns hold the raw (T = 1) numbers; a calibrated case adds its calibrated log loss beside.
+    const auto& m = res.eval.calibrated ? res.eval.raw : res.eval.metrics;
+    CaseResult cr = make_result(c, m.log_loss, m.macro_f1, m.accuracy, case_net_epochs(o, c), since(tc));
+    cr.ece = res.eval.calibrated ? res.eval.ece_raw : res.eval.ece;
+    if (res.eval.calibrated) {
+      cr.log_loss_calibrated = res.eval.metrics.log_loss;
+      cr.ece_calibrated = res.eval.ece;
+      cr.temperature = res.eval.temperature;
+    }
+    stores[j.run].append(cr);
+    ++s.ran;
+    if (!o.quiet)
+      std::fprintf(stderr, "%s%s: log loss %.4f, macro F1 %.4f, accuracy %.4f (baseline %.4f / %.4f) in %.0f s\n",
+                   tag.c_str(), j.label(r, several).c_str(), m.log_loss, m.macro_f1, m.accuracy, res.eval.baseline.log_loss,
+                   res.eval.baseline.macro_f1, since(tc));
+    if (coordinated) {
+      // The merged tables, live: every process rewrites them from results.csv after each case it finishes.
+      const FileLock guard = FileLock::acquire(o.out_dir + "/report.lock");
+      ExperimentSummary tmp;
+      write_experiment_report(o.work_dir, o.out_dir, &tmp, o.rerun_hint);
+    }
+  };
+
+  // The loop: run the first job that is ready (a case whose nets are all finished), not done, and not held
+  // by another process; rescan after each. Nothing ready: every remaining job waits on a net another process
+  // is training, so wait for it (a process that dies releases its locks, and the net is then taken over
+  // and resumed from its checkpoint).
+  // The order jobs are looked at. One process: the grid's order (each case right after its nets). Several:
+  // a ready case first (MLPs are short and their results are what people wait for), then the nets longest
+  // first, so that the wide and multi-task nets do not start last and leave the other processes idle.
+  std::vector<size_t> order(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) order[i] = i;
+  if (coordinated) {
+    std::vector<double> cost(jobs.size(), 0.0);
+    for (size_t i = 0; i < jobs.size(); ++i)
+      if (jobs[i].is_net) cost[i] = net_cost(runs[jobs[i].run], jobs[i]);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (jobs[a].is_net != jobs[b].is_net) return !jobs[a].is_net;
+      return cost[a] > cost[b];
+    });
+  }
+  std::vector<bool> done(jobs.size(), false);
+  size_t remaining = jobs.size();
+  int case_index = 0;
+  std::string waiting_for;
+  while (remaining > 0) {
+    throw_if_interrupted("experiment");
+    bool progressed = false;
+    std::string blocked;
+    for (size_t oi = 0; oi < order.size() && !progressed; ++oi) {
+      const size_t i = order[oi];
+      if (done[i]) continue;
+      const Job& j = jobs[i];
+      const SeedRun& r = runs[j.run];
+      if (j.is_net && net_finished(r, j)) {
+        done[i] = true, --remaining, progressed = true;
+        continue;
+      }
+      if (!j.is_net) {
+        if (stores[j.run].is_finished(j.name)) {
+          ++case_index;
+          ++s.skipped;
+          if (!r.o.quiet) std::fprintf(stderr, "%s[%d/%zu] %s finished earlier; skipped\n", tag.c_str(), case_index, n_cases, j.label(r, several).c_str());
+          done[i] = true, --remaining, progressed = true;
+          continue;
+        }
+        bool ready = true;
+        for (size_t n : j.needs)
+          if (!net_finished(runs[jobs[n].run], jobs[n])) ready = false, blocked = blocked.empty() ? jobs[n].label(r, several) : blocked;
+        if (!ready) continue;
+      }
+      const FileLock lock = FileLock::try_acquire(j.lock(r));
+      if (!lock.held()) {
+        if (blocked.empty()) blocked = j.label(r, several);
+        continue;  // another process is on it
+      }
+      // Finished by another process between the checks above and the lock?
+      if (j.is_net ? net_finished(r, j) : stores[j.run].is_finished(j.name)) {
+        progressed = true;  // the rescan counts it
+        continue;
+      }
+      waiting_for.clear();
+      status.set(str(j.is_net ? "training " : "", j.label(r, several)));
+      if (j.is_net) {
+        run_net(j);
+      } else {
+        run_case(j, ++case_index);
+      }
+      done[i] = true, --remaining, progressed = true;
+      status.set("idle");
+    }
+    if (progressed || remaining == 0) continue;
+    if (blocked != waiting_for && !top.quiet)
+      std::fprintf(stderr, "%swaiting for %s (another process holds it)\n", tag.c_str(), blocked.c_str());
+    if (blocked != waiting_for) status.set("waiting for " + blocked);
+    waiting_for = blocked;
+    for (int k = 0; k < 20 && !interrupt_requested(); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  status.set("done");
+  s.seconds = since(t0);
+  // The reports: each seed folder's, then (several seeds) the summary over seeds; under the report lock when
+  // other processes may be writing them too.
+  FileLock guard;
+  for (const SeedRun& r : runs) {
+    if (coordinated) guard = FileLock::acquire(r.o.out_dir + "/report.lock");
+    ExperimentSummary one;
+    write_experiment_report(r.o.work_dir, r.o.out_dir, &one, r.o.rerun_hint);
+    if (!several) {
+      one.ran = s.ran;
+      one.skipped = s.skipped;
+      one.seconds = s.seconds;
+      s = one;
+    }
+    guard.unlock();
+  }
+  if (several) {
+    if (coordinated) guard = FileLock::acquire(top.out_dir + "/report.lock");
+    write_experiment_report(top.work_dir, top.out_dir, &s, top.rerun_hint);
+  }
   return s;
+}
+
+std::vector<std::string> missing_experiment_cases(const ExperimentOptions& in) {
+  ExperimentOptions top;
+  std::vector<std::string> missing;
+  for (const SeedRun& r : seed_runs(in, &top)) {
+    const std::vector<CaseResult> have = ResultsStore(r.o.out_dir + "/results.csv").load();
+    for (const GridCase& c : r.grid)
+      if (!find_result(have, c.name)) missing.push_back(in.seeds.size() > 1 ? str(c.name, " (seed ", r.o.seed, ")") : c.name);
+  }
+  return missing;
 }
 
 namespace {

@@ -54,6 +54,13 @@ struct ExperimentOptions {
   // and the ECE before and after, the report a reliability diagram of the best calibrated case.
   bool calibrate = false;
   double calibrate_fraction = 0.1;
+  // Several processes on one OUT (issue 15; workers.h). worker_id non-empty: this process is one of several
+  // sharing OUT (a worker of --workers / --devices): it claims nets and cases through lock files (nets/<net>.lock,
+  // cases/<case>.lock), waits for nets another process is training, and rewrites the merged results.md /
+  // report.html after every case. --shard I/N (shard_count > 1) does the same over a deterministic,
+  // cost-balanced share of the cases (the nets they need are trained by whichever process reaches them first).
+  std::string worker_id;
+  int shard_index = 0, shard_count = 1;
 };
 
 struct ExperimentSummary {
@@ -71,6 +78,10 @@ struct ExperimentSummary {
 };
 
 ExperimentSummary run_experiment(const ExperimentOptions& opt);
+
+// The grid's cases (of every seed) that OUT holds no result for, as "stn-gs" or "stn-gs (seed 2)": what
+// `agf experiment --collect` reports as missing.
+std::vector<std::string> missing_experiment_cases(const ExperimentOptions& opt);
 
 // Rewrites OUT/results.md and OUT/report.html from what OUT holds (also done at the end of a run); for a
 // several-seed folder (OUT/seeds.json) each seed's and the summary over seeds. rerun_hint as in the options.

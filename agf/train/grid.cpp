@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -18,6 +19,8 @@
 #include <sstream>
 
 #include "agf/util/error.h"
+#include "agf/util/filelock.h"
+#include "agf/util/fs.h"
 
 namespace agf {
 namespace {
@@ -185,7 +188,18 @@ CaseResult make_result(const GridCase& c, double log_loss, double f1, double acc
 
 ResultsStore::ResultsStore(std::string path) : path_(std::move(path)) {}
 
+std::string ResultsStore::lock_path() const { return path_ + ".lock"; }
+
 std::vector<CaseResult> ResultsStore::load() const {
+  // A shared lock, so that a reader never sees another process's append half done or its torn tail being
+  // cut. Only where a writer could exist: a missing file, or one in a folder nobody may write, is read as is.
+  FileLock lock;
+  if (std::filesystem::exists(path_) && ::access(parent_dir(path_).c_str(), W_OK) == 0)
+    lock = FileLock::acquire(lock_path(), FileLock::Mode::shared);
+  return load_unlocked();
+}
+
+std::vector<CaseResult> ResultsStore::load_unlocked() const {
   std::vector<CaseResult> out;
   std::ifstream f(path_, std::ios::binary);
   if (!f) return out;
@@ -252,6 +266,9 @@ void ResultsStore::append(CaseResult r) {
                            std::to_string(r.epochs) + "," + fmt_g17(r.seconds) + "," + r.timestamp;
   const std::string extra = "," + opt_g17(r.log_loss_calibrated) + "," + opt_g17(r.ece) + "," +
                             opt_g17(r.ece_calibrated) + "," + opt_g17(r.temperature);
+  // One writer at a time, over every process sharing the folder (agf experiment --workers / --shard).
+  ensure_dir(parent_dir(path_));
+  const FileLock lock = FileLock::acquire(lock_path(), FileLock::Mode::exclusive);
   // Validate an existing file (header) and find a torn tail to cut off before appending.
   std::string existing;
   {
@@ -263,7 +280,7 @@ void ResultsStore::append(CaseResult r) {
     }
   }
   const size_t keep = existing.empty() ? 0 : existing.rfind('\n') == std::string::npos ? 0 : existing.rfind('\n') + 1;
-  if (keep > 0) load();  // throws FormatError on a foreign or corrupt file before we touch it
+  if (keep > 0) load_unlocked();  // throws FormatError on a foreign or corrupt file before we touch it
   const bool old_format = keep > 0 && existing.compare(0, std::strlen(kHeader10) + 1, std::string(kHeader10) + "\n") == 0;
   AGF_CHECK(!old_format || (std::isnan(r.log_loss_calibrated) && std::isnan(r.temperature)), FormatError, path_,
             " has the older 10-column header, without room for calibrated results; move it away or re-run without "

@@ -60,6 +60,8 @@ struct CaseResult {
 // finished case, appended with a single write and fsync. Files with the older 10-column header are read,
 // and appended to in that format (a row with calibration numbers is then refused: FormatError). A torn last line (interrupted write) is ignored
 // by load() and cut off by the next append(); when a case appears twice the later row wins.
+// Several processes may share one store (agf experiment --workers / --shard): append() holds an exclusive
+// lock on PATH.lock (filelock.h) and load() a shared one, so no reader sees a half-written row.
 class ResultsStore {
  public:
   explicit ResultsStore(std::string path);
@@ -67,8 +69,10 @@ class ResultsStore {
   bool is_finished(const std::string& case_name) const;
   void append(CaseResult r);
   const std::string& path() const { return path_; }
+  std::string lock_path() const;  // PATH.lock
 
  private:
+  std::vector<CaseResult> load_unlocked() const;
   std::string path_;
 };
 

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -396,6 +398,49 @@ TEST(SynthFma, OverlapBlendsNeighbouringStyles) {
   o.overlap = 0.5;
   synth_corpus(o);
   EXPECT_NE(tree(a.p / "fma_audio"), tree(b.p / "fma_audio"));
+}
+
+// --track-blend varies the style from track to track inside an album, from a stream of its own: the metadata
+// and the split stay the same, most tracks' audio changes, and 0 gives exactly the corpus without it.
+TEST(SynthFma, TrackBlendVariesTheAudioAndNothingElse) {
+  auto make = [](const std::string& name, double blend) {
+    auto d = std::make_unique<TmpDir>(name);
+    SynthOptions o;
+    o.out_dir = d->p.string();
+    o.tracks = 160;
+    o.seconds = 1.0;
+    o.threads = 2;
+    o.quiet = true;
+    o.track_blend = blend;
+    synth_corpus(o);
+    return d;
+  };
+  auto bytes = [](const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  const auto none = make("blend0", 0.0), again = make("blend0b", 0.0), some = make("blend8", 0.8);
+  EXPECT_EQ(bytes(none->p / "fma_metadata/tracks.csv"), bytes(some->p / "fma_metadata/tracks.csv"));
+  EXPECT_EQ(bytes(none->p / "synth_truth.csv"), bytes(some->p / "synth_truth.csv"));
+  int files = 0, differ = 0, same_without = 0;
+  for (const auto& e : fs::recursive_directory_iterator(none->p / "fma_audio")) {
+    if (!e.is_regular_file()) continue;
+    const fs::path rel = fs::relative(e.path(), none->p);
+    ++files;
+    differ += bytes(e.path()) != bytes(some->p / rel);
+    same_without += bytes(e.path()) == bytes(again->p / rel);
+  }
+  ASSERT_GT(files, 150);
+  EXPECT_EQ(same_without, files);
+  EXPECT_GT(differ, files / 2) << differ << " of " << files << " tracks changed";
+  SynthOptions o;
+  o.out_dir = none->p.string() + "_bad";
+  o.quiet = true;
+  o.track_blend = 1.5;
+  EXPECT_THROW(synth_corpus(o), UsageError);
+  o.track_blend = 0.5;
+  o.artist_exponent = -1;
+  EXPECT_THROW(synth_corpus(o), UsageError);
 }
 
 TEST(SynthFma, BadOptions) {

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../agf_child.h"
 #include "../tiny_work.h"
 #include "agf/train/experiment.h"
 #include "agf/train/jsonl.h"
@@ -26,11 +27,16 @@
 #include "agf/util/interrupt.h"
 #include "engine/safetensors.h"
 
-extern char** environ;
+
 
 namespace agf {
 namespace {
 namespace fs = std::filesystem;
+using testing_util::Child;
+using testing_util::log_of;
+using testing_util::run_agf;
+using testing_util::spawn_agf;
+using testing_util::wait_child;
 
 class Interrupt : public ::testing::Test {
  protected:
@@ -238,49 +244,6 @@ TEST_F(Interrupt, ExperimentStopsAtTheInterruptedRunAndRerunResumes) {
     expect_same_tensors(a.out_dir + "/" + f, b.out_dir + "/" + f);  // the metadata names each folder's nets
 }
 
-// ---- The built agf as a child process.
-
-struct Child {
-  pid_t pid = -1;
-  std::string log;
-};
-
-Child spawn_agf(const std::vector<std::string>& args, const std::string& log, const std::vector<std::string>& env_extra = {}) {
-  std::vector<std::string> full = {AGF_BINARY};
-  full.insert(full.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : full) argv.push_back(const_cast<char*>(s.c_str()));
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
-  env_s.insert(env_s.end(), env_extra.begin(), env_extra.end());
-  std::vector<char*> envp;
-  for (auto& s : env_s) envp.push_back(const_cast<char*>(s.c_str()));
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  Child c;
-  c.log = log;
-  const int rc = posix_spawn(&c.pid, AGF_BINARY, &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  EXPECT_EQ(rc, 0) << "cannot start " << AGF_BINARY << ": " << std::strerror(rc);
-  return c;
-}
-
-// The child's exit status (-signal when a signal ended it).
-int wait_child(const Child& c) {
-  int st = 0;
-  if (::waitpid(c.pid, &st, 0) != c.pid) return -1000;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : -1000;
-}
-
-std::string log_of(const Child& c) { return fs::exists(c.log) ? read_file_bytes(c.log) : std::string("(no log)"); }
-
-int run_agf(const std::vector<std::string>& args, const std::string& log, const std::vector<std::string>& env = {}) {
-  return wait_child(spawn_agf(args, log, env));
-}
 
 TEST_F(Interrupt, RealSigtermMidEpochExits75AndResumeIsBitIdentical) {
   const std::string a = (root / "cli_whole").string(), b = (root / "cli_stopped").string();
