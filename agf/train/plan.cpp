@@ -277,12 +277,13 @@ PlanSchedule plan_schedule(const std::vector<PlanJob>& jobs, int devices) {
       AGF_CHECK(it != index.end(), UsageError, "plan: job ", jobs[i].name, " needs ", d, ", which is not a job");
       deps[i].push_back(it->second);
     }
-  // Priority: nets longest first (ties in job order), then the cases in job order.
+  // Priority, as the scheduler of several processes (experiment.cpp) looks at jobs: a ready case first (in job
+  // order), then the nets longest first (ties in job order).
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const bool na = jobs[a].kind == PlanJob::Kind::net, nb = jobs[b].kind == PlanJob::Kind::net;
-    if (na != nb) return na;
+    if (na != nb) return nb;
     return na && jobs[a].seconds > jobs[b].seconds;
   });
   PlanSchedule s;

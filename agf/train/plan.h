@@ -135,7 +135,8 @@ struct Plan {
 Plan make_plan(const ExperimentOptions& normalised, const std::vector<GridCase>& grid, const PlanCorpus& corpus,
                const PlanCalibration& cal, int devices);
 // List schedule on `devices` devices: whenever a device is free it takes the first job, in priority order,
-// whose dependencies have finished: the nets longest first, then the cases in the order given.
+// whose dependencies have finished: a ready case first (in the order given), then the nets longest first, as
+// `agf experiment --workers/--devices/--shard` picks its jobs (there with a rough cost, here the estimate).
 PlanSchedule plan_schedule(const std::vector<PlanJob>& jobs, int devices);
 
 // The plan as printed by `agf experiment --plan`: the cases (nets they need, epochs, steps, hours), the nets,

@@ -112,7 +112,8 @@ std::string plan_text(const Plan& p) {
            "- On 1 device: ", hours(p.total_s), " h (", duration(p.total_s), ").\n");
   if (s.devices > 1)
     t += str("- On ", s.devices, " devices: ", hours(s.makespan_s), " h (", duration(s.makespan_s),
-             ") by a list schedule (nets longest first, a case as soon as its nets are done); lower bound max(total / ",
+             ") by a list schedule (a case as soon as its nets are done, else the nets longest first, as --workers, "
+             "--devices and --shard pick them); lower bound max(total / ",
              s.devices, ", longest chain) = ", hours(s.lower_bound_s), " h.\n");
   t += str("- The longest chain (a net and its slowest case), the wall time on unlimited devices: ",
            hours(s.longest_chain_s), " h (", duration(s.longest_chain_s), ").\n\n");

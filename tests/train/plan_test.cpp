@@ -191,6 +191,13 @@ TEST(Plan, ListScheduleOnTwoDevices) {
   EXPECT_EQ(s.start_s, (std::vector<double>{3, 0, 0, 5, 5}));
   EXPECT_DOUBLE_EQ(s.longest_chain_s, 7);  // y after b
   EXPECT_DOUBLE_EQ(s.lower_bound_s, 7.5);  // 15 s of work on 2 devices
+  // A ready case goes before a net still waiting (as the workers pick jobs): nets a 4, b 3, c 1, case x needs b
+  // (2 s). Device 0: a 0-4, c 4-5; device 1: b 0-3, x 3-5.
+  const PlanSchedule first = plan_schedule({fake("a", true, 4), fake("b", true, 3), fake("c", true, 1),
+                                            fake("x", false, 2, {"b"})}, 2);
+  EXPECT_EQ(first.device_of, (std::vector<int>{0, 1, 0, 1}));
+  EXPECT_EQ(first.start_s, (std::vector<double>{0, 0, 4, 3}));
+  EXPECT_DOUBLE_EQ(first.makespan_s, 5);
   const PlanSchedule one = plan_schedule(jobs, 1);
   EXPECT_DOUBLE_EQ(one.makespan_s, 15);
   EXPECT_THROW(plan_schedule({fake("x", false, 1, {"nothing"})}, 2), UsageError);
