@@ -31,6 +31,12 @@ std::string hours(double s) {
   return b;
 }
 
+// "595.91 h (24.8 d)", "0.25 h (15 min)", "12.50 h".
+std::string in_hours(double s) {
+  const bool other_unit = s < 3600 || s >= 3 * 86400;
+  return hours(s) + " h" + (other_unit ? " (" + duration(s) + ")" : std::string());
+}
+
 std::string ms(double s) {
   char b[32];
   std::snprintf(b, sizeof b, "%.4g", s * 1e3);
@@ -109,14 +115,14 @@ std::string plan_text(const Plan& p) {
   const PlanSchedule& s = p.schedule;
   t += str("\n## Totals\n\n- Steps: ", count(net_steps), " net + ", count(mlp_steps), " MLP = ", count(p.total_steps),
            "; forwards: ", count(p.total_forwards), " window-branch, ", count(p.total_mlp_forwards), " MLP.\n",
-           "- On 1 device: ", hours(p.total_s), " h (", duration(p.total_s), ").\n");
+           "- On 1 device: ", in_hours(p.total_s), ".\n");
   if (s.devices > 1)
-    t += str("- On ", s.devices, " devices: ", hours(s.makespan_s), " h (", duration(s.makespan_s),
-             ") by a list schedule (a case as soon as its nets are done, else the nets longest first, as --workers, "
+    t += str("- On ", s.devices, " devices: ", in_hours(s.makespan_s),
+             " by a list schedule (a case as soon as its nets are done, else the nets longest first, as --workers, "
              "--devices and --shard pick them); lower bound max(total / ",
              s.devices, ", longest chain) = ", hours(s.lower_bound_s), " h.\n");
   t += str("- The longest chain (a net and its slowest case), the wall time on unlimited devices: ",
-           hours(s.longest_chain_s), " h (", duration(s.longest_chain_s), ").\n\n");
+           in_hours(s.longest_chain_s), ".\n\n");
   // For sizing an array: the same list schedule on a few device counts.
   std::vector<int> ws = {1, 2, 4, 8, 16, 32};
   if (std::find(ws.begin(), ws.end(), s.devices) == ws.end()) ws.push_back(s.devices);
@@ -124,7 +130,7 @@ std::string plan_text(const Plan& p) {
   t += "| devices | list schedule, h | lower bound, h |\n|---:|---:|---:|\n";
   for (int w : ws) {
     const PlanSchedule sw = w == s.devices ? s : plan_schedule(p.jobs, w);
-    t += str("| ", w, w == s.devices ? " (--plan-devices)" : "", " | ", hours(sw.makespan_s), " | ", hours(sw.lower_bound_s),
+    t += str("| ", w, w == s.devices ? " (W)" : "", " | ", hours(sw.makespan_s), " | ", hours(sw.lower_bound_s),
              " |\n");
   }
   t += "\n";
