@@ -1,4 +1,4 @@
-// `agf experiment --work WORK [--quick] [--case NAME ...] [--out DIR] [--seeds 1,2,3]`: the paper's grid
+// `agf experiment --work WORK [--quick] [--case NAME ...] [--out DIR] [--seeds 1,2,3] [--plan ...]`: the paper's grid
 // (Tables 3-5), resumable; prints the Table 4-style results (mean ± std over several seeds) and the finding,
 // and writes results.csv/.md and report.html (experiment.h, seeds.h). On SIGTERM/SIGINT the net or MLP in
 // training checkpoints at its step boundary and the grid stops with exit status 75; rerunning the same command
@@ -8,8 +8,10 @@
 #include <memory>
 
 #include "agf/train/experiment.h"
+#include "agf/train/plan.h"
 #include "agf/train/workers.h"
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
 #include "agf/util/interrupt.h"
 #include "apps/command.h"
 
@@ -86,6 +88,24 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
       ->excludes(wopt);
   c.add_option("--worker-id", o->worker_id, "(internal) this process is worker ID of --workers/--devices")
       ->group("");
+  // --plan (issue 15 §2): size the grid before submitting it; trains nothing, writes nothing in OUT (plan.h).
+  auto plan = std::make_shared<agf::PlanRequest>();
+  auto plan_on = std::make_shared<bool>(false);
+  auto plan_json = std::make_shared<std::string>();
+  c.add_flag("--plan", *plan_on,
+             "print the plan and exit: every case with the nets it needs, epochs, steps and estimated time, the nets, "
+             "totals on 1 and --plan-devices devices, from a short calibration of every net shape on --device (about "
+             "a minute on 2 CPU cores); trains nothing and writes nothing in OUT. Respects --quick, --case, --seeds");
+  c.add_option("--plan-corpus", plan->corpus,
+               "--plan: count for fma_medium under the paper's protocol (21,250 training / 3,750 validation 30-s "
+               "clips) instead of WORK's split and mel store")
+      ->check(CLI::IsMember({"fma_medium"}));
+  c.add_option("--plan-train-tracks", plan->train_tracks, "--plan: this many training tracks (windows scale with them)");
+  c.add_option("--plan-valid-tracks", plan->valid_tracks, "--plan: this many validation tracks");
+  auto* plan_devices = c.add_option("--plan-devices", plan->devices,
+                                    "--plan: the list schedule's number of devices (default: --workers N, the number of "
+                                    "--devices, the N of --shard I/N, else 1)");
+  c.add_option("--plan-json", *plan_json, "--plan: also write the plan's numbers as JSON to this file");
   c.add_flag("--report-only", *report_only, "only rewrite results.md and report.html from what --out holds");
   c.add_flag("--quiet", o->quiet, "no progress output");
   c.footer("float32 results differ across CPUs (the vector width and instruction set change the order of summation) "
@@ -96,6 +116,18 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
            "case with exit status 75 (EX_TEMPFAIL: resumable). Rerunning the same command resumes it (finished "
            "cases are skipped; the interrupted one continues bit-identically on the CPU). A third signal ends at once.");
   return std::function<int()>([=] {
+    if (*plan_on) {
+      agf::PlanRequest req = *plan;
+      if (plan_devices->count() == 0) {  // the devices this command line would run on
+        int shards = 1;
+        if (!shard->empty() && std::sscanf(shard->c_str(), "%*d/%d", &shards) != 1) shards = 1;
+        req.devices = *workers > 0 ? *workers : !devices->empty() ? int(agf::parse_devices(*devices).size()) : shards;
+      }
+      const agf::Plan p = agf::plan_experiment(*o, req);
+      std::printf("%s", agf::plan_text(p).c_str());
+      if (!plan_json->empty()) agf::write_file_atomic(*plan_json, agf::plan_json(p).dump(1) + "\n");
+      return 0;
+    }
     agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
     agf::ExperimentSummary s;
     if (!shard->empty()) {
