@@ -29,6 +29,15 @@ start)
   cpus="$(nproc)"
   mem_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 8 / 10 ))
   user="$(id -un)"
+  # Two free ports for slurmctld and slurmd (another Slurm, or a cluster started for another folder, may hold
+  # the usual ones): a port is taken when something on 127.0.0.1 accepts a connection there.
+  port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+  ctld_port=16817
+  while port_taken "$ctld_port" || port_taken $((ctld_port + 1)); do
+    ctld_port=$((ctld_port + 2))
+    [ "$ctld_port" -lt 16917 ] || { echo "local_cluster: no two free ports in 16817-16918" >&2; exit 1; }
+  done
+  d_port=$((ctld_port + 1))
   # munge: its own key, socket and pid file under DIR, so a system munged (if any) is left alone.
   if [ ! -f "$dir/munge/munge.key" ]; then
     dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
@@ -60,8 +69,8 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=$ctld_port
+SlurmdPort=$d_port
 SlurmctldTimeout=30
 SlurmdTimeout=30
 InactiveLimit=0
