@@ -95,7 +95,7 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
   c.add_flag("--plan", *plan_on,
              "print the plan and exit: every case with the nets it needs, epochs, steps and estimated time, the nets, "
              "totals on 1 and --plan-devices devices, from a short calibration of every net shape on --device (about "
-             "a minute on 2 CPU cores); trains nothing and writes nothing in OUT. Respects --quick, --case, --seeds");
+             "40 s on 2 quiet CPU cores); trains nothing and writes nothing in OUT. Respects --quick, --case, --seeds");
   c.add_option("--plan-corpus", plan->corpus,
                "--plan: count for fma_medium under the paper's protocol (21,250 training / 3,750 validation 30-s "
                "clips) instead of WORK's split and mel store")

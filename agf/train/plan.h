@@ -83,8 +83,8 @@ struct PlanCalibrateOptions {
 };
 // Times every shape of `shapes` on the chosen device with random inputs: a training step as the trainer
 // runs a full batch (upload, parameter snapshot, recorded step, loss read, gradient check) and net_features'
-// and mlp_probs' forward passes. About a minute on 2 CPU cores for the paper grid's 9 net shapes and 9 MLP
-// widths (65 s measured with a neighbour's process sharing the cores).
+// and mlp_probs' forward passes. About 40 s on 2 quiet CPU cores for the paper grid's 9 net shapes and 9 MLP
+// widths (35-38 s measured; 65 s with a neighbour's process sharing the cores).
 PlanCalibration plan_calibrate(const std::vector<std::string>& shapes, const PlanCalibrateOptions& opt);
 
 struct PlanJob {
