@@ -115,16 +115,11 @@ ExperimentSummary run_experiment_workers(const ExperimentOptions& in, const Work
   AGF_CHECK((wo.workers > 0) != !wo.devices.empty(), UsageError, "experiment: give --workers N or --devices LIST, not both");
   ExperimentOptions o = in;
   if (o.out_dir.empty()) o.out_dir = default_experiment_out(o.work_dir, o.seeds.size());
-  normalise_experiment(o, nullptr);  // bad options fail here, once, before any worker starts
+  std::vector<GridCase> grid;
+  normalise_experiment(o, &grid);  // bad options fail here, once, before any worker starts
+  const size_t total = grid.size() * std::max<size_t>(1, o.seeds.size());
   const auto t0 = std::chrono::steady_clock::now();
   auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  const size_t total = [&] {
-    size_t n = 0;
-    std::vector<GridCase> grid;
-    normalise_experiment(o, &grid);
-    n = grid.size() * std::max<size_t>(1, o.seeds.size());
-    return n;
-  }();
   ensure_dir(o.out_dir);
   ensure_dir(o.out_dir + "/logs");
   ensure_dir(o.out_dir + "/workers");
@@ -187,12 +182,13 @@ ExperimentSummary run_experiment_workers(const ExperimentOptions& in, const Work
       if (!o.quiet) std::fprintf(stderr, "experiment: stop requested; the workers checkpoint at their next step boundary\n");
     }
     if (!o.quiet && live > 0) {
-      const size_t done = total - missing_experiment_cases(o).size();
       std::string what;
       for (const Worker& w : workers)
         what += str(" | ", w.id, ": ", w.exit_status >= 0 ? std::string("ended") : read_status(w.status));
       const double t = since();
       if (what != last_line || t - last_print >= wo.status_every_s) {
+        // results.csv is read only for a line that is printed (the 200 ms poll reads the status files alone).
+        const size_t done = total - missing_experiment_cases(o).size();
         const size_t now_done = done - done_before;
         const std::string eta = now_done > 0 && done < total
                                     ? str(", ETA ~", int(t / double(now_done) * double(total - done)), " s (from the cases finished so far)")
