@@ -2,6 +2,7 @@
 #include "agf/train/workers.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,7 +84,17 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, co
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   const std::string omp = std::to_string(threads);
+  // SIGTERM and SIGINT stay blocked from before the fork, through exec (a blocked signal stays pending
+  // across it), until the worker has installed its stop handlers (InterruptHandlers unblocks them): a stop
+  // sent while the worker is still starting (forwarded by us, or sent to the whole job by Slurm) is then a
+  // stop request, exit 75, not a death by the default action. The parent's own are pending for a moment.
+  sigset_t stops, before;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGTERM);
+  sigaddset(&stops, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stops, &before);
   const pid_t pid = ::fork();
+  if (pid != 0) pthread_sigmask(SIG_SETMASK, &before, nullptr);
   if (pid < 0) {
     const int err = errno;
     ::close(fd);
@@ -92,9 +103,7 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, co
   if (pid == 0) {
     // The child: only async-signal-safe calls until exec (setenv is not, but nothing else runs in this
     // process: the parent has no other threads at this point).
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    sigprocmask(SIG_SETMASK, &stops, nullptr);  // only the two stops blocked (see above)
     if (!std::getenv("OMP_NUM_THREADS")) setenv("OMP_NUM_THREADS", omp.c_str(), 1);
     if (!w.device.empty()) setenv("CUDA_VISIBLE_DEVICES", w.device.c_str(), 1);
     dup2(fd, 1);

@@ -1,6 +1,7 @@
 // SIGTERM/SIGINT as a stop request (see interrupt.h).
 #include "agf/util/interrupt.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -60,9 +61,26 @@ InterruptHandlers::InterruptHandlers() : saved_(new Saved) {
     delete saved_;
     throw IOError(str("cannot install the SIGTERM/SIGINT handlers: ", std::strerror(errno)));
   }
+  // A worker starts with both blocked (workers.cpp), so that a stop sent before this point waits here as
+  // pending; unblocking delivers it to the handler now.
+  sigset_t stops;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGTERM);
+  sigaddset(&stops, SIGINT);
+  pthread_sigmask(SIG_UNBLOCK, &stops, nullptr);
 }
 
 InterruptHandlers::~InterruptHandlers() {
+  // After a stop the process is on its way out with exit 75; a late stop (the second of a parent's
+  // forward plus the scheduler's own) must not turn that into a death by the default action: it waits,
+  // blocked, and goes with the process.
+  if (interrupt_requested()) {
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stops, nullptr);
+  }
   ::sigaction(SIGTERM, &saved_->term, nullptr);
   ::sigaction(SIGINT, &saved_->intr, nullptr);
   delete saved_;

@@ -281,6 +281,30 @@ TEST_F(ScaleOut, SigtermToTheParentStopsEveryWorkerResumably) {
   EXPECT_EQ(metrics("stopped"), metrics("serial")) << read_file_bytes(l);
 }
 
+// A stop that reaches the workers before they have installed their handlers (still in exec or loading
+// the work folder) is a stop request too: exit 75 and a resumable run, not a worker killed by SIGTERM's
+// default action (seen under load in CI-like runs before the workers started with the signals blocked).
+TEST_F(ScaleOut, SigtermWhileTheWorkersStartStopsThemResumably) {
+  const std::string l = out("early.log");
+  Child c = spawn_agf(args("early", {"--workers", "2"}), l, env());
+  const auto t0 = std::chrono::steady_clock::now();
+  while (log_of(c).find("worker w1 (pid") == std::string::npos &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  // The stop the parent forwards comes at its next poll; send one to each worker at once as well, so that
+  // it lands while they are still starting (a worker counts two signals: still a stop, not an exit).
+  const std::string text = log_of(c);
+  for (const char* w : {"w0", "w1"}) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(text, m, std::regex(std::string("worker ") + w + R"( \(pid (\d+)\))"))) << text;
+    ::kill(pid_t(std::stoi(m[1])), SIGTERM);
+  }
+  ASSERT_EQ(::kill(c.pid, SIGTERM), 0);
+  ASSERT_EQ(wait_child(c), kExitResumable) << log_of(c);
+  ASSERT_EQ(run_agf(args("early", {"--workers", "2"}), l, env()), 0) << read_file_bytes(l);
+  EXPECT_EQ(metrics("early"), metrics("serial")) << read_file_bytes(l);
+}
+
 TEST_F(ScaleOut, AKilledWorkerFailsTheRunAndLeavesItsJobResumable) {
   const std::string l = out("killed.log");
   Child c = spawn_agf(args("killed", {"--workers", "2"}), l, env());
