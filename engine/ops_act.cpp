@@ -21,8 +21,8 @@ Var elu(Tape& t, Var xv, double alpha) {
   if (need) {
     t.record([&t, xv, yv, n, alpha] {  // ELU keeps its output only
       const Tensor y = t.value(yv), dy = t.grad(yv);
-      Tensor dx = t.grad(xv);
-      AGF_DISPATCH(y, "elu backward", elu_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<T>(y), n, T(alpha)),
+      const auto [dx, acc] = t.grad_for_write(xv);
+      AGF_DISPATCH(y, "elu backward", elu_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<T>(y), n, T(alpha), acc),
                    elu_backward_cuda(cuda_of(t, "elu"), ptr<float>(dx), ptr<float>(dy), ptr<float>(y), n,
                                      float(alpha)));
     });
@@ -48,9 +48,9 @@ Var maxpool(Tape& t, Var xv, int kh, int kw) {
   if (need) {
     t.record([&t, xv, yv, arg, N, C, H, W, kh, kw] {
       const Tensor dy = t.grad(yv);
-      Tensor dx = t.grad(xv);
+      const auto [dx, acc] = t.grad_for_write(xv);
       AGF_DISPATCH(dy, "maxpool backward",
-                   maxpool_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<int32_t>(arg), N, C, H, W, kh, kw),
+                   maxpool_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<int32_t>(arg), N, C, H, W, kh, kw, acc),
                    maxpool_backward_cuda(cuda_of(t, "maxpool"), ptr<float>(dx), ptr<float>(dy), ptr<int32_t>(arg), N, C,
                                          H, W, kh, kw));
     });
@@ -79,8 +79,9 @@ Var dropout(Tape& t, Var xv, float p) {
   if (need) {
     t.record([&t, xv, yv, mask, n, p] {
       const Tensor dy = t.grad(yv);
-      Tensor dx = t.grad(xv);
-      AGF_DISPATCH(dy, "dropout backward", dropout_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<uint8_t>(mask), n, p),
+      const auto [dx, acc] = t.grad_for_write(xv);
+      AGF_DISPATCH(dy, "dropout backward",
+                   dropout_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<uint8_t>(mask), n, p, acc),
                    dropout_backward_cuda(cuda_of(t, "dropout"), ptr<float>(dx), ptr<float>(dy), ptr<uint8_t>(mask), n,
                                          p));
     });

@@ -36,9 +36,9 @@ Var conv2d(Tape& t, Var xv, Var wv, Var bv) {
                                                  ptr<float>(x), N, C, H, W, K, R, S));
       }
       if (t.requires_grad(xv)) {
-        Tensor dx = t.grad(xv);
+        const auto [dx, acc] = t.grad_for_write(xv);
         AGF_DISPATCH(x, "conv2d backward",
-                     conv2d_backward_data_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<T>(w), N, C, H, W, K, R, S),
+                     conv2d_backward_data_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<T>(w), N, C, H, W, K, R, S, acc),
                      conv2d_backward_data_cuda(cuda_of(t, "conv2d"), ptr<float>(dx), ptr<float>(dy), ptr<float>(w),
                                                N, C, H, W, K, R, S));
       }
@@ -112,10 +112,11 @@ Var batchnorm(Tape& t, Var xv, Var gv, Var bv, const Tensor& rmean, const Tensor
   if (need) {
     t.record([&t, xv, gv, bv, yv, mean, invstd, N, C, HW] {
       const Tensor x = t.value(xv), gamma = t.value(gv), dy = t.grad(yv);
-      Tensor dx = t.grad(xv), dg = t.grad(gv), db = t.grad(bv);
+      const auto [dx, acc] = t.grad_for_write(xv);
+      Tensor dg = t.grad(gv), db = t.grad(bv);
       AGF_DISPATCH(x, "batchnorm backward",
                    batchnorm_backward_cpu<T>(ptr<T>(dx), ptr<T>(dg), ptr<T>(db), ptr<T>(dy), ptr<T>(x), ptr<T>(gamma),
-                                             ptr<T>(mean), ptr<T>(invstd), N, C, HW),
+                                             ptr<T>(mean), ptr<T>(invstd), N, C, HW, acc),
                    batchnorm_backward_cuda(cuda_of(t, "batchnorm"), ptr<float>(dx), ptr<float>(dg), ptr<float>(db),
                                            ptr<float>(dy), ptr<float>(x), ptr<float>(gamma), ptr<float>(mean),
                                            ptr<float>(invstd), N, C, HW));

@@ -82,6 +82,13 @@ Tensor& Tape::grad(Var v) {
   return g;
 }
 
+Tape::GradWrite Tape::grad_for_write(Var v) {
+  Tensor& g = grads_[size_t(v.id)];
+  if (g.raw() != nullptr || device() != Device::CPU) return {grad(v), true};
+  g = arena_.alloc(vals_[size_t(v.id)].shape(), vals_[size_t(v.id)].dtype());
+  return {g, false};
+}
+
 void Tape::backward(Var loss) {
   AGF_CHECK(value(loss).numel() == 1, ShapeError, "backward: loss must be a scalar, got ", value(loss).shape().str());
   Tensor& g = grad(loss);

@@ -46,6 +46,15 @@ class Tape {
   const Tensor& value(Var v) const { return vals_[size_t(v.id)]; }
   bool requires_grad(Var v) const { return needs_[size_t(v.id)] != 0; }
   Tensor& grad(Var v);                                     // zero-initialised from the arena on first use
+  // The gradient of v for a backward closure whose kernel writes all of it. On the CPU the first writer of an
+  // activation's gradient gets it uninitialised and overwrites it (accumulate = false): no memset and no read
+  // of zeros per activation, ~10 % of a DCNN step. Later writers (fan-out), parameters' gradients (ParamStore
+  // slices) and CUDA tensors get the accumulate contract (true). Exact either way: 0 + g == g.
+  struct GradWrite {
+    Tensor grad;
+    bool accumulate;
+  };
+  GradWrite grad_for_write(Var v);
 
   void record(std::function<void()> backward) { nodes_.push_back(std::move(backward)); }
   void backward(Var loss);                                 // seeds d loss = 1 and runs the tape in reverse

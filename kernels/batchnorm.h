@@ -14,10 +14,11 @@ void batchnorm_forward_train_cpu(T* y, T* save_mean, T* save_invstd, T* running_
 template <typename T>
 void batchnorm_forward_infer_cpu(T* y, const T* x, const T* gamma, const T* beta, const T* running_mean,
                                  const T* running_var, int N, int C, int HW, double eps);
-// dx += ..., dgamma += sum dy*xhat, dbeta += sum dy (training-mode backward).
+// dx += ..., dgamma += sum dy*xhat, dbeta += sum dy (training-mode backward). accumulate = false: dx = ...
+// (every element written; dgamma and dbeta still accumulate; CPU only, for the tape's first writer of dx).
 template <typename T>
 void batchnorm_backward_cpu(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* gamma,
-                            const T* save_mean, const T* save_invstd, int N, int C, int HW);
+                            const T* save_mean, const T* save_invstd, int N, int C, int HW, bool accumulate = true);
 
 #ifdef AGF_HAVE_CUDA
 void batchnorm_forward_train_cuda(CudaCtx& ctx, float* y, float* save_mean, float* save_invstd,

@@ -103,7 +103,7 @@ void batchnorm_forward_infer_cpu(T* y, const T* x, const T* gamma, const T* beta
 
 template <typename T>
 void batchnorm_backward_cpu(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* gamma,
-                            const T* save_mean, const T* save_invstd, int N, int C, int HW) {
+                            const T* save_mean, const T* save_invstd, int N, int C, int HW, bool accumulate) {
   const double M = static_cast<double>(N) * HW;
 #pragma omp parallel for schedule(static) if (static_cast<long long>(N) * C * HW > 32768)
   for (int c = 0; c < C; ++c) {
@@ -122,7 +122,8 @@ void batchnorm_backward_cpu(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x,
       const size_t o = (static_cast<size_t>(n) * C + c) * HW;
       for (int i = 0; i < HW; ++i) {
         const double xhat = (x[o + i] - mean) * invstd;
-        dx[o + i] += static_cast<T>(k * (M * dy[o + i] - sdy - xhat * sdyx));
+        const T g = static_cast<T>(k * (M * dy[o + i] - sdy - xhat * sdyx));
+        dx[o + i] = accumulate ? dx[o + i] + g : g;
       }
     }
   }
@@ -134,7 +135,7 @@ void batchnorm_backward_cpu(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x,
   template void batchnorm_forward_infer_cpu<T>(T*, const T*, const T*, const T*, const T*, const T*, int,  \
                                                int, int, double);                                          \
   template void batchnorm_backward_cpu<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int, \
-                                          int, int);
+                                          int, int, bool);
 AGF_INSTANTIATE(float)
 AGF_INSTANTIATE(double)
 #undef AGF_INSTANTIATE

@@ -8,9 +8,10 @@ namespace agf {
 // y: (N,K,H,W)  x: (N,C,H,W)  w: (K,C,R,S)  b: (K) or nullptr. Overwrites y.
 template <typename T>
 void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, int H, int W, int K, int R, int S);
-// dx (N,C,H,W) += conv_transpose(dy, w)
+// dx (N,C,H,W) += conv_transpose(dy, w); accumulate = false: dx = conv_transpose(dy, w) (CPU only)
 template <typename T>
-void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int H, int W, int K, int R, int S);
+void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int H, int W, int K, int R, int S,
+                              bool accumulate = true);
 // dw (K,C,R,S) += sum_n dy (x) x ; db (K) += sum_{n,h,w} dy (db may be nullptr)
 template <typename T>
 void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, int C, int H, int W, int K, int R, int S);

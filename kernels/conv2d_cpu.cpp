@@ -1,6 +1,6 @@
 // conv2d CPU reference: 'same' zero padding, stride 1, odd R x S, via im2col + Eigen GEMM per sample.
 // y_n (K, HW) = w (K, CRS) * col_n (CRS, HW) + b;  dcol = w^T dy_n -> col2im;  dw += dy_n col_n^T.
-// Backward functions ACCUMULATE into dx, dw, db. Parallel over the batch with OpenMP; per-thread scratch is
+// Backward functions ACCUMULATE into dx, dw, db (dx is overwritten instead with accumulate = false). Parallel over the batch with OpenMP; per-thread scratch is
 // thread_local and reused, so a steady-state call allocates nothing (Eigen's GEMM may still allocate its own
 // packing blocks for large products). 1x1 kernels use x_n as col_n directly; samples with small planes are
 // grouped so one GEMM covers several of them.
@@ -168,7 +168,8 @@ void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, 
 }
 
 template <typename T>
-void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int H, int W, int K, int R, int S) {
+void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int H, int W, int K, int R, int S,
+                              bool accumulate) {
   const int HW = H * W, CRS = C * R * S, G = group_size(N, HW), groups = (N + G - 1) / G;
   const bool one = (R == 1 && S == 1);
   CMapR<T> wm(w, K, CRS);
@@ -183,7 +184,8 @@ void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int 
     }
     T* dxn = dx + static_cast<size_t>(n0) * C * HW;
     if (one && g == 1) {
-      MapR<T>(dxn, C, HW).noalias() += wm.transpose() * CMapR<T>(dyg, K, HW);
+      if (accumulate) MapR<T>(dxn, C, HW).noalias() += wm.transpose() * CMapR<T>(dyg, K, HW);
+      else MapR<T>(dxn, C, HW).noalias() = wm.transpose() * CMapR<T>(dyg, K, HW);
       continue;
     }
     T* col = thread_scratch<T, 0>(static_cast<size_t>(CRS) * L);
@@ -193,8 +195,12 @@ void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int 
       const T* cj = col + static_cast<size_t>(j) * HW;
       if (one) {
         for (int c = 0; c < C; ++c)
-          for (int i = 0; i < HW; ++i) dxj[static_cast<size_t>(c) * HW + i] += cj[static_cast<size_t>(c) * L + i];
+          for (int i = 0; i < HW; ++i) {
+            T& d = dxj[static_cast<size_t>(c) * HW + i];
+            d = accumulate ? d + cj[static_cast<size_t>(c) * L + i] : cj[static_cast<size_t>(c) * L + i];
+          }
       } else {
+        if (!accumulate) std::fill(dxj, dxj + static_cast<size_t>(C) * HW, T(0));  // this sample, in cache
         col2im_add(dxj, cj, L, C, H, W, R, S);
       }
     }
@@ -248,7 +254,7 @@ void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, in
 
 #define AGF_INSTANTIATE(T)                                                                                      \
   template void conv2d_forward_cpu<T>(T*, const T*, const T*, const T*, int, int, int, int, int, int, int);     \
-  template void conv2d_backward_data_cpu<T>(T*, const T*, const T*, int, int, int, int, int, int, int);         \
+  template void conv2d_backward_data_cpu<T>(T*, const T*, const T*, int, int, int, int, int, int, int, bool);   \
   template void conv2d_backward_filter_cpu<T>(T*, T*, const T*, const T*, int, int, int, int, int, int, int);
 AGF_INSTANTIATE(float)
 AGF_INSTANTIATE(double)

@@ -9,8 +9,9 @@ namespace agf {
 
 template <typename T>
 void dropout_forward_cpu(T* y, uint8_t* mask, const T* x, size_t n, float p, uint64_t seed, uint64_t offset);
+// accumulate = false: dx = ..., every element written (CPU only; the tape's first writer of a gradient).
 template <typename T>
-void dropout_backward_cpu(T* dx, const T* dy, const uint8_t* mask, size_t n, float p);
+void dropout_backward_cpu(T* dx, const T* dy, const uint8_t* mask, size_t n, float p, bool accumulate = true);
 
 #ifdef AGF_HAVE_CUDA
 void dropout_forward_cuda(CudaCtx& ctx, float* y, uint8_t* mask, const float* x, size_t n, float p, uint64_t seed,

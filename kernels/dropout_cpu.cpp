@@ -1,5 +1,6 @@
 // Inverted dropout CPU reference: keep element i iff philox_uniform(seed, offset, i) >= p (kernels/philox.h),
-// y = keep ? x / (1-p) : 0, mask(i) = keep. Backward ACCUMULATES: dx += mask ? dy / (1-p) : 0.
+// y = keep ? x / (1-p) : 0, mask(i) = keep. Backward ACCUMULATES: dx += mask ? dy / (1-p) : 0
+// (or overwrites, dx = ..., with accumulate = false).
 // A true division (not a multiply by 1/(1-p)), so a CUDA kernel doing the same is bit-identical.
 // One Philox block serves four consecutive elements, exactly as philox_u32 defines the stream.
 #include "kernels/dropout.h"
@@ -36,16 +37,21 @@ void dropout_forward_cpu(T* y, uint8_t* mask, const T* x, size_t n, float p, uin
 }
 
 template <typename T>
-void dropout_backward_cpu(T* dx, const T* dy, const uint8_t* mask, size_t n, float p) {
+void dropout_backward_cpu(T* dx, const T* dy, const uint8_t* mask, size_t n, float p, bool accumulate) {
   const T keep_frac = T(1) - T(p);  // mask is all zero when p >= 1, so no division by zero is reached
+  if (accumulate) {
 #pragma omp parallel for schedule(static) if (n > 65536)
-  for (long long i = 0; i < static_cast<long long>(n); ++i)
-    if (mask[i]) dx[i] += dy[i] / keep_frac;
+    for (long long i = 0; i < static_cast<long long>(n); ++i)
+      if (mask[i]) dx[i] += dy[i] / keep_frac;
+  } else {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (long long i = 0; i < static_cast<long long>(n); ++i) dx[i] = mask[i] ? dy[i] / keep_frac : T(0);
+  }
 }
 
 template void dropout_forward_cpu<float>(float*, uint8_t*, const float*, size_t, float, uint64_t, uint64_t);
 template void dropout_forward_cpu<double>(double*, uint8_t*, const double*, size_t, float, uint64_t, uint64_t);
-template void dropout_backward_cpu<float>(float*, const float*, const uint8_t*, size_t, float);
-template void dropout_backward_cpu<double>(double*, const double*, const uint8_t*, size_t, float);
+template void dropout_backward_cpu<float>(float*, const float*, const uint8_t*, size_t, float, bool);
+template void dropout_backward_cpu<double>(double*, const double*, const uint8_t*, size_t, float, bool);
 
 }  // namespace agf::AGF_ISA_NS

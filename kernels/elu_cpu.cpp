@@ -1,5 +1,6 @@
-// ELU CPU reference: y = x > 0 ? x : alpha * expm1(x). Backward from the output, ACCUMULATES:
-// dx += dy * (y > 0 ? 1 : y + alpha)   (for x <= 0, d/dx alpha*(e^x - 1) = alpha*e^x = y + alpha).
+// ELU CPU reference: y = x > 0 ? x : alpha * expm1(x). Backward from the output, accumulating
+// dx += dy * (y > 0 ? 1 : y + alpha)   (for x <= 0, d/dx alpha*(e^x - 1) = alpha*e^x = y + alpha),
+// or, with accumulate = false, overwriting dx = dy * (...) (the tape's first writer of a gradient).
 // float32 uses a branch-free expm1 for x <= 0 (Cody-Waite reduction x = k ln2 + r, degree-8 Taylor on |r| <= 0.35,
 // expm1(x) = 2^k expm1(r) + (2^k - 1)): within 2 ulp of the correctly rounded value (tests/kernels). float64 calls
 // std::expm1.
@@ -50,17 +51,19 @@ void elu_range(float* y, const float* x, size_t n, float alpha) {
   if (i < n) simd::store_n(y + i, elu_v(simd::load_n(x + i, n - i), alpha), n - i);
 }
 
-inline vf elu_grad_v(vf dx, vf dy, vf y, float alpha) {
-  return dx + dy * simd::select(y > 0.f, simd::splat(1.f), y + alpha);
-}
+inline vf elu_grad_v(vf dy, vf y, float alpha) { return dy * simd::select(y > 0.f, simd::splat(1.f), y + alpha); }
 
+template <bool Acc>
 void elu_backward_range(float* dx, const float* dy, const float* y, size_t n, float alpha) {
   size_t i = 0;
-  for (; i + L <= n; i += L)
-    simd::store(dx + i, elu_grad_v(simd::load(dx + i), simd::load(dy + i), simd::load(y + i), alpha));
+  for (; i + L <= n; i += L) {
+    const vf g = elu_grad_v(simd::load(dy + i), simd::load(y + i), alpha);
+    simd::store(dx + i, Acc ? simd::load(dx + i) + g : g);
+  }
   if (i < n) {
     const size_t k = n - i;
-    simd::store_n(dx + i, elu_grad_v(simd::load_n(dx + i, k), simd::load_n(dy + i, k), simd::load_n(y + i, k), alpha), k);
+    const vf g = elu_grad_v(simd::load_n(dy + i, k), simd::load_n(y + i, k), alpha);
+    simd::store_n(dx + i, Acc ? simd::load_n(dx + i, k) + g : g, k);
   }
 }
 
@@ -85,23 +88,28 @@ void elu_forward_cpu(T* y, const T* x, size_t n, T alpha) {
 }
 
 template <typename T>
-void elu_backward_cpu(T* dx, const T* dy, const T* y, size_t n, T alpha) {
+void elu_backward_cpu(T* dx, const T* dy, const T* y, size_t n, T alpha, bool accumulate) {
   if constexpr (std::is_same_v<T, float>) {
     const long long blocks = static_cast<long long>((n + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (long long b = 0; b < blocks; ++b) {
       const size_t i0 = static_cast<size_t>(b) * kBlock;
-      elu_backward_range(dx + i0, dy + i0, y + i0, std::min(kBlock, n - i0), alpha);
+      const size_t len = std::min(kBlock, n - i0);
+      if (accumulate) elu_backward_range<true>(dx + i0, dy + i0, y + i0, len, alpha);
+      else elu_backward_range<false>(dx + i0, dy + i0, y + i0, len, alpha);
     }
   } else {
 #pragma omp parallel for schedule(static) if (n > 65536)
-    for (long long i = 0; i < static_cast<long long>(n); ++i) dx[i] += dy[i] * (y[i] > T(0) ? T(1) : y[i] + alpha);
+    for (long long i = 0; i < static_cast<long long>(n); ++i) {
+      const T g = dy[i] * (y[i] > T(0) ? T(1) : y[i] + alpha);
+      dx[i] = accumulate ? dx[i] + g : g;
+    }
   }
 }
 
 template void elu_forward_cpu<float>(float*, const float*, size_t, float);
 template void elu_forward_cpu<double>(double*, const double*, size_t, double);
-template void elu_backward_cpu<float>(float*, const float*, const float*, size_t, float);
-template void elu_backward_cpu<double>(double*, const double*, const double*, size_t, double);
+template void elu_backward_cpu<float>(float*, const float*, const float*, size_t, float, bool);
+template void elu_backward_cpu<double>(double*, const double*, const double*, size_t, double, bool);
 
 }  // namespace agf::AGF_ISA_NS

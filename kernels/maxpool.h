@@ -9,9 +9,10 @@ namespace agf {
 // y, argmax: (N,C,Ho,Wo); x: (N,C,H,W). Ties: the first maximum in row-major order.
 template <typename T>
 void maxpool_forward_cpu(T* y, int32_t* argmax, const T* x, int N, int C, int H, int W, int kh, int kw);
-// dx (N,C,H,W) += scatter(dy, argmax)
+// dx (N,C,H,W) += scatter(dy, argmax); accumulate = false: dx = scatter(dy, argmax), every element written (CPU only)
 template <typename T>
-void maxpool_backward_cpu(T* dx, const T* dy, const int32_t* argmax, int N, int C, int H, int W, int kh, int kw);
+void maxpool_backward_cpu(T* dx, const T* dy, const int32_t* argmax, int N, int C, int H, int W, int kh, int kw,
+                          bool accumulate = true);
 
 #ifdef AGF_HAVE_CUDA
 void maxpool_forward_cuda(CudaCtx& ctx, float* y, int32_t* argmax, const float* x, int N, int C, int H, int W,

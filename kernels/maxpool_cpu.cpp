@@ -3,6 +3,7 @@
 // Backward ACCUMULATES: dx[argmax] += dy (windows do not overlap, so planes are independent).
 #include "kernels/maxpool.h"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -99,7 +100,8 @@ void maxpool_forward_cpu(T* y, int32_t* argmax, const T* x, int N, int C, int H,
 }
 
 template <typename T>
-void maxpool_backward_cpu(T* dx, const T* dy, const int32_t* argmax, int N, int C, int H, int W, int kh, int kw) {
+void maxpool_backward_cpu(T* dx, const T* dy, const int32_t* argmax, int N, int C, int H, int W, int kh, int kw,
+                          bool accumulate) {
   const int Ho = H / kh, Wo = W / kw;
   const long long planes = static_cast<long long>(N) * C;
 #pragma omp parallel for schedule(static) if (planes * H * W > 65536)
@@ -107,13 +109,14 @@ void maxpool_backward_cpu(T* dx, const T* dy, const int32_t* argmax, int N, int 
     T* dxp = dx + p * H * W;
     const T* dyp = dy + p * Ho * Wo;
     const int32_t* ap = argmax + p * Ho * Wo;
+    if (!accumulate) std::fill(dxp, dxp + H * W, T(0));  // this plane only, while it is in cache
     for (int i = 0; i < Ho * Wo; ++i) dxp[ap[i]] += dyp[i];
   }
 }
 
 #define AGF_INSTANTIATE(T)                                                                               \
   template void maxpool_forward_cpu<T>(T*, int32_t*, const T*, int, int, int, int, int, int);            \
-  template void maxpool_backward_cpu<T>(T*, const T*, const int32_t*, int, int, int, int, int, int);
+  template void maxpool_backward_cpu<T>(T*, const T*, const int32_t*, int, int, int, int, int, int, bool);
 AGF_INSTANTIATE(float)
 AGF_INSTANTIATE(double)
 #undef AGF_INSTANTIATE

@@ -90,6 +90,28 @@ TEST(Tape, BackwardAccumulatesIntoParameterGradients) {
     ASSERT_NEAR(twice.data<double>()[i], 2 * once.data<double>()[i], 1e-15 + 1e-12 * std::fabs(once.data<double>()[i]));
 }
 
+TEST(Tape, FirstWriterOfAnActivationGradientOverwritesLaterOnesAccumulate) {
+  NetConfig cfg;
+  cfg.arch = "mlp";
+  cfg.inputs = 2;
+  cfg.hidden = 2;
+  cfg.outputs = 2;
+  auto net = build_net(cfg);
+  net->params.finalize(Device::CPU, DType::F32, 1);
+  Arena a(Device::CPU);
+  Tape t(a, DType::F32);
+  Var x = t.input(Tensor::zeros(Shape{3, 4}, DType::F32), true);
+  const auto first = t.grad_for_write(x);
+  EXPECT_FALSE(first.accumulate);  // uninitialised: the kernel writes every element
+  const auto second = t.grad_for_write(x);
+  EXPECT_TRUE(second.accumulate);  // fan-out: the second consumer adds to what the first wrote
+  EXPECT_EQ(first.grad.raw(), second.grad.raw());
+  EXPECT_EQ(t.grad(x).raw(), first.grad.raw());
+  Var w = t.param(net->params, 0);  // a ParamStore slice: always accumulated into
+  EXPECT_TRUE(t.grad_for_write(w).accumulate);
+  EXPECT_EQ(t.grad_for_write(w).grad.raw(), net->params.grad(0).raw());
+}
+
 TEST(Ops, ShapeErrorsNameTheOp) {
   Arena a(Device::CPU);
   Tape t(a, DType::F32);
