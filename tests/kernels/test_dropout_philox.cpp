@@ -56,6 +56,26 @@ TEST(Dropout, MaskFollowsPhiloxAndScales) {
   }
 }
 
+// float32 (the AVX2 path draws eight Philox blocks per vector) at offsets of every residue mod 4, a seed with
+// both key words set, and a counter whose low word wraps inside one vector of blocks (block 2^32 - 3 .. 2^32 + 4).
+TEST(Dropout, VectorisedDrawsFollowPhilox) {
+  const size_t n = 3000;
+  const float p = 0.45f;
+  const uint64_t seed = 0x123456789abcdefull;
+  Rng rng(52);
+  std::vector<float> x(n), y(n);
+  for (auto& v : x) v = float(rng.uniform(-1, 1));
+  std::vector<uint8_t> mask(n);
+  for (uint64_t offset : {0ull, 1ull, 2ull, 3ull, 4097ull, (1ull << 34) - 12 + 1}) {
+    dropout_forward_cpu<float>(y.data(), mask.data(), x.data(), n, p, seed, offset);
+    for (size_t i = 0; i < n; ++i) {
+      const bool keep = philox_uniform(seed, offset, i) >= p;
+      ASSERT_EQ(mask[i], keep ? 1 : 0) << "offset " << offset << " element " << i;
+      ASSERT_EQ(y[i], keep ? x[i] / (1.0f - p) : 0.0f) << "offset " << offset << " element " << i;
+    }
+  }
+}
+
 TEST(Dropout, KeepRateDeterminismAndOffsetShift) {
   const size_t n = 1 << 20;
   const float p = 0.1f;
