@@ -67,6 +67,9 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   c.add_option("--mlp-epochs", ex->mlp_epochs, "MLP epochs (0: quick default 30)")->capture_default_str();
   c.add_option("--bn-momentum", ex->bn_momentum, "nets' batch-norm momentum (0: paper 0.01, quick 0.1)")
       ->capture_default_str();
+  c.add_option("--val-every", ex->val_every, "epochs between a net's validation losses (0: every epoch, quick every 5th; "
+                                           "the last epoch always)")
+      ->capture_default_str();
   c.add_flag("--calibrate", ex->calibrate, "temperature-scale every case's MLP on held-out training tracks "
                                          "(agf experiment --calibrate)");
   c.add_option("--calibrate-fraction", ex->calibrate_fraction, "--calibrate: fraction of each genre's training tracks "

@@ -46,6 +46,9 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
   c.add_option("--mlp-epochs", o->mlp_epochs, "transfer MLP epochs (0: 50, quick 30)")->capture_default_str();
   c.add_option("--bn-momentum", o->bn_momentum, "nets' batch-norm momentum (0: paper 0.01, quick 0.1)")
       ->capture_default_str();
+  c.add_option("--val-every", o->val_every, "epochs between a net's validation losses (0: every epoch, quick every 5th; "
+                                           "the last epoch always)")
+      ->capture_default_str();
   c.add_option("--batch", o->batch, "batch size")->capture_default_str();
   c.add_option("--hop", o->eval_hop, "hop between a track's windows at evaluation")->capture_default_str();
   auto* seed = c.add_option("--seed", o->seed, "seed of every net and MLP")->capture_default_str();

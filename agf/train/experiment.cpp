@@ -31,6 +31,7 @@ constexpr int kQuickStnEpochs = 30, kQuickMtnEpochs = 60, kQuickMlpEpochs = 30;
 // Measured on the demo corpus (3 steps per epoch, stn-g, 30 epochs): validation loss 2.78 with the
 // paper's 0.01 (running statistics at 1 - 0.99^90 = 60 % of the way) against 0.88 with 0.1.
 constexpr double kQuickBnMomentum = 0.1;
+constexpr int kQuickValEvery = 5;
 // The quick grid's MLP epoch: every window of every track. On the demo's 10-s tracks that is ~10 windows per
 // track whose features are computed once, where crops need a forward pass of every net per crop and epoch
 // (3x the feature work at 30 epochs, on 2 CPU cores) and give 7 MLP steps per epoch on 412 tracks.
@@ -96,6 +97,8 @@ ExperimentOptions normalise_experiment(const ExperimentOptions& in, std::vector<
   if (o.mtn_epochs == 0 && o.mtn_epochs_per_task == 0) o.mtn_epochs = o.quick ? kQuickMtnEpochs : 1000;
   if (o.mlp_epochs == 0) o.mlp_epochs = o.quick ? kQuickMlpEpochs : 50;
   if (o.bn_momentum == 0) o.bn_momentum = o.quick ? kQuickBnMomentum : 0.01;
+  AGF_CHECK(o.val_every >= 0, UsageError, "experiment: --val-every must be >= 0 (0: the grid's default)");
+  if (o.val_every == 0) o.val_every = o.quick ? kQuickValEvery : 1;
   AGF_CHECK(!o.calibrate || (o.calibrate_fraction > 0 && o.calibrate_fraction < 1), UsageError,
             "experiment: --calibrate-fraction must be in (0, 1), got ", o.calibrate_fraction);
   std::vector<GridCase> grid = o.quick ? quick_grid() : paper_grid();
@@ -403,6 +406,7 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
     t.epochs = j.arch == "mtn" ? case_net_epochs(r.o, make_case(Arch::mtn, j.tasks)) : r.o.stn_epochs;
     t.batch = r.o.batch;
     t.bn_momentum = r.o.bn_momentum;
+    t.val_every = r.o.val_every;
     t.seed = r.o.seed;
     t.device = r.o.device;
     t.quiet = r.o.quiet;

@@ -231,7 +231,11 @@ Plan make_plan(const ExperimentOptions& o, const std::vector<GridCase>& grid, co
             const uint32_t k = T == 1 ? 0 : philox_u32(derive_seed(rs, Stream::Task, uint64_t(e)), 0, 0) % T;
             j.steps += steps_per_epoch(targets(corpus.train_targets, n.tasks[k], corpus.train_tracks), B);
           }
-          j.forwards = int64_t(j.epochs) * valid_per_epoch;  // the validation loss of every task, every epoch
+          // The trainer's rule: every val_every-th epoch and the last (0, options not normalised: every epoch).
+          const int ve = std::max(1, o.val_every);
+          int val_epochs = 0;
+          for (int e = 1; e <= j.epochs; ++e) val_epochs += e % ve == 0 || e == j.epochs;
+          j.forwards = int64_t(val_epochs) * valid_per_epoch;  // the validation loss of every task
           if (c.arch == Arch::stn) j.forwards += feature_windows;  // shared by the STN cases (feature cache)
           nets.push_back(j);
           nj = &nets.back();

@@ -74,6 +74,16 @@ int64_t mtn_gs_steps(uint64_t seed, int epochs) {
   return steps;
 }
 
+// Validation every 2nd epoch of 3: epochs 2 and 3 (the last always), as the trainer does.
+TEST(Plan, ValidationEveryNthEpochAndTheLast) {
+  ExperimentOptions o = small_options();
+  o.val_every = 2;
+  const Plan p = make_plan(o, small_grid(), small_corpus(), injected(), 1);
+  EXPECT_EQ(job(p, "nets/stn-g").forwards, 2 * 5 + 75);
+  EXPECT_EQ(job(p, "nets/stn-s").forwards, 2 * 4 + 75);
+  EXPECT_EQ(job(p, "nets/wstn-2").forwards, 2 * 5);
+}
+
 TEST(Plan, StepsForwardsAndSecondsOfASmallGrid) {
   const Plan p = make_plan(small_options(), small_grid(), small_corpus(), injected(), 1);
   ASSERT_EQ(p.jobs.size(), 7u);  // nets stn-g, stn-s, mtn-gs, wstn-2, then the 3 cases
