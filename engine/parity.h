@@ -33,6 +33,8 @@ inline const ParityTol kParityTols[] = {
     {"batchnorm", 1e-4, 2e-5, "FP32 mean/variance over N*HW values; cuDNN's one-pass (Welford) vs our two-pass"},
     {"batchnorm_backward", 1e-4, 5e-5, "FP32 reductions of dy and dy*xhat over N*HW, then a difference of them"},
     {"elu", 2e-6, 1e-7, "expf vs exp in float64: a few ulp"},
+    {"elu_backward", 2e-6, 5e-7, "dx0 + dy * (y + alpha) from the side's own y: y's few ulp (cuDNN's ELU) times "
+                                 "|dy| <= 1, plus two float32 roundings"},
     {"dense", 1e-4, 2e-5, "cuBLAS FP32 GEMM, sums of up to 1024 terms in a blocked order"},
     {"gap", 1e-5, 1e-6, "sums of HW <= 5504 floats, warp-strided order"},
     {"softmax_xent", 1e-5, 1e-6, "expf/logf, sums over K <= 64 and a batch mean over N <= 256 in float32"},
