@@ -1,5 +1,6 @@
-// Shared helpers for the CUDA tests: the skip guard, host<->device copies, random inputs, the tolerance table
-// and an element-wise comparison that names the worst element. Every CUDA test starts with AGF_REQUIRE_CUDA().
+// Shared helpers for the CUDA tests: the skip guard, host<->device copies, random inputs, and close(): the
+// tolerance table and element-wise comparison of engine/parity.h, naming the worst element. Every CUDA test
+// starts with AGF_REQUIRE_CUDA().
 #pragma once
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "engine/device_cuda.h"
+#include "engine/parity.h"
 #include "kernels/cuda_ctx.h"
 
 namespace agf::cudatest {
@@ -33,37 +35,6 @@ class CurrentCtx {
   do {                                                                        \
     if (::agf::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";    \
   } while (0)
-
-// One place for every tolerance, each with its reason. A comparison passes element-wise when
-// |gpu - ref| <= rtol * |ref| + atol * max|ref|   (atol is relative to the tensor's largest magnitude, so one
-// table serves activations and gradients of any scale). References are the CPU functions in float64 unless noted.
-struct Tol {
-  const char* op;
-  double rtol, atol;
-  const char* why;
-};
-inline const Tol kTols[] = {
-    {"conv2d_forward", 1e-4, 2e-5, "FP32 (FMA) math; sums of C*R*S <= 2304 terms in cuDNN's order; Winograd/FFT "
-                                   "algorithms add a transform error of a few ulp of the largest term"},
-    {"conv2d_backward_data", 1e-4, 2e-5, "FP32 math, sums of K*R*S <= 2304 terms"},
-    {"conv2d_backward_filter", 1e-4, 5e-5, "FP32 sums over N*H*W (up to 88k terms) in cuDNN's blocked order"},
-    {"batchnorm", 1e-4, 2e-5, "FP32 mean/variance over N*HW values; cuDNN's one-pass (Welford) vs our two-pass"},
-    {"batchnorm_backward", 1e-4, 5e-5, "FP32 reductions of dy and dy*xhat over N*HW, then a difference of them"},
-    {"elu", 2e-6, 1e-7, "expf vs exp in float64: a few ulp"},
-    {"dense", 1e-4, 2e-5, "cuBLAS FP32 GEMM, sums of up to 1024 terms in a blocked order"},
-    {"gap", 1e-5, 1e-6, "sums of HW <= 5504 floats, warp-strided order"},
-    {"softmax_xent", 1e-5, 1e-6, "expf/logf, sums over K <= 64 and a batch mean over N <= 256 in float32"},
-    {"adam", 1e-5, 1e-7, "float32 update, sqrtf and division correctly rounded; reference in float64"},
-    {"tf32", 5e-3, 2e-3, "TF32 tensor cores round inputs to a 10-bit mantissa (2^-11 relative per product)"},
-    {"exact", 0.0, 0.0, "no arithmetic freedom: copies, max, masks, scaling by one rounded factor"},
-    {"elementwise", 1e-6, 2e-7, "one or two rounded float32 operations per element (a*b+c may fuse into an FMA); "
-                                "atol covers cancellation in dx0 + dy*f"},
-};
-inline const Tol& tol(const std::string& op) {
-  for (const Tol& t : kTols)
-    if (op == t.op) return t;
-  throw std::runtime_error("no tolerance for " + op);
-}
 
 template <typename T>
 inline DeviceBuffer<T> to_device(const std::vector<T>& h) {
@@ -103,30 +74,20 @@ inline std::vector<float> tie_free(size_t n, uint32_t seed) {
 }
 inline std::vector<double> to_f64(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
 
-// Compares a GPU result with a reference under tolerance `op`; names the worst element on failure.
+// Compares a GPU result with a reference under tolerance `op` (parity_compare, engine/parity.h); names the
+// worst element on failure.
 template <typename R>
 inline ::testing::AssertionResult close(const std::vector<float>& gpu, const std::vector<R>& ref,
                                         const std::string& op, const std::string& what) {
-  const Tol& t = tol(op);
   if (gpu.size() != ref.size())
     return ::testing::AssertionFailure() << what << ": sizes " << gpu.size() << " vs " << ref.size();
-  double scale = 0.0;
-  for (const R& r : ref) scale = std::max(scale, std::fabs(double(r)));
-  size_t worst = 0, bad = 0;
-  double worst_excess = -1.0;
-  for (size_t i = 0; i < gpu.size(); ++i) {
-    double g = gpu[i], r = double(ref[i]);
-    double allowed = t.rtol * std::fabs(r) + t.atol * scale;
-    double err = std::fabs(g - r);
-    if (!(err <= allowed)) ++bad;  // NaN fails
-    double excess = std::isnan(err) ? 1e300 : err - allowed;
-    if (excess > worst_excess) { worst_excess = excess; worst = i; }
-  }
-  if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << what << ": " << bad << " of " << gpu.size() << " elements outside "
-                                       << op << " tolerance (rtol " << t.rtol << ", atol " << t.atol
-                                       << " x max|ref| " << scale << "); worst [" << worst << "] gpu "
-                                       << gpu[worst] << " ref " << double(ref[worst]) << " (" << t.why << ")";
+  const ParityRow r = parity_compare(what, "", op, std::vector<double>(gpu.begin(), gpu.end()),
+                                     std::vector<double>(ref.begin(), ref.end()));
+  if (r.pass) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << what << ": " << r.outside << " of " << r.elements << " elements outside "
+                                       << op << " tolerance (rtol " << r.rtol << ", atol " << r.atol
+                                       << " x max|ref| " << r.scale << "); worst [" << r.worst << "] gpu " << r.got
+                                       << " ref " << r.ref << " (" << parity_tol(op).why << ")";
 }
 
 }  // namespace agf::cudatest
