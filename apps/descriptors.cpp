@@ -5,8 +5,8 @@
 
 #include "agf/audio/decode.h"
 #include "agf/audio/descriptors.h"
-#include "agf/audio/npy_f32.h"
 #include "agf/util/error.h"
+#include "agf/util/npy.h"
 #include "apps/command.h"
 
 namespace {
@@ -23,7 +23,7 @@ AGF_COMMAND("descriptors", "one audio file's song-level descriptors as .npy plus
   return std::function<int()>([=] {
     std::vector<float> y = agf::load_audio(*file, *sr);
     std::vector<float> d = agf::song_descriptors(y, *sr);
-    agf::write_npy_f32(*out, d.data(), {int64_t(d.size())});
+    agf::write_npy(*out, d.data(), {int64_t(d.size())});
     std::string np = *names;
     if (np.empty()) {
       np = *out;
