@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -201,11 +200,8 @@ std::vector<CaseResult> ResultsStore::load() const {
 
 std::vector<CaseResult> ResultsStore::load_unlocked() const {
   std::vector<CaseResult> out;
-  std::ifstream f(path_, std::ios::binary);
-  if (!f) return out;
-  std::stringstream ss;
-  ss << f.rdbuf();
-  const std::string text = ss.str();
+  if (!std::filesystem::exists(path_)) return out;
+  const std::string text = read_file_bytes(path_);
   size_t pos = 0;
   int line_no = 0;
   size_t fields = 14;
@@ -270,15 +266,7 @@ void ResultsStore::append(CaseResult r) {
   ensure_dir(parent_dir(path_));
   const FileLock lock = FileLock::acquire(lock_path(), FileLock::Mode::exclusive);
   // Validate an existing file (header) and find a torn tail to cut off before appending.
-  std::string existing;
-  {
-    std::ifstream f(path_, std::ios::binary);
-    if (f) {
-      std::stringstream ss;
-      ss << f.rdbuf();
-      existing = ss.str();
-    }
-  }
+  const std::string existing = std::filesystem::exists(path_) ? read_file_bytes(path_) : std::string();
   const size_t keep = existing.empty() ? 0 : existing.rfind('\n') == std::string::npos ? 0 : existing.rfind('\n') + 1;
   if (keep > 0) load_unlocked();  // throws FormatError on a foreign or corrupt file before we touch it
   const bool old_format = keep > 0 && existing.compare(0, std::strlen(kHeader10) + 1, std::string(kHeader10) + "\n") == 0;
