@@ -10,7 +10,6 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -19,6 +18,7 @@
 #include "agf/data/fma.h"
 #include "agf/data/synth_style.h"
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
 #include "agf/util/progress.h"
 
 namespace agf {
@@ -111,13 +111,6 @@ void write_audio(const std::string& path, const std::vector<float>& x, int sr, i
   std::string err = w == sf_count_t(x.size()) ? "" : sf_strerror(f);
   sf_close(f);
   AGF_CHECK(err.empty(), IOError, "synth: short write to '", path, "': ", err);
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  AGF_CHECK(f.good(), IOError, "synth: cannot write '", path, "'");
-  f << text;
-  AGF_CHECK(f.good(), IOError, "synth: error while writing '", path, "'");
 }
 
 }  // namespace
@@ -486,7 +479,7 @@ SynthSummary synth_corpus(const SynthOptions& o) {
     sum.truth.push_back({t.id, ar.id, al.id, al.true_genre, al.label_genre,
                          styles[size_t(al.true_genre)].subs[size_t(al.sub)].id, al.mislabelled});
   }
-  write_text((meta / "tracks.csv").string(), csv);
+  write_file_atomic((meta / "tracks.csv").string(), csv);
 
   std::string gcsv = "genre_id,#tracks,parent,title,top_level\n";
   {
@@ -499,14 +492,14 @@ SynthSummary synth_corpus(const SynthOptions& o) {
                        std::to_string(top)});
     }
   }
-  write_text((meta / "genres.csv").string(), gcsv);
+  write_file_atomic((meta / "genres.csv").string(), gcsv);
   std::string truth = "track_id,artist_id,album_id,true_genre,label_genre,subgenre_id,mislabelled\n";
   for (const auto& t : sum.truth)
     truth += csv_row({std::to_string(t.track_id), std::to_string(t.artist_id), std::to_string(t.album_id),
                       top_genre_names()[size_t(t.true_genre)],
                       t.label_genre >= 0 ? top_genre_names()[size_t(t.label_genre)] : "",
                       std::to_string(t.subgenre_id), t.mislabelled ? "1" : "0"});
-  write_text((fs::path(o.out_dir) / "synth_truth.csv").string(), truth);
+  write_file_atomic((fs::path(o.out_dir) / "synth_truth.csv").string(), truth);
 
   // Audio, in parallel; each track from its own stream.
   for (const auto& t : tracks) {
