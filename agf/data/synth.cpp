@@ -5,20 +5,17 @@
 #include "agf/data/synth.h"
 #include <sndfile.h>
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 #include "agf/data/csv.h"
 #include "agf/data/fma.h"
 #include "agf/data/synth_style.h"
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
+#include "agf/util/parallel.h"
 #include "agf/util/progress.h"
 
 namespace agf {
@@ -506,55 +503,32 @@ SynthSummary synth_corpus(const SynthOptions& o) {
     fs::create_directories(audio / fma_audio_relpath(t.id, o.format).substr(0, 3), ec);
     AGF_CHECK(!ec, IOError, "synth: cannot create folders under '", audio.string(), "': ", ec.message());
   }
-  int n_threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  n_threads = std::min<int>(n_threads, int(tracks.size()));
-  std::atomic<size_t> next{0}, done{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mu;
-  auto worker = [&] {
-    for (size_t i; !failed && (i = next++) < tracks.size();) {
-      try {
-        const TrackPlan& t = tracks[i];
-        const AlbumPlan& al = albums[size_t(t.album)];
-        const ArtistPlan& ar = artists[size_t(al.artist)];
-        const GenreStyle* stp = al.blended ? &al.style : &styles[size_t(al.true_genre)];
-        // Per-track variation (fma --track-blend): from a stream of its own, so that without it every byte is as before.
-        GenreStyle track_style;
-        if (fma && o.track_blend > 0) {
-          Rng tr = Rng::stream(o.seed ^ 0x747261636b626cull, uint64_t(t.id));
-          const int nb = neighbour(al.true_genre, tr);
-          const double w = o.track_blend * tr.uniform();
-          if (nb >= 0 && w > 0) {
-            track_style = blend_styles(*stp, styles[size_t(nb)], w, tr);
-            stp = &track_style;
-          }
-        }
-        const GenreStyle& st = *stp;
-        ArtistVoice voice = ar.voice;  // in a second genre the artist keeps its sound, at that genre's tempo
-        voice.tempo = std::clamp(voice.tempo, st.tempo_lo, st.tempo_hi);
-        Rng r = Rng::stream(o.seed, uint64_t(t.id));
-        auto x = render_track(st, st.subs[size_t(al.sub)], voice, r, o.seconds, o.sample_rate);
-        write_audio((audio / fma_audio_relpath(t.id, o.format)).string(), x, o.sample_rate, sf_format);
-        ++done;
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mu);
-        if (!error) error = std::current_exception();
-        failed = true;
+  auto render = [&](size_t i) {
+    const TrackPlan& t = tracks[i];
+    const AlbumPlan& al = albums[size_t(t.album)];
+    const ArtistPlan& ar = artists[size_t(al.artist)];
+    const GenreStyle* stp = al.blended ? &al.style : &styles[size_t(al.true_genre)];
+    // Per-track variation (fma --track-blend): from a stream of its own, so that without it every byte is as before.
+    GenreStyle track_style;
+    if (fma && o.track_blend > 0) {
+      Rng tr = Rng::stream(o.seed ^ 0x747261636b626cull, uint64_t(t.id));
+      const int nb = neighbour(al.true_genre, tr);
+      const double w = o.track_blend * tr.uniform();
+      if (nb >= 0 && w > 0) {
+        track_style = blend_styles(*stp, styles[size_t(nb)], w, tr);
+        stp = &track_style;
       }
     }
+    const GenreStyle& st = *stp;
+    ArtistVoice voice = ar.voice;  // in a second genre the artist keeps its sound, at that genre's tempo
+    voice.tempo = std::clamp(voice.tempo, st.tempo_lo, st.tempo_hi);
+    Rng r = Rng::stream(o.seed, uint64_t(t.id));
+    auto x = render_track(st, st.subs[size_t(al.sub)], voice, r, o.seconds, o.sample_rate);
+    write_audio((audio / fma_audio_relpath(t.id, o.format)).string(), x, o.sample_rate, sf_format);
   };
   {
     Progress prog("synth", int64_t(tracks.size()), "tracks", o.quiet);
-    std::vector<std::thread> pool;
-    for (int i = 0; i < n_threads; ++i) pool.emplace_back(worker);
-    while (done < tracks.size() && !failed) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      prog.set(int64_t(done.load()));
-    }
-    for (auto& th : pool) th.join();
-    if (error) std::rethrow_exception(error);
-    prog.set(int64_t(done.load()));
+    parallel_for(tracks.size(), o.threads, render, &prog, nullptr, 50);
     prog.finish(str(tracks.size(), " tracks, ", artists.size(), " artists, ", albums.size(), " albums in ",
                     o.out_dir));
   }
