@@ -1,12 +1,11 @@
 // `agf descriptors FILE -o OUT.npy`: the song-level descriptor vector (float32, length
 // descriptor_names().size()) and its column names in OUT.names.txt (one per line).
 #include <cstdio>
-#include <fstream>
 
 #include "agf/audio/decode.h"
 #include "agf/audio/descriptors.h"
-#include "agf/audio/npy_f32.h"
-#include "agf/util/error.h"
+#include "agf/util/fs.h"
+#include "agf/util/npy.h"
 #include "apps/command.h"
 
 namespace {
@@ -23,16 +22,16 @@ AGF_COMMAND("descriptors", "one audio file's song-level descriptors as .npy plus
   return std::function<int()>([=] {
     std::vector<float> y = agf::load_audio(*file, *sr);
     std::vector<float> d = agf::song_descriptors(y, *sr);
-    agf::write_npy_f32(*out, d.data(), {int64_t(d.size())});
+    agf::write_npy(*out, d.data(), {int64_t(d.size())});
     std::string np = *names;
     if (np.empty()) {
       np = *out;
       if (np.size() > 4 && np.substr(np.size() - 4) == ".npy") np.resize(np.size() - 4);
       np += ".names.txt";
     }
-    std::ofstream f(np);
-    AGF_CHECK(f.good(), agf::IOError, "descriptors: cannot write '", np, "'");
-    for (const auto& n : agf::descriptor_names()) f << n << "\n";
+    std::string names_text;
+    for (const auto& n : agf::descriptor_names()) names_text += n + "\n";
+    agf::write_file_atomic(np, names_text);
     std::fprintf(stderr, "descriptors: %s -> %s (%zu columns), names in %s\n", file->c_str(), out->c_str(), d.size(),
                  np.c_str());
     return 0;

@@ -4,7 +4,7 @@
 
 #include "agf/audio/decode.h"
 #include "agf/audio/mel.h"
-#include "agf/audio/npy_f32.h"
+#include "agf/util/npy.h"
 #include "apps/command.h"
 
 namespace {
@@ -37,7 +37,7 @@ AGF_COMMAND("mel", "one audio file's mel spectrogram as .npy float32 (n_mels, fr
     std::vector<float> y = agf::load_audio(*file, p->sr);
     int frames = 0;
     std::vector<float> S = agf::mel_spectrogram(y, *p, &frames);
-    agf::write_npy_f32(*out, S.data(), {p->n_mels, frames});
+    agf::write_npy(*out, S.data(), {p->n_mels, frames});
     std::fprintf(stderr, "mel: %s -> %s (%d, %d), %.2f s at %d Hz\n", file->c_str(), out->c_str(),
                  p->n_mels, frames, double(y.size()) / p->sr, p->sr);
     return 0;

@@ -5,7 +5,7 @@
 
 #include "agf/audio/decode.h"
 #include "agf/audio/mfcc.h"
-#include "agf/audio/npy_f32.h"
+#include "agf/util/npy.h"
 #include "apps/command.h"
 
 namespace {
@@ -27,10 +27,10 @@ AGF_COMMAND("mfcc", "one audio file's MFCC (and delta-MFCC) as .npy float32 (n_m
     std::vector<float> y = agf::load_audio(*file, p->sr);
     int frames = 0;
     std::vector<float> m = agf::mfcc(y, *p, &frames);
-    agf::write_npy_f32(*out, m.data(), {p->n_mfcc, frames});
+    agf::write_npy(*out, m.data(), {p->n_mfcc, frames});
     if (!dout->empty()) {
       std::vector<float> d = agf::delta_mfcc(m, p->n_mfcc, frames);
-      agf::write_npy_f32(*dout, d.data(), {p->n_mfcc, frames > 0 ? frames - 1 : 0});
+      agf::write_npy(*dout, d.data(), {p->n_mfcc, frames > 0 ? frames - 1 : 0});
     }
     std::fprintf(stderr, "mfcc: %s -> %s (%d, %d)\n", file->c_str(), out->c_str(), p->n_mfcc, frames);
     return 0;

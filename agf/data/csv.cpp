@@ -5,9 +5,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
 
 namespace agf {
 
@@ -90,16 +89,7 @@ std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& sou
   return out;
 }
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  AGF_CHECK(f.good(), IOError, "cannot open '", path, "'");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  AGF_CHECK(!f.bad(), IOError, "error while reading '", path, "'");
-  return ss.str();
-}
-
-std::vector<CsvRecord> read_csv_file(const std::string& path) { return parse_csv(read_text_file(path), path); }
+std::vector<CsvRecord> read_csv_file(const std::string& path) { return parse_csv(read_file_bytes(path), path); }
 
 void check_csv_width(const CsvRecord& r, size_t expected, const std::string& source) {
   AGF_CHECK(r.fields.size() == expected, FormatError, source, ":", r.line, ": expected ", expected,

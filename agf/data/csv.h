@@ -22,8 +22,6 @@ std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& sou
 // large file (FMA's full tracks.csv) needs no more memory than its text.
 void for_each_csv_record(const std::string& text, const std::string& source,
                          const std::function<void(const CsvRecord&)>& on_record);
-// Reads a whole file into a string (IOError when it cannot be opened or read).
-std::string read_text_file(const std::string& path);
 // Reads `path` (IOError when it cannot be opened) and parses it.
 std::vector<CsvRecord> read_csv_file(const std::string& path);
 // Throws FormatError "<source>:<line>: expected N columns, found M" when a record's width is off.

@@ -8,6 +8,7 @@
 #include <map>
 #include "agf/data/csv.h"
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
 
 namespace agf {
 
@@ -107,7 +108,7 @@ FmaMetadata load_fma_metadata(const std::string& dir) {
   load_genres(gpath, m);
 
   // Streamed: the three header lines set up the column map, then each row becomes a Track.
-  const std::string text = read_text_file(tpath);
+  const std::string text = read_file_bytes(tpath);
   std::vector<CsvRecord> header;
   size_t width = 0, c_top = 0, c_genres = 0, c_all = 0, c_artist = 0, c_aname = 0, c_album = 0, c_split = 0,
          c_subset = 0;

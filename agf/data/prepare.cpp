@@ -7,13 +7,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +23,7 @@
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
 #include "agf/util/half.h"
+#include "agf/util/parallel.h"
 #include "agf/util/progress.h"
 #include "engine/safetensors.h"
 
@@ -200,42 +199,21 @@ int run_prepare(const PrepareOptions& o) {
     std::fprintf(stderr, "prepare: %zu tracks (%s), %zu chunks, %zu to do, mels on %s\n", ids.size(),
                  o.subset.c_str(), n_chunks, todo.size(), use_gpu ? "GPU" : "CPU");
 
-  // Workers take chunks; the main thread draws progress and collects the first error.
-  int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  threads = std::max(1, std::min<int>(threads, int(todo.size())));
-  std::atomic<size_t> next{0};
+  // Workers take chunks; progress counts tracks; the first error stops the run.
   std::atomic<int64_t> done{0};
-  std::atomic<bool> failed{false};
-  std::mutex err_mu, gpu_mu;
-  std::string first_error;
+  std::mutex gpu_mu;
   {
     Progress progress("prepare", int64_t(ids.size()) - already, "tracks", o.quiet);
-    std::vector<std::thread> pool;
-    for (int w = 0; w < threads; ++w)
-      pool.emplace_back([&] {
-        for (;;) {
-          size_t j = next++;
-          if (j >= todo.size() || failed) return;
-          try {
-            process_chunk(o, chunks[todo[j]], part_path(o.work_dir, todo[j]), signature, use_gpu, gpu_mu, done);
-          } catch (const std::exception& e) {
-            std::lock_guard<std::mutex> lock(err_mu);
-            if (first_error.empty()) first_error = str("chunk ", todo[j], ": ", e.what());
-            failed = true;
-          }
-        }
-      });
-    while (true) {
-      bool all = next.load() >= todo.size();
-      progress.set(done.load());
-      if (all) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    for (auto& t : pool) t.join();
-    progress.set(done.load());
+    parallel_for(todo.size(), o.threads, [&](size_t j) {
+      try {
+        process_chunk(o, chunks[todo[j]], part_path(o.work_dir, todo[j]), signature, use_gpu, gpu_mu, done);
+      } catch (const std::exception& e) {
+        throw Error(str("prepare: stopped (finished parts are kept; re-run to resume): chunk ", todo[j], ": ",
+                        e.what()));
+      }
+    }, &progress, &done);
     progress.finish();
   }
-  AGF_CHECK(!failed, Error, "prepare: stopped (finished parts are kept; re-run to resume): ", first_error);
 
   // Assemble: open every part, list tracks and skips, compute training-split statistics.
   std::vector<SafetensorsFile> parts;

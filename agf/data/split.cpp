@@ -4,10 +4,10 @@
 #include "agf/data/split.h"
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include "agf/data/synth_rng.h"
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
 
 namespace agf {
 
@@ -78,18 +78,14 @@ void save_split(const std::string& path, const Split& s) {
   j["train"] = s.train;
   j["valid"] = s.valid;
   j["test"] = s.test;
-  std::ofstream f(path);
-  AGF_CHECK(f.good(), IOError, "cannot write split file '", path, "'");
-  f << j.dump() << "\n";
-  AGF_CHECK(f.good(), IOError, "error while writing split file '", path, "'");
+  write_file_atomic(path, j.dump() + "\n");
 }
 
 Split load_split(const std::string& path) {
-  std::ifstream f(path);
-  AGF_CHECK(f.good(), IOError, "cannot open split file '", path, "'");
+  const std::string text = read_file_bytes(path);
   Split s;
   try {
-    nlohmann::json j = nlohmann::json::parse(f);
+    nlohmann::json j = nlohmann::json::parse(text);
     s.kind = j.at("kind").get<std::string>();
     s.seed = j.at("seed").get<uint64_t>();
     s.train = j.at("train").get<std::vector<int64_t>>();

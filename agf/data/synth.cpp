@@ -5,20 +5,17 @@
 #include "agf/data/synth.h"
 #include <sndfile.h>
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 #include "agf/data/csv.h"
 #include "agf/data/fma.h"
 #include "agf/data/synth_style.h"
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
+#include "agf/util/parallel.h"
 #include "agf/util/progress.h"
 
 namespace agf {
@@ -111,13 +108,6 @@ void write_audio(const std::string& path, const std::vector<float>& x, int sr, i
   std::string err = w == sf_count_t(x.size()) ? "" : sf_strerror(f);
   sf_close(f);
   AGF_CHECK(err.empty(), IOError, "synth: short write to '", path, "': ", err);
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  AGF_CHECK(f.good(), IOError, "synth: cannot write '", path, "'");
-  f << text;
-  AGF_CHECK(f.good(), IOError, "synth: error while writing '", path, "'");
 }
 
 }  // namespace
@@ -486,7 +476,7 @@ SynthSummary synth_corpus(const SynthOptions& o) {
     sum.truth.push_back({t.id, ar.id, al.id, al.true_genre, al.label_genre,
                          styles[size_t(al.true_genre)].subs[size_t(al.sub)].id, al.mislabelled});
   }
-  write_text((meta / "tracks.csv").string(), csv);
+  write_file_atomic((meta / "tracks.csv").string(), csv);
 
   std::string gcsv = "genre_id,#tracks,parent,title,top_level\n";
   {
@@ -499,69 +489,46 @@ SynthSummary synth_corpus(const SynthOptions& o) {
                        std::to_string(top)});
     }
   }
-  write_text((meta / "genres.csv").string(), gcsv);
+  write_file_atomic((meta / "genres.csv").string(), gcsv);
   std::string truth = "track_id,artist_id,album_id,true_genre,label_genre,subgenre_id,mislabelled\n";
   for (const auto& t : sum.truth)
     truth += csv_row({std::to_string(t.track_id), std::to_string(t.artist_id), std::to_string(t.album_id),
                       top_genre_names()[size_t(t.true_genre)],
                       t.label_genre >= 0 ? top_genre_names()[size_t(t.label_genre)] : "",
                       std::to_string(t.subgenre_id), t.mislabelled ? "1" : "0"});
-  write_text((fs::path(o.out_dir) / "synth_truth.csv").string(), truth);
+  write_file_atomic((fs::path(o.out_dir) / "synth_truth.csv").string(), truth);
 
   // Audio, in parallel; each track from its own stream.
   for (const auto& t : tracks) {
     fs::create_directories(audio / fma_audio_relpath(t.id, o.format).substr(0, 3), ec);
     AGF_CHECK(!ec, IOError, "synth: cannot create folders under '", audio.string(), "': ", ec.message());
   }
-  int n_threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  n_threads = std::min<int>(n_threads, int(tracks.size()));
-  std::atomic<size_t> next{0}, done{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mu;
-  auto worker = [&] {
-    for (size_t i; !failed && (i = next++) < tracks.size();) {
-      try {
-        const TrackPlan& t = tracks[i];
-        const AlbumPlan& al = albums[size_t(t.album)];
-        const ArtistPlan& ar = artists[size_t(al.artist)];
-        const GenreStyle* stp = al.blended ? &al.style : &styles[size_t(al.true_genre)];
-        // Per-track variation (fma --track-blend): from a stream of its own, so that without it every byte is as before.
-        GenreStyle track_style;
-        if (fma && o.track_blend > 0) {
-          Rng tr = Rng::stream(o.seed ^ 0x747261636b626cull, uint64_t(t.id));
-          const int nb = neighbour(al.true_genre, tr);
-          const double w = o.track_blend * tr.uniform();
-          if (nb >= 0 && w > 0) {
-            track_style = blend_styles(*stp, styles[size_t(nb)], w, tr);
-            stp = &track_style;
-          }
-        }
-        const GenreStyle& st = *stp;
-        ArtistVoice voice = ar.voice;  // in a second genre the artist keeps its sound, at that genre's tempo
-        voice.tempo = std::clamp(voice.tempo, st.tempo_lo, st.tempo_hi);
-        Rng r = Rng::stream(o.seed, uint64_t(t.id));
-        auto x = render_track(st, st.subs[size_t(al.sub)], voice, r, o.seconds, o.sample_rate);
-        write_audio((audio / fma_audio_relpath(t.id, o.format)).string(), x, o.sample_rate, sf_format);
-        ++done;
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mu);
-        if (!error) error = std::current_exception();
-        failed = true;
+  auto render = [&](size_t i) {
+    const TrackPlan& t = tracks[i];
+    const AlbumPlan& al = albums[size_t(t.album)];
+    const ArtistPlan& ar = artists[size_t(al.artist)];
+    const GenreStyle* stp = al.blended ? &al.style : &styles[size_t(al.true_genre)];
+    // Per-track variation (fma --track-blend): from a stream of its own, so that without it every byte is as before.
+    GenreStyle track_style;
+    if (fma && o.track_blend > 0) {
+      Rng tr = Rng::stream(o.seed ^ 0x747261636b626cull, uint64_t(t.id));
+      const int nb = neighbour(al.true_genre, tr);
+      const double w = o.track_blend * tr.uniform();
+      if (nb >= 0 && w > 0) {
+        track_style = blend_styles(*stp, styles[size_t(nb)], w, tr);
+        stp = &track_style;
       }
     }
+    const GenreStyle& st = *stp;
+    ArtistVoice voice = ar.voice;  // in a second genre the artist keeps its sound, at that genre's tempo
+    voice.tempo = std::clamp(voice.tempo, st.tempo_lo, st.tempo_hi);
+    Rng r = Rng::stream(o.seed, uint64_t(t.id));
+    auto x = render_track(st, st.subs[size_t(al.sub)], voice, r, o.seconds, o.sample_rate);
+    write_audio((audio / fma_audio_relpath(t.id, o.format)).string(), x, o.sample_rate, sf_format);
   };
   {
     Progress prog("synth", int64_t(tracks.size()), "tracks", o.quiet);
-    std::vector<std::thread> pool;
-    for (int i = 0; i < n_threads; ++i) pool.emplace_back(worker);
-    while (done < tracks.size() && !failed) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      prog.set(int64_t(done.load()));
-    }
-    for (auto& th : pool) th.join();
-    if (error) std::rethrow_exception(error);
-    prog.set(int64_t(done.load()));
+    parallel_for(tracks.size(), o.threads, render, &prog, nullptr, 50);
     prog.finish(str(tracks.size(), " tracks, ", artists.size(), " artists, ", albums.size(), " albums in ",
                     o.out_dir));
   }

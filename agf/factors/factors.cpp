@@ -18,6 +18,7 @@
 #include "agf/factors/lda.h"
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
+#include "agf/util/json.h"
 #include "engine/safetensors.h"
 
 namespace agf {
@@ -283,12 +284,7 @@ std::vector<FactorReport> compute_factors(const FactorsOptions& in) {
   const std::string ds = o.work_dir + "/dataset.json";
   struct stat st;
   if (::stat(ds.c_str(), &st) == 0) {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_file_bytes(ds));
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(str(ds, ": ", e.what()));
-    }
+    const nlohmann::json j = read_json_file(ds);
     if (o.metadata_dir.empty()) o.metadata_dir = j.value("metadata_dir", "");
     if (o.audio_dir.empty()) o.audio_dir = j.value("audio_dir", "");
     if (o.subset.empty()) o.subset = j.value("subset", "");

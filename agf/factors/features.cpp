@@ -3,16 +3,12 @@
 #include "agf/factors/features.h"
 
 #include <sys/stat.h>
-#include <algorithm>
-#include <atomic>
-#include <mutex>
-#include <chrono>
-#include <thread>
 #include "agf/audio/decode.h"
 #include "agf/audio/mfcc.h"
 #include "agf/data/fma.h"
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
+#include "agf/util/parallel.h"
 #include "agf/util/progress.h"
 #include "engine/safetensors.h"
 #if __has_include("agf/audio/descriptors.h")
@@ -135,34 +131,8 @@ std::vector<TrackFeatures> compute_track_features(const std::vector<int64_t>& id
             "(the paper's Table 1), got ", req.n_mfcc);
   if (!req.cache_dir.empty()) ensure_dir(req.cache_dir);
   std::vector<TrackFeatures> out(ids.size());
-  const int nt = std::max(1, std::min<int>(req.threads > 0 ? req.threads : static_cast<int>(std::thread::hardware_concurrency()),
-                                           static_cast<int>(ids.size())));
-  std::atomic<size_t> next{0}, done{0};
-  std::exception_ptr fatal;
-  std::atomic<bool> failed{false};
-  std::mutex fatal_mu;
-  std::vector<std::thread> pool;
-  for (int t = 0; t < nt; ++t)
-    pool.emplace_back([&] {
-      for (size_t i; (i = next.fetch_add(1)) < ids.size();) {
-        try {
-          compute_one(ids[i], req, &out[i]);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(fatal_mu);
-          if (!fatal) fatal = std::current_exception();
-          failed = true;
-          next = ids.size();
-        }
-        done.fetch_add(1);
-      }
-    });
   Progress prog("features", static_cast<int64_t>(ids.size()), "tracks", !req.verbose);
-  while (done.load() < ids.size() && !failed.load()) {
-    prog.set(static_cast<int64_t>(done.load()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  for (auto& th : pool) th.join();
-  if (fatal) std::rethrow_exception(fatal);
+  parallel_for(ids.size(), req.threads, [&](size_t i) { compute_one(ids[i], req, &out[i]); }, &prog);
   int bad = 0;
   for (const auto& f : out) bad += !f.ok;
   prog.finish(str(ids.size() - bad, " tracks with features, ", bad, " without"));

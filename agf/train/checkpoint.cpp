@@ -7,6 +7,7 @@
 #include "agf/train/session.h"
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
+#include "agf/util/json.h"
 #include "engine/safetensors.h"
 
 namespace agf {
@@ -83,10 +84,8 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Optimizers& opts, 
             ": an MTN checkpoint of format 1 (one optimizer over every branch); this agf keeps one optimizer per "
             "task, so the run cannot continue from it: start it again in another --out");
   const nlohmann::json id = get("identity");
-  for (auto it = identity.begin(); it != identity.end(); ++it)
-    AGF_CHECK(id.contains(it.key()) && id[it.key()] == it.value(), UsageError, "--resume: ", path, " was made with ",
-              it.key(), " = ", id.contains(it.key()) ? id[it.key()].dump() : "(absent)", ", this run has ",
-              it.value().dump(), "; use another --out or the original settings");
+  check_settings_match(id, identity, str("--resume: ", path, " was made with "), "has",
+                       "use another --out or the original settings");
   auto load = [&](const char* name, const Tensor& dst_t) {
     StView v = f.get(name);
     AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst_t.numel(), FormatError, path,

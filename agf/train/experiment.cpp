@@ -20,6 +20,7 @@
 #include "agf/util/filelock.h"
 #include "agf/util/fs.h"
 #include "agf/util/interrupt.h"
+#include "agf/util/json.h"
 
 namespace agf {
 
@@ -41,21 +42,13 @@ std::string net_name(const std::string& arch, const std::string& tasks, int matc
   return arch == "wstn" ? "wstn-" + std::to_string(match) : arch + "-" + tasks;
 }
 
-nlohmann::json read_json(const std::string& path) {
-  try {
-    return nlohmann::json::parse(read_file_bytes(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(str(path, ": ", e.what()));
-  }
-}
-
 // One paragraph on how the results in OUT were made: which tracks the factors were fitted on, the MTN
 // budget reading, the MLP epoch and the nets' streams. Older folders lack the newer keys: their defaults
 // are what the code did before (factors over all tracks, MLP epochs of windows, streams keyed by the seed).
 std::string protocol_text(const std::string& out_dir) {
   const std::string sp = out_dir + "/settings.json";
   if (!std::filesystem::exists(sp)) return "";
-  const nlohmann::json st = read_json(sp);
+  const nlohmann::json st = read_json_file(sp);
   const std::string ff = st.value("factors_from", "all"), me = st.value("mlp_epoch", "windows");
   const int per_task = st.value("mtn_epochs_per_task", 0);
   return str("Protocol: factors fitted on ",
@@ -193,13 +186,11 @@ void prepare_seed_folder(const ExperimentOptions& o) {
   const nlohmann::json settings_all = settings_of(o);
   const std::string settings_path = o.out_dir + "/settings.json";
   if (std::filesystem::exists(settings_path)) {
-    const nlohmann::json old = read_json(settings_path);
+    const nlohmann::json old = read_json_file(settings_path);
     AGF_CHECK(o.calibrate || !old.contains("calibrate"), UsageError, "experiment: ", o.out_dir,
               " holds results made with --calibrate; add it (or use another --out)");
-    for (auto it = settings_all.begin(); it != settings_all.end(); ++it)
-      AGF_CHECK(old.contains(it.key()) && old[it.key()] == it.value(), UsageError, "experiment: ", o.out_dir,
-                " holds results made with ", it.key(), " = ", old.contains(it.key()) ? old[it.key()].dump() : "(absent)",
-                ", this run asks ", it.value().dump(), "; use another --out (or the same settings to resume)");
+    check_settings_match(old, settings_all, str("experiment: ", o.out_dir, " holds results made with "), "asks",
+                         "use another --out (or the same settings to resume)");
   } else {
     write_file_atomic(settings_path, settings_all.dump(1) + "\n");
   }
@@ -220,14 +211,12 @@ void prepare_seeds_folder(const ExperimentOptions& o) {
   std::vector<uint64_t> all;
   const std::string sp = out + "/seeds.json";
   if (std::filesystem::exists(sp)) {
-    const nlohmann::json old = read_json(sp);
+    const nlohmann::json old = read_json_file(sp);
     AGF_CHECK(old.contains("seeds") && old["seeds"].is_array() && old.contains("settings"), FormatError, sp,
               ": expected {\"seeds\": [...], \"settings\": {...}}");
     const nlohmann::json& os = old["settings"];
-    for (auto it = shared.begin(); it != shared.end(); ++it)
-      AGF_CHECK(os.contains(it.key()) && os[it.key()] == it.value(), UsageError, "experiment: ", out,
-                " holds seeds run with ", it.key(), " = ", os.contains(it.key()) ? os[it.key()].dump() : "(absent)",
-                ", this run asks ", it.value().dump(), "; use another --out (or the same settings to add seeds)");
+    check_settings_match(os, shared, str("experiment: ", out, " holds seeds run with "), "asks",
+                         "use another --out (or the same settings to add seeds)");
     AGF_CHECK(os.size() == shared.size(), UsageError, "experiment: ", out, " holds seeds run with other settings (",
               os.dump(), "); use another --out");
     all = old["seeds"].get<std::vector<uint64_t>>();
@@ -580,7 +569,7 @@ bool read_baseline(const std::string& out_dir, const std::vector<CaseResult>& re
   for (const CaseResult& r : results) {
     const std::string mp = out_dir + "/cases/" + r.case_name + "/metrics.json";
     if (!std::filesystem::exists(mp)) continue;
-    const nlohmann::json b = read_json(mp).at("baseline");
+    const nlohmann::json b = read_json_file(mp).at("baseline");
     g->baseline_log_loss = b.at("log_loss").get<double>();
     g->baseline_f1 = b.at("macro_f1").get<double>();
     g->baseline_accuracy = b.at("accuracy").get<double>();
@@ -599,7 +588,7 @@ void add_factor_summaries(const std::string& work_dir, ReportInput* in) {
 // The summary of a several-seed folder (seeds.h): results.md, summary.csv and report.html over OUT/seed-S/.
 void write_seeds_report(const std::string& work_dir, const std::string& out_dir, ExperimentSummary* s) {
   const std::string sp = out_dir + "/seeds.json";
-  const nlohmann::json sj = read_json(sp);
+  const nlohmann::json sj = read_json_file(sp);
   AGF_CHECK(sj.contains("seeds") && sj["seeds"].is_array() && !sj["seeds"].empty(), FormatError, sp,
             ": expected {\"seeds\": [1, 2, ...], ...}");
   const SeedsSummary ss = summarise_seeds(out_dir, sj["seeds"].get<std::vector<uint64_t>>());
@@ -675,7 +664,7 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
   for (const CaseResult& r : s->results) {
     const std::string mp = out_dir + "/cases/" + r.case_name + "/metrics.json";
     if (!std::filesystem::exists(mp)) continue;
-    const nlohmann::json j = read_json(mp);
+    const nlohmann::json j = read_json_file(mp);
     const nlohmann::json& b = j.at("baseline");
     in.grid.baseline_log_loss = s->baseline_log_loss = b.at("log_loss").get<double>();
     in.grid.baseline_f1 = s->baseline_f1 = b.at("macro_f1").get<double>();

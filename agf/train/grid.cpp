@@ -14,10 +14,10 @@
 #include <filesystem>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
+#include "agf/data/csv.h"
 #include "agf/util/error.h"
 #include "agf/util/filelock.h"
 #include "agf/util/fs.h"
@@ -31,21 +31,6 @@ const char* kHeader = "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,secon
                       "ece_calibrated,temperature";
 
 double opt_stod(const std::string& s) { return s.empty() ? kNaN : std::stod(s); }
-
-std::vector<std::string> split_commas(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : line) {
-    if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
 
 std::string fmt_g17(double v) {
   char buf[40];
@@ -201,29 +186,21 @@ std::vector<CaseResult> ResultsStore::load() const {
 
 std::vector<CaseResult> ResultsStore::load_unlocked() const {
   std::vector<CaseResult> out;
-  std::ifstream f(path_, std::ios::binary);
-  if (!f) return out;
-  std::stringstream ss;
-  ss << f.rdbuf();
-  const std::string text = ss.str();
-  size_t pos = 0;
-  int line_no = 0;
-  size_t fields = 14;
-  while (pos < text.size()) {
-    const size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) break;  // torn last line of an interrupted append: not a result
-    const std::string line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (line_no == 1) {
-      AGF_CHECK(line == kHeader || line == kHeader10, FormatError, path_, ":1: expected the header '", kHeader,
-                "' (or the older '", kHeader10, "'), found '", line, "'");
+  if (!std::filesystem::exists(path_)) return out;
+  std::string text = read_file_bytes(path_);
+  text.resize(text.rfind('\n') + 1);  // the torn last line of an interrupted append is not a result
+  size_t fields = 0;                   // 0 until the header is read
+  for_each_csv_record(text, path_, [&](const CsvRecord& rec) {
+    const std::vector<std::string>& v = rec.fields;
+    std::string line = csv_row(v);  // for messages, as the store writes it
+    line.pop_back();
+    if (fields == 0) {
+      AGF_CHECK(line == kHeader || line == kHeader10, FormatError, path_, ":", rec.line, ": expected the header '",
+                kHeader, "' (or the older '", kHeader10, "'), found '", line, "'");
       fields = line == kHeader ? 14 : 10;
-      continue;
+      return;
     }
-    if (line.empty()) continue;
-    const auto v = split_commas(line);
-    AGF_CHECK(v.size() == fields, FormatError, path_, ":", line_no, ": expected ", fields, " fields, found ", v.size());
+    AGF_CHECK(v.size() == fields, FormatError, path_, ":", rec.line, ": expected ", fields, " fields, found ", v.size());
     CaseResult r;
     try {
       r.case_name = v[0];
@@ -243,12 +220,12 @@ std::vector<CaseResult> ResultsStore::load_unlocked() const {
         r.temperature = opt_stod(v[13]);
       }
     } catch (const std::exception& e) {
-      throw FormatError(str(path_, ":", line_no, ": bad number in '", line, "'"));
+      throw FormatError(str(path_, ":", rec.line, ": bad number in '", line, "'"));
     }
     auto it = std::find_if(out.begin(), out.end(), [&](const CaseResult& o) { return o.case_name == r.case_name; });
     if (it != out.end()) *it = r;  // a re-run case: the later row wins
     else out.push_back(r);
-  }
+  });
   return out;
 }
 
@@ -261,31 +238,23 @@ void ResultsStore::append(CaseResult r) {
   for (const std::string* s : {&r.case_name, &r.arch, &r.tasks, &r.timestamp})
     AGF_CHECK(s->find_first_of(",\"\n\r") == std::string::npos, UsageError, "results store: field '", *s,
               "' holds a comma, quote or newline");
-  const std::string head = r.case_name + "," + r.arch + "," + r.tasks + "," + std::to_string(r.n_tasks) + "," +
-                           fmt_g17(r.log_loss) + "," + fmt_g17(r.f1) + "," + fmt_g17(r.accuracy) + "," +
-                           std::to_string(r.epochs) + "," + fmt_g17(r.seconds) + "," + r.timestamp;
-  const std::string extra = "," + opt_g17(r.log_loss_calibrated) + "," + opt_g17(r.ece) + "," +
-                            opt_g17(r.ece_calibrated) + "," + opt_g17(r.temperature);
   // One writer at a time, over every process sharing the folder (agf experiment --workers / --shard).
   ensure_dir(parent_dir(path_));
   const FileLock lock = FileLock::acquire(lock_path(), FileLock::Mode::exclusive);
   // Validate an existing file (header) and find a torn tail to cut off before appending.
-  std::string existing;
-  {
-    std::ifstream f(path_, std::ios::binary);
-    if (f) {
-      std::stringstream ss;
-      ss << f.rdbuf();
-      existing = ss.str();
-    }
-  }
+  const std::string existing = std::filesystem::exists(path_) ? read_file_bytes(path_) : std::string();
   const size_t keep = existing.empty() ? 0 : existing.rfind('\n') == std::string::npos ? 0 : existing.rfind('\n') + 1;
   if (keep > 0) load_unlocked();  // throws FormatError on a foreign or corrupt file before we touch it
   const bool old_format = keep > 0 && existing.compare(0, std::strlen(kHeader10) + 1, std::string(kHeader10) + "\n") == 0;
   AGF_CHECK(!old_format || (std::isnan(r.log_loss_calibrated) && std::isnan(r.temperature)), FormatError, path_,
             " has the older 10-column header, without room for calibrated results; move it away or re-run without "
             "--calibrate");
-  const std::string line = head + (old_format ? std::string() : extra) + "\n";
+  std::vector<std::string> row = {r.case_name, r.arch, r.tasks, std::to_string(r.n_tasks), fmt_g17(r.log_loss),
+                                  fmt_g17(r.f1), fmt_g17(r.accuracy), std::to_string(r.epochs), fmt_g17(r.seconds),
+                                  r.timestamp};
+  if (!old_format)
+    for (double v : {r.log_loss_calibrated, r.ece, r.ece_calibrated, r.temperature}) row.push_back(opt_g17(v));
+  const std::string line = csv_row(row);
   const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   AGF_CHECK(fd >= 0, IOError, "results store: cannot open ", path_, ": ", std::strerror(errno));
   std::string payload = line;

@@ -4,10 +4,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
 
 namespace agf {
 
@@ -15,10 +14,7 @@ JsonlWriter::JsonlWriter(const std::string& path, bool truncate) : path_(path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!truncate && fs::exists(path, ec)) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
+    const std::string text = read_file_bytes(path);
     if (!text.empty() && text.back() != '\n') {
       const size_t nl = text.rfind('\n');
       fs::resize_file(path, nl == std::string::npos ? 0 : nl + 1, ec);
@@ -42,11 +38,7 @@ void JsonlWriter::write(const nlohmann::json& record) {
 }
 
 JsonlContents read_jsonl(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  AGF_CHECK(in.good(), IOError, "jsonl: cannot open ", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  const std::string text = read_file_bytes(path);
   JsonlContents out;
   size_t pos = 0;
   int line_no = 0;

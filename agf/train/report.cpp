@@ -2,20 +2,16 @@
 // converter, heat maps, bar and line charts from svg.cpp, written atomically.
 #include "agf/train/report.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <utility>
 #include <map>
 #include <sstream>
 
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
 #include "agf/util/progress.h"
 
 namespace agf {
@@ -351,29 +347,7 @@ std::string render_report_html(const ReportInput& in) {
 }
 
 void write_report_html(const std::string& path, const ReportInput& in) {
-  const std::string html = render_report_html(in);
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  AGF_CHECK(fd >= 0, IOError, "report: cannot create ", tmp, ": ", std::strerror(errno));
-  size_t done = 0;
-  while (done < html.size()) {
-    const ssize_t w = ::write(fd, html.data() + done, html.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw IOError(str("report: write to ", tmp, " failed: ", std::strerror(err)));
-    }
-    done += static_cast<size_t>(w);
-  }
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw IOError(str("report: cannot write ", path, ": ", std::strerror(err)));
-  }
+  write_file_atomic(path, render_report_html(in));
 }
 
 }  // namespace agf

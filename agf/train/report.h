@@ -63,7 +63,7 @@ struct ReportInput {
 
 // The whole document.
 std::string render_report_html(const ReportInput& in);
-// Writes render_report_html to path atomically (path.tmp, fsync, rename). Throws IOError.
+// Writes render_report_html to path atomically (write_file_atomic). Throws IOError.
 void write_report_html(const std::string& path, const ReportInput& in);
 
 // A small Markdown subset to HTML: '#' headings, pipe tables (with the |---| separator line),

@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "agf/data/csv.h"
 #include "agf/train/rng.h"
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
@@ -46,17 +47,6 @@ std::string fmt_p(double p, int resamples) {
 std::string p_cell(double p, int resamples) {
   const std::string t = fmt_p(p, resamples);
   return t.compare(0, 4, "p = ") == 0 ? t.substr(4) : t.substr(2);
-}
-
-std::vector<std::string> split_commas(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : line) {
-    if (c == ',') out.push_back(cur), cur.clear();
-    else if (c != '\r') cur += c;
-  }
-  out.push_back(cur);
-  return out;
 }
 
 // A significant difference: p below kAlpha and the mean difference at least its seed-to-seed spread.
@@ -159,20 +149,21 @@ PairedComparison paired_compare(const std::vector<std::vector<double>>& loss_a,
 
 TrackLosses load_track_losses(const std::string& path) {
   AGF_CHECK(std::filesystem::exists(path), IOError, path, ": no such file (a finished case's per-track predictions)");
-  std::istringstream in(read_file_bytes(path));
-  std::string line;
-  AGF_CHECK(bool(std::getline(in, line)), FormatError, path, ":1: empty file");
-  const std::vector<std::string> head = split_commas(line);
+  const std::vector<CsvRecord> recs = parse_csv(read_file_bytes(path), path);
+  AGF_CHECK(!recs.empty(), FormatError, path, ":1: empty file");
+  // The rows as written, for messages.
+  auto text = [](const CsvRecord& r) { std::string s = csv_row(r.fields); s.pop_back(); return s; };
+  const std::vector<std::string>& head = recs[0].fields;
   AGF_CHECK(head.size() >= 5 && head[0] == "track_id" && head[1] == "label" && head[2] == "predicted", FormatError,
-            path, ":1: expected the header track_id,label,predicted,<genre>,... with two or more genres, found '",
-            line, "'");
+            path, ":", recs[0].line, ": expected the header track_id,label,predicted,<genre>,... with two or more "
+            "genres, found '", text(recs[0]), "'");
   std::map<std::string, size_t> column;
   for (size_t i = 3; i < head.size(); ++i) column[head[i]] = i;
   TrackLosses out;
   const double eps = std::numeric_limits<double>::epsilon();
-  for (int line_no = 2; std::getline(in, line); ++line_no) {
-    if (line.empty() || line == "\r") continue;
-    const std::vector<std::string> v = split_commas(line);
+  for (size_t r = 1; r < recs.size(); ++r) {
+    const std::vector<std::string>& v = recs[r].fields;
+    const int64_t line_no = recs[r].line;
     AGF_CHECK(v.size() == head.size(), FormatError, path, ":", line_no, ": expected ", head.size(), " fields, found ",
               v.size());
     const auto it = column.find(v[1]);
@@ -187,7 +178,7 @@ TrackLosses load_track_losses(const std::string& path) {
       out.track_ids.push_back(id);
       out.loss.push_back(-std::log(std::min(std::max(p, eps), 1.0 - eps)));
     } catch (const std::logic_error&) {
-      throw FormatError(str(path, ":", line_no, ": bad number in '", line, "'"));
+      throw FormatError(str(path, ":", line_no, ": bad number in '", text(recs[r]), "'"));
     }
   }
   AGF_CHECK(!out.loss.empty(), FormatError, path, ": no tracks");

@@ -10,8 +10,8 @@
 
 #include "agf/data/fma.h"
 #include "agf/factors/factors.h"
-#include "agf/util/fs.h"
 #include "agf/util/half.h"
+#include "agf/util/json.h"
 #include "engine/safetensors.h"
 
 namespace agf {
@@ -66,14 +66,6 @@ void WorkData::target(char task, int64_t i, float* out, int genres) const {
   const Factor& f = factors.at(task);
   const int64_t r = f.row_of_track[size_t(i)];
   std::memcpy(out, f.rows.data() + r * f.topics, sizeof(float) * size_t(f.topics));
-}
-
-static nlohmann::json read_json_file(const std::string& path) {
-  try {
-    return nlohmann::json::parse(read_file_bytes(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(str(path, ": ", e.what()));
-  }
 }
 
 WorkData load_work(const std::string& work_dir, const std::string& tasks) {

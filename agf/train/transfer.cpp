@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iterator>
 
+#include "agf/data/csv.h"
 #include "agf/data/fma.h"
 #include "agf/train/features.h"
 #include "agf/train/jsonl.h"
@@ -526,15 +527,15 @@ TransferResult run_transfer(const TransferOptions& o) {
   // Per-track predictions, for looking at the errors: track_id, label, predicted, then one column per genre.
   {
     const int Kk = res.eval.metrics.k;
-    std::string csv = "track_id,label,predicted";
-    for (int k = 0; k < Kk; ++k) csv += "," + names[size_t(k)];
-    csv += "\n";
+    std::vector<std::string> row = {"track_id", "label", "predicted"};
+    row.insert(row.end(), names.begin(), names.begin() + Kk);
+    std::string csv = csv_row(row);
     for (size_t i = 0; i < res.eval.track_ids.size(); ++i) {
       const float* p = res.eval.probs.data() + i * size_t(Kk);
       const int pred = int(std::max_element(p, p + Kk) - p);
-      csv += str(res.eval.track_ids[i], ",", names[size_t(valid_labels[i])], ",", names[size_t(pred)]);
-      for (int k = 0; k < Kk; ++k) csv += str(",", p[k]);
-      csv += "\n";
+      row = {str(res.eval.track_ids[i]), names[size_t(valid_labels[i])], names[size_t(pred)]};
+      for (int k = 0; k < Kk; ++k) row.push_back(str(p[k]));
+      csv += csv_row(row);
     }
     write_file_atomic(o.out_dir + "/predictions.csv", csv);
   }

@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "agf/audio/decode.h"
-#include "agf/audio/npy_f32.h"
 #include "agf/util/error.h"
+#include "agf/util/npy.h"
 #include "tests/audio/audio_test_util.h"
 
 namespace agf {
@@ -18,11 +18,13 @@ using test::temp_path;
 TEST(DecodeTest, StereoDownmixAndSoxrResampleMatchLibrosaLoad) {
   for (int sr : {22050, 8000}) {
     std::vector<float> y = load_audio(fixture("stereo44k.wav"), sr);
-    NpyF32 ref = read_npy_f32(fixture("stereo44k.load" + std::to_string(sr) + ".npy"));
-    ASSERT_EQ(ref.shape.size(), 1u);
-    ASSERT_EQ(int64_t(y.size()), ref.shape[0]) << "length at " << sr << " Hz";
+    NpyArray a = read_npy(fixture("stereo44k.load" + std::to_string(sr) + ".npy"));
+    ASSERT_EQ(a.dtype, "f4");
+    ASSERT_EQ(a.shape.size(), 1u);
+    ASSERT_EQ(int64_t(y.size()), a.shape[0]) << "length at " << sr << " Hz";
+    const std::vector<float> ref = a.as_float();
     double worst = 0;
-    for (size_t i = 0; i < y.size(); ++i) worst = std::max(worst, double(std::fabs(y[i] - ref.data[i])));
+    for (size_t i = 0; i < y.size(); ++i) worst = std::max(worst, double(std::fabs(y[i] - ref[i])));
     // Same libsoxr algorithm (HQ); python-soxr's build may differ in float rounding only.
     EXPECT_LT(worst, 1e-5) << "max |agf - librosa| at " << sr << " Hz";
   }
