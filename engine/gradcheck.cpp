@@ -184,14 +184,18 @@ std::vector<GradCheckRow> check(const std::string& name) {
     add(run_case("softmax_xent (soft targets)", {input("logits", Shape{4, 6}, uniform(g, 24, -2, 2))},
                  [y](Tape& t, const std::vector<Var>& v) { return softmax_xent(t, v[0], y); }, 1e-5, kTol, 1));
   } else {
-    std::string all;
-    for (const auto& n : gradcheck_op_names()) all += " " + n;
-    throw UsageError(str("gradcheck: unknown op '", name, "'; ops:", all));
+    throw_unknown_gradcheck_op(name);
   }
   return out;
 }
 
 }  // namespace
+
+void throw_unknown_gradcheck_op(const std::string& name) {
+  std::string all;
+  for (const auto& n : gradcheck_op_names()) all += " " + n;
+  throw UsageError(str("gradcheck: unknown op '", name, "'; ops:", all));
+}
 
 std::vector<GradCheckRow> gradcheck_function(const std::string& op, std::vector<GradCheckInput> inputs,
                                              const std::function<Var(Tape&, const std::vector<Var>&)>& build,

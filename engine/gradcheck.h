@@ -62,6 +62,8 @@ struct GradCheckRow {
 // softmax_xent (soft targets). Each: L = sum r * y with fixed random r (a non-uniform upstream
 // gradient), every element of every input and parameter compared.
 std::vector<std::string> gradcheck_op_names();
+// The UsageError for an op name not in gradcheck_op_names(), listing them (the checks and the parity harness).
+[[noreturn]] void throw_unknown_gradcheck_op(const std::string& name);
 // Runs the checks of op `name` (UsageError for an unknown name).
 std::vector<GradCheckRow> gradcheck_op(const std::string& name);
 

@@ -282,9 +282,7 @@ std::vector<Case> cases(const std::string& name) {
                      }});
     }
   } else {
-    std::string all;
-    for (const auto& n : gradcheck_op_names()) all += " " + n;
-    throw UsageError(str("gradcheck: unknown op '", name, "'; ops:", all));
+    throw_unknown_gradcheck_op(name);
   }
   return out;
 }

@@ -88,10 +88,8 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, co
   // across it), until the worker has installed its stop handlers (InterruptHandlers unblocks them): a stop
   // sent while the worker is still starting (forwarded by us, or sent to the whole job by Slurm) is then a
   // stop request, exit 75, not a death by the default action. The parent's own are pending for a moment.
-  sigset_t stops, before;
-  sigemptyset(&stops);
-  sigaddset(&stops, SIGTERM);
-  sigaddset(&stops, SIGINT);
+  const sigset_t stops = stop_signal_set();
+  sigset_t before;
   pthread_sigmask(SIG_BLOCK, &stops, &before);
   const pid_t pid = ::fork();
   if (pid != 0) pthread_sigmask(SIG_SETMASK, &before, nullptr);

@@ -63,10 +63,7 @@ InterruptHandlers::InterruptHandlers() : saved_(new Saved) {
   }
   // A worker starts with both blocked (workers.cpp), so that a stop sent before this point waits here as
   // pending; unblocking delivers it to the handler now.
-  sigset_t stops;
-  sigemptyset(&stops);
-  sigaddset(&stops, SIGTERM);
-  sigaddset(&stops, SIGINT);
+  const sigset_t stops = stop_signal_set();
   pthread_sigmask(SIG_UNBLOCK, &stops, nullptr);
 }
 
@@ -75,15 +72,20 @@ InterruptHandlers::~InterruptHandlers() {
   // forward plus the scheduler's own) must not turn that into a death by the default action: it waits,
   // blocked, and goes with the process.
   if (interrupt_requested()) {
-    sigset_t stops;
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGINT);
+    const sigset_t stops = stop_signal_set();
     pthread_sigmask(SIG_BLOCK, &stops, nullptr);
   }
   ::sigaction(SIGTERM, &saved_->term, nullptr);
   ::sigaction(SIGINT, &saved_->intr, nullptr);
   delete saved_;
+}
+
+sigset_t stop_signal_set() {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGTERM);
+  sigaddset(&s, SIGINT);
+  return s;
 }
 
 bool interrupt_requested() { return g_requested.load() != 0; }

@@ -9,6 +9,7 @@
 // are atomic, temporary file + rename, and the handler is installed with SA_RESTART); a third ends the
 // process at once with status 128 + signal (the checkpoint on disk is then the previous one, whole).
 #pragma once
+#include <signal.h>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,9 @@ class InterruptHandlers {
   struct Saved;
   Saved* saved_;
 };
+
+// {SIGTERM, SIGINT}: the signals a stop arrives by (blocked around a worker's fork and start, workers.cpp).
+sigset_t stop_signal_set();
 
 // Whether a stop was requested (a signal, or a drill), and by which signal (the first; 0: a drill).
 bool interrupt_requested();
