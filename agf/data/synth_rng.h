@@ -4,8 +4,9 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <utility>
 #include <vector>
+
+#include "agf/util/random.h"
 
 namespace agf {
 
@@ -13,12 +14,11 @@ class Rng {
  public:
   explicit Rng(uint64_t seed) : s_(seed) {}
   // Derives an independent stream from a seed and a key (a track id, an artist index...).
-  static Rng stream(uint64_t seed, uint64_t key) { return Rng(mix(seed ^ mix(key + 0x9E3779B97F4A7C15ull))); }
-
-  uint64_t next() {
-    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
-    return mix(z);
+  static Rng stream(uint64_t seed, uint64_t key) {
+    return Rng(splitmix64_mix(seed ^ splitmix64_mix(key + kSplitMixGamma)));
   }
+
+  uint64_t next() { return splitmix64_mix(s_ += kSplitMixGamma); }
   double uniform() { return (next() >> 11) * 0x1.0p-53; }                 // [0, 1)
   double uniform(double a, double b) { return a + (b - a) * uniform(); }  // [a, b)
   int64_t below(int64_t n) { return n <= 0 ? 0 : int64_t(next() % uint64_t(n)); }  // [0, n)
@@ -30,18 +30,13 @@ class Rng {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
   template <typename T>
-  void shuffle(std::vector<T>& v) {  // Fisher-Yates
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[size_t(below(int64_t(i)))]);
+  void shuffle(std::vector<T>& v) {
+    fisher_yates(v, [this](size_t i) { return size_t(below(int64_t(i))); });
   }
   template <typename T>
   const T& pick(const std::vector<T>& v) { return v[size_t(below(int64_t(v.size())))]; }
 
  private:
-  static uint64_t mix(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
   uint64_t s_;
 };
 

@@ -4,9 +4,9 @@
 #pragma once
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "agf/util/random.h"
 #include "kernels/philox.h"
 
 namespace agf {
@@ -14,13 +14,8 @@ namespace agf {
 enum class Stream : uint64_t { Init = 1, Shuffle = 2, Crop = 3, Task = 4, Dropout = 5, Mlp = 6, MlpCrop = 7,
                              Calibrate = 8 };
 
-// splitmix64 finaliser: a bijective mix so that nearby (seed, purpose, position) give unrelated keys.
-inline uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+// One SplitMix64 step: a bijective mix so that nearby (seed, purpose, position) give unrelated keys.
+inline uint64_t mix64(uint64_t z) { return splitmix64_mix(z + kSplitMixGamma); }
 
 inline uint64_t derive_seed(uint64_t seed, Stream purpose, uint64_t position) {
   return mix64(mix64(seed ^ (uint64_t(purpose) << 56)) ^ position);
@@ -40,10 +35,10 @@ inline uint64_t net_stream_seed(uint64_t seed, const std::string& arch, const st
 // Fisher-Yates driven by Philox(key): the same permutation on every machine.
 template <typename T>
 void shuffle_philox(std::vector<T>& v, uint64_t key) {
-  for (size_t i = v.size(); i > 1; --i) {
+  fisher_yates(v, [key](size_t i) {
     const uint64_t r = (uint64_t(philox_u32(key, 0, 2 * i)) << 32) | philox_u32(key, 0, 2 * i + 1);
-    std::swap(v[i - 1], v[size_t(r % i)]);
-  }
+    return size_t(r % i);
+  });
 }
 
 }  // namespace agf
