@@ -128,7 +128,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     stage_done("[2/4] mel store");
     std::fprintf(stderr, "demo: [3/4] artist group factors (%.0f s)\n", since());
     std::string kinds;
-    for (char k : std::string("mdes"))
+    for (char k : std::string(agf::kFactorKinds))
       if (!std::filesystem::exists(agf::factor_targets_path(work, k))) kinds += k;
     if (kinds.empty()) {
       std::fprintf(stderr, "demo: factors exist; kept\n");

@@ -4,6 +4,8 @@
 // dense 256 BN ELU (transfer feature) -> dropout .5 -> dense N.
 #include "layers/nets.h"
 #include <cmath>
+#include "layers/tasks.h"
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -66,7 +68,7 @@ class Dcnn : public Net {
     return br_(t, b1_(t, x));
   }
   int outputs(int) const override { return out_; }
-  Shape input_shape(int n) const override { return Shape{n, 1, 128, 43}; }
+  Shape input_shape(int n) const override { return Shape{n, 1, paper::kMels, paper::kFrames}; }
 
  private:
   static int out_of(const NetConfig& c) { return c.outputs > 0 ? c.outputs : task_outputs(c.tasks.at(0), c); }
@@ -89,7 +91,7 @@ class Mtn : public Net {
   }
   int num_tasks() const override { return int(branches_.size()); }
   int outputs(int task) const override { return task_outputs(config.tasks.at(size_t(task)), config); }
-  Shape input_shape(int n) const override { return Shape{n, 1, 128, 43}; }
+  Shape input_shape(int n) const override { return Shape{n, 1, paper::kMels, paper::kFrames}; }
 
  private:
   Block1 b1_;
@@ -118,12 +120,9 @@ class Mlp : public Net {
 }  // namespace
 
 int task_outputs(char task, const NetConfig& cfg) {
-  switch (task) {
-    case 'g': return cfg.genres;
-    case 'm': case 'd': case 'e': case 's': return cfg.topics;
-  }
-  throw UsageError(str("unknown task '", task, "': tasks are g (genre), m (MFCC), d (delta-MFCC), e (descriptors), "
-                       "s (subgenres)"));
+  if (task == kGenreTask) return cfg.genres;
+  if (is_factor_task(task)) return cfg.topics;
+  throw_unknown_task(task);
 }
 
 int64_t Net::num_trainable() const {
@@ -153,7 +152,7 @@ int64_t mtn_params_for_tasks(int n_tasks, const NetConfig& base) {
   AGF_CHECK(n_tasks >= 1 && n_tasks <= 5, UsageError, "wstn: N must be in 1..5, got ", n_tasks);
   NetConfig c = base;
   c.arch = "mtn";
-  c.tasks = std::string("gsedm").substr(0, size_t(n_tasks));
+  c.tasks = first_tasks(n_tasks);
   return count_params(c);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 #include "layers/modules.h"
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -17,7 +18,7 @@ struct NetOutput {
 struct NetConfig {
   std::string arch = "dcnn";      // dcnn | stn (same as dcnn) | mtn | wstn | mlp
   std::string tasks = "g";        // task letters: g (16 genres), m, d, e, s (topics each)
-  int genres = 16, topics = 40;   // output sizes
+  int genres = paper::kGenres, topics = paper::kTopics;  // output sizes
   int outputs = 0;                // dcnn/wstn/mlp: override the output size (0 = from the task)
   double width = 1.0;             // dcnn/wstn channel and unit scale
   int inputs = 1280;              // mlp input width

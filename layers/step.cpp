@@ -25,7 +25,7 @@ InferResult infer(const Net& net, Tape& t, const Tensor& x, int task) {
   t.training = false;
   Var xv = t.input(x, false);
   NetOutput out = net.forward(t, xv, task);
-  return {softmax(t, out.logits), t.value(out.feature)};
+  return {softmax(t, out.logits), t.value(out.feature), t.value(out.logits)};
 }
 
 }  // namespace agf

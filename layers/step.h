@@ -15,9 +15,9 @@ struct StepResult {
 StepResult train_step(const Net& net, Tape& t, Adam& opt, const Tensor& x, const Tensor& targets, int task = 0);
 // Forward and backward only (no optimizer); gradients are zeroed first. Used by gradient checks.
 StepResult forward_backward(const Net& net, Tape& t, const Tensor& x, const Tensor& targets, int task = 0);
-// Inference forward: BN with running statistics, dropout off. Returns probabilities and the feature.
+// Inference forward: BN with running statistics, dropout off. Returns probabilities, the feature and the logits.
 struct InferResult {
-  Tensor probs, feature;
+  Tensor probs, feature, logits;
 };
 InferResult infer(const Net& net, Tape& t, const Tensor& x, int task = 0);
 

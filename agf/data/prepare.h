@@ -6,6 +6,7 @@
 #include <string>
 
 #include "agf/audio/mel.h"
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -18,7 +19,7 @@ struct PrepareOptions {
   std::string device = "auto";      // auto | cpu | cuda
   MelParams mel;
   int chunk_tracks = 64;            // tracks per part file (the unit of resumption)
-  int min_frames = 43;              // shorter tracks are skipped (one training segment)
+  int min_frames = paper::kFrames;  // shorter tracks are skipped (one training segment)
   bool quiet = false;               // no progress output
 };
 

@@ -293,7 +293,7 @@ std::vector<FactorReport> compute_factors(const FactorsOptions& in) {
   AGF_CHECK(!o.metadata_dir.empty(), UsageError, "factors: no metadata folder: ", ds,
             " is missing (run `agf prepare`) and --metadata was not given");
   for (char k : o.kinds)
-    AGF_CHECK(k == 'm' || k == 'd' || k == 'e' || k == 's', UsageError, "factors: unknown kind '", k,
+    AGF_CHECK(is_factor_task(k), UsageError, "factors: unknown kind '", k,
               "' (kinds are m, d, e, s)");
   AGF_CHECK(o.clusters >= 1 && o.topics >= 1, UsageError, "factors: --clusters ", o.clusters, ", --topics ", o.topics);
   AGF_CHECK(o.factors_from == "all" || o.factors_from == "train", UsageError,

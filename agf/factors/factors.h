@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 #include <vector>
+#include "layers/tasks.h"
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -29,7 +31,7 @@ std::string factor_targets_path(const std::string& work_dir, char kind);
 struct FactorsOptions {
   std::string work_dir;
   std::string metadata_dir, audio_dir, subset;  // "" = from WORK/dataset.json (subset default "medium")
-  std::string kinds = "mdes";
+  std::string kinds = kFactorKinds;
   // Which tracks the factors are fitted on. "all": every track of the subset, validation included (the
   // paper's protocol and the authors' code: "AGFs computed over all 25,000"; transductive, and the s
   // factor counts validation tracks' genre ids, which reach training targets through shared artists).
@@ -40,7 +42,7 @@ struct FactorsOptions {
   std::string factors_from = "all";
   int n_mfcc = 13;               // m, d: MFCC coefficients, 13 (the authors' code) or 25 (the paper's Table 1)
   int clusters = 2048;           // clamped, with a note, to the number of points of a small corpus
-  int topics = 40;
+  int topics = paper::kTopics;
   uint64_t seed = 0;
   int threads = 0;               // feature extraction threads (0 = all cores)
   std::string device = "auto";   // K-means assignments: auto | cpu | cuda

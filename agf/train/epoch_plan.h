@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <vector>
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -18,8 +19,8 @@ struct PlannedBatch {
 struct EpochPlanInputs {
   uint64_t stream_seed = 0;  // the net's streams (net_stream_seed, or --seed with --shared-streams)
   int epoch = 0;             // 0-based
-  int batch = 64;
-  int frames = 43;                       // window length
+  int batch = paper::kBatch;
+  int frames = paper::kFrames;           // window length
   std::string task_draw = "epoch";       // MTN: one task per epoch (the authors' code) or one per batch
   std::vector<std::vector<int64_t>> eligible;  // per task: the training tracks that have its target
   size_t train_tracks = 0;               // all training tracks: a per-batch draw takes this / batch steps

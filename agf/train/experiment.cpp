@@ -21,6 +21,7 @@
 #include "agf/util/fs.h"
 #include "agf/util/interrupt.h"
 #include "agf/util/json.h"
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -86,10 +87,10 @@ ExperimentOptions normalise_experiment(const ExperimentOptions& in, std::vector<
             o.mlp_epoch, "'");
   AGF_CHECK(o.factors_from == "all" || o.factors_from == "train", UsageError,
             "experiment: --factors-from must be all or train, got '", o.factors_from, "'");
-  if (o.stn_epochs == 0) o.stn_epochs = o.quick ? kQuickStnEpochs : 200;
-  if (o.mtn_epochs == 0 && o.mtn_epochs_per_task == 0) o.mtn_epochs = o.quick ? kQuickMtnEpochs : 1000;
-  if (o.mlp_epochs == 0) o.mlp_epochs = o.quick ? kQuickMlpEpochs : 50;
-  if (o.bn_momentum == 0) o.bn_momentum = o.quick ? kQuickBnMomentum : 0.01;
+  if (o.stn_epochs == 0) o.stn_epochs = o.quick ? kQuickStnEpochs : paper::kStnEpochs;
+  if (o.mtn_epochs == 0 && o.mtn_epochs_per_task == 0) o.mtn_epochs = o.quick ? kQuickMtnEpochs : paper::kMtnEpochs;
+  if (o.mlp_epochs == 0) o.mlp_epochs = o.quick ? kQuickMlpEpochs : paper::kMlpEpochs;
+  if (o.bn_momentum == 0) o.bn_momentum = o.quick ? kQuickBnMomentum : paper::kBnMomentum;
   AGF_CHECK(o.val_every >= 0, UsageError, "experiment: --val-every must be >= 0 (0: the grid's default)");
   if (o.val_every == 0) o.val_every = o.quick ? kQuickValEvery : 1;
   AGF_CHECK(!o.calibrate || (o.calibrate_fraction > 0 && o.calibrate_fraction < 1), UsageError,
@@ -104,7 +105,7 @@ ExperimentOptions normalise_experiment(const ExperimentOptions& in, std::vector<
   std::set<char> kinds;
   for (const GridCase& c : grid)
     for (char k : c.tasks)
-      if (k != 'g') kinds.insert(k);
+      if (is_factor_task(k)) kinds.insert(k);
   for (char k : kinds) {
     const std::string from = load_factor_targets(o.work_dir, k).factors_from;
     AGF_CHECK(from == o.factors_from, UsageError, "experiment: ", factor_targets_path(o.work_dir, k),

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "agf/train/grid.h"
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -38,7 +39,7 @@ struct ExperimentOptions {
   // How the work folder's factors must have been fitted (agf factors --factors-from): "all" (every track,
   // the paper's protocol) or "train" (training tracks only); checked against WORK/factors/<k>.safetensors.
   std::string factors_from = "all";
-  int batch = 64, eval_hop = 10, train_hop = 43;
+  int batch = paper::kBatch, eval_hop = paper::kEvalHop, train_hop = paper::kFrames;
   // Batch-norm running-statistics momentum of the nets (0: the paper's 0.01; quick 0.1, because a
   // small corpus gives a few steps per epoch and 0.01 leaves the statistics far from converged).
   double bn_momentum = 0;

@@ -64,7 +64,7 @@ SourceNet load_source_net(const std::string& path, const Compute& c) {
 }
 
 struct SourceNet::Scratch {
-  static constexpr int B = 128;
+  static constexpr int B = kNetInferenceBatch;
   Device dev;
   std::mutex mu;  // one caller at a time per net
   Arena arena;
@@ -116,8 +116,11 @@ std::vector<float> net_features(const SourceNet& sn, const Compute& c, int64_t n
   return out;
 }
 
-std::vector<float> mlp_logits(const Net& mlp, const Compute& c, const std::vector<float>& x, int64_t n, int64_t dim,
-                              int batch) {
+namespace {
+
+// (n, K) outputs of the MLP in inference mode, in batches: the logits, or the device softmax of them.
+std::vector<float> mlp_outputs(const Net& mlp, const Compute& c, const std::vector<float>& x, int64_t n, int64_t dim,
+                               int batch, bool probs) {
   const int K = mlp.outputs(0);
   std::vector<float> out(size_t(n) * size_t(K));
   Arena arena(c.device);
@@ -128,35 +131,26 @@ std::vector<float> mlp_logits(const Net& mlp, const Compute& c, const std::vecto
     const int nb = int(std::min<int64_t>(batch, n - b));
     Tensor xb = xd.slice0(0, nb);
     upload(xb, x.data() + b * dim);
-    t.reset();
-    t.training = false;
-    std::vector<float> z = to_host_f32(t.value(mlp.forward(t, t.input(xb, false), 0).logits));
+    const InferResult r = infer(mlp, t, xb);
+    std::vector<float> z = to_host_f32(probs ? r.probs : r.logits);
     std::memcpy(out.data() + b * K, z.data(), sizeof(float) * size_t(nb) * size_t(K));
   }
   return out;
 }
 
+}  // namespace
+
+std::vector<float> mlp_logits(const Net& mlp, const Compute& c, const std::vector<float>& x, int64_t n, int64_t dim,
+                              int batch) {
+  return mlp_outputs(mlp, c, x, n, dim, batch, false);
+}
+
 std::vector<float> mlp_probs(const Net& mlp, const Compute& c, const std::vector<float>& x, int64_t n, int64_t dim,
                              int batch, double temperature) {
-  const int K = mlp.outputs(0);
-  if (temperature != 1.0) {
-    std::vector<float> z = mlp_logits(mlp, c, x, n, dim, batch), p(z.size());
-    softmax_rows(p.data(), z.data(), n, K, temperature);
-    return p;
-  }
-  std::vector<float> out(size_t(n) * size_t(K));
-  Arena arena(c.device);
-  Tape t(arena, DType::F32);
-  t.cuda = c.cuda;
-  Tensor xd = Tensor::empty(Shape{batch, dim}, DType::F32, c.device);
-  for (int64_t b = 0; b < n; b += batch) {
-    const int nb = int(std::min<int64_t>(batch, n - b));
-    Tensor xb = xd.slice0(0, nb);
-    upload(xb, x.data() + b * dim);
-    std::vector<float> p = to_host_f32(infer(mlp, t, xb).probs);
-    std::memcpy(out.data() + b * K, p.data(), sizeof(float) * size_t(nb) * size_t(K));
-  }
-  return out;
+  if (temperature == 1.0) return mlp_outputs(mlp, c, x, n, dim, batch, true);
+  std::vector<float> z = mlp_outputs(mlp, c, x, n, dim, batch, false), p(z.size());
+  softmax_rows(p.data(), z.data(), n, mlp.outputs(0), temperature);
+  return p;
 }
 
 MelParams mel_params_from_json(const std::string& text, const std::string& what) {

@@ -11,6 +11,7 @@
 #include "agf/audio/mel.h"
 #include "agf/train/session.h"
 #include "agf/util/progress.h"
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -36,6 +37,11 @@ struct SourceNet {
 // `path`: a run folder holding model.safetensors, or a model file.
 SourceNet load_source_net(const std::string& path, const Compute& c);
 
+// Batches of the inference passes (agf's choice, not the paper's): windows through a source net
+// (net_features) and feature rows through the transfer MLP (mlp_probs / mlp_logits callers).
+inline constexpr int kNetInferenceBatch = 128;
+inline constexpr int kMlpInferenceBatch = 256;
+
 // fill(i0, n, x): writes windows [i0, i0 + n) as (n, 1, n_mels, frames) standardised floats into x.
 using WindowFill = std::function<void(int64_t i0, int n, float* x)>;
 // (n_windows, feature_dim) features of one net: every task branch's 256-d post-ELU dense activation
@@ -60,7 +66,7 @@ struct TransferModel {
   std::string mel_params;     // JSON
   MelParams mel;
   std::vector<float> mean, stdev;  // per mel bin
-  int frames = 43, eval_hop = 10, genres = 16;
+  int frames = paper::kFrames, eval_hop = paper::kEvalHop, genres = paper::kGenres;
   bool float16 = true;        // the training store held float16 frames: new audio is rounded the same way
   int64_t feature_dim = 0;
   std::vector<std::string> genre_names;

@@ -57,19 +57,6 @@ Arch parse_arch(const std::string& s) {
   throw UsageError("unknown architecture '" + s + "' (expected stn, mtn or wstn)");
 }
 
-std::string canonical_tasks(const std::string& tasks) {
-  AGF_CHECK(!tasks.empty(), UsageError, "tasks: empty task list (use letters from ", kTaskOrder, ")");
-  std::string out;
-  for (const char* p = kTaskOrder; *p; ++p) {
-    const auto n = std::count(tasks.begin(), tasks.end(), *p);
-    AGF_CHECK(n <= 1, UsageError, "tasks '", tasks, "': letter '", *p, "' repeated");
-    if (n == 1) out += *p;
-  }
-  AGF_CHECK(out.size() == tasks.size(), UsageError, "tasks '", tasks, "': unknown letter (use letters from ",
-            kTaskOrder, ")");
-  return out;
-}
-
 std::vector<std::string> task_combinations() {
   // Singles in the order Table 4 prints them; the rest in lexicographic order over g < s < e < d < m.
   std::vector<std::string> out = {"g", "m", "d", "e", "s"};

@@ -5,20 +5,13 @@
 #include <limits>
 #include <string>
 #include <vector>
+#include "layers/tasks.h"  // the task letters, kTaskOrder, canonical_tasks
 
 namespace agf {
 
 enum class Arch { stn, mtn, wstn };
 const char* arch_name(Arch a);           // "stn", "mtn", "wstn"
 Arch parse_arch(const std::string& s);   // throws UsageError
-
-// Task letters in the order the paper writes them inside a combination ("gsedm"): g top genre; factors
-// from s (sub-genre counts per artist), e (Essentia song statistics), d (MFCC deltas), m (MFCC frames).
-inline constexpr const char* kTaskOrder = "gsedm";
-
-// Letters of `tasks` reordered into kTaskOrder ("mg" -> "gm"); throws UsageError on an unknown or
-// repeated letter or an empty string.
-std::string canonical_tasks(const std::string& tasks);
 
 // The 31 combinations in the row order of the paper's Table 4: singles g, m, d, e, s (as printed there),
 // then the pairs, triples and quadruples in lexicographic order over g < s < e < d < m, then gsedm.

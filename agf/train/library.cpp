@@ -167,7 +167,7 @@ void infer_batch(const TransferModel& m, const Compute& c, std::vector<TrackResu
         }
       },
       true);
-  const std::vector<float> wp = mlp_probs(*m.mlp, c, feats, n, D, 256, m.temperature);
+  const std::vector<float> wp = mlp_probs(*m.mlp, c, feats, n, D, kMlpInferenceBatch, m.temperature);
   const int K = m.genres;
   for (TrackResult& r : batch)
     if (r.track.status == TrackStatus::Ok) {

@@ -11,13 +11,15 @@
 
 #include "agf/train/rng.h"
 #include "agf/train/session.h"
+#include "layers/tasks.h"
 #include "agf/util/error.h"
+#include "layers/paper.h"
 
 namespace agf {
 
 namespace {
 
-constexpr int kWindow = 43;  // frames of one window (TrainOptions::frames, TransferOptions::frames)
+constexpr int kWindow = paper::kFrames;  // frames of one window (TrainOptions::frames, TransferOptions::frames)
 
 // Batches of one epoch over n samples, as both loops cut them: full batches of B, and a short last batch
 // only when it holds two or more samples (batch norm needs two). trainer.cpp: `if (n < 2) break`;
@@ -114,7 +116,7 @@ PlanCorpus plan_work_corpus(const std::string& work_dir, const std::string& task
     for (int64_t i : w.valid) nv += w.has_target(k, i);
     c.train_targets[k] = nt;
     c.valid_targets[k] = nv;
-    if (k != 'g') c.topics = w.factors.at(k).topics;
+    if (is_factor_task(k)) c.topics = w.factors.at(k).topics;
   }
   return c;
 }

@@ -20,12 +20,14 @@
 #include "kernels/philox.h"
 #include "layers/step.h"
 #include "layers/step_graph.h"
+#include "layers/tasks.h"
+#include "layers/paper.h"
 
 namespace agf {
 
 namespace {
 
-constexpr int kMels = 128, kFrames = 43;
+constexpr int kMels = paper::kMels, kFrames = paper::kFrames;
 constexpr int64_t kMaxTimed = 20;
 
 double now_s() {
@@ -73,7 +75,7 @@ NetConfig config_of(const std::string& shape, int topics) {
   const int n = std::atoi(shape.c_str() + shape.find('-') + 1);
   if (shape.rfind("mtn-", 0) == 0) {
     c.arch = "mtn";
-    c.tasks = std::string("gsedm").substr(0, size_t(n));  // a step trains the shared block and one branch
+    c.tasks = first_tasks(n);  // a step trains the shared block and one branch
     return c;
   }
   if (shape.rfind("wstn-", 0) == 0) return plan_wstn_config(n);
@@ -143,10 +145,10 @@ PlanTiming time_net_forward(const NetConfig& cfg, const Compute& comp, double bu
     Tensor z = Tensor::zeros(sn.net->input_shape(1), DType::F32, comp.device);
     for (int k = 0; k < sn.net->num_tasks(); ++k) sn.task_dims.push_back(infer(*sn.net, t, z, k).feature.dim(1));
   }
-  // net_features' batch is 128 (SourceNet::Scratch::B). On the CPU it keeps its arena from call to call, so a
+  // net_features' batch is kNetInferenceBatch. On the CPU it keeps its arena from call to call, so a
   // call of one batch is timed; on CUDA each call makes its arena anew, which a real call (every window of a
   // split) pays once: 8 batches a call there.
-  const int n = 128 * (comp.device == Device::CPU ? 1 : 8);
+  const int n = kNetInferenceBatch * (comp.device == Device::CPU ? 1 : 8);
   const std::vector<float> xh = random_floats(size_t(n) * kMels * kFrames, 4);
   const WindowFill fill = [&](int64_t i0, int nb, float* x) {
     std::memcpy(x, xh.data() + size_t(i0) * kMels * kFrames, sizeof(float) * size_t(nb) * kMels * kFrames);
@@ -192,9 +194,9 @@ PlanTiming time_mlp_forward(int64_t D, const Compute& comp, double budget_s) {
   mc.outputs = 16;
   auto mlp = build_net(mc);
   mlp->params.finalize(comp.device, DType::F32, 14);
-  // mlp_probs' batch in transfer.cpp is 256; a call of 8 batches, since a call's own set-up (a fresh arena) is
+  // mlp_probs' batch in transfer.cpp is kMlpInferenceBatch; a call of 8 batches, since a call's own set-up (a fresh arena) is
   // paid once per evaluation there, not per batch (measured: up to 56 ms per call here, 35x a batch's work).
-  constexpr int B = 256, n = 8 * B;
+  constexpr int B = kMlpInferenceBatch, n = 8 * B;
   const std::vector<float> xh = random_floats(size_t(n * D), 6);
   PlanTiming r = time_units(budget_s, 2, [&] { mlp_probs(*mlp, comp, xh, n, D, B); });
   r.seconds /= n;

@@ -1,5 +1,6 @@
 // Shared pieces of training, transfer and prediction (see session.h).
 #include "agf/train/session.h"
+#include "layers/tasks.h"
 
 #include <omp.h>
 
@@ -52,13 +53,13 @@ std::string Compute::describe() const {
 
 // ---- WorkData.
 bool WorkData::has_target(char task, int64_t i) const {
-  if (task == 'g') return genre[size_t(i)] >= 0;
+  if (task == kGenreTask) return genre[size_t(i)] >= 0;
   auto it = factors.find(task);
   return it != factors.end() && it->second.row_of_track[size_t(i)] >= 0;
 }
 
 void WorkData::target(char task, int64_t i, float* out, int genres) const {
-  if (task == 'g') {
+  if (task == kGenreTask) {
     std::fill(out, out + genres, 0.f);
     out[genre[size_t(i)]] = 1.f;
     return;
@@ -87,7 +88,7 @@ WorkData load_work(const std::string& work_dir, const std::string& tasks) {
     w.genre[size_t(i)] = t->genre_top;
   }
   for (char k : tasks) {
-    if (k == 'g' || w.factors.count(k)) continue;
+    if (!is_factor_task(k) || w.factors.count(k)) continue;
     FactorTargets ft = load_factor_targets(work_dir, k);
     WorkData::Factor f;
     f.topics = ft.topics;

@@ -13,16 +13,17 @@
 
 #include "agf/train/checkpoint.h"
 #include "agf/train/epoch_plan.h"
-#include "agf/train/grid.h"
 #include "agf/train/jsonl.h"
 #include "agf/train/rng.h"
 #include "agf/train/session.h"
+#include "layers/tasks.h"
 #include "agf/util/fs.h"
 #include "agf/util/interrupt.h"
 #include "agf/util/progress.h"
 #include "engine/safetensors.h"
 #include "layers/step.h"
 #include "layers/step_graph.h"
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -110,7 +111,7 @@ TrainSummary run_train(const TrainOptions& in) {
     if (o.match == 0) o.match = 5;
     AGF_CHECK(o.match >= 2 && o.match <= 5, UsageError, "train: --match must be in 2..5, got ", o.match);
   }
-  if (o.epochs == 0) o.epochs = o.arch == "mtn" ? 1000 : 200;
+  if (o.epochs == 0) o.epochs = o.arch == "mtn" ? paper::kMtnEpochs : paper::kStnEpochs;
   AGF_CHECK(o.epochs >= 1 && o.batch >= 2 && o.frames >= 8, UsageError, "train: --epochs ", o.epochs, ", --batch ",
             o.batch, ", --frames ", o.frames, " (need >= 1, >= 2, >= 8)");
   AGF_CHECK(o.task_draw == "epoch" || o.task_draw == "batch", UsageError, "train: --task-draw must be epoch or batch");
@@ -132,7 +133,7 @@ TrainSummary run_train(const TrainOptions& in) {
   cfg.bn.momentum = o.bn_momentum;
   if (o.arch == "wstn") cfg.width = wstn_width_for(mtn_params_for_tasks(o.match, cfg), cfg);
   for (char k : o.tasks)
-    if (k != 'g') cfg.topics = w.factors.at(k).topics;
+    if (is_factor_task(k)) cfg.topics = w.factors.at(k).topics;
 
   ensure_dir(o.run_dir);
   const std::string ckpt_path = o.run_dir + "/checkpoint.safetensors";

@@ -20,6 +20,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include "layers/paper.h"
 
 namespace agf {
 
@@ -29,10 +30,10 @@ struct TrainOptions {
   std::string tasks = "g";        // stn: one letter; mtn: two or more; wstn: g (trained on genre)
   int match = 0;                  // wstn: parameter count of the MTN with this many tasks (0: 5)
   int epochs = 0;                 // 0: the paper's (stn/wstn 200, mtn 1000)
-  int batch = 64;
-  int frames = 43;                // crop length (1 s)
+  int batch = paper::kBatch;
+  int frames = paper::kFrames;    // crop length (1 s)
   float lr = 1e-3f, l2 = 1e-5f;
-  double bn_momentum = 0.01;      // running statistics: r = (1 - m) r + m batch (Keras momentum 0.99)
+  double bn_momentum = paper::kBnMomentum;  // running statistics: r = (1 - m) r + m batch (Keras momentum 0.99)
   uint64_t seed = 1;
   // false: every random stream is keyed by (seed, case): nets of one seed are independent (issue 12).
   // true: keyed by the seed alone, the pre-issue-12 behaviour: every net of one seed starts from the same

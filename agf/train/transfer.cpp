@@ -122,9 +122,9 @@ EvalResult evaluate_model(const Net& mlp, const Compute& comp, const std::vector
                           const std::vector<int>& track_of_window, const std::vector<int64_t>& track_ids,
                           const std::vector<int>& labels, const std::vector<int>& train_labels, int K, double T) {
   const int64_t nw = int64_t(track_of_window.size());
-  EvalResult raw = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, 256), track_of_window, track_ids, labels, train_labels, K);
+  EvalResult raw = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, kMlpInferenceBatch), track_of_window, track_ids, labels, train_labels, K);
   if (T == 1.0) return raw;
-  EvalResult r = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, 256, T), track_of_window, track_ids, labels, train_labels, K);
+  EvalResult r = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, kMlpInferenceBatch, T), track_of_window, track_ids, labels, train_labels, K);
   r.calibrated = true;
   r.temperature = T;
   r.raw = raw.metrics;
@@ -138,7 +138,7 @@ EvalResult evaluate_model(const Net& mlp, const Compute& comp, const std::vector
 std::vector<int64_t> calibration_tracks(const std::vector<int64_t>& train, const std::vector<int>& genre, double fraction,
                                         uint64_t seed) {
   std::vector<int64_t> out;
-  for (int g = 0; g < 16; ++g) {
+  for (int g = 0; g < kNumTopGenres; ++g) {
     std::vector<int64_t> t;
     for (int64_t i : train)
       if (genre[size_t(i)] == g) t.push_back(i);
@@ -289,7 +289,7 @@ TransferResult run_transfer(const TransferOptions& o) {
   for (const SourceNet& sn : nets)
     AGF_CHECK(sn.mel_params == w.store.params_json(), UsageError, "transfer: ", sn.model_path,
               " was trained on mels with other feature parameters than ", melstore_path(o.work_dir));
-  const int K = 16, F = o.frames;
+  const int K = kNumTopGenres, F = o.frames;
 
   // Tracks with a genre label.
   auto labelled = [&](const std::vector<int64_t>& v) {
@@ -460,7 +460,7 @@ TransferResult run_transfer(const TransferOptions& o) {
     std::vector<float> cx(centre.size() * size_t(D));
     for (size_t k = 0; k < centre.size(); ++k)
       std::memcpy(cx.data() + k * size_t(D), xva.data() + centre[k] * D, sizeof(float) * size_t(D));
-    std::vector<float> cp = mlp_probs(*mlp, comp, cx, int64_t(centre.size()), D, 256);
+    std::vector<float> cp = mlp_probs(*mlp, comp, cx, int64_t(centre.size()), D, kMlpInferenceBatch);
     double vl = log_loss(valid_labels, cp.data(), int(centre.size()), K);
     log.write({{"epoch", epoch + 1}, {"train", {{"g", sum / double(std::max<int64_t>(cnt, 1))}}}, {"val", {{"g", vl}}}});
     prog.set_note(str("epoch ", epoch + 1, "/", o.epochs, " loss ", std::round(sum / double(std::max<int64_t>(cnt, 1)) * 1000) / 1000));
@@ -471,7 +471,7 @@ TransferResult run_transfer(const TransferOptions& o) {
   // --calibrate: T from the held-out training tracks' windows (the evaluation's hop and averaging) only.
   TemperatureFit fit;
   if (!calib.empty()) {
-    fit = fit_temperature(mlp_logits(*mlp, comp, xca, int64_t(cwin.size()), D, 256), cw_track, calib_labels, K);
+    fit = fit_temperature(mlp_logits(*mlp, comp, xca, int64_t(cwin.size()), D, kMlpInferenceBatch), cw_track, calib_labels, K);
     if (!fit.identified)
       std::fprintf(stderr,
                    "transfer: warning: on the %zu held-out training tracks the log loss keeps falling to T = %.3g, the "

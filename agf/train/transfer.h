@@ -25,13 +25,14 @@
 
 #include "agf/train/calibrate.h"
 #include "agf/train/metrics.h"
+#include "layers/paper.h"
 
 namespace agf {
 
 struct TransferOptions {
   std::string work_dir, out_dir;
   std::vector<std::string> nets;  // run folders (holding model.safetensors) or model files
-  int epochs = 50, batch = 64, frames = 43;
+  int epochs = paper::kMlpEpochs, batch = paper::kBatch, frames = paper::kFrames;
   // What one MLP epoch is: "crops" (one random 43-frame crop per training track, drawn per epoch: the
   // paper's "randomly crop 1-second excerpts", segment-wise in both phases) or "windows" (every window of
   // every training track at train_hop, the same windows every epoch; ~30 per 30-s track).
