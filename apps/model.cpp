@@ -28,21 +28,21 @@ AGF_COMMAND("model", "print a network's layer table and parameter count", [](CLI
       ->check(CLI::Range(1, 5));
   return [=]() {
     NetConfig cfg;
-    cfg.arch = *arch;
+    cfg.arch = agf::parse_arch(*arch);
     cfg.tasks = strip_commas(*tasks);
     cfg.outputs = *outputs;
     cfg.inputs = *inputs;
     cfg.topics = *topics;
     for (char t : cfg.tasks) task_outputs(t, cfg);  // validates letters
     std::string note;
-    if (cfg.arch == "wstn") {
+    if (cfg.arch == agf::Arch::wstn) {
       int n = *match ? *match : int(cfg.tasks.size());
       int64_t target = mtn_params_for_tasks(n, cfg);
       cfg.width = wstn_width_for(target, cfg);
       cfg.tasks = "g";
       note = str("wstn width factor ", cfg.width, " matches the ", n, "-task MTN (", target, " parameters)\n");
     }
-    if (cfg.arch == "mlp" && cfg.outputs == 0) cfg.outputs = cfg.genres;
+    if (cfg.arch == agf::Arch::mlp && cfg.outputs == 0) cfg.outputs = cfg.genres;
     auto net = build_net(cfg);
     net->params.finalize(Device::CPU, DType::F32, 0);
     LayerTable table = describe_net(*net);

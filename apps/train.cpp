@@ -21,7 +21,11 @@ AGF_COMMAND("train", "train an STN, MTN or wSTN on the mel store (checkpoints, -
   auto o = std::make_shared<agf::TrainOptions>();
   c.add_option("--work", o->work_dir, "work folder (mels.safetensors, split.json, factors/)")->required();
   c.add_option("--out", o->run_dir, "run folder (default WORK/runs/<arch>-<tasks>)");
-  c.add_option("--arch", o->arch, "stn | mtn | wstn")->capture_default_str();
+  c.add_option_function<std::string>(
+       "--arch",
+       [o](const std::string& a) { o->arch = agf::parse_arch(a); }, "stn | mtn | wstn")
+      ->check(CLI::IsMember({"stn", "mtn", "wstn"}))
+      ->default_str("stn");
   c.add_option("--tasks", o->tasks, "task letters: g (genre), m, d, e, s (artist group factors)")->capture_default_str();
   c.add_option("--match", o->match, "wstn: as many parameters as the MTN with this many tasks (default 5)")
       ->check(CLI::Range(0, 5));

@@ -149,7 +149,7 @@ BENCHMARK(BM_dcnn_inference)->Arg(64)->Unit(benchmark::kMillisecond);
 void BM_mlp_train_step(benchmark::State& state) {
   const int B = int(state.range(0));
   NetConfig cfg;
-  cfg.arch = "mlp";
+  cfg.arch = Arch::mlp;
   cfg.inputs = 1280;
   auto net = build_net(cfg);
   net->params.finalize(Device::CPU, DType::F32, 1);

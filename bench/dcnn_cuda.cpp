@@ -159,14 +159,14 @@ void register_all() {
                 "/tf32:" + std::to_string(tf32),
             [=](benchmark::State& st) { bm_step(st, NetConfig{}, batch, graph != 0, tf32 != 0); });
   NetConfig mtn;
-  mtn.arch = "mtn";
+  mtn.arch = Arch::mtn;
   mtn.tasks = "gs";
   mtn.topics = 40;
   for (int graph : {1, 0})
     reg("BM_mtn2_cuda_step/batch:64/graph:" + std::to_string(graph) + "/tf32:0",
         [=](benchmark::State& st) { bm_step(st, mtn, 64, graph != 0, false); });
   NetConfig mlp;
-  mlp.arch = "mlp";
+  mlp.arch = Arch::mlp;
   mlp.inputs = 1280;
   mlp.outputs = 16;
   for (int graph : {1, 0})

@@ -108,7 +108,7 @@ std::vector<GradCheckRow> gradcheck_named_net(const std::string& name) {
     return gradcheck_net(*net, "dcnn16", 4, 0, 3, 1e-6, 1e-5, 1);
   }
   if (name == "mtn") {
-    cfg.arch = "mtn";
+    cfg.arch = Arch::mtn;
     cfg.tasks = "gm";
     auto net = build_net(cfg);
     net->params.finalize(Device::CPU, DType::F64, 8);
@@ -118,7 +118,7 @@ std::vector<GradCheckRow> gradcheck_named_net(const std::string& name) {
     return r;
   }
   if (name == "mlp") {
-    cfg.arch = "mlp";
+    cfg.arch = Arch::mlp;
     cfg.inputs = 1280;
     cfg.outputs = 16;
     auto net = build_net(cfg);

@@ -4,6 +4,7 @@
 // dense 256 BN ELU (transfer feature) -> dropout .5 -> dense N.
 #include "layers/nets.h"
 #include <cmath>
+#include <ostream>
 #include "layers/tasks.h"
 #include "layers/paper.h"
 
@@ -132,18 +133,43 @@ int64_t Net::num_trainable() const {
   return n;
 }
 
+const char* arch_name(Arch a) {
+  switch (a) {
+    case Arch::stn: return "stn";
+    case Arch::mtn: return "mtn";
+    case Arch::wstn: return "wstn";
+    case Arch::mlp: return "mlp";
+  }
+  return "?";
+}
+
+Arch parse_arch(const std::string& s) {
+  if (s == "stn" || s == "dcnn") return Arch::stn;
+  if (s == "mtn") return Arch::mtn;
+  if (s == "wstn") return Arch::wstn;
+  if (s == "mlp") return Arch::mlp;
+  throw UsageError(str("unknown architecture '", s, "': use stn (or dcnn), mtn, wstn or mlp"));
+}
+
+std::ostream& operator<<(std::ostream& os, Arch a) { return os << arch_name(a); }
+
+std::string net_name(Arch arch, const std::string& tasks, int match) {
+  return arch == Arch::wstn ? str("wstn-", match) : str(arch_name(arch), "-", tasks);
+}
+
 std::unique_ptr<Net> build_net(const NetConfig& cfg) {
-  const std::string& a = cfg.arch;
-  if (a == "dcnn" || a == "stn" || a == "wstn") {
-    AGF_CHECK(cfg.width > 0 && cfg.width <= 16, UsageError, a, ": width ", cfg.width, " out of range (0, 16]");
-    return std::make_unique<Dcnn>(cfg);
+  switch (cfg.arch) {
+    case Arch::stn:
+    case Arch::wstn:
+      AGF_CHECK(cfg.width > 0 && cfg.width <= 16, UsageError, arch_name(cfg.arch), ": width ", cfg.width,
+                " out of range (0, 16]");
+      return std::make_unique<Dcnn>(cfg);
+    case Arch::mtn: return std::make_unique<Mtn>(cfg);
+    case Arch::mlp:
+      AGF_CHECK(cfg.inputs > 0 && cfg.hidden > 0, UsageError, "mlp: inputs and hidden must be positive");
+      return std::make_unique<Mlp>(cfg);
   }
-  if (a == "mtn") return std::make_unique<Mtn>(cfg);
-  if (a == "mlp") {
-    AGF_CHECK(cfg.inputs > 0 && cfg.hidden > 0, UsageError, "mlp: inputs and hidden must be positive");
-    return std::make_unique<Mlp>(cfg);
-  }
-  throw UsageError(str("unknown architecture '", a, "': use dcnn, stn, mtn, wstn or mlp"));
+  throw UsageError("build_net: unknown architecture");
 }
 
 int64_t count_params(const NetConfig& cfg) { return build_net(cfg)->num_trainable(); }
@@ -151,14 +177,14 @@ int64_t count_params(const NetConfig& cfg) { return build_net(cfg)->num_trainabl
 int64_t mtn_params_for_tasks(int n_tasks, const NetConfig& base) {
   AGF_CHECK(n_tasks >= 1 && n_tasks <= 5, UsageError, "wstn: N must be in 1..5, got ", n_tasks);
   NetConfig c = base;
-  c.arch = "mtn";
+  c.arch = Arch::mtn;
   c.tasks = first_tasks(n_tasks);
   return count_params(c);
 }
 
 double wstn_width_for(int64_t target, const NetConfig& base) {
   NetConfig c = base;
-  c.arch = "wstn";
+  c.arch = Arch::wstn;
   c.tasks = "g";
   double lo = 0.1, hi = 8.0;
   for (int it = 0; it < 60; ++it) {

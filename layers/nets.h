@@ -2,6 +2,7 @@
 // (MTN), the wide single-task net (wSTN: the DCNN with widths scaled by one factor), and the
 // transfer MLP. Every net owns one ParamStore; forward returns the logits and the 256-d transfer feature.
 #pragma once
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,8 +16,20 @@ struct NetOutput {
   Var feature;  // (N, 256 * width): post-ELU dense activation (the transfer feature); MLP: hidden layer
 };
 
+// The architectures, named once: the single-task DCNN (STN), the multi-task net sharing block 1 (MTN), the
+// wide single-task net (wSTN: the DCNN with its widths scaled), and the transfer MLP.
+enum class Arch { stn, mtn, wstn, mlp };
+const char* arch_name(Arch a);  // "stn", "mtn", "wstn", "mlp"
+// Inverse of arch_name; also "dcnn", the STN's name in net files (net_config_json). UsageError naming the
+// accepted names otherwise.
+Arch parse_arch(const std::string& s);
+std::ostream& operator<<(std::ostream& os, Arch a);  // arch_name, for messages
+// The name of a net's run folder and of its grid case: "stn-g", "mtn-gs", "wstn-5" (a wSTN by the MTN size
+// it matches; its tasks are g). `tasks` canonical.
+std::string net_name(Arch arch, const std::string& tasks, int match);
+
 struct NetConfig {
-  std::string arch = "dcnn";      // dcnn | stn (same as dcnn) | mtn | wstn | mlp
+  Arch arch = Arch::stn;
   std::string tasks = "g";        // task letters: g (16 genres), m, d, e, s (topics each)
   int genres = paper::kGenres, topics = paper::kTopics;  // output sizes
   int outputs = 0;                // dcnn/wstn/mlp: override the output size (0 = from the task)

@@ -96,7 +96,7 @@ struct Rig {
 inline NetConfig dcnn_config() { return NetConfig{}; }
 inline NetConfig mtn_config() {
   NetConfig c;
-  c.arch = "mtn";
+  c.arch = Arch::mtn;
   c.tasks = "gs";
   c.topics = 40;  // the s head is wider than g's, so its warm-up must grow the pinned arena
   return c;

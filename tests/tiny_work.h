@@ -49,7 +49,7 @@ inline TrainOptions tiny_train_options(const std::string& work, const std::strin
   TrainOptions o;
   o.work_dir = work;
   o.run_dir = run_dir;
-  o.arch = arch;
+  o.arch = parse_arch(arch);
   o.tasks = tasks;
   o.epochs = epochs;
   o.batch = 8;

@@ -39,10 +39,6 @@ constexpr int kQuickValEvery = 5;
 // (3x the feature work at 30 epochs, on 2 CPU cores) and give 7 MLP steps per epoch on 412 tracks.
 constexpr const char* kQuickMlpEpoch = "windows";
 
-std::string net_name(const std::string& arch, const std::string& tasks, int match) {
-  return arch == "wstn" ? "wstn-" + std::to_string(match) : arch + "-" + tasks;
-}
-
 // One paragraph on how the results in OUT were made: which tracks the factors were fitted on, the MTN
 // budget reading, the MLP epoch and the nets' streams. Older folders lack the newer keys: their defaults
 // are what the code did before (factors over all tracks, MLP epochs of windows, streams keyed by the seed).
@@ -151,7 +147,8 @@ struct Job {
   size_t run = 0;          // index into the SeedRuns
   std::string name;        // net name ("stn-g", "mtn-gs", "wstn-3") or case name
   // net
-  std::string arch, tasks;
+  Arch arch = Arch::stn;
+  std::string tasks;
   int match = 0;
   // case
   GridCase c;
@@ -169,10 +166,10 @@ bool net_finished(const SeedRun& r, const Job& j) { return std::filesystem::exis
 // task per epoch (about one STN epoch); a wSTN-N is about N times as wide; an MLP epoch over cached features
 // is cheap next to a net's. (The relative costs are rough; they order and balance, they do not predict time.)
 double net_cost(const SeedRun& r, const Job& j) {
-  const int n = j.arch == "wstn" ? j.match : int(j.tasks.size());
-  const int epochs = j.arch == "mtn" ? case_net_epochs(r.o, make_case(Arch::mtn, j.tasks)) : r.o.stn_epochs;
+  const int n = j.arch == Arch::wstn ? j.match : int(j.tasks.size());
+  const int epochs = j.arch == Arch::mtn ? case_net_epochs(r.o, make_case(Arch::mtn, j.tasks)) : r.o.stn_epochs;
   // Measured on the demo corpus (2 vCPUs): a wSTN-5 step costs 3.1x an STN step, an MTN step 1.0-1.3x.
-  return double(epochs) * (j.arch == "wstn" ? 1.0 + 0.5 * (n - 1) : 1.0);
+  return double(epochs) * (j.arch == Arch::wstn ? 1.0 + 0.5 * (n - 1) : 1.0);
 }
 
 // Prepares OUT for one seed: folders, settings.json (or checks that an existing one matches). Under OUT's
@@ -265,7 +262,7 @@ std::vector<Job> make_jobs(const std::vector<SeedRun>& runs, int shard_index, in
   std::vector<Job> cases;
   for (size_t ri = 0; ri < runs.size(); ++ri) {
     std::map<std::string, size_t> net_index;
-    auto net = [&](const std::string& arch, const std::string& tasks, int match) {
+    auto net = [&](Arch arch, const std::string& tasks, int match) {
       const std::string name = net_name(arch, tasks, match);
       auto it = net_index.find(name);
       if (it != net_index.end()) return it->second;
@@ -285,11 +282,11 @@ std::vector<Job> make_jobs(const std::vector<SeedRun>& runs, int shard_index, in
       j.name = c.name;
       j.c = c;
       if (c.arch == Arch::stn)
-        for (char k : c.tasks) j.needs.push_back(net("stn", std::string(1, k), 0));
+        for (char k : c.tasks) j.needs.push_back(net(Arch::stn, std::string(1, k), 0));
       else if (c.arch == Arch::mtn)
-        j.needs.push_back(net("mtn", c.tasks, 0));
+        j.needs.push_back(net(Arch::mtn, c.tasks, 0));
       else
-        j.needs.push_back(net("wstn", "g", c.n_tasks));
+        j.needs.push_back(net(Arch::wstn, "g", c.n_tasks));
       jobs.push_back(j);
     }
   }
@@ -393,7 +390,7 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
     t.arch = j.arch;
     t.tasks = j.tasks;
     t.match = j.match;
-    t.epochs = j.arch == "mtn" ? case_net_epochs(r.o, make_case(Arch::mtn, j.tasks)) : r.o.stn_epochs;
+    t.epochs = j.arch == Arch::mtn ? case_net_epochs(r.o, make_case(Arch::mtn, j.tasks)) : r.o.stn_epochs;
     t.batch = r.o.batch;
     t.bn_momentum = r.o.bn_momentum;
     t.val_every = r.o.val_every;
@@ -692,11 +689,9 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
   for (const CaseResult& r : s->results) {
     GridCase c = parse_case(r.case_name);
     if (c.arch == Arch::stn)
-      for (char k : c.tasks) nets.insert("stn-" + std::string(1, k));
-    else if (c.arch == Arch::mtn)
-      nets.insert("mtn-" + c.tasks);
+      for (char k : c.tasks) nets.insert(net_name(Arch::stn, std::string(1, k), 0));
     else
-      nets.insert("wstn-" + std::to_string(c.n_tasks));
+      nets.insert(net_name(c.arch, c.tasks, c.n_tasks));
   }
   for (const std::string& n : nets) in.curves.push_back(load_case_curves("net " + n, out_dir + "/nets/" + n + "/train.jsonl"));
   for (const CaseResult& r : s->results)

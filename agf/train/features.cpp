@@ -36,7 +36,7 @@ void finish_source_net(SourceNet& sn, const Compute& c, std::map<std::string, st
   auto it = md.find("mel_params");
   AGF_CHECK(it != md.end(), FormatError, sn.model_path, ": no \"mel_params\" in its metadata (not a trained agf net)");
   sn.mel_params = it->second;
-  AGF_CHECK(sn.net->config.arch != "mlp", UsageError, sn.model_path, ": an MLP is not a source net");
+  AGF_CHECK(sn.net->config.arch != Arch::mlp, UsageError, sn.model_path, ": an MLP is not a source net");
   // Feature widths from one inference pass on a zero window.
   Arena arena(c.device);
   Tape t(arena, DType::F32);
@@ -184,7 +184,7 @@ TransferModel load_transfer_model(const std::string& dir, const Compute& c) {
   AGF_CHECK(std::filesystem::exists(m.path), IOError, m.path,
             ": no transfer model here (make one with `agf transfer` or `agf experiment`)");
   LoadedNet ln = load_net(m.path, c);
-  AGF_CHECK(ln.net->config.arch == "mlp", FormatError, m.path, ": not a transfer MLP (arch ", ln.net->config.arch, ")");
+  AGF_CHECK(ln.net->config.arch == Arch::mlp, FormatError, m.path, ": not a transfer MLP (arch ", ln.net->config.arch, ")");
   m.mlp = std::move(ln.net);
   auto get = [&](const char* k) {
     auto it = ln.metadata.find(k);

@@ -41,22 +41,6 @@ std::string opt_g17(double v) { return std::isnan(v) ? std::string() : fmt_g17(v
 
 }  // namespace
 
-const char* arch_name(Arch a) {
-  switch (a) {
-    case Arch::stn: return "stn";
-    case Arch::mtn: return "mtn";
-    case Arch::wstn: return "wstn";
-  }
-  return "?";
-}
-
-Arch parse_arch(const std::string& s) {
-  if (s == "stn") return Arch::stn;
-  if (s == "mtn") return Arch::mtn;
-  if (s == "wstn") return Arch::wstn;
-  throw UsageError("unknown architecture '" + s + "' (expected stn, mtn or wstn)");
-}
-
 std::vector<std::string> task_combinations() {
   // Singles in the order Table 4 prints them; the rest in lexicographic order over g < s < e < d < m.
   std::vector<std::string> out = {"g", "m", "d", "e", "s"};
@@ -80,13 +64,14 @@ std::vector<std::string> task_combinations() {
 
 GridCase make_case(Arch arch, const std::string& tasks) {
   AGF_CHECK(arch != Arch::wstn, UsageError, "make_case: use make_wstn_case for wSTN");
+  AGF_CHECK(arch != Arch::mlp, UsageError, "make_case: the MLP is no grid case");
   GridCase c;
   c.arch = arch;
   c.tasks = canonical_tasks(tasks);
   c.n_tasks = static_cast<int>(c.tasks.size());
   AGF_CHECK(arch != Arch::mtn || c.n_tasks >= 2, UsageError, "an MTN needs two or more tasks, got '", tasks,
             "'");
-  c.name = std::string(arch_name(arch)) + "-" + c.tasks;
+  c.name = net_name(arch, c.tasks, 0);
   return c;
 }
 
@@ -96,7 +81,7 @@ GridCase make_wstn_case(int n) {
   c.arch = Arch::wstn;
   c.tasks = "g";
   c.n_tasks = n;
-  c.name = "wstn-" + std::to_string(n);
+  c.name = net_name(Arch::wstn, "g", n);
   return c;
 }
 
@@ -104,7 +89,10 @@ GridCase parse_case(const std::string& name) {
   const auto dash = name.find('-');
   AGF_CHECK(dash != std::string::npos, UsageError, "case name '", name,
             "': expected <arch>-<tasks> (stn-gs, mtn-gsedm) or wstn-<N>");
-  const Arch arch = parse_arch(name.substr(0, dash));
+  const std::string an = name.substr(0, dash);
+  AGF_CHECK(an == "stn" || an == "mtn" || an == "wstn", UsageError, "unknown architecture '", an,
+            "' (expected stn, mtn or wstn)");
+  const Arch arch = parse_arch(an);
   const std::string rest = name.substr(dash + 1);
   if (arch == Arch::wstn) {
     AGF_CHECK(rest.size() == 1 && rest[0] >= '2' && rest[0] <= '5', UsageError, "case name '", name,

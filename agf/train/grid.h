@@ -5,13 +5,10 @@
 #include <limits>
 #include <string>
 #include <vector>
+#include "layers/nets.h"   // Arch, arch_name
 #include "layers/tasks.h"  // the task letters, kTaskOrder, canonical_tasks
 
 namespace agf {
-
-enum class Arch { stn, mtn, wstn };
-const char* arch_name(Arch a);           // "stn", "mtn", "wstn"
-Arch parse_arch(const std::string& s);   // throws UsageError
 
 // The 31 combinations in the row order of the paper's Table 4: singles g, m, d, e, s (as printed there),
 // then the pairs, triples and quadruples in lexicographic order over g < s < e < d < m, then gsedm.

@@ -36,15 +36,17 @@ int64_t scaled(int64_t count, int64_t num, int64_t den) {
 }
 
 struct NetId {
-  std::string name, arch, tasks, shape;
+  std::string name;
+  Arch arch = Arch::stn;
+  std::string tasks, shape;
   int match = 0;
 };
 
 // A net's job is named by its folder in OUT, nets/<net>, apart from the case of the same name (mtn-gs, wstn-3).
 NetId net_of(Arch a, const std::string& tasks, int n_tasks) {
-  if (a == Arch::stn) return {"nets/stn-" + tasks, "stn", tasks, "stn", 0};
-  if (a == Arch::mtn) return {"nets/mtn-" + tasks, "mtn", tasks, "mtn-" + std::to_string(tasks.size()), 0};
-  return {"nets/wstn-" + std::to_string(n_tasks), "wstn", "g", "wstn-" + std::to_string(n_tasks), n_tasks};
+  if (a == Arch::stn) return {"nets/" + net_name(a, tasks, 0), a, tasks, "stn", 0};
+  if (a == Arch::mtn) return {"nets/" + net_name(a, tasks, 0), a, tasks, "mtn-" + std::to_string(tasks.size()), 0};
+  return {"nets/" + net_name(a, "g", n_tasks), a, "g", "wstn-" + std::to_string(n_tasks), n_tasks};
 }
 
 // The nets a case needs, in the order its transfer concatenates them.
@@ -145,7 +147,7 @@ NetConfig plan_wstn_config(int n_tasks) {
   // As run_train builds it: arch wstn on g, the default NetConfig otherwise (its topics too, since a wSTN
   // has no factor task), the width matched to the N-task MTN.
   NetConfig c;
-  c.arch = "wstn";
+  c.arch = Arch::wstn;
   c.tasks = "g";
   c.width = wstn_width_for(mtn_params_for_tasks(n_tasks, c), c);
   return c;

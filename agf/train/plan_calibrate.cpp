@@ -74,7 +74,7 @@ NetConfig config_of(const std::string& shape, int topics) {
   if (shape == "stn") return c;  // the genre DCNN (a factor STN differs only in its last layer's 40 outputs)
   const int n = std::atoi(shape.c_str() + shape.find('-') + 1);
   if (shape.rfind("mtn-", 0) == 0) {
-    c.arch = "mtn";
+    c.arch = Arch::mtn;
     c.tasks = first_tasks(n);  // a step trains the shared block and one branch
     return c;
   }
@@ -135,7 +135,7 @@ PlanTiming time_net_step(const NetConfig& cfg, const Compute& comp, int B, doubl
 // MTN, divided by its task count).
 PlanTiming time_net_forward(const NetConfig& cfg, const Compute& comp, double budget_s) {
   SourceNet sn;
-  sn.name = cfg.arch;
+  sn.name = arch_name(cfg.arch);
   sn.net = build_net(cfg);
   sn.net->params.finalize(comp.device, DType::F32, 12);
   {
@@ -161,7 +161,7 @@ PlanTiming time_net_forward(const NetConfig& cfg, const Compute& comp, double bu
 
 PlanTiming time_mlp_step(int64_t D, const Compute& comp, int B, double budget_s) {
   NetConfig mc;
-  mc.arch = "mlp";
+  mc.arch = Arch::mlp;
   mc.inputs = int(D);
   mc.outputs = 16;
   auto mlp = build_net(mc);
@@ -189,7 +189,7 @@ PlanTiming time_mlp_step(int64_t D, const Compute& comp, int B, double budget_s)
 
 PlanTiming time_mlp_forward(int64_t D, const Compute& comp, double budget_s) {
   NetConfig mc;
-  mc.arch = "mlp";
+  mc.arch = Arch::mlp;
   mc.inputs = int(D);
   mc.outputs = 16;
   auto mlp = build_net(mc);

@@ -8,6 +8,7 @@
 
 #include "agf/util/random.h"
 #include "kernels/philox.h"
+#include "layers/nets.h"  // Arch
 
 namespace agf {
 
@@ -25,9 +26,11 @@ inline uint64_t derive_seed(uint64_t seed, Stream purpose, uint64_t position) {
 // the MTN size it matches), so that stn-g, stn-m, ... trained with one --seed start from different
 // weights and draw different shuffles, crops and dropout masks, as independently trained nets do
 // (issue 12). Every stream of a net is derive_seed(net_stream_seed(...), purpose, position).
-inline uint64_t net_stream_seed(uint64_t seed, const std::string& arch, const std::string& tasks, int match) {
+// (The key is "stn-g", "mtn-gs", "wstn-g-5": not net_name's "wstn-5", and it must stay as it is.)
+inline uint64_t net_stream_seed(uint64_t seed, Arch arch, const std::string& tasks, int match) {
   uint64_t h = mix64(seed ^ 0x6167662d6e657473ull);  // "agf-nets"
-  const std::string name = arch + "-" + tasks + (arch == "wstn" ? "-" + std::to_string(match) : std::string());
+  const std::string name = std::string(arch_name(arch)) + "-" + tasks +
+                           (arch == Arch::wstn ? "-" + std::to_string(match) : std::string());
   for (unsigned char ch : name) h = mix64(h ^ ch);
   return mix64(h ^ name.size());
 }

@@ -146,7 +146,9 @@ void fill_windows(const MelStore& s, const Window* w, int n, int frames, float* 
 
 // ---- Nets on disk.
 nlohmann::json net_config_json(const NetConfig& c) {
-  return {{"arch", c.arch},           {"tasks", c.tasks},         {"genres", c.genres},
+  // "arch": the STN is "dcnn" in net files (its name there since the first format; parse_arch reads both), so
+  // files, their fingerprints and the settings a resume compares stay as they were.
+  return {{"arch", c.arch == Arch::stn ? "dcnn" : arch_name(c.arch)}, {"tasks", c.tasks},         {"genres", c.genres},
           {"topics", c.topics},       {"outputs", c.outputs},     {"width", c.width},
           {"inputs", c.inputs},       {"hidden", c.hidden},       {"drop_conv", c.drop_conv},
           {"drop_fc", c.drop_fc},     {"drop_in", c.drop_in},     {"bn_momentum", c.bn.momentum},
@@ -156,7 +158,7 @@ nlohmann::json net_config_json(const NetConfig& c) {
 NetConfig net_config_from_json(const nlohmann::json& j) {
   NetConfig c;
   try {
-    c.arch = j.at("arch").get<std::string>();
+    c.arch = parse_arch(j.at("arch").get<std::string>());
     c.tasks = j.at("tasks").get<std::string>();
     c.genres = j.at("genres").get<int>();
     c.topics = j.at("topics").get<int>();

@@ -34,7 +34,7 @@ nlohmann::json identity_json(const TrainOptions& o, const NetConfig& net, const 
   // How each factor target was made (factors_from, n_mfcc, seed, ...): a resume on recomputed factors is refused.
   nlohmann::json factors = nlohmann::json::object();
   for (const auto& [k, f] : w.factors) factors[std::string(1, k)] = f.settings;
-  return {{"arch", o.arch},       {"tasks", o.tasks}, {"match", o.match},         {"batch", o.batch},
+  return {{"arch", arch_name(o.arch)}, {"tasks", o.tasks}, {"match", o.match},         {"batch", o.batch},
           {"frames", o.frames},   {"lr", o.lr},       {"l2", o.l2},               {"seed", o.seed},
           {"task_draw", o.task_draw}, {"streams", o.shared_streams ? "seed" : "case"}, {"net", net_config_json(net)},
           {"mel_params", nlohmann::json::parse(w.store.params_json())},
@@ -91,27 +91,26 @@ double validation_loss(const Net& net, Tape& t, const WorkData& w, int task_inde
 
 }  // namespace
 
-std::string default_run_dir(const std::string& work_dir, const std::string& arch, const std::string& tasks, int match) {
-  if (arch == "wstn") return work_dir + "/runs/wstn-" + std::to_string(match ? match : 5);
-  return work_dir + "/runs/" + arch + "-" + canonical_tasks(tasks);
+std::string default_run_dir(const std::string& work_dir, Arch arch, const std::string& tasks, int match) {
+  return work_dir + "/runs/" + net_name(arch, arch == Arch::wstn ? "g" : canonical_tasks(tasks), match ? match : 5);
 }
 
 TrainSummary run_train(const TrainOptions& in) {
   TrainOptions o = in;
-  AGF_CHECK(o.arch == "stn" || o.arch == "mtn" || o.arch == "wstn", UsageError, "train: --arch must be stn, mtn or wstn, got '",
-            o.arch, "'");
+  AGF_CHECK(o.arch == Arch::stn || o.arch == Arch::mtn || o.arch == Arch::wstn, UsageError,
+            "train: --arch must be stn, mtn or wstn, got '", o.arch, "'");
   o.tasks = canonical_tasks(o.tasks);
-  if (o.arch == "stn")
+  if (o.arch == Arch::stn)
     AGF_CHECK(o.tasks.size() == 1, UsageError, "train: an STN has one task, got --tasks ", o.tasks,
               " (use --arch mtn, or train one STN per task)");
-  if (o.arch == "mtn")
+  if (o.arch == Arch::mtn)
     AGF_CHECK(o.tasks.size() >= 2, UsageError, "train: an MTN needs two or more tasks, got --tasks ", o.tasks);
-  if (o.arch == "wstn") {
+  if (o.arch == Arch::wstn) {
     AGF_CHECK(o.tasks == "g", UsageError, "train: a wSTN is trained on g; --match N sets its size, got --tasks ", o.tasks);
     if (o.match == 0) o.match = 5;
     AGF_CHECK(o.match >= 2 && o.match <= 5, UsageError, "train: --match must be in 2..5, got ", o.match);
   }
-  if (o.epochs == 0) o.epochs = o.arch == "mtn" ? paper::kMtnEpochs : paper::kStnEpochs;
+  if (o.epochs == 0) o.epochs = o.arch == Arch::mtn ? paper::kMtnEpochs : paper::kStnEpochs;
   AGF_CHECK(o.epochs >= 1 && o.batch >= 2 && o.frames >= 8, UsageError, "train: --epochs ", o.epochs, ", --batch ",
             o.batch, ", --frames ", o.frames, " (need >= 1, >= 2, >= 8)");
   AGF_CHECK(o.task_draw == "epoch" || o.task_draw == "batch", UsageError, "train: --task-draw must be epoch or batch");
@@ -128,10 +127,10 @@ TrainSummary run_train(const TrainOptions& in) {
   AGF_CHECK(w.store.n_mels() == 128, FormatError, melstore_path(o.work_dir), ": ", w.store.n_mels(),
             " mel bands; the paper's nets take 128");
   NetConfig cfg;
-  cfg.arch = o.arch == "stn" ? "dcnn" : o.arch;
+  cfg.arch = o.arch;
   cfg.tasks = o.tasks;
   cfg.bn.momentum = o.bn_momentum;
-  if (o.arch == "wstn") cfg.width = wstn_width_for(mtn_params_for_tasks(o.match, cfg), cfg);
+  if (o.arch == Arch::wstn) cfg.width = wstn_width_for(mtn_params_for_tasks(o.match, cfg), cfg);
   for (char k : o.tasks)
     if (is_factor_task(k)) cfg.topics = w.factors.at(k).topics;
 
@@ -227,11 +226,11 @@ TrainSummary run_train(const TrainOptions& in) {
   const int resume_epoch = ck.epoch, resume_batch = ck.batch;  // a mid-epoch checkpoint continues at that batch
   AGF_CHECK(resume_batch == 0 || ck.epoch < o.epochs, UsageError, "train --resume: ", ckpt_path, " stopped inside epoch ",
             ck.epoch + 1, "; --epochs ", o.epochs, " would end the run there (give --epochs ", ck.epoch + 1, " or more)");
-  Progress prog(str("train ", o.arch, "-", o.arch == "wstn" ? std::to_string(o.match) : o.tasks),
+  Progress prog(str("train ", net_name(o.arch, o.tasks, o.match)),
                 std::max<int64_t>(0, int64_t(end_epoch - ck.epoch) * steps_per_epoch_est - resume_batch), "steps", o.quiet);
   if (!o.quiet)
     std::fprintf(stderr, "train: %s '%s', %lld parameters, %zu training tracks, epochs %d..%d of %d%s, batch %d, on %s -> %s\n",
-                 o.arch.c_str(), o.tasks.c_str(), static_cast<long long>(net->num_trainable()), w.train.size(), ck.epoch + 1,
+                 arch_name(o.arch), o.tasks.c_str(), static_cast<long long>(net->num_trainable()), w.train.size(), ck.epoch + 1,
                  end_epoch, o.epochs, resume_batch > 0 ? str(" (from batch ", resume_batch + 1, ")").c_str() : "", B,
                  comp.describe().c_str(), o.run_dir.c_str());
   const auto t0 = std::chrono::steady_clock::now();

@@ -20,13 +20,14 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include "layers/nets.h"  // Arch
 #include "layers/paper.h"
 
 namespace agf {
 
 struct TrainOptions {
   std::string work_dir, run_dir;  // run_dir "" = WORK/runs/<arch>-<tasks> (wstn-N)
-  std::string arch = "stn";       // stn | mtn | wstn
+  Arch arch = Arch::stn;          // stn | mtn | wstn
   std::string tasks = "g";        // stn: one letter; mtn: two or more; wstn: g (trained on genre)
   int match = 0;                  // wstn: parameter count of the MTN with this many tasks (0: 5)
   int epochs = 0;                 // 0: the paper's (stn/wstn 200, mtn 1000)
@@ -69,7 +70,7 @@ struct TrainSummary {
 };
 
 // The run folder a case trains in by default: WORK/runs/<name>.
-std::string default_run_dir(const std::string& work_dir, const std::string& arch, const std::string& tasks, int match);
+std::string default_run_dir(const std::string& work_dir, Arch arch, const std::string& tasks, int match);
 // Trains (or resumes) one net. Throws UsageError for bad options or a RUN that holds another run,
 // NumericError when max_bad_steps non-finite steps come in a row (the last good checkpoint is kept),
 // Interrupted after writing a mid-epoch checkpoint when a stop was requested (interrupt.h).

@@ -368,7 +368,7 @@ TransferResult run_transfer(const TransferOptions& o) {
   }
 
   NetConfig mc;
-  mc.arch = "mlp";
+  mc.arch = Arch::mlp;
   mc.inputs = int(D);
   mc.outputs = K;
   auto mlp = build_net(mc);

@@ -138,7 +138,7 @@ TEST(CudaNetworkParity, Dcnn) {
 TEST(CudaNetworkParity, Mtn2Task) {
   AGF_REQUIRE_CUDA();
   NetConfig cfg;
-  cfg.arch = "mtn";
+  cfg.arch = Arch::mtn;
   cfg.tasks = "gm";
   network_parity(cfg, 8, 0, "mtn_gm task g");
   network_parity(cfg, 8, 1, "mtn_gm task m");
@@ -147,7 +147,7 @@ TEST(CudaNetworkParity, Mtn2Task) {
 TEST(CudaNetworkParity, Mlp) {
   AGF_REQUIRE_CUDA();
   NetConfig cfg;
-  cfg.arch = "mlp";
+  cfg.arch = Arch::mlp;
   cfg.inputs = 1280;
   cfg.outputs = 16;
   network_parity(cfg, 64, 0, "mlp1280");

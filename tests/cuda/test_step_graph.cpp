@@ -90,7 +90,7 @@ class CudaTrain : public ::testing::Test {
     TrainOptions o;
     o.work_dir = work;
     o.run_dir = (root / out).string();
-    o.arch = arch;
+    o.arch = parse_arch(arch);
     o.tasks = tasks;
     o.epochs = 2;
     o.batch = 8;

@@ -68,7 +68,7 @@ TEST(ParamStore, LayoutDecayedFirstThenTrainableThenBuffers) {
 TEST(Tape, BackwardAccumulatesIntoParameterGradients) {
   // Two backward passes without zero_grad must give exactly twice the gradient of one.
   NetConfig cfg;
-  cfg.arch = "mlp";
+  cfg.arch = Arch::mlp;
   cfg.inputs = 8;
   cfg.hidden = 6;
   cfg.outputs = 3;
@@ -92,7 +92,7 @@ TEST(Tape, BackwardAccumulatesIntoParameterGradients) {
 
 TEST(Tape, FirstWriterOfAnActivationGradientOverwritesLaterOnesAccumulate) {
   NetConfig cfg;
-  cfg.arch = "mlp";
+  cfg.arch = Arch::mlp;
   cfg.inputs = 2;
   cfg.hidden = 2;
   cfg.outputs = 2;

@@ -190,7 +190,7 @@ TEST(TorchFixture, Dcnn16Float64MatchesPyTorch) {
 TEST(TorchFixture, Mlp1280Float64MatchesPyTorch) {
   SafetensorsFile f = SafetensorsFile::open(torch_fixture_path());
   NetConfig cfg;
-  cfg.arch = "mlp";
+  cfg.arch = Arch::mlp;
   cfg.inputs = 1280;
   cfg.hidden = 1024;
   cfg.outputs = 16;

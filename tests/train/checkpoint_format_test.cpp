@@ -61,13 +61,13 @@ std::unique_ptr<Net> recipe_net(const NetConfig& c) {
 
 NetConfig dcnn_cfg() {
   NetConfig c;
-  c.arch = "dcnn";
+  c.arch = Arch::stn;
   c.width = 0.5;
   return c;
 }
 NetConfig mlp_cfg() {
   NetConfig c;
-  c.arch = "mlp";
+  c.arch = Arch::mlp;
   c.inputs = 96;
   c.hidden = 48;
   c.outputs = 16;
@@ -75,7 +75,7 @@ NetConfig mlp_cfg() {
 }
 NetConfig mtn_cfg() {
   NetConfig c;
-  c.arch = "mtn";
+  c.arch = Arch::mtn;
   c.tasks = "gs";
   return c;
 }

@@ -68,7 +68,7 @@ const PlanJob& job(const Plan& p, const std::string& name) {
 // The MTN's steps: the task of each epoch drawn as the trainer draws it, g's 3 batches or s's 2 (17 tracks:
 // 8 + 8 and a last batch of 1, which is dropped).
 int64_t mtn_gs_steps(uint64_t seed, int epochs) {
-  const uint64_t rs = net_stream_seed(seed, "mtn", "gs", 0);
+  const uint64_t rs = net_stream_seed(seed, Arch::mtn, "gs", 0);
   int64_t steps = 0;
   for (int e = 0; e < epochs; ++e) steps += philox_u32(derive_seed(rs, Stream::Task, uint64_t(e)), 0, 0) % 2 == 0 ? 3 : 2;
   return steps;

@@ -58,13 +58,13 @@ std::string params_of(const std::string& run_dir) {
 
 TEST(NetStreams, EveryCaseOfTheGridHasItsOwnSeed) {
   std::set<uint64_t> seen;
-  for (const char* t : {"g", "m", "d", "e", "s"}) EXPECT_TRUE(seen.insert(net_stream_seed(1, "stn", t, 0)).second) << t;
-  for (const char* t : {"gs", "gm", "gsedm", "ms"}) EXPECT_TRUE(seen.insert(net_stream_seed(1, "mtn", t, 0)).second) << t;
-  for (int m = 2; m <= 5; ++m) EXPECT_TRUE(seen.insert(net_stream_seed(1, "wstn", "g", m)).second) << m;
-  EXPECT_NE(net_stream_seed(1, "stn", "g", 0), net_stream_seed(2, "stn", "g", 0));
-  EXPECT_EQ(net_stream_seed(7, "mtn", "gs", 0), net_stream_seed(7, "mtn", "gs", 0));
+  for (const char* t : {"g", "m", "d", "e", "s"}) EXPECT_TRUE(seen.insert(net_stream_seed(1, Arch::stn, t, 0)).second) << t;
+  for (const char* t : {"gs", "gm", "gsedm", "ms"}) EXPECT_TRUE(seen.insert(net_stream_seed(1, Arch::mtn, t, 0)).second) << t;
+  for (int m = 2; m <= 5; ++m) EXPECT_TRUE(seen.insert(net_stream_seed(1, Arch::wstn, "g", m)).second) << m;
+  EXPECT_NE(net_stream_seed(1, Arch::stn, "g", 0), net_stream_seed(2, Arch::stn, "g", 0));
+  EXPECT_EQ(net_stream_seed(7, Arch::mtn, "gs", 0), net_stream_seed(7, Arch::mtn, "gs", 0));
   // the match only keys a wSTN
-  EXPECT_EQ(net_stream_seed(1, "stn", "g", 0), net_stream_seed(1, "stn", "g", 3));
+  EXPECT_EQ(net_stream_seed(1, Arch::stn, "g", 0), net_stream_seed(1, Arch::stn, "g", 3));
 }
 
 // Two STNs whose targets are identical (the s factor copied as m) can only differ through their random

@@ -18,7 +18,7 @@ inline void make_random_transfer_model(const std::string& dir, double width = 0.
   const char* tasks[] = {"g", "s"};
   for (int k = 0; k < 2; ++k) {
     NetConfig c;
-    c.arch = "dcnn";
+    c.arch = Arch::stn;
     c.tasks = tasks[k];
     c.topics = 4;
     c.width = width;
@@ -30,7 +30,7 @@ inline void make_random_transfer_model(const std::string& dir, double width = 0.
     inputs += int(std::lround(256 * width));
   }
   NetConfig mc;
-  mc.arch = "mlp";
+  mc.arch = Arch::mlp;
   mc.inputs = inputs;
   mc.hidden = 32;
   mc.outputs = 16;
