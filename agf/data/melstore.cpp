@@ -13,10 +13,11 @@
 #include "agf/util/fs.h"
 #include "agf/util/half.h"
 #include "engine/safetensors.h"
+#include "agf/data/workdir.h"
 
 namespace agf {
 
-std::string melstore_path(const std::string& work_dir) { return work_dir + "/mels.safetensors"; }
+std::string melstore_path(const std::string& work_dir) { return WorkDir(work_dir).mels(); }
 
 MelStore::MelStore(MelStore&&) noexcept = default;
 MelStore& MelStore::operator=(MelStore&&) noexcept = default;

@@ -26,6 +26,7 @@
 #include "agf/util/parallel.h"
 #include "agf/util/progress.h"
 #include "engine/safetensors.h"
+#include "agf/data/workdir.h"
 
 namespace agf {
 
@@ -46,11 +47,7 @@ struct Skip {
   std::string path, reason;
 };
 
-std::string part_path(const std::string& work, size_t k) {
-  char name[64];
-  std::snprintf(name, sizeof(name), "/mel_parts/part_%05zu.safetensors", k);
-  return work + name;
-}
+std::string part_path(const std::string& work, size_t k) { return WorkDir(work).mel_part(k); }
 
 // What a part must record to be reused: the feature parameters and storage dtype, and its ids.
 std::string part_signature(const PrepareOptions& o) {
@@ -159,14 +156,14 @@ int run_prepare(const PrepareOptions& o) {
   const bool use_gpu = o.device == "cuda" || (o.device == "auto" && mel_gpu_available());
   if (o.device == "cuda") AGF_CHECK(mel_gpu_available(), DeviceError, "prepare: --device cuda but no CUDA device");
   ensure_dir(o.work_dir);
-  ensure_dir(o.work_dir + "/mel_parts");
+  ensure_dir(WorkDir(o.work_dir).mel_parts());
 
   FmaMetadata meta = load_fma_metadata(o.metadata_dir);
   std::vector<const Track*> tracks = select_subset(meta, o.subset);
   std::vector<int64_t> known_bad = remove_known_bad(tracks);
   AGF_CHECK(!tracks.empty(), UsageError, "prepare: subset '", o.subset, "' of ", o.metadata_dir, " has no tracks");
   // The split: reuse WORK/split.json when present (resumption), else make and save it.
-  const std::string split_path = o.work_dir + "/split.json";
+  const std::string split_path = WorkDir(o.work_dir).split();
   Split split;
   if (std::filesystem::exists(split_path)) {
     split = load_split(split_path);
@@ -178,7 +175,7 @@ int run_prepare(const PrepareOptions& o) {
   }
   nlohmann::json ds = {{"metadata_dir", o.metadata_dir}, {"audio_dir", o.audio_dir}, {"subset", o.subset},
                        {"split", o.split}, {"seed", o.seed}};
-  write_file_atomic(o.work_dir + "/dataset.json", ds.dump(1) + "\n");
+  write_file_atomic(WorkDir(o.work_dir).dataset(), ds.dump(1) + "\n");
 
   std::vector<int64_t> ids;
   for (const Track* t : tracks) ids.push_back(t->id);
@@ -290,7 +287,7 @@ int run_prepare(const PrepareOptions& o) {
     std::replace(reason.begin(), reason.end(), '\n', ' ');
     report += str(s.id, "\t", s.path, "\t", reason, "\n");
   }
-  write_file_atomic(o.work_dir + "/prepare_skips.tsv", report);
+  write_file_atomic(WorkDir(o.work_dir).prepare_skips(), report);
   const int64_t n_failed = int64_t(skips.size() - n_known), n_total = int64_t(ids.size());
   int64_t total_frames = 0;
   for (const Loc& L : locs) total_frames += L.frames;

@@ -20,6 +20,7 @@
 #include "agf/util/fs.h"
 #include "agf/util/json.h"
 #include "engine/safetensors.h"
+#include "agf/data/workdir.h"
 
 namespace agf {
 
@@ -61,7 +62,7 @@ Corpus load_corpus(const FactorsOptions& o) {
   for (const Track* t : c.tracks) c.artist_of_track.push_back(index[t->artist_id]);
   c.in_fit.assign(c.tracks.size(), 1);
   if (o.factors_from == "train") {
-    const std::string sp = o.work_dir + "/split.json";
+    const std::string sp = WorkDir(o.work_dir).split();
     AGF_CHECK(std::filesystem::exists(sp), UsageError, "factors --factors-from train: ", sp,
               " does not exist (run `agf prepare` first, or use --factors-from all)");
     const Split split = load_split(sp);
@@ -236,7 +237,8 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   }
   r.tracks = static_cast<int64_t>(track_ids.size());
 
-  const std::string dir = o.work_dir + "/factors", k1(1, kind);
+  const WorkDir wd(o.work_dir);
+  const std::string dir = wd.factors(), k1(1, kind);
   ensure_dir(dir);
   std::map<std::string, std::string> meta{
       {"kind", k1}, {"topics", std::to_string(o.topics)}, {"terms", std::to_string(V)},
@@ -259,7 +261,7 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   if (kind == 's') model.push_back({"genre_ids", StDType::I64, {V}, vocab_ids.data(), vocab_ids.size() * 8});
   else model.push_back({"centroids", StDType::F32, {V, D}, km.centroids.data(), km.centroids.size() * 4});
   if (kind == 'e') model.push_back({"descriptor_columns", StDType::I64, {D}, cols.data(), cols.size() * 8});
-  write_safetensors(dir + "/" + k1 + "_model.safetensors", model, meta);
+  write_safetensors(wd.factor_file(kind, "_model.safetensors"), model, meta);
 
   // summary tables
   const int G = kNumTopGenres;
@@ -271,8 +273,8 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   std::vector<std::string> names;
   for (int a : kept_artists) names.push_back(c.artist_names[a]);
   const auto groups = summarize_groups(artist_topics, A, o.topics, names, agt, G, top_genre_names());
-  write_file_atomic(dir + "/" + k1 + "_summary.md", groups_markdown(kind, groups, r));
-  write_json_file(dir + "/" + k1 + "_summary.json", groups_json(kind, groups, r));
+  write_file_atomic(wd.factor_file(kind, "_summary.md"), groups_markdown(kind, groups, r));
+  write_json_file(wd.factor_file(kind, "_summary.json"), groups_json(kind, groups, r));
   return r;
 }
 
@@ -281,7 +283,7 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
 std::vector<FactorReport> compute_factors(const FactorsOptions& in) {
   FactorsOptions o = in;
   AGF_CHECK(!o.work_dir.empty(), UsageError, "factors: --work is required");
-  const std::string ds = o.work_dir + "/dataset.json";
+  const std::string ds = WorkDir(o.work_dir).dataset();
   struct stat st;
   if (::stat(ds.c_str(), &st) == 0) {
     const nlohmann::json j = read_json_file(ds);
@@ -311,7 +313,7 @@ std::vector<FactorReport> compute_factors(const FactorsOptions& in) {
   if (need_audio) {
     FeatureRequest req;
     req.audio_dir = o.audio_dir;
-    req.cache_dir = o.work_dir + "/features";
+    req.cache_dir = WorkDir(o.work_dir).features();
     req.descriptors = need_desc;
     req.threads = o.threads;
     req.verbose = o.verbose;

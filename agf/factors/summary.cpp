@@ -8,11 +8,12 @@
 #include "agf/factors/factors.h"
 #include "agf/util/error.h"
 #include "engine/safetensors.h"
+#include "agf/data/workdir.h"
 
 namespace agf {
 
 std::string factor_targets_path(const std::string& work_dir, char kind) {
-  return work_dir + "/factors/" + std::string(1, kind) + ".safetensors";
+  return WorkDir(work_dir).factor_targets(kind);
 }
 
 FactorTargets load_factor_targets(const std::string& work_dir, char kind) {

@@ -22,6 +22,7 @@
 #include "agf/util/interrupt.h"
 #include "agf/util/json.h"
 #include "layers/paper.h"
+#include "agf/data/workdir.h"
 
 namespace agf {
 
@@ -68,7 +69,7 @@ std::string protocol_text(const std::string& out_dir) {
 }  // namespace
 
 std::string default_experiment_out(const std::string& work_dir, size_t n_seeds) {
-  return work_dir + (n_seeds > 1 ? "/experiment-seeds" : "/experiment");
+  return WorkDir(work_dir).experiment(n_seeds);
 }
 
 ExperimentOptions normalise_experiment(const ExperimentOptions& in, std::vector<GridCase>* grid_out) {
@@ -577,8 +578,8 @@ bool read_baseline(const std::string& out_dir, const std::vector<CaseResult>& re
 }
 
 void add_factor_summaries(const std::string& work_dir, ReportInput* in) {
-  for (char k : std::string("sedm")) {
-    const std::string p = work_dir + "/factors/" + std::string(1, k) + "_summary.md";
+  for (char k : std::string(kTaskOrder + 1)) {  // the factors in the paper's order: s, e, d, m
+    const std::string p = WorkDir(work_dir).factor_file(k, "_summary.md");
     if (std::filesystem::exists(p)) in->sections.push_back({str("Artist groups: factor ", k), markdown_to_html(read_file_bytes(p))});
   }
 }

@@ -14,6 +14,7 @@
 #include "agf/util/half.h"
 #include "agf/util/json.h"
 #include "engine/safetensors.h"
+#include "agf/data/workdir.h"
 
 namespace agf {
 
@@ -72,8 +73,9 @@ void WorkData::target(char task, int64_t i, float* out, int genres) const {
 WorkData load_work(const std::string& work_dir, const std::string& tasks) {
   AGF_CHECK(!work_dir.empty(), UsageError, "--work is required");
   WorkData w{work_dir, MelStore::open(work_dir), {}, {}, {}, {}, {}};
-  w.split = load_split(work_dir + "/split.json");
-  const std::string ds_path = work_dir + "/dataset.json";
+  const WorkDir wd(work_dir);
+  w.split = load_split(wd.split());
+  const std::string ds_path = wd.dataset();
   AGF_CHECK(std::filesystem::exists(ds_path), IOError, ds_path, ": missing (run `agf prepare` first)");
   const nlohmann::json ds = read_json_file(ds_path);
   const std::string meta_dir = ds.value("metadata_dir", "");

@@ -24,6 +24,7 @@
 #include "layers/step.h"
 #include "layers/step_graph.h"
 #include "layers/paper.h"
+#include "agf/data/workdir.h"
 
 namespace agf {
 
@@ -92,7 +93,7 @@ double validation_loss(const Net& net, Tape& t, const WorkData& w, int task_inde
 }  // namespace
 
 std::string default_run_dir(const std::string& work_dir, Arch arch, const std::string& tasks, int match) {
-  return work_dir + "/runs/" + net_name(arch, arch == Arch::wstn ? "g" : canonical_tasks(tasks), match ? match : 5);
+  return WorkDir(work_dir).run(net_name(arch, arch == Arch::wstn ? "g" : canonical_tasks(tasks), match ? match : 5));
 }
 
 TrainSummary run_train(const TrainOptions& in) {
