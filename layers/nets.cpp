@@ -18,10 +18,7 @@ struct Block1 {
   Conv2d conv1;
   std::string prefix;
   Block1(ParamStore& ps, const std::string& pre, double width) : conv1(ps, pre + "conv1", 1, scaled(16, width), 5), prefix(pre) {}
-  Var operator()(Tape& t, Var x) const {
-    Var h = elu_layer(t, conv1(t, x), prefix + "elu1");
-    return maxpool_layer(t, h, 2, 1, prefix + "pool1");
-  }
+  Var operator()(Tape& t, Var x) const { return conv_unit(t, x, conv1, nullptr, prefix + "elu1", 2, 1, prefix + "pool1"); }
 };
 
 struct Branch {
@@ -43,14 +40,12 @@ struct Branch {
         fc1(ps, pre + "fc1", scaled(256, w), scaled(256, w)), fc2(ps, pre + "fc2", scaled(256, w), outputs),
         drop_conv(c.drop_conv), drop_fc(c.drop_fc) {}
   NetOutput operator()(Tape& t, Var h) const {
-    h = elu_layer(t, bn2(t, conv2(t, h)), p + "elu2");
-    h = dropout_layer(t, maxpool_layer(t, h, 2, 2, p + "pool2"), drop_conv, p + "dropout2");
-    h = maxpool_layer(t, elu_layer(t, conv3(t, h), p + "elu3"), 2, 2, p + "pool3");
-    h = elu_layer(t, bn4(t, conv4(t, h)), p + "elu4");
-    h = dropout_layer(t, maxpool_layer(t, h, 2, 2, p + "pool4"), drop_conv, p + "dropout4");
-    h = maxpool_layer(t, elu_layer(t, conv5(t, h), p + "elu5"), 2, 2, p + "pool5");
-    h = elu_layer(t, conv6(t, h), p + "elu6");
-    h = elu_layer(t, bn7(t, conv7(t, h)), p + "elu7");
+    h = dropout_layer(t, conv_unit(t, h, conv2, &bn2, p + "elu2", 2, 2, p + "pool2"), drop_conv, p + "dropout2");
+    h = conv_unit(t, h, conv3, nullptr, p + "elu3", 2, 2, p + "pool3");
+    h = dropout_layer(t, conv_unit(t, h, conv4, &bn4, p + "elu4", 2, 2, p + "pool4"), drop_conv, p + "dropout4");
+    h = conv_unit(t, h, conv5, nullptr, p + "elu5", 2, 2, p + "pool5");
+    h = conv_unit(t, h, conv6, nullptr, p + "elu6");
+    h = conv_unit(t, h, conv7, &bn7, p + "elu7");
     h = bn_gap(t, gap_layer(t, h, p + "gap"));
     Var feature = elu_layer(t, bn_fc1(t, fc1(t, h)), p + "elu_fc1");
     Var logits = fc2(t, dropout_layer(t, feature, drop_fc, p + "dropout_fc1"));
@@ -86,9 +81,11 @@ class Mtn : public Net {
     for (char task : c.tasks)
       branches_.push_back(std::make_unique<Branch>(params, std::string(1, task) + ".", 16, 1.0, task_outputs(task, c), c));
   }
-  NetOutput forward(Tape& t, Var x, int task) const override {
+  NetOutput forward(Tape& t, Var x, int task) const override { return forward_head(t, forward_trunk(t, x), task); }
+  Var forward_trunk(Tape& t, Var x) const override { return b1_(t, x); }
+  NetOutput forward_head(Tape& t, Var h, int task) const override {
     AGF_CHECK(task >= 0 && task < num_tasks(), ShapeError, "mtn: task ", task, " of ", num_tasks());
-    return (*branches_[size_t(task)])(t, b1_(t, x));
+    return (*branches_[size_t(task)])(t, h);
   }
   int num_tasks() const override { return int(branches_.size()); }
   int outputs(int task) const override { return task_outputs(config.tasks.at(size_t(task)), config); }

@@ -45,6 +45,11 @@ class Net {
   virtual ~Net() = default;
   ParamStore params;
   virtual NetOutput forward(Tape& t, Var x, int task = 0) const = 0;
+  // The same net as a trunk shared by every task and a head per task: forward(t, x, k) computes exactly
+  // forward_head(t, forward_trunk(t, x), k), op for op. An MTN's trunk is its shared block 1, so that an inference
+  // pass over every task (net_features) runs it once; the other nets' trunk is the identity.
+  virtual Var forward_trunk(Tape&, Var x) const { return x; }
+  virtual NetOutput forward_head(Tape& t, Var h, int task) const { return forward(t, h, task); }
   virtual int num_tasks() const { return 1; }
   virtual int outputs(int task) const = 0;
   virtual Shape input_shape(int batch) const = 0;   // (N,1,128,43) or (N,inputs)

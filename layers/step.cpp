@@ -28,4 +28,17 @@ InferResult infer(const Net& net, Tape& t, const Tensor& x, int task) {
   return {softmax(t, out.logits), t.value(out.feature), t.value(out.logits)};
 }
 
+Tensor infer_trunk(const Net& net, Tape& t, const Tensor& x) {
+  t.reset();
+  t.training = false;
+  return t.value(net.forward_trunk(t, t.input(x, false)));
+}
+
+InferResult infer_head(const Net& net, Tape& t, const Tensor& h, int task) {
+  t.reset();
+  t.training = false;
+  NetOutput out = net.forward_head(t, t.input(h, false), task);
+  return {softmax(t, out.logits), t.value(out.feature), t.value(out.logits)};
+}
+
 }  // namespace agf

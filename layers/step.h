@@ -20,5 +20,10 @@ struct InferResult {
   Tensor probs, feature, logits;
 };
 InferResult infer(const Net& net, Tape& t, const Tensor& x, int task = 0);
+// The trunk alone (Net::forward_trunk, inference mode) and one task's head on its output: infer_head(net, t2,
+// infer_trunk(net, t1, x), k) equals infer(net, t, x, k) bit for bit. The trunk's tensor lives on t1's arena, so
+// t1 must not be reset while the heads run on another tape.
+Tensor infer_trunk(const Net& net, Tape& t, const Tensor& x);
+InferResult infer_head(const Net& net, Tape& t, const Tensor& h, int task);
 
 }  // namespace agf

@@ -67,13 +67,13 @@ struct SourceNet::Scratch {
   static constexpr int B = kNetInferenceBatch;
   Device dev;
   std::mutex mu;  // one caller at a time per net
-  Arena arena;
-  Tape t;
+  Arena arena, head_arena;  // a multi-task net: the shared trunk on `t`, each task's head on `head`
+  Tape t, head;
   std::vector<float> xh;
   Tensor x;
   Scratch(Device d, int n_mels, int frames)
-      : dev(d), arena(d), t(arena, DType::F32), xh(size_t(B) * size_t(n_mels) * size_t(frames)),
-        x(Tensor::empty(Shape{B, 1, n_mels, frames}, DType::F32, d)) {}
+      : dev(d), arena(d), head_arena(d), t(arena, DType::F32), head(head_arena, DType::F32),
+        xh(size_t(B) * size_t(n_mels) * size_t(frames)), x(Tensor::empty(Shape{B, 1, n_mels, frames}, DType::F32, d)) {}
 };
 
 std::vector<float> net_features(const SourceNet& sn, const Compute& c, int64_t n, int n_mels, int frames,
@@ -97,6 +97,8 @@ std::vector<float> net_features(const SourceNet& sn, const Compute& c, int64_t n
   std::lock_guard<std::mutex> lock(sc.mu);
   Tape& t = sc.t;
   t.cuda = c.cuda;
+  sc.head.cuda = c.cuda;
+  const bool shared_trunk = sn.net->num_tasks() > 1;  // an MTN: block 1 once per batch, not once per task
   for (int64_t b = 0; b < n; b += B) {
     throw_if_interrupted("features of " + sn.name);  // SIGTERM/SIGINT: nothing to keep, a rerun redoes it
     const int nb = int(std::min<int64_t>(B, n - b));
@@ -104,8 +106,10 @@ std::vector<float> net_features(const SourceNet& sn, const Compute& c, int64_t n
     Tensor xb = sc.x.slice0(0, nb);
     upload(xb, sc.xh.data());
     int64_t off = 0;
+    const Tensor trunk = shared_trunk ? infer_trunk(*sn.net, t, xb) : Tensor();
     for (int k = 0; k < sn.net->num_tasks(); ++k) {
-      std::vector<float> f = to_host_f32(infer(*sn.net, t, xb, k).feature);
+      std::vector<float> f =
+          to_host_f32((shared_trunk ? infer_head(*sn.net, sc.head, trunk, k) : infer(*sn.net, t, xb, k)).feature);
       const int64_t d = sn.task_dims[size_t(k)];
       for (int i = 0; i < nb; ++i)
         std::memcpy(out.data() + (b + i) * D + off, f.data() + size_t(i) * size_t(d), sizeof(float) * size_t(d));
