@@ -14,6 +14,15 @@ Var maxpool(Tape& t, Var x, int kh, int kw);              // 'valid' (floor)
 Var dropout(Tape& t, Var x, float p);                     // identity when !t.training or p == 0
 Var gap(Tape& t, Var x);                                  // (N,C,H,W) -> (N,C)
 Var dense(Tape& t, Var x, Var w, Var b);                  // x (N,I) or (N,I,1,1), w (O,I), b (O)
+// Inference only (t.training off; no gradient flows through it), CPU only: maxpool(elu(batchnorm(conv2d(x, w, b))))
+// in one kernel (conv2d_bn_elu_pool_infer_cpu), equal bit for bit to the four ops in inference mode. `bn` null: no
+// batch norm; kh = kw = 1: no pool.
+struct BnInference {
+  Var gamma, beta;
+  Tensor running_mean, running_var;
+  double eps = 1e-3;
+};
+Var conv2d_bn_elu_pool_infer(Tape& t, Var x, Var w, Var b, const BnInference* bn, double alpha, int kh, int kw);
 Var softmax_xent(Tape& t, Var logits, const Tensor& targets);  // scalar mean loss; targets (N,K), rows sum to 1
 Tensor softmax(Tape& t, Var logits);                      // (N,K) probabilities (no gradient)
 

@@ -47,6 +47,40 @@ Var conv2d(Tape& t, Var xv, Var wv, Var bv) {
   return yv;
 }
 
+Var conv2d_bn_elu_pool_infer(Tape& t, Var xv, Var wv, Var bv, const BnInference* bn, double alpha, int kh, int kw) {
+  const Tensor x = t.value(xv), w = t.value(wv), b = t.value(bv);
+  check_float("conv2d_bn_elu_pool_infer", x);
+  check_same("conv2d_bn_elu_pool_infer", x, w);
+  check_same("conv2d_bn_elu_pool_infer", x, b);
+  AGF_CHECK(!t.training, UsageError, "conv2d_bn_elu_pool_infer: inference only (the tape is in training mode)");
+  AGF_CHECK(x.device() == Device::CPU, DeviceError, "conv2d_bn_elu_pool_infer: a CPU kernel, got ", x.str());
+  AGF_CHECK(x.ndim() == 4 && w.ndim() == 4 && b.ndim() == 1 && w.dim(1) == x.dim(1) && b.dim(0) == w.dim(0) &&
+                w.dim(2) % 2 == 1 && w.dim(3) % 2 == 1 && kh >= 1 && kw >= 1 && x.dim(2) >= kh && x.dim(3) >= kw,
+            ShapeError, "conv2d_bn_elu_pool_infer: x ", x.shape().str(), ", w ", w.shape().str(), ", b ",
+            b.shape().str(), ", pool ", kh, "x", kw, ": need x (N,C,H,W) with H >= kh, W >= kw, w (K,C,R,S) with odd R,S, b (K)");
+  const int N = int(x.dim(0)), C = int(x.dim(1)), H = int(x.dim(2)), W = int(x.dim(3));
+  const int K = int(w.dim(0)), R = int(w.dim(2)), S = int(w.dim(3));
+  Tensor g, be, rm, rv;
+  const double eps = bn ? bn->eps : 0.0;
+  if (bn) {
+    g = t.value(bn->gamma);
+    be = t.value(bn->beta);
+    rm = bn->running_mean;
+    rv = bn->running_var;
+    for (const Tensor* p : {&g, &be, &rm, &rv}) {
+      check_same("conv2d_bn_elu_pool_infer", x, *p);
+      AGF_CHECK(p->ndim() == 1 && p->dim(0) == K, ShapeError, "conv2d_bn_elu_pool_infer: batch-norm parameter ",
+                p->shape().str(), " for ", K, " channels");
+    }
+  }
+  Tensor y = t.arena().alloc(Shape{N, K, H / kh, W / kw}, x.dtype());
+  AGF_DISPATCH(x, "conv2d_bn_elu_pool_infer",
+               conv2d_bn_elu_pool_infer_cpu<T>(ptr<T>(y), ptr<T>(x), ptr<T>(w), ptr<T>(b), N, C, H, W, K, R, S,
+                                               ptr<T>(g), ptr<T>(be), ptr<T>(rm), ptr<T>(rv), eps, T(alpha), kh, kw),
+               throw DeviceError("conv2d_bn_elu_pool_infer: no CUDA kernel"));
+  return t.make(y, false);
+}
+
 Var dense(Tape& t, Var xv, Var wv, Var bv) {
   const Tensor x = t.value(xv), w = t.value(wv), b = t.value(bv);
   check_float("dense", x);

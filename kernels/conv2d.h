@@ -8,6 +8,15 @@ namespace agf {
 // y: (N,K,H,W)  x: (N,C,H,W)  w: (K,C,R,S)  b: (K) or nullptr. Overwrites y.
 template <typename T>
 void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, int H, int W, int K, int R, int S);
+// Inference: y = maxpool_kh x kw(ELU(batchnorm(conv2d(x, w, b)))), the DCNN's repeated unit, in one pass: each
+// sample's convolution output gets its batch norm (running statistics, as batchnorm_forward_infer_cpu: per channel
+// scale = gamma / sqrt(var + eps), shift = beta - mean * scale, in double), ELU and max-pool while it is in cache,
+// and only the pooled result is written. gamma == nullptr: no batch norm; kh = kw = 1: no pool. y: (N,K,H/kh,W/kw).
+// The same GEMM calls and the same element operations as the four kernels in sequence: the same bits.
+template <typename T>
+void conv2d_bn_elu_pool_infer_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, int H, int W, int K, int R,
+                                  int S, const T* gamma, const T* beta, const T* running_mean, const T* running_var,
+                                  double eps, T alpha, int kh, int kw);
 // dx (N,C,H,W) += conv_transpose(dy, w); accumulate = false: dx = conv_transpose(dy, w) (CPU only)
 template <typename T>
 void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int H, int W, int K, int R, int S,

@@ -6,12 +6,14 @@
 // grouped so one GEMM covers several of them.
 #include "kernels/conv2d.h"
 #include "kernels/cpu_buffer.h"
+#include "kernels/elu_row.h"
 #include "kernels/simd.h"
 
 #include <omp.h>
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -135,6 +137,40 @@ const T* build_col(const T* x, int n0, int G, int C, int H, int W, int R, int S)
   return col;
 }
 
+// Max-pool values of one (H, W) plane into (H/kh, W/kw), without the argmax that only training needs: the comparisons
+// of maxpool_forward_cpu in its order (a later element wins only when strictly greater), hence the same values.
+template <typename T>
+void pool_values(T* y, const T* x, int H, int W, int kh, int kw) {
+  const int Ho = H / kh, Wo = W / kw;
+  if constexpr (std::is_same_v<T, float>) {
+    if (kh == 2 && kw == 1) {
+      constexpr int L = simd::kLanes;
+      for (int oh = 0; oh < Ho; ++oh) {
+        const float* r0 = x + static_cast<size_t>(2 * oh) * W;
+        const float* r1 = r0 + W;
+        float* yo = y + static_cast<size_t>(oh) * W;
+        int w = 0;
+        for (; w + L <= W; w += L) {
+          const simd::vf v0 = simd::load(r0 + w), v1 = simd::load(r1 + w);
+          simd::store(yo + w, simd::select(v1 > v0, v1, v0));
+        }
+        for (; w < W; ++w) yo[w] = r1[w] > r0[w] ? r1[w] : r0[w];
+      }
+      return;
+    }
+  }
+  for (int oh = 0; oh < Ho; ++oh)
+    for (int ow = 0; ow < Wo; ++ow) {
+      T bv = x[static_cast<size_t>(oh * kh) * W + ow * kw];
+      for (int i = 0; i < kh; ++i)
+        for (int j = 0; j < kw; ++j) {
+          const T v = x[static_cast<size_t>(oh * kh + i) * W + ow * kw + j];
+          if (v > bv) bv = v;
+        }
+      y[static_cast<size_t>(oh) * Wo + ow] = bv;
+    }
+}
+
 }  // namespace
 
 template <typename T>
@@ -163,6 +199,55 @@ void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, 
         const T* op = out.data() + static_cast<size_t>(k) * L + static_cast<size_t>(j) * HW;
         const T bk = b ? b[k] : T(0);
         for (int i = 0; i < HW; ++i) yp[i] = op[i] + bk;
+      }
+  }
+}
+
+template <typename T>
+void conv2d_bn_elu_pool_infer_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, int H, int W, int K, int R,
+                                  int S, const T* gamma, const T* beta, const T* running_mean, const T* running_var,
+                                  double eps, T alpha, int kh, int kw) {
+  const int HW = H * W, CRS = C * R * S, G = group_size(N, HW), groups = (N + G - 1) / G;
+  const int HWo = (H / kh) * (W / kw);
+  const bool pool = kh != 1 || kw != 1;
+  CMapR<T> wm(w, K, CRS);
+#pragma omp parallel for schedule(static)
+  for (int gi = 0; gi < groups; ++gi) {
+    const int n0 = gi * G, g = std::min(G, N - n0), L = g * HW;
+    CMapR<T> col(build_col(x, n0, g, C, H, W, R, S), CRS, L);
+    // The GEMM exactly as conv2d_forward_cpu calls it (the bias first, then += for one sample; the product, then
+    // + bias, for a group), into y_n itself when one sample is neither grouped nor pooled, else into scratch.
+    T* out;
+    if (g == 1) {
+      out = pool ? thread_scratch<T, 1>(static_cast<size_t>(K) * HW) : y + static_cast<size_t>(n0) * K * HW;
+      MapR<T> yn(out, K, HW);
+      if (b) {
+        for (int k = 0; k < K; ++k) yn.row(k).setConstant(b[k]);
+        yn.noalias() += wm * col;
+      } else {
+        yn.noalias() = wm * col;
+      }
+    } else {
+      out = thread_scratch<T, 1>(static_cast<size_t>(K) * L);
+      MapR<T> o(out, K, L);
+      o.noalias() = wm * col;
+    }
+    for (int j = 0; j < g; ++j)
+      for (int k = 0; k < K; ++k) {
+        T* row = out + (g == 1 ? static_cast<size_t>(k) * HW : static_cast<size_t>(k) * L + static_cast<size_t>(j) * HW);
+        if (g > 1) {
+          const T bk = b ? b[k] : T(0);
+          for (int i = 0; i < HW; ++i) row[i] = row[i] + bk;
+        }
+        if (gamma) {  // batchnorm_forward_infer_cpu's arithmetic
+          const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[k]) + eps);
+          const double scale = gamma[k] * invstd, shift = beta[k] - running_mean[k] * scale;
+          for (int i = 0; i < HW; ++i) row[i] = static_cast<T>(row[i] * scale + shift);
+        }
+        elu_row(row, row, static_cast<size_t>(HW), alpha);
+        T* yk = y + (static_cast<size_t>(n0 + j) * K + k) * (pool ? HWo : HW);
+        if (pool) pool_values(yk, row, H, W, kh, kw);
+        else if (g > 1) std::memcpy(yk, row, sizeof(T) * static_cast<size_t>(HW));
       }
   }
 }
@@ -254,6 +339,8 @@ void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, in
 
 #define AGF_INSTANTIATE(T)                                                                                      \
   template void conv2d_forward_cpu<T>(T*, const T*, const T*, const T*, int, int, int, int, int, int, int);     \
+  template void conv2d_bn_elu_pool_infer_cpu<T>(T*, const T*, const T*, const T*, int, int, int, int, int, int, int, \
+                                                const T*, const T*, const T*, const T*, double, T, int, int);   \
   template void conv2d_backward_data_cpu<T>(T*, const T*, const T*, int, int, int, int, int, int, int, bool);   \
   template void conv2d_backward_filter_cpu<T>(T*, T*, const T*, const T*, int, int, int, int, int, int, int);
 AGF_INSTANTIATE(float)

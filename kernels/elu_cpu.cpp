@@ -1,9 +1,7 @@
 // ELU CPU reference: y = x > 0 ? x : alpha * expm1(x). Backward from the output, accumulating
 // dx += dy * (y > 0 ? 1 : y + alpha)   (for x <= 0, d/dx alpha*(e^x - 1) = alpha*e^x = y + alpha),
 // or, with accumulate = false, overwriting dx = dy * (...) (the tape's first writer of a gradient).
-// float32 uses a branch-free expm1 for x <= 0 (Cody-Waite reduction x = k ln2 + r, degree-8 Taylor on |r| <= 0.35,
-// expm1(x) = 2^k expm1(r) + (2^k - 1)): within 2 ulp of the correctly rounded value (tests/kernels). float64 calls
-// std::expm1.
+// The forward row function (float32: a branch-free expm1, float64: std::expm1) is kernels/elu_row.h.
 //
 // float32 is written on GCC/Clang vector types (kernels/simd.h): GCC vectorises neither a float select nor a
 // float -> int conversion in a plain loop here, and the scalar loops were 25 % of a DCNN training step (issue 13's
@@ -15,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/elu_row.h"
 #include "kernels/simd.h"
 
 namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
@@ -23,33 +22,6 @@ namespace {
 using simd::vf;
 using simd::vi;
 constexpr int L = simd::kLanes;
-
-// expm1(x) for x in [-87, 0] (callers clamp: expm1(-87) already rounds to -1, and 2^k stays a normal float).
-inline vf expm1_clamped(vf x) {
-  // round(x / ln2), x <= 0. A NaN lane takes k = 0 (a NaN-to-int conversion is undefined) and still gives NaN via r.
-  const vf xk = simd::select(x == x, x, simd::splat(0.f));
-  const vi ki = __builtin_convertvector(xk * 1.44269504f - 0.5f, vi);  // truncation toward zero, as static_cast
-  const vf kf = __builtin_convertvector(ki, vf);
-  const vf r = (x - kf * 0.693359375f) - kf * -2.12194440e-4f;                       // ln2 split hi + lo
-  const vf p = r + r * r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 +
-               r * (1.0f / 5040 + r * (1.0f / 40320)))))));
-  const vf twok = reinterpret_cast<vf>((ki + 127) << 23);
-  return twok * p + (twok - 1.0f);
-}
-
-// y = max(x, 0) + alpha * expm1(max(min(x, 0), -87)): equal to the ELU (one term is exactly 0); a NaN input gives
-// NaN through the expm1 term.
-inline vf elu_v(vf x, float alpha) {
-  const vf zero = simd::splat(0.f);
-  const vf neg = simd::max(simd::min(x, zero), simd::splat(-87.f));
-  return simd::max(x, zero) + alpha * expm1_clamped(neg);
-}
-
-void elu_range(float* y, const float* x, size_t n, float alpha) {
-  size_t i = 0;
-  for (; i + L <= n; i += L) simd::store(y + i, elu_v(simd::load(x + i), alpha));
-  if (i < n) simd::store_n(y + i, elu_v(simd::load_n(x + i, n - i), alpha), n - i);
-}
 
 inline vf elu_grad_v(vf dy, vf y, float alpha) { return dy * simd::select(y > 0.f, simd::splat(1.f), y + alpha); }
 
@@ -74,16 +46,11 @@ constexpr size_t kBlock = 4096;
 
 template <typename T>
 void elu_forward_cpu(T* y, const T* x, size_t n, T alpha) {
-  if constexpr (std::is_same_v<T, float>) {
-    const long long blocks = static_cast<long long>((n + kBlock - 1) / kBlock);
+  const long long blocks = static_cast<long long>((n + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static) if (n > 65536)
-    for (long long b = 0; b < blocks; ++b) {
-      const size_t i0 = static_cast<size_t>(b) * kBlock;
-      elu_range(y + i0, x + i0, std::min(kBlock, n - i0), alpha);
-    }
-  } else {
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (long long i = 0; i < static_cast<long long>(n); ++i) y[i] = x[i] > T(0) ? x[i] : alpha * std::expm1(x[i]);
+  for (long long b = 0; b < blocks; ++b) {
+    const size_t i0 = static_cast<size_t>(b) * kBlock;
+    elu_row(y + i0, x + i0, std::min(kBlock, n - i0), alpha);
   }
 }
 

@@ -46,6 +46,26 @@ Var Dense::operator()(Tape& t, Var x) const {
   return y;
 }
 
+Var conv_unit(Tape& t, Var x, const Conv2d& conv, const BatchNorm* bn, const std::string& elu_name, int kh, int kw,
+              const std::string& pool_name) {
+  if (!t.training && !t.trace && t.device() == Device::CPU) {
+    BnInference bi;
+    if (bn) {
+      bi.gamma = t.param(*bn->ps_, bn->g_);
+      bi.beta = t.param(*bn->ps_, bn->b_);
+      bi.running_mean = bn->ps_->value(bn->rm_);
+      bi.running_var = bn->ps_->value(bn->rv_);
+      bi.eps = bn->cfg_.eps;
+    }
+    return conv2d_bn_elu_pool_infer(t, x, t.param(*conv.ps_, conv.w_), t.param(*conv.ps_, conv.b_), bn ? &bi : nullptr,
+                                     1.0, kh, kw);
+  }
+  Var h = conv(t, x);
+  if (bn) h = (*bn)(t, h);
+  h = elu_layer(t, h, elu_name);
+  return kh == 1 && kw == 1 ? h : maxpool_layer(t, h, kh, kw, pool_name);
+}
+
 Var elu_layer(Tape& t, Var x, const std::string& name) {
   Var y = elu(t, x, 1.0);
   if (t.trace) trace(t, name, y, 0);

@@ -11,6 +11,8 @@ struct BnConfig {
   double eps = 1e-3;       // Keras default, as the authors' final code
 };
 
+class BatchNorm;
+
 class Conv2d {
  public:
   Conv2d() = default;
@@ -20,6 +22,7 @@ class Conv2d {
   int out_channels() const { return out_; }
 
  private:
+  friend Var conv_unit(Tape&, Var, const Conv2d&, const BatchNorm*, const std::string&, int, int, const std::string&);
   const ParamStore* ps_ = nullptr;
   std::string name_;
   int w_ = -1, b_ = -1, in_ = 0, out_ = 0, k_ = 0;
@@ -33,6 +36,7 @@ class BatchNorm {
   int64_t num_params() const { return 2 * int64_t(c_); }  // trainable; running stats are buffers
 
  private:
+  friend Var conv_unit(Tape&, Var, const Conv2d&, const BatchNorm*, const std::string&, int, int, const std::string&);
   const ParamStore* ps_ = nullptr;
   std::string name_;
   int g_ = -1, b_ = -1, rm_ = -1, rv_ = -1, c_ = 0;
@@ -51,6 +55,12 @@ class Dense {
   std::string name_;
   int w_ = -1, b_ = -1, in_ = 0, out_ = 0;
 };
+
+// conv -> [batch norm] -> ELU -> [max-pool kh x kw], the DCNN's repeated unit (bn null: none; kh = kw = 1: no pool).
+// In inference on the CPU without a trace, one fused kernel (conv2d_bn_elu_pool_infer: the activation before the
+// pool never leaves the cache); otherwise the separate ops, each traced. The same numbers either way (tests/layers).
+Var conv_unit(Tape& t, Var x, const Conv2d& conv, const BatchNorm* bn, const std::string& elu_name, int kh = 1,
+              int kw = 1, const std::string& pool_name = "");
 
 // Parameter-free layers as functions that also trace.
 Var elu_layer(Tape& t, Var x, const std::string& name);
