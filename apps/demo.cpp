@@ -51,8 +51,8 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   c.add_option("--mislabel", synth->mislabel_fraction, "fraction of albums labelled with a neighbouring genre")
       ->capture_default_str();
   c.add_option("--clusters", *clusters, "K-means dictionary size of the factors (the paper: 2048)")->capture_default_str();
-  c.add_option("--stn-epochs", ex->stn_epochs, "STN/wSTN epochs (0: quick default 30)")->capture_default_str();
-  c.add_option("--mtn-epochs", ex->mtn_epochs, "MTN epochs, the same for every N (0: quick default 60)")->capture_default_str();
+  c.add_option("--stn-epochs", ex->stn_epochs, "STN/wSTN epochs (0: quick default 15)")->capture_default_str();
+  c.add_option("--mtn-epochs", ex->mtn_epochs, "MTN epochs, the same for every N (0: quick default 30)")->capture_default_str();
   c.add_option("--mtn-epochs-per-task", ex->mtn_epochs_per_task,
                "an N-task MTN trains this x N epochs instead (the paper's \"multiply by the number of tasks\")")
       ->capture_default_str();
@@ -64,7 +64,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
                "fit the factors on all tracks (the paper's protocol, transductive) or on the training tracks only")
       ->check(CLI::IsMember({"all", "train"}))
       ->capture_default_str();
-  c.add_option("--mlp-epochs", ex->mlp_epochs, "MLP epochs (0: quick default 30)")->capture_default_str();
+  c.add_option("--mlp-epochs", ex->mlp_epochs, "MLP epochs (0: quick default 15)")->capture_default_str();
   c.add_option("--bn-momentum", ex->bn_momentum, "nets' batch-norm momentum (0: paper 0.01, quick 0.1)")
       ->capture_default_str();
   c.add_option("--val-every", ex->val_every, "epochs between a net's validation losses (0: every epoch, quick every 5th; "
