@@ -1,13 +1,13 @@
-// `agf train` (see trainer.h).
+// `agf train` (see trainer.h). A Trainer runs the paper's loop: for each epoch, plan it (epoch_plan.h); for
+// each batch, one step (layers/step_runner.h: eager or replayed, a non-finite step undone); at the end of the
+// epoch, log the losses, the validation loss, and write the checkpoint (checkpoint.h).
 #include "agf/train/trainer.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <thread>
 
@@ -22,7 +22,7 @@
 #include "agf/util/progress.h"
 #include "engine/safetensors.h"
 #include "layers/step.h"
-#include "layers/step_graph.h"
+#include "layers/step_runner.h"
 #include "layers/paper.h"
 #include "agf/data/workdir.h"
 
@@ -31,72 +31,48 @@ namespace agf {
 namespace {
 
 // The fields of a run that a resumed invocation must share with the original.
-nlohmann::json identity_json(const TrainOptions& o, const NetConfig& net, const WorkData& w) {
+nlohmann::json identity_json(const TrainOptions& options, const NetConfig& net, const WorkData& work) {
   // How each factor target was made (factors_from, n_mfcc, seed, ...): a resume on recomputed factors is refused.
   nlohmann::json factors = nlohmann::json::object();
-  for (const auto& [k, f] : w.factors) factors[std::string(1, k)] = f.settings;
+  for (const auto& [kind, factor] : work.factors) factors[std::string(1, kind)] = factor.settings;
+  const TrainOptions& o = options;
   return {{"arch", arch_name(o.arch)}, {"tasks", o.tasks}, {"match", o.match},         {"batch", o.batch},
           {"frames", o.frames},   {"lr", o.lr},       {"l2", o.l2},               {"seed", o.seed},
           {"task_draw", o.task_draw}, {"streams", o.shared_streams ? "seed" : "case"}, {"net", net_config_json(net)},
-          {"mel_params", nlohmann::json::parse(w.store.params_json())},
-          {"store_tracks", w.store.num_tracks()}, {"train_tracks", w.train.size()}, {"factors", factors}};
-}
-
-// Every gradient finite? Scanned in place on the CPU; on CUDA copied into a reused host buffer.
-bool grads_finite(const ParamStore& ps, std::vector<float>& scratch) {
-  const Tensor g = ps.grads();
-  const float* p;
-  if (g.device() == Device::CPU) {
-    p = g.data<float>();
-  } else {
-    scratch.resize(size_t(g.numel()));
-    Tensor h = Tensor::wrap(scratch.data(), g.shape(), DType::F32, Device::CPU);
-    h.copy_from(g);
-    p = scratch.data();
-  }
-  uint32_t bad = 0;  // an all-ones exponent is NaN or Inf; an integer OR vectorises
-  for (int64_t i = 0; i < g.numel(); ++i) {
-    uint32_t b;
-    std::memcpy(&b, p + i, 4);
-    bad |= uint32_t((b & 0x7f800000u) == 0x7f800000u);
-  }
-  return bad == 0;
+          {"mel_params", nlohmann::json::parse(work.store.params_json())},
+          {"store_tracks", work.store.num_tracks()}, {"train_tracks", work.train.size()}, {"factors", factors}};
 }
 
 // Mean cross-entropy of `task` on the centre window of each validation track that has its target.
-double validation_loss(const Net& net, Tape& t, const WorkData& w, int task_index, int batch, int frames,
-                       Tensor& x_dev, std::vector<float>& xh) {
+double validation_loss(const Net& net, Tape& tape, const WorkData& work, int task_index, int batch, int frames,
+                       Tensor& x_dev, std::vector<float>& x_host) {
   const char task = net.config.tasks.size() > 1 ? net.config.tasks[size_t(task_index)] : net.config.tasks[0];
   std::vector<int64_t> tracks;
-  for (int64_t i : w.valid)
-    if (w.has_target(task, i)) tracks.push_back(i);
+  for (int64_t i : work.valid)
+    if (work.has_target(task, i)) tracks.push_back(i);
   if (tracks.empty()) return std::nan("");
-  std::vector<Window> win = centre_windows(w.store, tracks, frames);
-  const int k = net.outputs(task_index);
-  std::vector<float> y(static_cast<size_t>(k));
+  std::vector<Window> windows = centre_windows(work.store, tracks, frames);
+  const int classes = net.outputs(task_index);
+  std::vector<float> target(static_cast<size_t>(classes));
   double total = 0;
-  for (size_t b = 0; b < win.size(); b += size_t(batch)) {
-    const int n = int(std::min(win.size() - b, size_t(batch)));
-    fill_windows(w.store, win.data() + b, n, frames, xh.data());
+  for (size_t b = 0; b < windows.size(); b += size_t(batch)) {
+    const int n = int(std::min(windows.size() - b, size_t(batch)));
+    fill_windows(work.store, windows.data() + b, n, frames, x_host.data());
     Tensor xb = x_dev.slice0(0, n);
-    upload(xb, xh.data());
-    std::vector<float> p = to_host_f32(infer(net, t, xb, task_index).probs);
+    upload(xb, x_host.data());
+    std::vector<float> probs = to_host_f32(infer(net, tape, xb, task_index).probs);
     for (int i = 0; i < n; ++i) {
-      w.target(task, win[b + size_t(i)].track, y.data(), k);
-      for (int c = 0; c < k; ++c)
-        if (y[size_t(c)] > 0) total -= double(y[size_t(c)]) * std::log(std::max(double(p[size_t(i * k + c)]), 1e-15));
+      work.target(task, windows[b + size_t(i)].track, target.data(), classes);
+      for (int c = 0; c < classes; ++c)
+        if (target[size_t(c)] > 0)
+          total -= double(target[size_t(c)]) * std::log(std::max(double(probs[size_t(i * classes + c)]), 1e-15));
     }
   }
-  return total / double(win.size());
+  return total / double(windows.size());
 }
 
-}  // namespace
-
-std::string default_run_dir(const std::string& work_dir, Arch arch, const std::string& tasks, int match) {
-  return WorkDir(work_dir).run(net_name(arch, arch == Arch::wstn ? "g" : canonical_tasks(tasks), match ? match : 5));
-}
-
-TrainSummary run_train(const TrainOptions& in) {
+// The options with their defaults filled in (epochs, --match, the run folder), each checked.
+TrainOptions checked_options(const TrainOptions& in) {
   TrainOptions o = in;
   AGF_CHECK(o.arch == Arch::stn || o.arch == Arch::mtn || o.arch == Arch::wstn, UsageError,
             "train: --arch must be stn, mtn or wstn, got '", o.arch, "'");
@@ -120,285 +96,365 @@ TrainSummary run_train(const TrainOptions& in) {
   AGF_CHECK(o.lr > 0 && o.l2 >= 0, UsageError, "train: --lr must be > 0 and --l2 >= 0");
   AGF_CHECK(o.bn_momentum > 0 && o.bn_momentum <= 1, UsageError, "train: --bn-momentum must be in (0, 1]");
   if (o.run_dir.empty()) o.run_dir = default_run_dir(o.work_dir, o.arch, o.tasks, o.match);
-  // The seed of every random stream of this net: keyed by the case as well as --seed (issue 12), unless
-  // --shared-streams asks for the old behaviour (all nets of one seed share init, shuffles, crops, masks).
-  const uint64_t rs = o.shared_streams ? o.seed : net_stream_seed(o.seed, o.arch, o.tasks, o.match);
+  return o;
+}
 
-  WorkData w = load_work(o.work_dir, o.tasks);
-  AGF_CHECK(w.store.n_mels() == 128, FormatError, melstore_path(o.work_dir), ": ", w.store.n_mels(),
-            " mel bands; the paper's nets take 128");
-  NetConfig cfg;
-  cfg.arch = o.arch;
-  cfg.tasks = o.tasks;
-  cfg.bn.momentum = o.bn_momentum;
-  if (o.arch == Arch::wstn) cfg.width = wstn_width_for(mtn_params_for_tasks(o.match, cfg), cfg);
-  for (char k : o.tasks)
-    if (is_factor_task(k)) cfg.topics = w.factors.at(k).topics;
+// The net the options describe, sized for the work folder's factor targets.
+NetConfig net_config_for(const TrainOptions& options, const WorkData& work) {
+  NetConfig config;
+  config.arch = options.arch;
+  config.tasks = options.tasks;
+  config.bn.momentum = options.bn_momentum;
+  if (options.arch == Arch::wstn) config.width = wstn_width_for(mtn_params_for_tasks(options.match, config), config);
+  for (char task : options.tasks)
+    if (is_factor_task(task)) config.topics = work.factors.at(task).topics;
+  return config;
+}
 
-  ensure_dir(o.run_dir);
-  const std::string ckpt_path = o.run_dir + "/checkpoint.safetensors";
-  const std::string model_path = o.run_dir + "/model.safetensors";
-  const std::string log_path = o.run_dir + "/train.jsonl";
-  const nlohmann::json identity = identity_json(o, cfg, w);
-  const nlohmann::json options = {{"epochs", o.epochs}, {"checkpoint_every", o.checkpoint_every},
-                                  {"val_every", o.val_every}, {"max_bad_steps", o.max_bad_steps},
-                                  {"work_dir", o.work_dir}, {"device", o.device}};
-  const bool have_ckpt = std::filesystem::exists(ckpt_path);
-  AGF_CHECK(o.resume || (!have_ckpt && !std::filesystem::exists(model_path)), UsageError, "train: ", o.run_dir,
-            " already holds a run; pass --resume to continue it, or choose another --out");
-
-  TrainSummary sum;
-  sum.run_dir = o.run_dir;
-  sum.model_path = model_path;
-  sum.epochs = o.epochs;
-
-  Compute comp = open_compute(o.device);
-  auto net = build_net(cfg);
-  net->params.finalize(comp.device, DType::F32, derive_seed(rs, Stream::Init, 0));
-  AdamConfig acfg;
-  acfg.lr = o.lr;
-  acfg.l2 = o.l2;
-  // One optimizer per task (MTN: the shared block and that task's branch, with their own moments and
-  // step counter, as the authors had); a single-task net has one over everything.
-  const int T = int(o.tasks.size());
-  Optimizers opts;
-  for (int k = 0; k < T; ++k) {
-    if (T == 1)
-      opts.push_back(std::make_unique<Adam>(net->params, acfg, comp.cuda));
+// One optimizer per task (MTN: the shared block and that task's branch, with their own moments and step
+// counter, as the authors had); a single-task net has one over everything.
+Optimizers make_optimizers(ParamStore& params, const TrainOptions& options, CudaCtx* cuda) {
+  AdamConfig config;
+  config.lr = options.lr;
+  config.l2 = options.l2;
+  const int n_tasks = int(options.tasks.size());
+  Optimizers optimizers;
+  for (int k = 0; k < n_tasks; ++k) {
+    if (n_tasks == 1)
+      optimizers.push_back(std::make_unique<Adam>(params, config, cuda));
     else
-      opts.push_back(std::make_unique<Adam>(net->params, acfg, comp.cuda,
-                                            task_param_ranges(net->params, o.tasks[size_t(k)], true)));
+      optimizers.push_back(std::make_unique<Adam>(params, config, cuda,
+                                                  task_param_ranges(params, options.tasks[size_t(k)], true)));
   }
-  Checkpoint ck;
-  if (o.resume && have_ckpt) {
-    ck = read_checkpoint(ckpt_path, *net, opts, identity);
-    trim_jsonl(log_path, ck.epoch);
-    if (ck.epoch >= o.epochs && std::filesystem::exists(model_path)) {
-      sum.epochs_done = ck.epoch;
-      sum.steps = ck.step;
-      sum.finished = sum.already_finished = true;
-      if (!o.quiet) std::fprintf(stderr, "train: %s is finished (%d epochs); nothing to do\n", o.run_dir.c_str(), ck.epoch);
-      return sum;
+  return optimizers;
+}
+
+// An epoch's training loss so far, per task: the sum over samples and their count.
+struct EpochLoss {
+  std::vector<double> sum;
+  std::vector<int64_t> count;
+};
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainOptions& options);
+  TrainSummary run();
+
+ private:
+  bool resume_or_start();
+  void prepare_batches();
+  void start();
+  EpochLoss run_epoch(int epoch);
+  void run_step(const PlannedBatch& batch, int epoch, EpochLoss& loss);
+  [[noreturn]] void stop_at(int epoch, size_t batch, size_t batches, const EpochLoss& loss);
+  void wait_for_drill_signal();
+  void end_epoch(const EpochLoss& loss);
+  nlohmann::json epoch_record(const EpochLoss& loss);
+  void save_checkpoint(int batch, const EpochLoss& loss);
+  double seconds() const;
+  TrainSummary finish();
+
+  const TrainOptions options_;
+  const uint64_t stream_seed_;
+  WorkData work_;
+  NetConfig net_config_;
+  std::string checkpoint_path_, model_path_, log_path_;
+  nlohmann::json identity_, run_options_;
+  TrainSummary summary_;
+  Compute compute_;
+  std::unique_ptr<Net> net_;
+  Optimizers optimizers_;
+  Checkpoint position_;  // where the run stands: epochs and steps done (a resumed run: its checkpoint's)
+  int bad_in_row_ = 0;   // non-finite steps in a row
+  int end_epoch_ = 0;    // this invocation stops after this many epochs (--stop-after, else --epochs)
+  std::vector<std::vector<int64_t>> eligible_;  // per task: the training tracks with its target
+  std::unique_ptr<Arena> arena_;
+  std::unique_ptr<Tape> tape_;
+  int max_classes_ = 0;
+  Tensor x_, targets_;  // (batch, 1, mels, frames), (batch, max classes) on the device
+  std::vector<float> x_host_, targets_host_;
+  std::unique_ptr<StepRunner> runner_;
+  std::unique_ptr<JsonlWriter> log_;
+  std::unique_ptr<Progress> progress_;
+  std::chrono::steady_clock::time_point start_time_;
+  nlohmann::json last_record_;
+};
+
+// Checks the options, loads the work folder, builds the net and its optimizers: nothing is trained yet.
+Trainer::Trainer(const TrainOptions& options)
+    : options_(checked_options(options)),
+      // The seed of every random stream of this net: keyed by the case as well as --seed (issue 12), unless
+      // --shared-streams asks for the old behaviour (all nets of one seed share init, shuffles, crops, masks).
+      stream_seed_(options_.shared_streams ? options_.seed
+                                           : net_stream_seed(options_.seed, options_.arch, options_.tasks, options_.match)),
+      work_(load_work(options_.work_dir, options_.tasks)) {
+  const TrainOptions& o = options_;
+  AGF_CHECK(work_.store.n_mels() == 128, FormatError, melstore_path(o.work_dir), ": ", work_.store.n_mels(),
+            " mel bands; the paper's nets take 128");
+  net_config_ = net_config_for(o, work_);
+  ensure_dir(o.run_dir);
+  checkpoint_path_ = o.run_dir + "/checkpoint.safetensors";
+  model_path_ = o.run_dir + "/model.safetensors";
+  log_path_ = o.run_dir + "/train.jsonl";
+  identity_ = identity_json(o, net_config_, work_);
+  run_options_ = {{"epochs", o.epochs}, {"checkpoint_every", o.checkpoint_every}, {"val_every", o.val_every},
+                  {"max_bad_steps", o.max_bad_steps}, {"work_dir", o.work_dir}, {"device", o.device}};
+  AGF_CHECK(o.resume || (!std::filesystem::exists(checkpoint_path_) && !std::filesystem::exists(model_path_)),
+            UsageError, "train: ", o.run_dir, " already holds a run; pass --resume to continue it, or choose another --out");
+  summary_.run_dir = o.run_dir;
+  summary_.model_path = model_path_;
+  summary_.epochs = o.epochs;
+  compute_ = open_compute(o.device);
+  net_ = build_net(net_config_);
+  net_->params.finalize(compute_.device, DType::F32, derive_seed(stream_seed_, Stream::Init, 0));
+  optimizers_ = make_optimizers(net_->params, o, compute_.cuda);
+}
+
+TrainSummary Trainer::run() {
+  if (!resume_or_start()) return summary_;
+  prepare_batches();
+  start();
+  for (int epoch = position_.epoch; epoch < end_epoch_; ++epoch) end_epoch(run_epoch(epoch));
+  return finish();
+}
+
+// --resume with a checkpoint: load it (false when the run is already finished); otherwise a fresh run
+// folder: config.json written, an old train.jsonl removed.
+bool Trainer::resume_or_start() {
+  if (options_.resume && std::filesystem::exists(checkpoint_path_)) {
+    position_ = read_checkpoint(checkpoint_path_, *net_, optimizers_, identity_);
+    trim_jsonl(log_path_, position_.epoch);
+    if (position_.epoch >= options_.epochs && std::filesystem::exists(model_path_)) {
+      summary_.epochs_done = position_.epoch;
+      summary_.steps = position_.step;
+      summary_.finished = summary_.already_finished = true;
+      if (!options_.quiet)
+        std::fprintf(stderr, "train: %s is finished (%d epochs); nothing to do\n", options_.run_dir.c_str(), position_.epoch);
+      return false;
     }
   } else {
-    write_file_atomic(o.run_dir + "/config.json", nlohmann::json{{"identity", identity}, {"options", options}}.dump(1) + "\n");
-    if (std::filesystem::exists(log_path)) std::filesystem::remove(log_path);
+    write_file_atomic(options_.run_dir + "/config.json",
+                      nlohmann::json{{"identity", identity_}, {"options", run_options_}}.dump(1) + "\n");
+    if (std::filesystem::exists(log_path_)) std::filesystem::remove(log_path_);
   }
+  bad_in_row_ = position_.bad_in_row;
+  return true;
+}
 
-  // Tracks per task.
-  std::vector<std::vector<int64_t>> eligible(static_cast<size_t>(T));
-  for (int k = 0; k < T; ++k) {
-    for (int64_t i : w.train)
-      if (w.has_target(o.tasks[size_t(k)], i)) eligible[size_t(k)].push_back(i);
-    AGF_CHECK(eligible[size_t(k)].size() >= 2, FormatError, "train: task ", o.tasks[size_t(k)], " has ",
-              eligible[size_t(k)].size(), " training tracks with a target in ", o.work_dir);
+// The tracks of each task, the activation arena and tape, the batch buffers and the step runner.
+void Trainer::prepare_batches() {
+  const int n_tasks = int(options_.tasks.size());
+  eligible_.assign(size_t(n_tasks), {});
+  for (int k = 0; k < n_tasks; ++k) {
+    const char task = options_.tasks[size_t(k)];
+    for (int64_t i : work_.train)
+      if (work_.has_target(task, i)) eligible_[size_t(k)].push_back(i);
+    AGF_CHECK(eligible_[size_t(k)].size() >= 2, FormatError, "train: task ", task, " has ", eligible_[size_t(k)].size(),
+              " training tracks with a target in ", options_.work_dir);
   }
+  const int batch = options_.batch, frames = options_.frames, mels = work_.store.n_mels();
+  arena_ = std::make_unique<Arena>(compute_.device);
+  tape_ = std::make_unique<Tape>(*arena_, DType::F32);
+  tape_->cuda = compute_.cuda;
+  make_current(compute_);
+  for (int k = 0; k < n_tasks; ++k) max_classes_ = std::max(max_classes_, net_->outputs(k));
+  x_ = Tensor::empty(Shape{batch, 1, mels, frames}, DType::F32, compute_.device);
+  targets_ = Tensor::empty(Shape{batch, max_classes_}, DType::F32, compute_.device);
+  x_host_.resize(size_t(batch) * size_t(mels) * size_t(frames));
+  targets_host_.resize(size_t(batch) * size_t(max_classes_));
+  // One recorded step per task, replayed on either device (--no-graph: every step eager).
+  runner_ = std::make_unique<StepRunner>(*net_, *tape_, optimizers_, StepRunner::Options{options_.graph, batch, true});
+}
 
-  const int B = o.batch, F = o.frames, M = w.store.n_mels();
-  const size_t per = size_t(M) * size_t(F);
-  Arena arena(comp.device);
-  Tape tape(arena, DType::F32);
-  tape.cuda = comp.cuda;
-  make_current(comp);
-  int kmax = 0;
-  for (int k = 0; k < T; ++k) kmax = std::max(kmax, net->outputs(k));
-  Tensor x = Tensor::empty(Shape{B, 1, M, F}, DType::F32, comp.device);
-  Tensor y = Tensor::empty(Shape{B, kmax}, DType::F32, comp.device);
-  std::vector<float> xh(size_t(B) * per), yh(size_t(B) * size_t(kmax));
-  const int64_t n_buf = net->params.n_total() - net->params.n_trainable();
-  Tensor bn_saved = Tensor::empty(Shape{std::max<int64_t>(n_buf, 1)}, DType::F32, comp.device);
-
-  // One recorded step per task (fixed shapes and addresses: full batches only; a short last batch runs
-  // eagerly), replayed on either device (--no-graph: every step eager). A graph step includes Adam, so a
-  // non-finite step is undone from a snapshot of the parameters and that task's moments.
-  const bool use_graph = o.graph;
-  std::map<int, std::unique_ptr<StepGraph>> graphs;
-  Tensor snap_v, snap_m, snap_s;
-  if (use_graph) {
-    int64_t nmax = 1;
-    for (const auto& op : opts) nmax = std::max(nmax, op->m().numel());
-    snap_v = Tensor::empty(Shape{net->params.n_total()}, DType::F32, comp.device);
-    snap_m = Tensor::empty(Shape{nmax}, DType::F32, comp.device);
-    snap_s = Tensor::empty(Shape{nmax}, DType::F32, comp.device);
-  }
-  JsonlWriter log(log_path);
-  const int64_t steps_per_epoch_est = int64_t((eligible[0].size() + size_t(B) - 1) / size_t(B));
-  const int end_epoch = o.stop_after > 0 ? std::min(o.epochs, ck.epoch + o.stop_after) : o.epochs;
-  const int resume_epoch = ck.epoch, resume_batch = ck.batch;  // a mid-epoch checkpoint continues at that batch
-  AGF_CHECK(resume_batch == 0 || ck.epoch < o.epochs, UsageError, "train --resume: ", ckpt_path, " stopped inside epoch ",
-            ck.epoch + 1, "; --epochs ", o.epochs, " would end the run there (give --epochs ", ck.epoch + 1, " or more)");
-  Progress prog(str("train ", net_name(o.arch, o.tasks, o.match)),
-                std::max<int64_t>(0, int64_t(end_epoch - ck.epoch) * steps_per_epoch_est - resume_batch), "steps", o.quiet);
+// Opens the log, the progress line and the clock, and says what is trained where.
+void Trainer::start() {
+  const TrainOptions& o = options_;
+  log_ = std::make_unique<JsonlWriter>(log_path_);
+  const int64_t steps_per_epoch_estimate = int64_t((eligible_[0].size() + size_t(o.batch) - 1) / size_t(o.batch));
+  end_epoch_ = o.stop_after > 0 ? std::min(o.epochs, position_.epoch + o.stop_after) : o.epochs;
+  const int resume_batch = position_.batch;  // a mid-epoch checkpoint continues at that batch
+  AGF_CHECK(resume_batch == 0 || position_.epoch < o.epochs, UsageError, "train --resume: ", checkpoint_path_,
+            " stopped inside epoch ", position_.epoch + 1, "; --epochs ", o.epochs, " would end the run there (give --epochs ",
+            position_.epoch + 1, " or more)");
+  progress_ = std::make_unique<Progress>(
+      str("train ", net_name(o.arch, o.tasks, o.match)),
+      std::max<int64_t>(0, int64_t(end_epoch_ - position_.epoch) * steps_per_epoch_estimate - resume_batch), "steps", o.quiet);
   if (!o.quiet)
     std::fprintf(stderr, "train: %s '%s', %lld parameters, %zu training tracks, epochs %d..%d of %d%s, batch %d, on %s -> %s\n",
-                 arch_name(o.arch), o.tasks.c_str(), static_cast<long long>(net->num_trainable()), w.train.size(), ck.epoch + 1,
-                 end_epoch, o.epochs, resume_batch > 0 ? str(" (from batch ", resume_batch + 1, ")").c_str() : "", B,
-                 comp.describe().c_str(), o.run_dir.c_str());
-  const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  int bad_in_row = ck.bad_in_row;
-  std::vector<float> grad_scratch;  // CUDA: host copy of the gradients for the finiteness check
-  nlohmann::json last;
-
-  for (int epoch = ck.epoch; epoch < end_epoch; ++epoch) {
-    // This epoch's plan: per batch, the task and the tracks, each with its crop (epoch_plan.h).
-    EpochPlanInputs pin;
-    pin.stream_seed = rs;
-    pin.epoch = epoch;
-    pin.batch = B;
-    pin.frames = F;
-    pin.task_draw = o.task_draw;
-    pin.eligible = eligible;
-    pin.train_tracks = w.train.size();
-    const std::vector<PlannedBatch> plan = plan_epoch(pin, [&](int64_t tr) { return w.store.frames(tr); });
-
-    std::vector<double> loss_sum(size_t(T), 0.0);
-    std::vector<int64_t> loss_n(size_t(T), 0);
-    size_t first = 0;
-    if (epoch == resume_epoch && resume_batch > 0) {
-      AGF_CHECK(size_t(resume_batch) < plan.size(), FormatError, ckpt_path, ": stopped after batch ", resume_batch,
-                " of epoch ", epoch + 1, ", which has ", plan.size(), " batches here: not this run's data");
-      first = size_t(resume_batch);
-      loss_sum = ck.loss_sum;
-      loss_n = ck.loss_n;
-    }
-    for (size_t bi = first; bi < plan.size(); ++bi) {
-      // A stop request (SIGTERM/SIGINT, interrupt.h) is honoured here, between steps: the checkpoint records
-      // this position inside the epoch, so that --resume takes exactly the batches, crops, dropout masks and
-      // Adam steps an uninterrupted run would have.
-      if (interrupt_requested()) {
-        Checkpoint c = ck;
-        c.batch = int(bi);
-        c.seconds = ck.seconds + elapsed();
-        c.bad_in_row = bad_in_row;
-        c.loss_sum = loss_sum;
-        c.loss_n = loss_n;
-        write_checkpoint(ckpt_path, *net, opts, c, identity, options);
-        const std::string msg = str("train: stopped by ", signal_name(interrupt_signal()), " at step ", ck.step,
-                                    " (epoch ", epoch + 1, " of ", o.epochs, ", ", bi, " of its ", plan.size(),
-                                    " batches done); checkpoint ", ckpt_path);
-        prog.finish(msg);
-        throw Interrupted(msg + "; continue with agf train --resume (or rerun agf experiment)", interrupt_signal());
-      }
-      if (ck.step == o.drill_wait_at_step) {  // drill: a test signals this step in flight (see trainer.h)
-        write_file_atomic(o.run_dir + "/drill-waiting", std::to_string(ck.step) + "\n");
-        for (int i = 0; i < 12000 && !interrupt_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      const PlannedBatch& bt = plan[bi];
-      const int n = int(bt.tracks.size());
-      const char task = o.tasks[size_t(bt.task)];
-      const int k = net->outputs(bt.task);
-      std::vector<Window> win(static_cast<size_t>(n));
-      for (int i = 0; i < n; ++i) {
-        win[size_t(i)] = {bt.tracks[size_t(i)], bt.crops[size_t(i)]};
-        w.target(task, bt.tracks[size_t(i)], yh.data() + size_t(i) * size_t(k), k);
-      }
-      fill_windows(w.store, win.data(), n, F, xh.data());
-      if (o.nan_steps.count(ck.step)) xh[0] = std::nanf("");
-      Tensor xb = x.slice0(0, n), yb = y.view(Shape{B * kmax}).slice0(0, int64_t(n) * k).view(Shape{n, k});
-      upload(xb, xh.data());
-      upload(yb, yh.data());
-      Adam& opt = *opts[size_t(bt.task)];
-      Tensor vals = net->params.values();
-      const uint64_t step_seed = derive_seed(rs, Stream::Dropout, uint64_t(ck.step));
-      double loss = 0;
-      bool ok = true;
-      if (use_graph && n == B) {
-        Tensor sm = snap_m.slice0(0, opt.m().numel()), ss = snap_s.slice0(0, opt.v().numel());
-        snap_v.copy_from(vals);
-        sm.copy_from(opt.m());
-        ss.copy_from(opt.v());
-        auto it = graphs.find(bt.task);
-        if (it == graphs.end())  // its warm-up is this batch's step
-          it = graphs.emplace(bt.task, std::make_unique<StepGraph>(*net, tape, opt, xb, yb, bt.task, step_seed)).first;
-        else
-          it->second->replay(step_seed);
-        loss = scalar_value(it->second->loss());
-        ok = std::isfinite(loss) && grads_finite(net->params, grad_scratch);
-        if (!ok) {  // undo the whole step, Adam included
-          vals.copy_from(snap_v);
-          Tensor m = opt.m(), v = opt.v();
-          m.copy_from(sm);
-          v.copy_from(ss);
-          opt.set_steps(opt.steps() - 1);
-        }
-      } else {
-        // Batch-norm running statistics are updated in the forward pass: keep them to undo a bad step.
-        if (n_buf > 0) bn_saved.copy_from(vals.slice0(net->params.n_trainable(), net->params.n_total()));
-        tape.seed = step_seed;
-        tape.rng_offset = 0;
-        StepResult r = forward_backward(*net, tape, xb, yb, bt.task);
-        loss = scalar_value(r.loss);
-        ok = std::isfinite(loss) && grads_finite(net->params, grad_scratch);
-        if (!ok) {
-          if (n_buf > 0) vals.slice0(net->params.n_trainable(), net->params.n_total()).copy_from(bn_saved);
-        } else {
-          opt.step();
-        }
-      }
-      if (!ok) {
-        ++ck.skipped;
-        ++bad_in_row;
-        std::fprintf(stderr, "\ntrain: step %lld (epoch %d): non-finite %s; step skipped (%d in a row)\n",
-                     static_cast<long long>(ck.step), epoch + 1, std::isfinite(loss) ? "gradient" : "loss", bad_in_row);
-        AGF_CHECK(bad_in_row < o.max_bad_steps, NumericError, "train: ", bad_in_row,
-                  " non-finite steps in a row; stopping. The last good checkpoint (", ckpt_path,
-                  ", epoch ", ck.epoch, ") is kept; lower --lr or check the inputs");
-      } else {
-        bad_in_row = 0;
-        loss_sum[size_t(bt.task)] += loss * n;
-        loss_n[size_t(bt.task)] += n;
-      }
-      ++ck.step;
-      prog.add(1);
-      count_training_step();
-    }
-
-    // End of epoch: log, then checkpoint.
-    ck.epoch = epoch + 1;
-    nlohmann::json rec = {{"epoch", ck.epoch}, {"step", ck.step}, {"skipped", ck.skipped},
-                          {"seconds", ck.seconds + elapsed()}};
-    nlohmann::json tr = nlohmann::json::object(), va = nlohmann::json::object();
-    for (int k = 0; k < T; ++k)
-      if (loss_n[size_t(k)]) tr[std::string(1, o.tasks[size_t(k)])] = loss_sum[size_t(k)] / double(loss_n[size_t(k)]);
-    rec["train"] = tr;
-    if (o.val_every > 0 && (ck.epoch % o.val_every == 0 || ck.epoch == o.epochs) && !w.valid.empty()) {
-      for (int k = 0; k < T; ++k) {
-        const double v = validation_loss(*net, tape, w, k, B, F, x, xh);
-        if (std::isfinite(v)) va[std::string(1, o.tasks[size_t(k)])] = v;
-      }
-      rec["val"] = va;
-    }
-    log.write(rec);
-    last = rec;
-    std::string note = str("epoch ", ck.epoch, "/", o.epochs);
-    for (auto it = tr.begin(); it != tr.end(); ++it) note += str(" ", it.key(), " ", std::round(it.value().get<double>() * 1000) / 1000);
-    prog.set_note(note);
-    if (ck.epoch % o.checkpoint_every == 0 || ck.epoch == o.epochs || ck.epoch == end_epoch) {
-      Checkpoint c = ck;
-      c.batch = 0;
-      c.loss_sum.clear();
-      c.loss_n.clear();
-      c.bad_in_row = bad_in_row;
-      c.seconds = ck.seconds + elapsed();
-      write_checkpoint(ckpt_path, *net, opts, c, identity, options);
-    }
-  }
-  sum.seconds = ck.seconds + elapsed();
-  sum.epochs_done = ck.epoch;
-  sum.steps = ck.step;
-  sum.skipped_steps = ck.skipped;
-  sum.last_record = last;
-  if (ck.epoch >= o.epochs) {
-    save_net(model_path, *net,
-             {{"mel_params", w.store.params_json()},
-              {"train", nlohmann::json{{"identity", identity}, {"epochs", ck.epoch}, {"steps", ck.step}}.dump()}});
-    sum.finished = true;
-  }
-  prog.finish(str(sum.finished ? "done" : "stopped", ": ", ck.epoch, "/", o.epochs, " epochs, ", ck.step, " steps",
-                  ck.skipped ? str(", ", ck.skipped, " skipped") : std::string(), " -> ",
-                  sum.finished ? model_path : ckpt_path));
-  return sum;
+                 arch_name(o.arch), o.tasks.c_str(), static_cast<long long>(net_->num_trainable()), work_.train.size(),
+                 position_.epoch + 1, end_epoch_, o.epochs,
+                 resume_batch > 0 ? str(" (from batch ", resume_batch + 1, ")").c_str() : "", o.batch,
+                 compute_.describe().c_str(), o.run_dir.c_str());
+  start_time_ = std::chrono::steady_clock::now();
 }
+
+// Seconds of training, over every invocation of this run.
+double Trainer::seconds() const {
+  return position_.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count();
+}
+
+// One epoch: its plan (per batch, the task and the tracks, each with its crop: epoch_plan.h), then its steps
+// from the first one not yet done (a run resumed mid-epoch continues at its checkpoint's batch).
+EpochLoss Trainer::run_epoch(int epoch) {
+  EpochPlanInputs inputs;
+  inputs.stream_seed = stream_seed_;
+  inputs.epoch = epoch;
+  inputs.batch = options_.batch;
+  inputs.frames = options_.frames;
+  inputs.task_draw = options_.task_draw;
+  inputs.eligible = eligible_;
+  inputs.train_tracks = work_.train.size();
+  const std::vector<PlannedBatch> plan = plan_epoch(inputs, [&](int64_t track) { return work_.store.frames(track); });
+
+  const size_t n_tasks = options_.tasks.size();
+  EpochLoss loss{std::vector<double>(n_tasks, 0.0), std::vector<int64_t>(n_tasks, 0)};
+  size_t first = 0;
+  if (position_.batch > 0) {  // the first epoch of a run resumed mid-epoch: its checkpoint's batch and loss sums
+    AGF_CHECK(size_t(position_.batch) < plan.size(), FormatError, checkpoint_path_, ": stopped after batch ",
+              position_.batch, " of epoch ", epoch + 1, ", which has ", plan.size(), " batches here: not this run's data");
+    first = size_t(position_.batch);
+    loss = {position_.loss_sum, position_.loss_n};
+    position_.batch = 0;  // taken: from here on the position is kept per epoch
+    position_.loss_sum.clear();
+    position_.loss_n.clear();
+  }
+  for (size_t b = first; b < plan.size(); ++b) {
+    // A stop request (SIGTERM/SIGINT, interrupt.h) is honoured here, between steps: the checkpoint records
+    // this position inside the epoch, so that --resume takes exactly the batches, crops, dropout masks and
+    // Adam steps an uninterrupted run would have.
+    if (interrupt_requested()) stop_at(epoch, b, plan.size(), loss);
+    if (position_.step == options_.drill_wait_at_step) wait_for_drill_signal();
+    run_step(plan[b], epoch, loss);
+  }
+  return loss;
+}
+
+// Writes the checkpoint at this step boundary and throws Interrupted.
+void Trainer::stop_at(int epoch, size_t batch, size_t batches, const EpochLoss& loss) {
+  save_checkpoint(int(batch), loss);
+  const std::string msg = str("train: stopped by ", signal_name(interrupt_signal()), " at step ", position_.step,
+                              " (epoch ", epoch + 1, " of ", options_.epochs, ", ", batch, " of its ", batches,
+                              " batches done); checkpoint ", checkpoint_path_);
+  progress_->finish(msg);
+  throw Interrupted(msg + "; continue with agf train --resume (or rerun agf experiment)", interrupt_signal());
+}
+
+// Drill: a test signals this step in flight (see trainer.h).
+void Trainer::wait_for_drill_signal() {
+  write_file_atomic(options_.run_dir + "/drill-waiting", std::to_string(position_.step) + "\n");
+  for (int i = 0; i < 12000 && !interrupt_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+// One step on one planned batch: its windows and targets uploaded, the step run (a non-finite one undone
+// and counted; max_bad_steps of them in a row stop the run), its loss added to the epoch's.
+void Trainer::run_step(const PlannedBatch& batch, int epoch, EpochLoss& loss) {
+  const int n = int(batch.tracks.size());
+  const char task = options_.tasks[size_t(batch.task)];
+  const int classes = net_->outputs(batch.task);
+  std::vector<Window> windows(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    windows[size_t(i)] = {batch.tracks[size_t(i)], batch.crops[size_t(i)]};
+    work_.target(task, batch.tracks[size_t(i)], targets_host_.data() + size_t(i) * size_t(classes), classes);
+  }
+  fill_windows(work_.store, windows.data(), n, options_.frames, x_host_.data());
+  if (options_.nan_steps.count(position_.step)) x_host_[0] = std::nanf("");
+  Tensor xb = x_.slice0(0, n);
+  Tensor yb = targets_.view(Shape{int64_t(options_.batch) * max_classes_}).slice0(0, int64_t(n) * classes).view(Shape{n, classes});
+  upload(xb, x_host_.data());
+  upload(yb, targets_host_.data());
+  const StepOutcome step = runner_->step(batch.task, xb, yb, derive_seed(stream_seed_, Stream::Dropout, uint64_t(position_.step)));
+  if (!step.finite) {
+    ++position_.skipped;
+    ++bad_in_row_;
+    std::fprintf(stderr, "\ntrain: step %lld (epoch %d): non-finite %s; step skipped (%d in a row)\n",
+                 static_cast<long long>(position_.step), epoch + 1, std::isfinite(step.loss) ? "gradient" : "loss",
+                 bad_in_row_);
+    AGF_CHECK(bad_in_row_ < options_.max_bad_steps, NumericError, "train: ", bad_in_row_,
+              " non-finite steps in a row; stopping. The last good checkpoint (", checkpoint_path_,
+              ", epoch ", position_.epoch, ") is kept; lower --lr or check the inputs");
+  } else {
+    bad_in_row_ = 0;
+    loss.sum[size_t(batch.task)] += step.loss * n;
+    loss.count[size_t(batch.task)] += n;
+  }
+  ++position_.step;
+  progress_->add(1);
+  count_training_step();
+}
+
+// The epoch's train.jsonl record: position, time, training loss per task and, on validation epochs, the
+// validation loss per task.
+nlohmann::json Trainer::epoch_record(const EpochLoss& loss) {
+  const TrainOptions& o = options_;
+  const int n_tasks = int(o.tasks.size());
+  nlohmann::json record = {{"epoch", position_.epoch}, {"step", position_.step}, {"skipped", position_.skipped},
+                           {"seconds", seconds()}};
+  nlohmann::json train = nlohmann::json::object(), valid = nlohmann::json::object();
+  for (int k = 0; k < n_tasks; ++k)
+    if (loss.count[size_t(k)]) train[std::string(1, o.tasks[size_t(k)])] = loss.sum[size_t(k)] / double(loss.count[size_t(k)]);
+  record["train"] = train;
+  if (o.val_every > 0 && (position_.epoch % o.val_every == 0 || position_.epoch == o.epochs) && !work_.valid.empty()) {
+    for (int k = 0; k < n_tasks; ++k) {
+      const double v = validation_loss(*net_, *tape_, work_, k, o.batch, o.frames, x_, x_host_);
+      if (std::isfinite(v)) valid[std::string(1, o.tasks[size_t(k)])] = v;
+    }
+    record["val"] = valid;
+  }
+  return record;
+}
+
+// End of an epoch: its record logged, the progress note, then the checkpoint when one is due.
+void Trainer::end_epoch(const EpochLoss& loss) {
+  ++position_.epoch;
+  const int epochs_done = position_.epoch;
+  nlohmann::json record = epoch_record(loss);
+  log_->write(record);
+  last_record_ = record;
+  std::string note = str("epoch ", epochs_done, "/", options_.epochs);
+  for (auto it = record["train"].begin(); it != record["train"].end(); ++it)
+    note += str(" ", it.key(), " ", std::round(it.value().get<double>() * 1000) / 1000);
+  progress_->set_note(note);
+  if (epochs_done % options_.checkpoint_every == 0 || epochs_done == options_.epochs || epochs_done == end_epoch_)
+    save_checkpoint(0, EpochLoss{});
+}
+
+// The checkpoint at `batch` of the current epoch (0: at its start) with the epoch's loss so far.
+void Trainer::save_checkpoint(int batch, const EpochLoss& loss) {
+  Checkpoint c = position_;
+  c.batch = batch;
+  c.seconds = seconds();
+  c.bad_in_row = bad_in_row_;
+  c.loss_sum = loss.sum;
+  c.loss_n = loss.count;
+  write_checkpoint(checkpoint_path_, *net_, optimizers_, c, identity_, run_options_);
+}
+
+// The summary, and model.safetensors when every epoch is done.
+TrainSummary Trainer::finish() {
+  summary_.seconds = seconds();
+  summary_.epochs_done = position_.epoch;
+  summary_.steps = position_.step;
+  summary_.skipped_steps = position_.skipped;
+  summary_.last_record = last_record_;
+  if (position_.epoch >= options_.epochs) {
+    save_net(model_path_, *net_,
+             {{"mel_params", work_.store.params_json()},
+              {"train", nlohmann::json{{"identity", identity_}, {"epochs", position_.epoch}, {"steps", position_.step}}.dump()}});
+    summary_.finished = true;
+  }
+  const Checkpoint& p = position_;
+  progress_->finish(str(summary_.finished ? "done" : "stopped", ": ", p.epoch, "/", options_.epochs, " epochs, ", p.step,
+                        " steps", p.skipped ? str(", ", p.skipped, " skipped") : std::string(), " -> ",
+                        summary_.finished ? model_path_ : checkpoint_path_));
+  return summary_;
+}
+
+}  // namespace
+
+std::string default_run_dir(const std::string& work_dir, Arch arch, const std::string& tasks, int match) {
+  return WorkDir(work_dir).run(net_name(arch, arch == Arch::wstn ? "g" : canonical_tasks(tasks), match ? match : 5));
+}
+
+TrainSummary run_train(const TrainOptions& options) { return Trainer(options).run(); }
 
 }  // namespace agf
