@@ -11,6 +11,7 @@
 
 #include "agf/data/csv.h"
 #include "agf/data/fma.h"
+#include "agf/train/feature_cache.h"
 #include "agf/train/features.h"
 #include "agf/train/jsonl.h"
 #include "agf/train/rng.h"
@@ -22,82 +23,6 @@
 namespace agf {
 
 namespace {
-
-std::string hex64(uint64_t v) {
-  char b[17];
-  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
-uint64_t store_fingerprint(const MelStore& s) {
-  uint64_t h = fnv1a64(s.params_json());
-  h = fnv1a64(s.mean().data(), s.mean().size() * sizeof(float), h);
-  h = fnv1a64(s.stdev().data(), s.stdev().size() * sizeof(float), h);
-  for (int64_t i = 0; i < s.num_tracks(); ++i) {
-    const int64_t v[2] = {s.track_id(i), s.frames(i)};
-    h = fnv1a64(v, sizeof v, h);
-  }
-  return h;
-}
-
-uint64_t windows_fingerprint(const std::vector<Window>& w, int frames) {
-  uint64_t h = fnv1a64(&frames, sizeof frames);
-  for (const Window& x : w) {
-    const int64_t v[2] = {x.track, x.start};
-    h = fnv1a64(v, sizeof v, h);
-  }
-  return h;
-}
-
-// Features of one source net for windows of the store, cached in the net's run folder.
-std::vector<float> cached_features(const SourceNet& sn, const Compute& comp, const MelStore& store,
-                                   const std::vector<Window>& win, int frames, const std::string& what, bool quiet,
-                                   bool cache) {
-  const uint64_t key = fnv1a64(&sn.fingerprint, sizeof sn.fingerprint, store_fingerprint(store)) ^
-                       windows_fingerprint(win, frames);
-  const std::string dir = sn.run_dir + "/features";
-  const std::string path = dir + "/" + hex64(key) + ".safetensors";
-  const int64_t dim = sn.feature_dim();
-  if (cache && std::filesystem::exists(path)) {
-    try {
-      SafetensorsFile f = SafetensorsFile::open(path);
-      StView v = f.get("features");
-      if (v.dtype == StDType::F32 && v.shape.size() == 2 && v.shape[0] == int64_t(win.size()) && v.shape[1] == dim) {
-        std::vector<float> out(size_t(v.shape[0] * v.shape[1]));
-        std::memcpy(out.data(), v.data, v.nbytes);
-        return out;
-      }
-    } catch (const Error& e) {
-      std::fprintf(stderr, "transfer: feature cache %s unusable (%s); recomputing\n", path.c_str(), e.what());
-    }
-  }
-  const int M = store.n_mels();
-  Progress prog(str("features ", sn.name, " (", what, ")"), int64_t(win.size()), "windows", quiet);
-  std::vector<float> out = net_features(
-      sn, comp, int64_t(win.size()), M, frames,
-      [&](int64_t i0, int n, float* x) { fill_windows(store, win.data() + i0, n, frames, x); }, &prog);
-  prog.finish();
-  if (!cache) return out;
-  ensure_dir(dir);
-  write_safetensors(path, {{"features", StDType::F32, {int64_t(win.size()), dim}, out.data(), out.size() * 4}},
-                    {{"net", sn.model_path}, {"windows", std::to_string(win.size())}, {"what", what}});
-  return out;
-}
-
-// Concatenates per-net feature blocks (each (n, d_k)) into (n, sum d_k).
-std::vector<float> concat_features(const std::vector<std::vector<float>>& blocks, const std::vector<int64_t>& dims,
-                                   int64_t n) {
-  int64_t D = 0;
-  for (int64_t d : dims) D += d;
-  std::vector<float> out(size_t(n * D));
-  int64_t off = 0;
-  for (size_t k = 0; k < blocks.size(); ++k) {
-    for (int64_t i = 0; i < n; ++i)
-      std::memcpy(out.data() + i * D + off, blocks[k].data() + i * dims[k], sizeof(float) * size_t(dims[k]));
-    off += dims[k];
-  }
-  return out;
-}
 
 // Per-track metrics of MLP window probabilities.
 EvalResult evaluate_windows(const std::vector<float>& window_probs, const std::vector<int>& track_of_window,
