@@ -1,4 +1,5 @@
-// Transfer: features, the MLP, per-track evaluation (see transfer.h).
+// Transfer (see transfer.h): the tracks and windows, the nets' features (feature_cache.h), the MLP
+// (mlp_train.h), per-track evaluation, and the self-contained model folder.
 #include "agf/train/transfer.h"
 
 #include <algorithm>
@@ -13,12 +14,9 @@
 #include "agf/data/fma.h"
 #include "agf/train/feature_cache.h"
 #include "agf/train/features.h"
-#include "agf/train/jsonl.h"
+#include "agf/train/mlp_train.h"
 #include "agf/train/rng.h"
 #include "agf/util/fs.h"
-#include "agf/util/interrupt.h"
-#include "agf/util/progress.h"
-#include "layers/step.h"
 
 namespace agf {
 
@@ -76,85 +74,200 @@ std::vector<int64_t> calibration_tracks(const std::vector<int64_t>& train, const
   return out;
 }
 
-// The MLP's checkpoint (OUT/checkpoint.safetensors), written when a stop is requested (interrupt.h) at a step
-// boundary and removed when the transfer finishes: parameters and Adam moments as tensors; in the metadata
-// what the run must share with a resumed one and the position (epoch, batch within it, step, the epoch's
-// loss sum so far: JSON numbers round-trip doubles exactly).
-constexpr const char* kMlpCheckpointFormat = "agf-mlp-checkpoint-1";
+void check_options(const TransferOptions& o) {
+  AGF_CHECK(!o.nets.empty(), UsageError, "transfer: no source nets (--nets RUN[,RUN...])");
+  AGF_CHECK(!o.out_dir.empty(), UsageError, "transfer: --out is required");
+  AGF_CHECK(o.epochs >= 1 && o.batch >= 2 && o.train_hop >= 1 && o.eval_hop >= 1, UsageError,
+            "transfer: --epochs, --batch (>= 2), --train-hop and --eval-hop must be positive");
+  AGF_CHECK(o.mlp_epoch == "crops" || o.mlp_epoch == "windows", UsageError,
+            "transfer: --mlp-epoch must be crops or windows, got '", o.mlp_epoch, "'");
+  AGF_CHECK(!o.calibrate || (o.calibrate_fraction > 0 && o.calibrate_fraction < 1), UsageError,
+            "transfer: --calibrate-fraction must be in (0, 1), got ", o.calibrate_fraction);
+}
 
-struct MlpPosition {
-  int epoch = 0, batch = 0;  // epochs done; batches of epoch `epoch` done
-  int64_t step = 0;
-  double sum = 0;
-  int64_t cnt = 0;
+// The tracks (store indices with a genre label) and windows of a transfer.
+struct TransferData {
+  std::vector<int64_t> train, valid, held_out;  // held_out: --calibrate's, taken out of train
+  std::vector<int> train_labels;                // every labelled training track (the baseline's priors), held out or not
+  std::vector<int> valid_labels, held_out_labels;
+  std::vector<Window> train_windows;            // --mlp-epoch windows: the training windows (crops: drawn per epoch)
+  std::vector<Window> valid_windows, held_out_windows;  // at the evaluation's hop
+  std::vector<int> train_track_of_window, valid_track_of_window, held_out_track_of_window;
+  std::vector<int64_t> valid_centre;            // per validation track: its window nearest the track's centre
 };
 
-void write_mlp_checkpoint(const std::string& path, const Net& mlp, const Adam& opt, const MlpPosition& p,
-                          const nlohmann::json& identity) {
-  std::vector<std::vector<float>> host;
-  host.reserve(3);
-  std::vector<StView> t;
-  auto add = [&](const char* name, const Tensor& x) {
-    host.push_back(to_host_f32(x));
-    t.push_back({name, StDType::F32, {int64_t(host.back().size())}, host.back().data(), host.back().size() * 4});
+TransferData transfer_data(const WorkData& work, const TransferOptions& o) {
+  const int frames = o.frames;
+  auto labelled = [&](const std::vector<int64_t>& tracks) {
+    std::vector<int64_t> out;
+    for (int64_t i : tracks)
+      if (work.genre[size_t(i)] >= 0) out.push_back(i);
+    return out;
   };
-  add("params", mlp.params.values());
-  add("adam_m", opt.m());
-  add("adam_v", opt.v());
-  const nlohmann::json state = {{"epoch", p.epoch}, {"batch", p.batch}, {"step", p.step},
-                                {"adam_t", opt.steps()}, {"loss_sum", p.sum},  {"loss_n", p.cnt}};
-  write_safetensors(path, t, {{"format", kMlpCheckpointFormat}, {"identity", identity.dump()}, {"state", state.dump()}});
-}
-
-MlpPosition read_mlp_checkpoint(const std::string& path, Net& mlp, Adam& opt, const nlohmann::json& identity) {
-  SafetensorsFile f = SafetensorsFile::open(path);
-  const auto& md = f.metadata();
-  auto fmt = md.find("format");
-  AGF_CHECK(fmt != md.end() && fmt->second == kMlpCheckpointFormat, FormatError, path,
-            ": not an agf transfer checkpoint (format ", fmt == md.end() ? std::string("missing") : "'" + fmt->second + "'",
-            ", expected ", kMlpCheckpointFormat, ")");
-  MlpPosition p;
-  try {
-    const nlohmann::json id = nlohmann::json::parse(md.at("identity"));
-    for (auto it = identity.begin(); it != identity.end(); ++it)
-      AGF_CHECK(id.contains(it.key()) && id[it.key()] == it.value(), UsageError, "transfer --resume: ", path,
-                " was made with ", it.key(), " = ", id.contains(it.key()) ? id[it.key()].dump() : "(absent)",
-                ", this run has ", it.value().dump(), "; rerun without --resume to start again, or use the original settings");
-    const nlohmann::json s = nlohmann::json::parse(md.at("state"));
-    p.epoch = s.at("epoch").get<int>();
-    p.batch = s.at("batch").get<int>();
-    p.step = s.at("step").get<int64_t>();
-    p.sum = s.at("loss_sum").get<double>();
-    p.cnt = s.at("loss_n").get<int64_t>();
-    opt.set_steps(s.at("adam_t").get<int64_t>());
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(str(path, ": metadata: ", e.what()));
-  } catch (const std::out_of_range&) {
-    throw FormatError(str(path, ": no \"identity\" or \"state\" in the metadata"));
+  TransferData d;
+  d.train = labelled(work.train);
+  d.valid = labelled(work.valid);
+  AGF_CHECK(!d.train.empty() && !d.valid.empty(), FormatError, "transfer: ", o.work_dir, " has ", d.train.size(),
+            " labelled training and ", d.valid.size(), " labelled validation tracks; both must be non-empty");
+  for (int64_t i : d.train) d.train_labels.push_back(work.genre[size_t(i)]);
+  // --calibrate: the held-out training tracks leave the MLP's training set.
+  if (o.calibrate) d.held_out = calibration_tracks(d.train, work.genre, o.calibrate_fraction, o.seed);
+  AGF_CHECK(!o.calibrate || !d.held_out.empty(), UsageError, "transfer: --calibrate needs a genre with at least two "
+            "labelled training tracks in ", o.work_dir, " to hold out");
+  if (!d.held_out.empty()) {
+    std::vector<int64_t> rest;
+    std::set_difference(d.train.begin(), d.train.end(), d.held_out.begin(), d.held_out.end(), std::back_inserter(rest));
+    d.train = rest;
   }
-  AGF_CHECK(p.epoch >= 0 && p.batch >= 0 && p.step >= 0, FormatError, path, ": bad position (epoch ", p.epoch, ", batch ",
-            p.batch, ", step ", p.step, ")");
-  auto load = [&](const char* name, const Tensor& dst_t) {
-    StView v = f.get(name);
-    AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst_t.numel(), FormatError, path, ": \"",
-              name, "\" has the wrong size for this MLP");
-    Tensor dst = dst_t;
-    upload(dst, static_cast<const float*>(v.data));
-  };
-  load("params", mlp.params.values());
-  load("adam_m", opt.m());
-  load("adam_v", opt.v());
-  return p;
+  for (int64_t i : d.held_out) d.held_out_labels.push_back(work.genre[size_t(i)]);
+  d.held_out_windows = track_windows(work.store, d.held_out, frames, o.eval_hop, &d.held_out_track_of_window);
+  if (o.mlp_epoch == "windows")
+    d.train_windows = track_windows(work.store, d.train, frames, o.train_hop, &d.train_track_of_window);
+  d.valid_windows = track_windows(work.store, d.valid, frames, o.eval_hop, &d.valid_track_of_window);
+  for (int64_t i : d.valid) d.valid_labels.push_back(work.genre[size_t(i)]);
+  d.valid_centre.assign(d.valid.size(), -1);
+  for (size_t j = 0; j < d.valid_windows.size(); ++j) {
+    const Window& w = d.valid_windows[j];
+    int64_t& centre = d.valid_centre[size_t(d.valid_track_of_window[j])];
+    const int mid = std::max(0, (work.store.frames(w.track) - frames) / 2);
+    if (centre < 0 || std::abs(w.start - mid) < std::abs(d.valid_windows[size_t(centre)].start - mid)) centre = int64_t(j);
+  }
+  return d;
 }
 
-// Keeps the records of epochs <= `epoch` (a stop between an epoch's log line and the next checkpoint).
-void trim_transfer_log(const std::string& path, int epoch) {
-  if (!std::filesystem::exists(path)) return;
-  std::string out;
-  for (const auto& r : read_jsonl(path).records)
-    if (!(r.contains("epoch") && r["epoch"].is_number() && r["epoch"].get<int>() > epoch)) out += r.dump() + "\n";
-  write_file_atomic(path, out);
+// The nets' features of the transfer's windows (rows concatenated over the nets): the MLP's training set
+// (--mlp-epoch windows; crops are drawn per epoch by the MLP's loop), the validation and the held-out windows.
+struct TransferFeatures {
+  std::vector<float> valid, held_out;
+};
+
+TransferFeatures extract_features(const std::vector<SourceNet>& nets, const Compute& compute, const WorkData& work,
+                                  const TransferData& data, const TransferOptions& o, MlpTrainingSet& set) {
+  const bool windows = o.mlp_epoch == "windows", held_out = !data.held_out.empty();
+  std::vector<WindowSet> sets;  // per net in this order, as the caches were always filled
+  if (windows) sets.push_back({&data.train_windows, "train"});
+  sets.push_back({&data.valid_windows, "valid"});
+  if (held_out) sets.push_back({&data.held_out_windows, "calibration"});
+  std::vector<std::vector<float>> rows = nets_features(nets, compute, work.store, sets, o.frames, o.quiet, o.cache_features);
+  for (const SourceNet& net : nets) set.dims.push_back(net.feature_dim());
+  for (int64_t d : set.dims) set.dim += d;
+  size_t next = 0;
+  if (windows) {
+    set.train_features = std::move(rows[next++]);
+    for (const Window& w : data.train_windows) set.train_labels.push_back(work.genre[size_t(w.track)]);
+  } else {
+    set.train_tracks = data.train;
+  }
+  TransferFeatures features;
+  features.valid = std::move(rows[next++]);
+  if (held_out) features.held_out = std::move(rows[next++]);
+  const size_t dim = size_t(set.dim);
+  set.valid_centre_features.resize(data.valid_centre.size() * dim);
+  for (size_t k = 0; k < data.valid_centre.size(); ++k)
+    std::memcpy(set.valid_centre_features.data() + k * dim, features.valid.data() + size_t(data.valid_centre[k]) * dim,
+                sizeof(float) * dim);
+  set.valid_labels = data.valid_labels;
+  set.valid_windows = data.valid_windows.size();
+  return features;
 }
+
+// --calibrate: T from the held-out training tracks' windows (the evaluation's hop and averaging) only.
+TemperatureFit fit_held_out_temperature(const Net& mlp, const Compute& compute, const TransferData& data,
+                                        const std::vector<float>& held_out_features, int64_t dim, bool quiet) {
+  const std::vector<float> logits = mlp_logits(mlp, compute, held_out_features, int64_t(data.held_out_windows.size()),
+                                               dim, kMlpInferenceBatch);
+  const TemperatureFit fit = fit_temperature(logits, data.held_out_track_of_window, data.held_out_labels, kNumTopGenres);
+  const size_t tracks = data.held_out.size();
+  if (!fit.identified)
+    std::fprintf(stderr,
+                 "transfer: warning: on the %zu held-out training tracks the log loss keeps falling to T = %.3g, the "
+                 "edge of the search (every held-out track right?): the temperature is not identifiable from them, "
+                 "so T stays 1 (a larger --calibrate-fraction holds out more tracks)\n",
+                 tracks, fit.edge_temperature);
+  else if (!quiet)
+    std::fprintf(stderr, "transfer: temperature %.4f fitted on %zu held-out training tracks (log loss %.4f -> %.4f)\n",
+                 fit.temperature, tracks, fit.log_loss_raw, fit.log_loss);
+  return fit;
+}
+
+// The validation tracks' evaluation at the fitted temperature, with how it was fitted (--calibrate).
+EvalResult evaluate_validation(const Net& mlp, const Compute& compute, const WorkData& work, const TransferData& data,
+                               const std::vector<float>& valid_features, int64_t dim, const TemperatureFit* fit) {
+  std::vector<int64_t> valid_ids;
+  for (int64_t i : data.valid) valid_ids.push_back(work.store.track_id(i));
+  EvalResult eval = evaluate_model(mlp, compute, valid_features, dim, data.valid_track_of_window, valid_ids,
+                                   data.valid_labels, data.train_labels, kNumTopGenres, fit ? fit->temperature : 1.0);
+  if (fit) {
+    eval.calibrated = true;  // also when the fit lands on T = 1 exactly
+    if (fit->temperature == 1.0) {
+      eval.raw = eval.metrics;
+      eval.ece_raw = eval.ece;
+      eval.raw_probs = eval.probs;
+    }
+    eval.held_out_tracks = int(data.held_out.size());
+    eval.held_out_log_loss_raw = fit->log_loss_raw;
+    eval.held_out_log_loss = fit->log_loss;
+  }
+  return eval;
+}
+
+// The self-contained model: OUT/nets/<i>.safetensors (copies of the source nets) and OUT/mlp.safetensors with
+// everything `agf predict` needs in its metadata. Returns the MLP's path.
+std::string write_model(const TransferOptions& o, const WorkData& work, const std::vector<SourceNet>& nets,
+                        const std::vector<int64_t>& dims, const Net& mlp, const TemperatureFit* fit, size_t held_out_tracks) {
+  ensure_dir(o.out_dir + "/nets");
+  nlohmann::json net_files = nlohmann::json::array();
+  for (size_t k = 0; k < nets.size(); ++k) {
+    const std::string rel = "nets/" + std::to_string(k) + ".safetensors";
+    const std::string bytes = read_file_bytes(nets[k].model_path);
+    write_file_atomic(o.out_dir + "/" + rel, bytes);
+    net_files.push_back({{"file", rel}, {"source", nets[k].model_path}, {"name", nets[k].name}, {"dim", dims[k]}});
+  }
+  nlohmann::json transfer = {{"nets", net_files},          {"frames", o.frames},       {"eval_hop", o.eval_hop},
+                             {"train_hop", o.train_hop}, {"mlp_epoch", o.mlp_epoch}, {"epochs", o.epochs}, {"seed", o.seed},
+                             {"genres", top_genre_names()}, {"work_dir", o.work_dir}, {"float16", work.store.is_float16()}};
+  if (fit) {
+    transfer["temperature"] = fit->temperature;
+    transfer["calibration"] = {{"fraction", o.calibrate_fraction}, {"held_out_tracks", held_out_tracks},
+                               {"held_out_log_loss_raw", fit->log_loss_raw}, {"held_out_log_loss", fit->log_loss},
+                               {"identified", fit->identified}};
+  }
+  const std::string path = transfer_model_path(o.out_dir);
+  // The standardisation goes in the metadata (JSON numbers round-trip float32 exactly), so that the file's
+  // tensors are exactly the MLP's state_dict.
+  const nlohmann::json standardisation = {{"mean", work.store.mean()}, {"std", work.store.stdev()}};
+  save_net(path, mlp,
+           {{"mel_params", work.store.params_json()}, {"transfer", transfer.dump()},
+            {"mel_standardisation", standardisation.dump()}});
+  return path;
+}
+
+// OUT/predictions.csv, for looking at the errors: per track, track_id, label, predicted, then one column per genre.
+void write_predictions(const std::string& out_dir, const EvalResult& eval, const std::vector<int>& labels) {
+  const std::vector<std::string> names = top_genre_names();
+  const int genres = eval.metrics.k;
+  std::vector<std::string> row = {"track_id", "label", "predicted"};
+  row.insert(row.end(), names.begin(), names.begin() + genres);
+  std::string csv = csv_row(row);
+  for (size_t i = 0; i < eval.track_ids.size(); ++i) {
+    const float* p = eval.probs.data() + i * size_t(genres);
+    const int predicted = int(std::max_element(p, p + genres) - p);
+    row = {str(eval.track_ids[i]), names[size_t(labels[i])], names[size_t(predicted)]};
+    for (int k = 0; k < genres; ++k) row.push_back(str(p[k]));
+    csv += csv_row(row);
+  }
+  write_file_atomic(out_dir + "/predictions.csv", csv);
+}
+
+// OUT/metrics.json and, for a calibrated model, OUT/reliability.svg.
+void write_metrics(const std::string& out_dir, const EvalResult& eval, const std::string& model_path) {
+  nlohmann::json metrics = eval_to_json(eval, "valid");
+  metrics["model"] = model_path;
+  write_file_atomic(out_dir + "/metrics.json", metrics.dump(1) + "\n");
+  if (eval.calibrated)
+    write_file_atomic(out_dir + "/reliability.svg", eval_reliability_svg(eval, "reliability, validation tracks") + "\n");
+}
+
 
 }  // namespace
 
@@ -196,286 +309,36 @@ std::string eval_reliability_svg(const EvalResult& r, const std::string& title) 
 }
 
 TransferResult run_transfer(const TransferOptions& o) {
-  AGF_CHECK(!o.nets.empty(), UsageError, "transfer: no source nets (--nets RUN[,RUN...])");
-  AGF_CHECK(!o.out_dir.empty(), UsageError, "transfer: --out is required");
-  AGF_CHECK(o.epochs >= 1 && o.batch >= 2 && o.train_hop >= 1 && o.eval_hop >= 1, UsageError,
-            "transfer: --epochs, --batch (>= 2), --train-hop and --eval-hop must be positive");
-  AGF_CHECK(o.mlp_epoch == "crops" || o.mlp_epoch == "windows", UsageError,
-            "transfer: --mlp-epoch must be crops or windows, got '", o.mlp_epoch, "'");
-  AGF_CHECK(!o.calibrate || (o.calibrate_fraction > 0 && o.calibrate_fraction < 1), UsageError,
-            "transfer: --calibrate-fraction must be in (0, 1), got ", o.calibrate_fraction);
-  const bool crops = o.mlp_epoch == "crops";
+  check_options(o);
   const auto t0 = std::chrono::steady_clock::now();
-  Compute comp = open_compute(o.device);
-  make_current(comp);
+  Compute compute = open_compute(o.device);
+  make_current(compute);
   std::vector<SourceNet> nets;
-  for (const std::string& n : o.nets) nets.push_back(load_source_net(n, comp));
-  WorkData w = load_work(o.work_dir, "g");
-  for (const SourceNet& sn : nets)
-    AGF_CHECK(sn.mel_params == w.store.params_json(), UsageError, "transfer: ", sn.model_path,
+  for (const std::string& path : o.nets) nets.push_back(load_source_net(path, compute));
+  WorkData work = load_work(o.work_dir, "g");
+  for (const SourceNet& net : nets)
+    AGF_CHECK(net.mel_params == work.store.params_json(), UsageError, "transfer: ", net.model_path,
               " was trained on mels with other feature parameters than ", melstore_path(o.work_dir));
-  const int K = kNumTopGenres, F = o.frames;
+  const TransferData data = transfer_data(work, o);
+  MlpTrainingSet set;
+  const TransferFeatures features = extract_features(nets, compute, work, data, o, set);
+  const TrainedMlp trained = train_mlp(o, compute, work, nets, set);
 
-  // Tracks with a genre label.
-  auto labelled = [&](const std::vector<int64_t>& v) {
-    std::vector<int64_t> r;
-    for (int64_t i : v)
-      if (w.genre[size_t(i)] >= 0) r.push_back(i);
-    return r;
-  };
-  std::vector<int64_t> train = labelled(w.train);
-  const std::vector<int64_t> valid = labelled(w.valid);
-  AGF_CHECK(!train.empty() && !valid.empty(), FormatError, "transfer: ", o.work_dir, " has ", train.size(),
-            " labelled training and ", valid.size(), " labelled validation tracks; both must be non-empty");
-  std::vector<int> train_labels;  // every labelled training track (the baseline's priors), held out or not
-  for (int64_t i : train) train_labels.push_back(w.genre[size_t(i)]);
-  // --calibrate: the held-out training tracks leave the MLP's training set.
-  const std::vector<int64_t> calib = o.calibrate ? calibration_tracks(train, w.genre, o.calibrate_fraction, o.seed)
-                                                 : std::vector<int64_t>{};
-  AGF_CHECK(!o.calibrate || !calib.empty(), UsageError, "transfer: --calibrate needs a genre with at least two labelled "
-            "training tracks in ", o.work_dir, " to hold out");
-  if (!calib.empty()) {
-    std::vector<int64_t> rest;
-    std::set_difference(train.begin(), train.end(), calib.begin(), calib.end(), std::back_inserter(rest));
-    train = rest;
-  }
-  std::vector<int> cw_track, calib_labels;
-  for (int64_t i : calib) calib_labels.push_back(w.genre[size_t(i)]);
-  const std::vector<Window> cwin = track_windows(w.store, calib, F, o.eval_hop, &cw_track);
-  std::vector<int> tw_track, vw_track;
-  // windows: the training windows, once; crops: drawn per epoch (train_set below).
-  const std::vector<Window> tw = crops ? std::vector<Window>{} : track_windows(w.store, train, F, o.train_hop, &tw_track);
-  const std::vector<Window> vw = track_windows(w.store, valid, F, o.eval_hop, &vw_track);
-
-  std::vector<std::vector<float>> tb, vb, cb;
-  std::vector<int64_t> dims;
-  for (const SourceNet& sn : nets) {
-    if (!crops) tb.push_back(cached_features(sn, comp, w.store, tw, F, "train", o.quiet, o.cache_features));
-    vb.push_back(cached_features(sn, comp, w.store, vw, F, "valid", o.quiet, o.cache_features));
-    if (!calib.empty()) cb.push_back(cached_features(sn, comp, w.store, cwin, F, "calibration", o.quiet, o.cache_features));
-    dims.push_back(sn.feature_dim());
-  }
-  int64_t D = 0;
-  for (int64_t d : dims) D += d;
-  std::vector<float> xtr = crops ? std::vector<float>{} : concat_features(tb, dims, int64_t(tw.size()));
-  const std::vector<float> xva = concat_features(vb, dims, int64_t(vw.size()));
-  const std::vector<float> xca = calib.empty() ? std::vector<float>{} : concat_features(cb, dims, int64_t(cwin.size()));
-  tb.clear();
-  vb.clear();
-  cb.clear();
-
-  std::vector<int> ytr(tw.size()), valid_labels;
-  for (size_t i = 0; i < tw.size(); ++i) ytr[i] = w.genre[size_t(tw[i].track)];
-  // crops: epoch e's training set is one uniform 43-frame crop of every training track, keyed by (seed,
-  // epoch, track) alone, so every case of a grid sees the same crops and a net's crop features are cached
-  // once per epoch (RUN/features) and shared by the STN combinations, as the window features are.
-  auto train_set = [&](int epoch) {
-    const uint64_t key = derive_seed(o.seed, Stream::MlpCrop, uint64_t(epoch));
-    std::vector<Window> cw(train.size());
-    for (size_t i = 0; i < train.size(); ++i) {
-      const uint32_t span = uint32_t(std::max(1, w.store.frames(train[i]) - F + 1));
-      cw[i] = {train[i], int(philox_u32(key, 0, uint64_t(train[i])) % span)};
-    }
-    std::vector<std::vector<float>> cb;
-    for (const SourceNet& sn : nets)
-      cb.push_back(cached_features(sn, comp, w.store, cw, F, str("train crops, epoch ", epoch + 1), true, o.cache_features));
-    xtr = concat_features(cb, dims, int64_t(cw.size()));
-    ytr.resize(cw.size());
-    for (size_t i = 0; i < cw.size(); ++i) ytr[i] = w.genre[size_t(cw[i].track)];
-  };
-  for (int64_t i : valid) valid_labels.push_back(w.genre[size_t(i)]);
-  // The window nearest each validation track's centre, for the per-epoch validation loss.
-  std::vector<int64_t> centre(valid.size(), -1);
-  for (size_t j = 0; j < vw.size(); ++j) {
-    const size_t k = size_t(vw_track[j]);
-    const int mid = std::max(0, (w.store.frames(vw[j].track) - F) / 2);
-    if (centre[k] < 0 || std::abs(vw[j].start - mid) < std::abs(vw[size_t(centre[k])].start - mid)) centre[k] = int64_t(j);
-  }
-
-  NetConfig mc;
-  mc.arch = Arch::mlp;
-  mc.inputs = int(D);
-  mc.outputs = K;
-  auto mlp = build_net(mc);
-  mlp->params.finalize(comp.device, DType::F32, derive_seed(o.seed, Stream::Init, 1));
-  AdamConfig ac;
-  ac.lr = o.lr;
-  ac.l2 = o.l2;
-  Adam opt(mlp->params, ac, comp.cuda);
-  Arena arena(comp.device);
-  Tape tape(arena, DType::F32);
-  tape.cuda = comp.cuda;
-  const int B = o.batch;
-  Tensor x = Tensor::empty(Shape{B, D}, DType::F32, comp.device), y = Tensor::empty(Shape{B, K}, DType::F32, comp.device);
-  std::vector<float> xh(size_t(B * D)), yh(size_t(B * K));
-  ensure_dir(o.out_dir);
-  const int64_t n = crops ? int64_t(train.size()) : int64_t(tw.size());  // training samples per epoch
-  const int64_t steps_per_epoch = n / B + (n % B >= 2 ? 1 : 0);
-  // What a resumed MLP must share with the one that stopped (the nets by fingerprint, the data, the schedule
-  // but for the number of epochs).
-  nlohmann::json identity = {{"store", hex64(store_fingerprint(w.store))}, {"seed", o.seed},         {"batch", B},
-                             {"frames", F},       {"lr", o.lr},          {"l2", o.l2},           {"mlp_epoch", o.mlp_epoch},
-                             {"train_hop", o.train_hop}, {"calibrate", o.calibrate}, {"features", D}, {"samples", n}};
-  if (o.calibrate) identity["calibrate_fraction"] = o.calibrate_fraction;
-  identity["nets"] = nlohmann::json::array();
-  for (const SourceNet& sn : nets) identity["nets"].push_back(hex64(sn.fingerprint));
-  const std::string ckpt_path = o.out_dir + "/checkpoint.safetensors", log_path = o.out_dir + "/transfer.jsonl";
-  MlpPosition pos;
-  const bool resumed = o.resume && std::filesystem::exists(ckpt_path);
-  if (resumed) {
-    pos = read_mlp_checkpoint(ckpt_path, *mlp, opt, identity);
-    AGF_CHECK(pos.epoch < o.epochs && (pos.batch == 0 || pos.batch < steps_per_epoch), UsageError, "transfer --resume: ",
-              ckpt_path, " stopped at epoch ", pos.epoch + 1, " batch ", pos.batch + 1, ", beyond --epochs ", o.epochs,
-              " of ", steps_per_epoch, " batches");
-    trim_transfer_log(log_path, pos.epoch);
-    if (!o.quiet)
-      std::fprintf(stderr, "transfer: resuming the MLP at epoch %d, batch %d (step %lld) from %s\n", pos.epoch + 1,
-                   pos.batch + 1, static_cast<long long>(pos.step), ckpt_path.c_str());
-  } else if (std::filesystem::exists(ckpt_path)) {
-    std::filesystem::remove(ckpt_path);  // without --resume the MLP starts again, as before
-  }
-  JsonlWriter log(log_path, !resumed);
-  Progress prog("transfer MLP", steps_per_epoch * o.epochs - (steps_per_epoch * pos.epoch + pos.batch), "steps", o.quiet);
-  if (!o.quiet)
-    std::fprintf(stderr, "transfer: %zu nets, %lld-d features, %lld training %s per epoch, %zu validation tracks (%zu windows, hop %d), on %s\n",
-                 nets.size(), static_cast<long long>(D), static_cast<long long>(n),
-                 crops ? "crops (one random 1-s crop per track)" : str("windows (hop ", o.train_hop, ")").c_str(),
-                 valid.size(), vw.size(), o.eval_hop, comp.describe().c_str());
-  int64_t step = pos.step;
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  for (int epoch = pos.epoch; epoch < o.epochs; ++epoch) {
-    if (crops) train_set(epoch);
-    for (int64_t i = 0; i < n; ++i) order[size_t(i)] = i;
-    shuffle_philox(order, derive_seed(o.seed, Stream::Mlp, uint64_t(epoch)));
-    double sum = 0;
-    int64_t cnt = 0;
-    int64_t b0 = 0;
-    if (epoch == pos.epoch && pos.batch > 0) b0 = int64_t(pos.batch) * B, sum = pos.sum, cnt = pos.cnt;
-    for (int64_t b = b0; b + 2 <= n; b += B) {
-      // A stop request (interrupt.h) between steps: checkpoint this position, then stop (exit 75).
-      if (interrupt_requested()) {
-        write_mlp_checkpoint(ckpt_path, *mlp, opt, {epoch, int(b / B), step, sum, cnt}, identity);
-        const std::string msg = str("transfer: stopped by ", signal_name(interrupt_signal()), " at MLP step ", step,
-                                    " (epoch ", epoch + 1, " of ", o.epochs, ", ", b / B, " of its ", steps_per_epoch,
-                                    " batches done); checkpoint ", ckpt_path);
-        prog.finish(msg);
-        throw Interrupted(msg + "; continue with agf transfer --resume (or rerun agf experiment)", interrupt_signal());
-      }
-      const int nb = int(std::min<int64_t>(B, n - b));
-      std::fill(yh.begin(), yh.begin() + nb * K, 0.f);
-      for (int i = 0; i < nb; ++i) {
-        const int64_t r = order[size_t(b + i)];
-        std::memcpy(xh.data() + i * D, xtr.data() + r * D, sizeof(float) * size_t(D));
-        yh[size_t(i * K + ytr[size_t(r)])] = 1.f;
-      }
-      Tensor xb = x.slice0(0, nb), yb = y.slice0(0, nb);
-      upload(xb, xh.data());
-      upload(yb, yh.data());
-      tape.seed = derive_seed(o.seed, Stream::Dropout, uint64_t(step));
-      tape.rng_offset = 0;
-      const double loss = scalar_value(train_step(*mlp, tape, opt, xb, yb).loss);
-      AGF_CHECK(std::isfinite(loss), NumericError, "transfer: non-finite MLP loss at epoch ", epoch + 1, " step ", step);
-      sum += loss * nb;
-      cnt += nb;
-      ++step;
-      prog.add(1);
-      count_training_step();
-    }
-    // Validation loss on the centre windows.
-    std::vector<float> cx(centre.size() * size_t(D));
-    for (size_t k = 0; k < centre.size(); ++k)
-      std::memcpy(cx.data() + k * size_t(D), xva.data() + centre[k] * D, sizeof(float) * size_t(D));
-    std::vector<float> cp = mlp_probs(*mlp, comp, cx, int64_t(centre.size()), D, kMlpInferenceBatch);
-    double vl = log_loss(valid_labels, cp.data(), int(centre.size()), K);
-    log.write({{"epoch", epoch + 1}, {"train", {{"g", sum / double(std::max<int64_t>(cnt, 1))}}}, {"val", {{"g", vl}}}});
-    prog.set_note(str("epoch ", epoch + 1, "/", o.epochs, " loss ", std::round(sum / double(std::max<int64_t>(cnt, 1)) * 1000) / 1000));
-  }
-  prog.finish();
-
-  TransferResult res;
-  // --calibrate: T from the held-out training tracks' windows (the evaluation's hop and averaging) only.
+  TransferResult result;
   TemperatureFit fit;
-  if (!calib.empty()) {
-    fit = fit_temperature(mlp_logits(*mlp, comp, xca, int64_t(cwin.size()), D, kMlpInferenceBatch), cw_track, calib_labels, K);
-    if (!fit.identified)
-      std::fprintf(stderr,
-                   "transfer: warning: on the %zu held-out training tracks the log loss keeps falling to T = %.3g, the "
-                   "edge of the search (every held-out track right?): the temperature is not identifiable from them, "
-                   "so T stays 1 (a larger --calibrate-fraction holds out more tracks)\n",
-                   calib.size(), fit.edge_temperature);
-    else if (!o.quiet)
-      std::fprintf(stderr, "transfer: temperature %.4f fitted on %zu held-out training tracks (log loss %.4f -> %.4f)\n",
-                   fit.temperature, calib.size(), fit.log_loss_raw, fit.log_loss);
-  }
-  std::vector<int64_t> valid_ids;
-  for (int64_t i : valid) valid_ids.push_back(w.store.track_id(i));
-  res.eval = evaluate_model(*mlp, comp, xva, D, vw_track, valid_ids, valid_labels, train_labels, K, fit.temperature);
-  if (!calib.empty()) {
-    res.eval.calibrated = true;  // also when the fit lands on T = 1 exactly
-    if (fit.temperature == 1.0) {
-      res.eval.raw = res.eval.metrics;
-      res.eval.ece_raw = res.eval.ece;
-      res.eval.raw_probs = res.eval.probs;
-    }
-    res.eval.held_out_tracks = int(calib.size());
-    res.eval.held_out_log_loss_raw = fit.log_loss_raw;
-    res.eval.held_out_log_loss = fit.log_loss;
-  }
-
-  // The self-contained model folder.
-  ensure_dir(o.out_dir + "/nets");
-  nlohmann::json jn = nlohmann::json::array();
-  for (size_t k = 0; k < nets.size(); ++k) {
-    const std::string rel = "nets/" + std::to_string(k) + ".safetensors";
-    const std::string bytes = read_file_bytes(nets[k].model_path);
-    write_file_atomic(o.out_dir + "/" + rel, bytes);
-    jn.push_back({{"file", rel}, {"source", nets[k].model_path}, {"name", nets[k].name}, {"dim", dims[k]}});
-  }
-  std::vector<std::string> names = top_genre_names();
-  const auto& mean = w.store.mean();
-  const auto& sd = w.store.stdev();
-  nlohmann::json tj = {{"nets", jn},           {"frames", F},          {"eval_hop", o.eval_hop},
-                       {"train_hop", o.train_hop}, {"mlp_epoch", o.mlp_epoch}, {"epochs", o.epochs}, {"seed", o.seed},
-                       {"genres", names},      {"work_dir", o.work_dir}, {"float16", w.store.is_float16()}};
-  if (!calib.empty()) {
-    tj["temperature"] = fit.temperature;
-    tj["calibration"] = {{"fraction", o.calibrate_fraction}, {"held_out_tracks", calib.size()},
-                         {"held_out_log_loss_raw", fit.log_loss_raw}, {"held_out_log_loss", fit.log_loss},
-                         {"identified", fit.identified}};
-  }
-  res.model_path = transfer_model_path(o.out_dir);
-  // The standardisation goes in the metadata (JSON numbers round-trip float32 exactly), so that the file's
-  // tensors are exactly the MLP's state_dict.
-  const nlohmann::json stdz = {{"mean", mean}, {"std", sd}};
-  save_net(res.model_path, *mlp,
-           {{"mel_params", w.store.params_json()}, {"transfer", tj.dump()}, {"mel_standardisation", stdz.dump()}});
-  // Per-track predictions, for looking at the errors: track_id, label, predicted, then one column per genre.
-  {
-    const int Kk = res.eval.metrics.k;
-    std::vector<std::string> row = {"track_id", "label", "predicted"};
-    row.insert(row.end(), names.begin(), names.begin() + Kk);
-    std::string csv = csv_row(row);
-    for (size_t i = 0; i < res.eval.track_ids.size(); ++i) {
-      const float* p = res.eval.probs.data() + i * size_t(Kk);
-      const int pred = int(std::max_element(p, p + Kk) - p);
-      row = {str(res.eval.track_ids[i]), names[size_t(valid_labels[i])], names[size_t(pred)]};
-      for (int k = 0; k < Kk; ++k) row.push_back(str(p[k]));
-      csv += csv_row(row);
-    }
-    write_file_atomic(o.out_dir + "/predictions.csv", csv);
-  }
-  nlohmann::json mj = eval_to_json(res.eval, "valid");
-  mj["model"] = res.model_path;
-  write_file_atomic(o.out_dir + "/metrics.json", mj.dump(1) + "\n");
-  if (res.eval.calibrated)
-    write_file_atomic(o.out_dir + "/reliability.svg",
-                      eval_reliability_svg(res.eval, "reliability, validation tracks") + "\n");
-  if (std::filesystem::exists(ckpt_path)) std::filesystem::remove(ckpt_path);  // finished: nothing to resume
-  res.epochs = o.epochs;
-  res.feature_dim = int(D);
-  res.train_windows = n;
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return res;
+  const bool calibrated = !data.held_out.empty();
+  if (calibrated) fit = fit_held_out_temperature(*trained.mlp, compute, data, features.held_out, set.dim, o.quiet);
+  result.eval = evaluate_validation(*trained.mlp, compute, work, data, features.valid, set.dim, calibrated ? &fit : nullptr);
+  result.model_path = write_model(o, work, nets, set.dims, *trained.mlp, calibrated ? &fit : nullptr, data.held_out.size());
+  write_predictions(o.out_dir, result.eval, data.valid_labels);
+  write_metrics(o.out_dir, result.eval, result.model_path);
+  const std::string checkpoint_path = o.out_dir + "/checkpoint.safetensors";
+  if (std::filesystem::exists(checkpoint_path)) std::filesystem::remove(checkpoint_path);  // finished: nothing to resume
+  result.epochs = o.epochs;
+  result.feature_dim = int(set.dim);
+  result.train_windows = trained.samples_per_epoch;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
 }
 
 EvalResult run_evaluate(const EvaluateOptions& o) {
