@@ -176,12 +176,6 @@ void BM_l2_grad(benchmark::State& st) {
   auto p = filled(n, 0.1f), g = filled(n, 0.01f);
   run_timed(st, ctx, [&] { l2_grad_cuda(ctx, g.get(), p.get(), n, 1e-4f); }, 12.0 * n);
 }
-void BM_add_inplace(benchmark::State& st) {
-  NEED_GPU(st);
-  CudaCtx& ctx = *bench_ctx(false);
-  auto x = filled(kAct, 1.f), y = filled(kAct, 0.f);
-  run_timed(st, ctx, [&] { add_inplace_cuda(ctx, y.get(), x.get(), kAct); }, 12.0 * kAct);
-}
 void BM_count_nonfinite(benchmark::State& st) {
   NEED_GPU(st);
   CudaCtx& ctx = *bench_ctx(false);
@@ -213,7 +207,6 @@ AGF_GPU_BENCH(BM_gap_forward)->Args({256, 8})->Args({64, 160});
 AGF_GPU_BENCH(BM_gap_backward)->Args({256, 8})->Args({64, 160});
 AGF_GPU_BENCH(BM_adam)->Arg(1 << 20)->Arg(1 << 24);
 AGF_GPU_BENCH(BM_l2_grad)->Arg(1 << 24);
-AGF_GPU_BENCH(BM_add_inplace);
 AGF_GPU_BENCH(BM_count_nonfinite);
 AGF_GPU_BENCH(BM_softmax_xent)->Args({64, 16})->Args({256, 16});
 

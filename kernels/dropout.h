@@ -16,6 +16,10 @@ void dropout_backward_cpu(T* dx, const T* dy, const uint8_t* mask, size_t n, flo
 #ifdef AGF_HAVE_CUDA
 void dropout_forward_cuda(CudaCtx& ctx, float* y, uint8_t* mask, const float* x, size_t n, float p, uint64_t seed,
                           uint64_t offset);
+// [seed, offset] read from DEVICE memory (uint64 x 2): the by-value version bakes seed and offset into a captured
+// CUDA graph, so every replay would draw the same mask. Same masks as dropout_forward_cpu.
+void dropout_forward_cuda(CudaCtx& ctx, float* y, uint8_t* mask, const float* x, size_t n, float p,
+                          const uint64_t* seed_offset);
 void dropout_backward_cuda(CudaCtx& ctx, float* dx, const float* dy, const uint8_t* mask, size_t n, float p);
 #endif
 

@@ -1,6 +1,6 @@
 // CPU/CUDA parity for the custom kernels: global average pooling, max-pool (tie-free inputs, exact argmax),
 // dropout (masks bitwise equal to the CPU's Philox stream), softmax + cross-entropy with soft targets, Adam with
-// device-side bias corrections, L2 decay and the element-wise ops. Gradients start non-zero to check accumulation.
+// device-side bias corrections, L2 decay and the non-finite count. Gradients start non-zero to check accumulation.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -119,27 +119,6 @@ TEST(CudaParity, DropoutDeviceSeedOffsetMatchesCpu) {
   }
 }
 
-TEST(CudaParity, FusedBatchNormEluInference) {
-  AGF_REQUIRE_CUDA();
-  CudaCtx ctx;
-  const int N = 64, C = 64, HW = 16 * 10;
-  const size_t n = size_t(N) * C * HW;
-  const double eps = 1e-3;
-  auto x = randn(n, 75, 2.0f), g = uniform(C, 76, 0.5f, 1.5f), b = randn(C, 77), rm = randn(C, 78),
-       rv = uniform(C, 79, 0.5f, 2.0f);
-  auto dX = to_device(x), dG = to_device(g), dB = to_device(b), dRM = to_device(rm), dRV = to_device(rv);
-  DeviceBuffer<float> dY(n);
-  batchnorm_elu_forward_infer_cuda(ctx, dY.get(), dX.get(), dG.get(), dB.get(), dRM.get(), dRV.get(), N, C, HW, eps,
-                                   1.0f);
-  ctx.synchronize();
-  std::vector<double> bn(n), y(n);
-  auto x64 = to_f64(x), g64 = to_f64(g), b64 = to_f64(b), rm64 = to_f64(rm), rv64 = to_f64(rv);
-  batchnorm_forward_infer_cpu<double>(bn.data(), x64.data(), g64.data(), b64.data(), rm64.data(), rv64.data(), N, C,
-                                      HW, eps);
-  elu_forward_cpu<double>(y.data(), bn.data(), n, 1.0);
-  EXPECT_TRUE(close(to_host(dY), y, "batchnorm", "fused BN+ELU inference"));
-}
-
 TEST(CudaParity, SoftmaxCrossEntropySoftTargets) {
   AGF_REQUIRE_CUDA();
   CudaCtx ctx;
@@ -193,20 +172,11 @@ TEST(CudaParity, AdamStepsWithDeviceBiasCorrections) {
   EXPECT_TRUE(close(to_host(dV), v64, "adam", "second moment"));
 }
 
-TEST(CudaParity, ElementwiseAndNonFiniteCount) {
+TEST(CudaParity, NonFiniteCount) {
   AGF_REQUIRE_CUDA();
   CudaCtx ctx;
   const size_t n = 3000017;
-  auto x = randn(n, 111), y = randn(n, 112);
-  auto dX = to_device(x), dY = to_device(y);
-  add_inplace_cuda(ctx, dY.get(), dX.get(), n);
-  scale_inplace_cuda(ctx, dY.get(), 0.37f, n);
-  ctx.synchronize();
-  std::vector<float> ref = y;
-  add_inplace_cpu<float>(ref.data(), x.data(), n);
-  scale_inplace_cpu<float>(ref.data(), 0.37f, n);
-  EXPECT_TRUE(close(to_host(dY), ref, "exact", "y = (y + x) * a"));
-
+  auto x = randn(n, 111);
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   x[0] = nan;
   x[12345] = inf;

@@ -1,5 +1,5 @@
 // Adam against its closed form (constant gradient: every step moves lr * g / (|g| + eps)) and against explicit
-// moment sums for a varying gradient; L2 weight-decay gradient by finite differences; element-wise helpers.
+// moment sums for a varying gradient; L2 weight-decay gradient by finite differences; the non-finite count.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -90,13 +90,10 @@ TEST(L2Gradcheck, WeightDecay) {
   expect_grad("l2/dw", p, delta(g, g0), loss, 1e-5, 1e-6);
 }
 
-TEST(Elementwise, AddScaleCountNonfinite) {
+TEST(Elementwise, CountNonfinite) {
   const size_t n = 100003;
-  std::vector<float> y(n, 1.5f), x(n);
-  for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(i % 7);
-  add_inplace_cpu<float>(y.data(), x.data(), n);
-  scale_inplace_cpu<float>(y.data(), 2.0f, n);
-  for (size_t i = 0; i < n; ++i) ASSERT_EQ(y[i], 2.0f * (1.5f + static_cast<float>(i % 7)));
+  std::vector<float> y(n);
+  for (size_t i = 0; i < n; ++i) y[i] = 2.0f * (1.5f + static_cast<float>(i % 7));
   EXPECT_EQ(count_nonfinite_cpu<float>(y.data(), n), 0u);
   y[5] = std::numeric_limits<float>::quiet_NaN();
   y[n - 1] = std::numeric_limits<float>::infinity();
