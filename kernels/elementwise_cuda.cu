@@ -13,7 +13,7 @@ __global__ void count_nonfinite_kernel(int* __restrict__ count, const float* __r
   if ((threadIdx.x & 31) == 0 && local) atomicAdd(count, local);
 }
 
-void count_nonfinite_cuda(CudaCtx& ctx, int* count, const float* x, size_t n) {
+void count_nonfinite(CudaCtx& ctx, int* count, const float* x, size_t n) {
   CUDA_CHECK(cudaMemsetAsync(count, 0, sizeof(int), ctx.stream));
   if (n == 0) return;
   // At most 1024 blocks: each thread strides, so the atomics stay few.
