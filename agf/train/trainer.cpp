@@ -21,6 +21,7 @@
 #include "agf/util/interrupt.h"
 #include "agf/util/progress.h"
 #include "engine/safetensors.h"
+#include "kernels/elementwise.h"
 #include "layers/step.h"
 #include "layers/step_graph.h"
 #include "layers/paper.h"
@@ -42,18 +43,25 @@ nlohmann::json identity_json(const TrainOptions& o, const NetConfig& net, const 
           {"store_tracks", w.store.num_tracks()}, {"train_tracks", w.train.size()}, {"factors", factors}};
 }
 
-// Every gradient finite? Scanned in place on the CPU; on CUDA copied into a reused host buffer.
-bool grads_finite(const ParamStore& ps, std::vector<float>& scratch) {
+// Every gradient finite? Scanned in place on the CPU; on CUDA counted on the device (kernels/elementwise.h), so
+// one int comes back instead of the whole gradient buffer. count: that device int, allocated on first use.
+bool grads_finite(const ParamStore& ps, CudaCtx* cuda, Tensor& count) {
   const Tensor g = ps.grads();
-  const float* p;
-  if (g.device() == Device::CPU) {
-    p = g.data<float>();
-  } else {
-    scratch.resize(size_t(g.numel()));
-    Tensor h = Tensor::wrap(scratch.data(), g.shape(), DType::F32, Device::CPU);
-    h.copy_from(g);
-    p = scratch.data();
+  if (g.device() != Device::CPU) {
+#ifdef AGF_HAVE_CUDA
+    AGF_CHECK(cuda != nullptr, DeviceError, "train: CUDA gradients without a CUDA context");
+    if (count.raw() == nullptr) count = Tensor::zeros(Shape{1}, DType::I32, Device::CUDA);
+    count_nonfinite(*cuda, count.data<int32_t>(), g.data<float>(), size_t(g.numel()));
+    int32_t n_bad = 0;
+    count.copy_to_host(&n_bad);
+    return n_bad == 0;
+#else
+    (void)cuda;
+    (void)count;
+    throw DeviceError("train: CUDA gradients but built without the CUDA backend");
+#endif
   }
+  const float* p = g.data<float>();
   uint32_t bad = 0;  // an all-ones exponent is NaN or Inf; an integer OR vectorises
   for (int64_t i = 0; i < g.numel(); ++i) {
     uint32_t b;
@@ -237,7 +245,7 @@ TrainSummary run_train(const TrainOptions& in) {
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   int bad_in_row = ck.bad_in_row;
-  std::vector<float> grad_scratch;  // CUDA: host copy of the gradients for the finiteness check
+  Tensor nonfinite_count;  // CUDA: the device int of the finiteness check
   nlohmann::json last;
 
   for (int epoch = ck.epoch; epoch < end_epoch; ++epoch) {
@@ -314,7 +322,7 @@ TrainSummary run_train(const TrainOptions& in) {
         else
           it->second->replay(step_seed);
         loss = scalar_value(it->second->loss());
-        ok = std::isfinite(loss) && grads_finite(net->params, grad_scratch);
+        ok = std::isfinite(loss) && grads_finite(net->params, tape.cuda, nonfinite_count);
         if (!ok) {  // undo the whole step, Adam included
           vals.copy_from(snap_v);
           Tensor m = opt.m(), v = opt.v();
@@ -329,7 +337,7 @@ TrainSummary run_train(const TrainOptions& in) {
         tape.rng_offset = 0;
         StepResult r = forward_backward(*net, tape, xb, yb, bt.task);
         loss = scalar_value(r.loss);
-        ok = std::isfinite(loss) && grads_finite(net->params, grad_scratch);
+        ok = std::isfinite(loss) && grads_finite(net->params, tape.cuda, nonfinite_count);
         if (!ok) {
           if (n_buf > 0) vals.slice0(net->params.n_trainable(), net->params.n_total()).copy_from(bn_saved);
         } else {
