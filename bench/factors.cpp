@@ -61,10 +61,11 @@ void BM_KMeansAssign(benchmark::State& st) {
   if (!b.ok) { st.SkipWithError("set AGF_FACTORS_BENCH_DIR (bench/peers/sklearn_kmeans_lda.py writes it)"); return; }
   std::vector<float> xs(b.n), cs(b.k), d2(b.n);
   std::vector<int32_t> lab(b.n);
-  agf::row_sqnorm_cpu(xs.data(), b.x.data(), b.n, b.d);
-  agf::row_sqnorm_cpu(cs.data(), b.init.data(), b.k, b.d);
+  agf::row_sqnorm(agf::Cpu{}, xs.data(), b.x.data(), b.n, b.d);
+  agf::row_sqnorm(agf::Cpu{}, cs.data(), b.init.data(), b.k, b.d);
   for (auto _ : st) {
-    agf::kmeans_assign_cpu(lab.data(), d2.data(), b.x.data(), xs.data(), b.init.data(), cs.data(), b.n, b.d, b.k);
+    agf::kmeans_assign(agf::Cpu{}, lab.data(), d2.data(), b.x.data(), xs.data(), b.init.data(), cs.data(), b.n, b.d,
+                       b.k);
     benchmark::DoNotOptimize(lab.data());
   }
   st.counters["GFLOP/s"] = benchmark::Counter(2.0 * b.n * b.k * b.d * st.iterations() * 1e-9,

@@ -53,8 +53,8 @@ struct ConvBufs {
 void BM_conv2d_forward(benchmark::State& st) {
   ConvBufs c(st);
   for (auto _ : st) {
-    agf::conv2d_forward_cpu<float>(c.y.data(), c.x.data(), c.w.data(), c.b.data(), kBatch, c.C, c.H, c.W, c.K, c.R,
-                                   c.R);
+    agf::conv2d_forward<float>(agf::Cpu{}, c.y.data(), c.x.data(), c.w.data(), c.b.data(), kBatch, c.C, c.H, c.W, c.K,
+                               c.R, c.R);
     benchmark::DoNotOptimize(c.y.data());
   }
   set_rates(st, conv_flops(st), 0, kBatch);
@@ -62,7 +62,8 @@ void BM_conv2d_forward(benchmark::State& st) {
 void BM_conv2d_backward_data(benchmark::State& st) {
   ConvBufs c(st);
   for (auto _ : st) {
-    agf::conv2d_backward_data_cpu<float>(c.dx.data(), c.dy.data(), c.w.data(), kBatch, c.C, c.H, c.W, c.K, c.R, c.R);
+    agf::conv2d_backward_data<float>(agf::Cpu{}, c.dx.data(), c.dy.data(), c.w.data(), kBatch, c.C, c.H, c.W, c.K, c.R,
+                                     c.R);
     benchmark::DoNotOptimize(c.dx.data());
   }
   set_rates(st, conv_flops(st), 0, kBatch);
@@ -70,8 +71,8 @@ void BM_conv2d_backward_data(benchmark::State& st) {
 void BM_conv2d_backward_filter(benchmark::State& st) {
   ConvBufs c(st);
   for (auto _ : st) {
-    agf::conv2d_backward_filter_cpu<float>(c.dw.data(), c.db.data(), c.dy.data(), c.x.data(), kBatch, c.C, c.H, c.W,
-                                           c.K, c.R, c.R);
+    agf::conv2d_backward_filter<float>(agf::Cpu{}, c.dw.data(), c.db.data(), c.dy.data(), c.x.data(), kBatch, c.C, c.H,
+                                       c.W, c.K, c.R, c.R);
     benchmark::DoNotOptimize(c.dw.data());
   }
   set_rates(st, conv_flops(st), 0, kBatch);
@@ -101,8 +102,8 @@ void BM_batchnorm_forward_train(benchmark::State& st) {
   auto x = rand_vec(n, -1, 2, 4), g = rand_vec(C, 0.5, 1.5, 5), be = rand_vec(C, -1, 1, 6);
   std::vector<float> y(n), mean(C), inv(C), rm(C, 0.f), rv(C, 1.f);
   for (auto _ : st) {
-    agf::batchnorm_forward_train_cpu<float>(y.data(), mean.data(), inv.data(), rm.data(), rv.data(), x.data(),
-                                            g.data(), be.data(), kBatch, C, HW, 0.01, 1e-3);
+    agf::batchnorm_forward_train<float>(agf::Cpu{}, y.data(), mean.data(), inv.data(), rm.data(), rv.data(), x.data(),
+                                        g.data(), be.data(), kBatch, C, HW, 0.01, 1e-3);
     benchmark::DoNotOptimize(y.data());
   }
   set_rates(st, 7.0 * n, 3.0 * n * sizeof(float), kBatch);
@@ -112,11 +113,11 @@ void BM_batchnorm_backward(benchmark::State& st) {
   const size_t n = size_t(kBatch) * C * HW;
   auto x = rand_vec(n, -1, 2, 4), g = rand_vec(C, 0.5, 1.5, 5), be = rand_vec(C, -1, 1, 6), dy = rand_vec(n, -1, 1, 7);
   std::vector<float> y(n), mean(C), inv(C), rm(C, 0.f), rv(C, 1.f), dx(n, 0.f), dg(C, 0.f), db(C, 0.f);
-  agf::batchnorm_forward_train_cpu<float>(y.data(), mean.data(), inv.data(), rm.data(), rv.data(), x.data(),
-                                          g.data(), be.data(), kBatch, C, HW, 0.01, 1e-3);
+  agf::batchnorm_forward_train<float>(agf::Cpu{}, y.data(), mean.data(), inv.data(), rm.data(), rv.data(), x.data(),
+                                      g.data(), be.data(), kBatch, C, HW, 0.01, 1e-3);
   for (auto _ : st) {
-    agf::batchnorm_backward_cpu<float>(dx.data(), dg.data(), db.data(), dy.data(), x.data(), g.data(), mean.data(),
-                                       inv.data(), kBatch, C, HW);
+    agf::batchnorm_backward<float>(agf::Cpu{}, dx.data(), dg.data(), db.data(), dy.data(), x.data(), g.data(),
+                                   mean.data(), inv.data(), kBatch, C, HW);
     benchmark::DoNotOptimize(dx.data());
   }
   set_rates(st, 9.0 * n, 5.0 * n * sizeof(float), kBatch);
@@ -136,7 +137,7 @@ void BM_elu_forward(benchmark::State& st) {
   auto x = rand_vec(n, -2, 2, 8);
   std::vector<float> y(n);
   for (auto _ : st) {
-    agf::elu_forward_cpu<float>(y.data(), x.data(), n, 1.0f);
+    agf::elu_forward<float>(agf::Cpu{}, y.data(), x.data(), n, 1.0f);
     benchmark::DoNotOptimize(y.data());
   }
   set_rates(st, 2.0 * n, 2.0 * n * sizeof(float), kBatch);
@@ -146,7 +147,7 @@ void BM_elu_backward(benchmark::State& st) {
   auto y = rand_vec(n, -0.9f, 2, 9), dy = rand_vec(n, -1, 1, 10);
   std::vector<float> dx(n, 0.f);
   for (auto _ : st) {
-    agf::elu_backward_cpu<float>(dx.data(), dy.data(), y.data(), n, 1.0f);
+    agf::elu_backward<float>(agf::Cpu{}, dx.data(), dy.data(), y.data(), n, 1.0f);
     benchmark::DoNotOptimize(dx.data());
   }
   set_rates(st, 3.0 * n, 3.0 * n * sizeof(float), kBatch);
@@ -162,7 +163,7 @@ void BM_maxpool_forward(benchmark::State& st) {
   std::vector<float> y(m);
   std::vector<int32_t> am(m);
   for (auto _ : st) {
-    agf::maxpool_forward_cpu<float>(y.data(), am.data(), x.data(), kBatch, C, H, W, kh, kw);
+    agf::maxpool_forward<float>(agf::Cpu{}, y.data(), am.data(), x.data(), kBatch, C, H, W, kh, kw);
     benchmark::DoNotOptimize(y.data());
   }
   set_rates(st, 1.0 * n, n * sizeof(float) + 2.0 * m * 4, kBatch);
@@ -173,9 +174,9 @@ void BM_maxpool_backward(benchmark::State& st) {
   auto x = rand_vec(n, -1, 1, 11), dy = rand_vec(m, -1, 1, 12);
   std::vector<float> y(m), dx(n, 0.f);
   std::vector<int32_t> am(m);
-  agf::maxpool_forward_cpu<float>(y.data(), am.data(), x.data(), kBatch, C, H, W, kh, kw);
+  agf::maxpool_forward<float>(agf::Cpu{}, y.data(), am.data(), x.data(), kBatch, C, H, W, kh, kw);
   for (auto _ : st) {
-    agf::maxpool_backward_cpu<float>(dx.data(), dy.data(), am.data(), kBatch, C, H, W, kh, kw);
+    agf::maxpool_backward<float>(agf::Cpu{}, dx.data(), dy.data(), am.data(), kBatch, C, H, W, kh, kw);
     benchmark::DoNotOptimize(dx.data());
   }
   set_rates(st, 1.0 * m, 2.0 * m * 4 + 2.0 * m * sizeof(float), kBatch);
@@ -194,10 +195,10 @@ void BM_dropout_forward(benchmark::State& st) {
   auto x = rand_vec(n, -1, 1, 13);
   std::vector<float> y(n);
   std::vector<uint8_t> mask(n);
-  uint64_t offset = 0;
+  uint64_t seed_offset[2] = {42, 0};
   for (auto _ : st) {
-    agf::dropout_forward_cpu<float>(y.data(), mask.data(), x.data(), n, p, 42, offset);
-    offset += n;
+    agf::dropout_forward<float>(agf::Cpu{}, y.data(), mask.data(), x.data(), n, p, seed_offset);
+    seed_offset[1] += n;
     benchmark::DoNotOptimize(y.data());
   }
   set_rates(st, 1.0 * n, n * (2.0 * sizeof(float) + 1), kBatch);
@@ -208,9 +209,10 @@ void BM_dropout_backward(benchmark::State& st) {
   auto x = rand_vec(n, -1, 1, 13), dy = rand_vec(n, -1, 1, 14);
   std::vector<float> y(n), dx(n, 0.f);
   std::vector<uint8_t> mask(n);
-  agf::dropout_forward_cpu<float>(y.data(), mask.data(), x.data(), n, p, 42, 0);
+  const uint64_t seed_offset[2] = {42, 0};
+  agf::dropout_forward<float>(agf::Cpu{}, y.data(), mask.data(), x.data(), n, p, seed_offset);
   for (auto _ : st) {
-    agf::dropout_backward_cpu<float>(dx.data(), dy.data(), mask.data(), n, p);
+    agf::dropout_backward<float>(agf::Cpu{}, dx.data(), dy.data(), mask.data(), n, p);
     benchmark::DoNotOptimize(dx.data());
   }
   set_rates(st, 2.0 * n, n * (3.0 * sizeof(float) + 1), kBatch);
@@ -224,7 +226,7 @@ void BM_gap_forward(benchmark::State& st) {
   auto x = rand_vec(size_t(kBatch) * C * HW, -1, 1, 15);
   std::vector<float> y(size_t(kBatch) * C);
   for (auto _ : st) {
-    agf::gap_forward_cpu<float>(y.data(), x.data(), kBatch, C, HW);
+    agf::gap_forward<float>(agf::Cpu{}, y.data(), x.data(), kBatch, C, HW);
     benchmark::DoNotOptimize(y.data());
   }
   set_rates(st, 1.0 * x.size(), (x.size() + y.size()) * sizeof(float), kBatch);
@@ -234,7 +236,7 @@ void BM_gap_backward(benchmark::State& st) {
   auto dy = rand_vec(size_t(kBatch) * C, -1, 1, 16);
   std::vector<float> dx(size_t(kBatch) * C * HW, 0.f);
   for (auto _ : st) {
-    agf::gap_backward_cpu<float>(dx.data(), dy.data(), kBatch, C, HW);
+    agf::gap_backward<float>(agf::Cpu{}, dx.data(), dy.data(), kBatch, C, HW);
     benchmark::DoNotOptimize(dx.data());
   }
   set_rates(st, 1.0 * dx.size(), (2.0 * dx.size() + dy.size()) * sizeof(float), kBatch);
@@ -248,7 +250,7 @@ void BM_dense_forward(benchmark::State& st) {
   auto x = rand_vec(size_t(kBatch) * I, -1, 1, 17), w = rand_vec(size_t(O) * I, -0.1f, 0.1f, 18), b = rand_vec(O, -1, 1, 19);
   std::vector<float> y(size_t(kBatch) * O);
   for (auto _ : st) {
-    agf::dense_forward_cpu<float>(y.data(), x.data(), w.data(), b.data(), kBatch, I, O);
+    agf::dense_forward<float>(agf::Cpu{}, y.data(), x.data(), w.data(), b.data(), kBatch, I, O);
     benchmark::DoNotOptimize(y.data());
   }
   set_rates(st, 2.0 * kBatch * I * O, 0, kBatch);
@@ -259,7 +261,8 @@ void BM_dense_backward(benchmark::State& st) {
   auto dy = rand_vec(size_t(kBatch) * O, -1, 1, 20);
   std::vector<float> dx(x.size(), 0.f), dw(w.size(), 0.f), db(O, 0.f);
   for (auto _ : st) {
-    agf::dense_backward_cpu<float>(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), kBatch, I, O);
+    agf::dense_backward<float>(agf::Cpu{}, dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), kBatch, I,
+                               O);
     benchmark::DoNotOptimize(dw.data());
   }
   set_rates(st, 4.0 * kBatch * I * O, 0, kBatch);
@@ -273,15 +276,20 @@ void BM_softmax_xent_forward(benchmark::State& st) {
   const int K = st.range(0);
   auto z = rand_vec(size_t(kBatch) * K, -3, 3, 21), t = rand_vec(size_t(kBatch) * K, 0, 1, 22);
   std::vector<float> p(z.size());
-  for (auto _ : st) benchmark::DoNotOptimize(agf::softmax_xent_forward_cpu<float>(p.data(), z.data(), t.data(), kBatch, K));
+  float loss = 0;
+  for (auto _ : st) {
+    agf::softmax_xent_forward<float>(agf::Cpu{}, p.data(), &loss, z.data(), t.data(), kBatch, K);
+    benchmark::DoNotOptimize(loss);
+  }
   set_rates(st, 6.0 * z.size(), 0, kBatch);
 }
 void BM_softmax_xent_backward(benchmark::State& st) {
   const int K = st.range(0);
   auto p = rand_vec(size_t(kBatch) * K, 0, 1, 23), t = rand_vec(size_t(kBatch) * K, 0, 1, 22);
   std::vector<float> dz(p.size(), 0.f);
+  const float dloss = 1.0f;
   for (auto _ : st) {
-    agf::softmax_xent_backward_cpu<float>(dz.data(), p.data(), t.data(), kBatch, K, 1.0f);
+    agf::softmax_xent_backward<float>(agf::Cpu{}, dz.data(), p.data(), t.data(), kBatch, K, &dloss);
     benchmark::DoNotOptimize(dz.data());
   }
   set_rates(st, 3.0 * p.size(), 0, kBatch);
@@ -295,8 +303,9 @@ void BM_adam_update(benchmark::State& st) {
   const size_t n = st.range(0);
   auto p = rand_vec(n, -0.1f, 0.1f, 24), g = rand_vec(n, -1, 1, 25);
   std::vector<float> m(n, 0.f), v(n, 0.f);
+  const float bc[2] = {0.1f, 0.001f};
   for (auto _ : st) {
-    agf::adam_update_cpu<float>(p.data(), g.data(), m.data(), v.data(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f);
+    agf::adam_update<float>(agf::Cpu{}, p.data(), g.data(), m.data(), v.data(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc);
     benchmark::DoNotOptimize(p.data());
   }
   set_rates(st, 12.0 * n, 7.0 * n * sizeof(float), 0);
@@ -307,7 +316,7 @@ void BM_l2_grad(benchmark::State& st) {
   auto p = rand_vec(n, -0.1f, 0.1f, 24);
   std::vector<float> g(n, 0.f);
   for (auto _ : st) {
-    agf::l2_grad_cpu<float>(g.data(), p.data(), n, 1e-4f);
+    agf::l2_grad<float>(agf::Cpu{}, g.data(), p.data(), n, 1e-4f);
     benchmark::DoNotOptimize(g.data());
   }
   set_rates(st, 2.0 * n, 3.0 * n * sizeof(float), 0);

@@ -94,20 +94,28 @@ void BM_elu_backward(benchmark::State& st) {
   NEED_GPU(st);
   CudaCtx& ctx = *bench_ctx(false);
   auto dx = filled(kAct, 0.f), dy = filled(kAct, 1.f), y = filled(kAct, 1.f);
-  run_timed(st, ctx, [&] { elu_backward_cuda(ctx, dx.get(), dy.get(), y.get(), kAct, 1.0f); }, 16.0 * kAct);
+  run_timed(st, ctx, [&] { elu_backward(ctx, dx.get(), dy.get(), y.get(), kAct, 1.0f); }, 16.0 * kAct);
 }
 void BM_elu_forward_cudnn(benchmark::State& st) {
   NEED_GPU(st);
   CudaCtx& ctx = *bench_ctx(false);
   auto x = filled(kAct, 1.f), y = filled(kAct, 0.f);
-  run_timed(st, ctx, [&] { elu_forward_cuda(ctx, y.get(), x.get(), kAct, 1.0f); }, 8.0 * kAct);
+  run_timed(st, ctx, [&] { elu_forward(ctx, y.get(), x.get(), kAct, 1.0f); }, 8.0 * kAct);
+}
+// Dropout's [seed, offset] = [42, 0] in device memory, where the kernel reads it.
+DeviceBuffer<uint64_t> seed_offset_42() {
+  DeviceBuffer<uint64_t> d(2);
+  const uint64_t so[2] = {42, 0};
+  cuda_memcpy_h2d(d.get(), so, sizeof(so));
+  return d;
 }
 void BM_dropout_forward(benchmark::State& st) {
   NEED_GPU(st);
   CudaCtx& ctx = *bench_ctx(false);
   auto x = filled(kAct, 1.f), y = filled(kAct, 0.f);
   DeviceBuffer<uint8_t> mask(kAct);
-  run_timed(st, ctx, [&] { dropout_forward_cuda(ctx, y.get(), mask.get(), x.get(), kAct, 0.5f, 42, 0); },
+  DeviceBuffer<uint64_t> seed_offset = seed_offset_42();
+  run_timed(st, ctx, [&] { dropout_forward(ctx, y.get(), mask.get(), x.get(), kAct, 0.5f, seed_offset.get()); },
             9.0 * kAct);
 }
 void BM_dropout_backward(benchmark::State& st) {
@@ -115,9 +123,10 @@ void BM_dropout_backward(benchmark::State& st) {
   CudaCtx& ctx = *bench_ctx(false);
   auto x = filled(kAct, 1.f), y = filled(kAct, 0.f), dx = filled(kAct, 0.f);
   DeviceBuffer<uint8_t> mask(kAct);
-  dropout_forward_cuda(ctx, y.get(), mask.get(), x.get(), kAct, 0.5f, 42, 0);
+  DeviceBuffer<uint64_t> seed_offset = seed_offset_42();
+  dropout_forward(ctx, y.get(), mask.get(), x.get(), kAct, 0.5f, seed_offset.get());
   // mask read + (1-p) of dy read and dx read-modify-write
-  run_timed(st, ctx, [&] { dropout_backward_cuda(ctx, dx.get(), y.get(), mask.get(), kAct, 0.5f); },
+  run_timed(st, ctx, [&] { dropout_backward(ctx, dx.get(), y.get(), mask.get(), kAct, 0.5f); },
             1.0 * kAct + 0.5 * 12.0 * kAct);
 }
 void BM_maxpool_forward(benchmark::State& st) {
@@ -127,7 +136,7 @@ void BM_maxpool_forward(benchmark::State& st) {
   size_t nout = kAct / 2;
   auto x = filled(kAct, 1.f), y = filled(nout, 0.f);
   DeviceBuffer<int32_t> arg(nout);
-  run_timed(st, ctx, [&] { maxpool_forward_cuda(ctx, y.get(), arg.get(), x.get(), N, C, H, W, 2, 1); },
+  run_timed(st, ctx, [&] { maxpool_forward(ctx, y.get(), arg.get(), x.get(), N, C, H, W, 2, 1); },
             4.0 * kAct + 8.0 * nout);
 }
 void BM_maxpool_backward(benchmark::State& st) {
@@ -137,8 +146,8 @@ void BM_maxpool_backward(benchmark::State& st) {
   size_t nout = kAct / 2;
   auto x = filled(kAct, 1.f), y = filled(nout, 0.f), dx = filled(kAct, 0.f);
   DeviceBuffer<int32_t> arg(nout);
-  maxpool_forward_cuda(ctx, y.get(), arg.get(), x.get(), N, C, H, W, 2, 1);
-  run_timed(st, ctx, [&] { maxpool_backward_cuda(ctx, dx.get(), y.get(), arg.get(), N, C, H, W, 2, 1); },
+  maxpool_forward(ctx, y.get(), arg.get(), x.get(), N, C, H, W, 2, 1);
+  run_timed(st, ctx, [&] { maxpool_backward(ctx, dx.get(), y.get(), arg.get(), N, C, H, W, 2, 1); },
             16.0 * nout);
 }
 void BM_gap_forward(benchmark::State& st) {
@@ -147,7 +156,7 @@ void BM_gap_forward(benchmark::State& st) {
   const int N = 256, C = int(st.range(0)), HW = int(st.range(1));
   size_t n = size_t(N) * C * HW;
   auto x = filled(n, 1.f), y = filled(size_t(N) * C, 0.f);
-  run_timed(st, ctx, [&] { gap_forward_cuda(ctx, y.get(), x.get(), N, C, HW); }, 4.0 * n + 4.0 * N * C);
+  run_timed(st, ctx, [&] { gap_forward(ctx, y.get(), x.get(), N, C, HW); }, 4.0 * n + 4.0 * N * C);
 }
 void BM_gap_backward(benchmark::State& st) {
   NEED_GPU(st);
@@ -155,7 +164,7 @@ void BM_gap_backward(benchmark::State& st) {
   const int N = 256, C = int(st.range(0)), HW = int(st.range(1));
   size_t n = size_t(N) * C * HW;
   auto dx = filled(n, 0.f), dy = filled(size_t(N) * C, 1.f);
-  run_timed(st, ctx, [&] { gap_backward_cuda(ctx, dx.get(), dy.get(), N, C, HW); }, 8.0 * n + 4.0 * N * C);
+  run_timed(st, ctx, [&] { gap_backward(ctx, dx.get(), dy.get(), N, C, HW); }, 8.0 * n + 4.0 * N * C);
 }
 void BM_adam(benchmark::State& st) {
   NEED_GPU(st);
@@ -166,7 +175,7 @@ void BM_adam(benchmark::State& st) {
   float hbc[2] = {0.1f, 0.001f};
   cuda_memcpy_h2d(bc.get(), hbc, sizeof(hbc));
   run_timed(st, ctx,
-            [&] { adam_update_cuda(ctx, p.get(), g.get(), m.get(), v.get(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc.get()); },
+            [&] { adam_update(ctx, p.get(), g.get(), m.get(), v.get(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc.get()); },
             28.0 * n);
 }
 void BM_l2_grad(benchmark::State& st) {
@@ -174,20 +183,14 @@ void BM_l2_grad(benchmark::State& st) {
   CudaCtx& ctx = *bench_ctx(false);
   size_t n = size_t(st.range(0));
   auto p = filled(n, 0.1f), g = filled(n, 0.01f);
-  run_timed(st, ctx, [&] { l2_grad_cuda(ctx, g.get(), p.get(), n, 1e-4f); }, 12.0 * n);
-}
-void BM_add_inplace(benchmark::State& st) {
-  NEED_GPU(st);
-  CudaCtx& ctx = *bench_ctx(false);
-  auto x = filled(kAct, 1.f), y = filled(kAct, 0.f);
-  run_timed(st, ctx, [&] { add_inplace_cuda(ctx, y.get(), x.get(), kAct); }, 12.0 * kAct);
+  run_timed(st, ctx, [&] { l2_grad(ctx, g.get(), p.get(), n, 1e-4f); }, 12.0 * n);
 }
 void BM_count_nonfinite(benchmark::State& st) {
   NEED_GPU(st);
   CudaCtx& ctx = *bench_ctx(false);
   auto x = filled(kAct, 1.f);
   DeviceBuffer<int> count(1);
-  run_timed(st, ctx, [&] { count_nonfinite_cuda(ctx, count.get(), x.get(), kAct); }, 4.0 * kAct);
+  run_timed(st, ctx, [&] { count_nonfinite(ctx, count.get(), x.get(), kAct); }, 4.0 * kAct);
 }
 void BM_softmax_xent(benchmark::State& st) {
   NEED_GPU(st);
@@ -198,8 +201,8 @@ void BM_softmax_xent(benchmark::State& st) {
   DeviceBuffer<float> loss(1);
   run_timed(st, ctx,
             [&] {
-              softmax_xent_forward_cuda(ctx, p.get(), loss.get(), z.get(), t.get(), N, K);
-              softmax_xent_backward_cuda(ctx, dz.get(), p.get(), t.get(), N, K, dl.get());
+              softmax_xent_forward(ctx, p.get(), loss.get(), z.get(), t.get(), N, K);
+              softmax_xent_backward(ctx, dz.get(), p.get(), t.get(), N, K, dl.get());
             },
             4.0 * n * 7);
 }
@@ -213,7 +216,6 @@ AGF_GPU_BENCH(BM_gap_forward)->Args({256, 8})->Args({64, 160});
 AGF_GPU_BENCH(BM_gap_backward)->Args({256, 8})->Args({64, 160});
 AGF_GPU_BENCH(BM_adam)->Arg(1 << 20)->Arg(1 << 24);
 AGF_GPU_BENCH(BM_l2_grad)->Arg(1 << 24);
-AGF_GPU_BENCH(BM_add_inplace);
 AGF_GPU_BENCH(BM_count_nonfinite);
 AGF_GPU_BENCH(BM_softmax_xent)->Args({64, 16})->Args({256, 16});
 
@@ -234,14 +236,14 @@ void BM_conv(benchmark::State& st) {
   const double flops = 2.0 * N * L.K * L.C * L.R * L.R * L.H * L.W;
   const int C = L.C, H = L.H, W = L.W, K = L.K, R = L.R;
   if (dir == 0)
-    run_timed(st, ctx, [&] { conv2d_forward_cuda(ctx, y.get(), x.get(), w.get(), b.get(), N, C, H, W, K, R, R); },
+    run_timed(st, ctx, [&] { conv2d_forward(ctx, y.get(), x.get(), w.get(), b.get(), N, C, H, W, K, R, R); },
               4.0 * (nx + ny + nw), flops);
   else if (dir == 1)
-    run_timed(st, ctx, [&] { conv2d_backward_data_cuda(ctx, dx.get(), y.get(), w.get(), N, C, H, W, K, R, R); },
+    run_timed(st, ctx, [&] { conv2d_backward_data(ctx, dx.get(), y.get(), w.get(), N, C, H, W, K, R, R); },
               4.0 * (2 * nx + ny + nw), flops);
   else
     run_timed(st, ctx,
-              [&] { conv2d_backward_filter_cuda(ctx, dw.get(), db.get(), y.get(), x.get(), N, C, H, W, K, R, R); },
+              [&] { conv2d_backward_filter(ctx, dw.get(), db.get(), y.get(), x.get(), N, C, H, W, K, R, R); },
               4.0 * (nx + ny + 2 * nw), flops);
 }
 void conv_args(benchmark::internal::Benchmark* b) {

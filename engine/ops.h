@@ -15,7 +15,7 @@ Var dropout(Tape& t, Var x, float p);                     // identity when !t.tr
 Var gap(Tape& t, Var x);                                  // (N,C,H,W) -> (N,C)
 Var dense(Tape& t, Var x, Var w, Var b);                  // x (N,I) or (N,I,1,1), w (O,I), b (O)
 // Inference only (t.training off; no gradient flows through it), CPU only: maxpool(elu(batchnorm(conv2d(x, w, b))))
-// in one kernel (conv2d_bn_elu_pool_infer_cpu), equal bit for bit to the four ops in inference mode. `bn` null: no
+// in one kernel (conv2d_bn_elu_pool_infer), equal bit for bit to the four ops in inference mode. `bn` null: no
 // batch norm; kh = kw = 1: no pool.
 struct BnInference {
   Var gamma, beta;

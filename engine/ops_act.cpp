@@ -14,17 +14,20 @@ Var elu(Tape& t, Var xv, double alpha) {
   check_float("elu", x);
   Tensor y = t.arena().alloc(x.shape(), x.dtype());
   const size_t n = size_t(x.numel());
-  AGF_DISPATCH(x, "elu", elu_forward_cpu<T>(ptr<T>(y), ptr<T>(x), n, T(alpha)),
-               elu_forward_cuda(cuda_of(t, "elu"), ptr<float>(y), ptr<float>(x), n, float(alpha)));
+  dispatch(t, x, "elu", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    elu_forward(be, ptr<T>(y), ptr<T>(x), n, T(alpha));
+  });
   bool need = t.requires_grad(xv);
   Var yv = t.make(y, need);
   if (need) {
     t.record([&t, xv, yv, n, alpha] {  // ELU keeps its output only
       const Tensor y = t.value(yv), dy = t.grad(yv);
       const auto [dx, acc] = t.grad_for_write(xv);
-      AGF_DISPATCH(y, "elu backward", elu_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<T>(y), n, T(alpha), acc),
-                   elu_backward_cuda(cuda_of(t, "elu"), ptr<float>(dx), ptr<float>(dy), ptr<float>(y), n,
-                                     float(alpha)));
+      dispatch(t, y, "elu backward", [=](auto& be, auto tag) {
+        using T = decltype(tag);
+        elu_backward(be, ptr<T>(dx), ptr<T>(dy), ptr<T>(y), n, T(alpha), acc);
+      });
     });
   }
   return yv;
@@ -39,20 +42,20 @@ Var maxpool(Tape& t, Var xv, int kh, int kw) {
   Shape os{N, C, H / kh, W / kw};
   Tensor y = t.arena().alloc(os, x.dtype());
   Tensor arg = t.arena().alloc(os, DType::I32);
-  AGF_DISPATCH(x, "maxpool",
-               maxpool_forward_cpu<T>(ptr<T>(y), ptr<int32_t>(arg), ptr<T>(x), N, C, H, W, kh, kw),
-               maxpool_forward_cuda(cuda_of(t, "maxpool"), ptr<float>(y), ptr<int32_t>(arg), ptr<float>(x), N, C, H, W,
-                                    kh, kw));
+  dispatch(t, x, "maxpool", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    maxpool_forward(be, ptr<T>(y), ptr<int32_t>(arg), ptr<T>(x), N, C, H, W, kh, kw);
+  });
   bool need = t.requires_grad(xv);
   Var yv = t.make(y, need);
   if (need) {
     t.record([&t, xv, yv, arg, N, C, H, W, kh, kw] {
       const Tensor dy = t.grad(yv);
       const auto [dx, acc] = t.grad_for_write(xv);
-      AGF_DISPATCH(dy, "maxpool backward",
-                   maxpool_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<int32_t>(arg), N, C, H, W, kh, kw, acc),
-                   maxpool_backward_cuda(cuda_of(t, "maxpool"), ptr<float>(dx), ptr<float>(dy), ptr<int32_t>(arg), N, C,
-                                         H, W, kh, kw));
+      dispatch(t, dy, "maxpool backward", [=](auto& be, auto tag) {
+        using T = decltype(tag);
+        maxpool_backward(be, ptr<T>(dx), ptr<T>(dy), ptr<int32_t>(arg), N, C, H, W, kh, kw, acc);
+      });
     });
   }
   return yv;
@@ -70,20 +73,20 @@ Var dropout(Tape& t, Var xv, float p) {
   Tensor mask = t.arena().alloc(x.shape(), DType::U8);
   // [seed, offset] are read through the slot when the kernel runs, so a captured step replays with new masks.
   const uint64_t* slot = t.rng_slot(t.seed, offset);
-  AGF_DISPATCH(x, "dropout",
-               dropout_forward_cpu<T>(ptr<T>(y), ptr<uint8_t>(mask), ptr<T>(x), n, p, slot[0], slot[1]),
-               dropout_forward_cuda(cuda_of(t, "dropout"), ptr<float>(y), ptr<uint8_t>(mask), ptr<float>(x), n, p,
-                                    slot));
+  dispatch(t, x, "dropout", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    dropout_forward(be, ptr<T>(y), ptr<uint8_t>(mask), ptr<T>(x), n, p, slot);
+  });
   bool need = t.requires_grad(xv);
   Var yv = t.make(y, need);
   if (need) {
     t.record([&t, xv, yv, mask, n, p] {
       const Tensor dy = t.grad(yv);
       const auto [dx, acc] = t.grad_for_write(xv);
-      AGF_DISPATCH(dy, "dropout backward",
-                   dropout_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<uint8_t>(mask), n, p, acc),
-                   dropout_backward_cuda(cuda_of(t, "dropout"), ptr<float>(dx), ptr<float>(dy), ptr<uint8_t>(mask), n,
-                                         p));
+      dispatch(t, dy, "dropout backward", [=](auto& be, auto tag) {
+        using T = decltype(tag);
+        dropout_backward(be, ptr<T>(dx), ptr<T>(dy), ptr<uint8_t>(mask), n, p, acc);
+      });
     });
   }
   return yv;
@@ -95,16 +98,20 @@ Var gap(Tape& t, Var xv) {
   AGF_CHECK(x.ndim() == 4, ShapeError, "gap: input ", x.shape().str(), " must be (N,C,H,W)");
   const int N = int(x.dim(0)), C = int(x.dim(1)), HW = int(x.dim(2) * x.dim(3));
   Tensor y = t.arena().alloc(Shape{N, C}, x.dtype());
-  AGF_DISPATCH(x, "gap", gap_forward_cpu<T>(ptr<T>(y), ptr<T>(x), N, C, HW),
-               gap_forward_cuda(cuda_of(t, "gap"), ptr<float>(y), ptr<float>(x), N, C, HW));
+  dispatch(t, x, "gap", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    gap_forward(be, ptr<T>(y), ptr<T>(x), N, C, HW);
+  });
   bool need = t.requires_grad(xv);
   Var yv = t.make(y, need);
   if (need) {
     t.record([&t, xv, yv, N, C, HW] {
       const Tensor dy = t.grad(yv);
       Tensor dx = t.grad(xv);
-      AGF_DISPATCH(dy, "gap backward", gap_backward_cpu<T>(ptr<T>(dx), ptr<T>(dy), N, C, HW),
-                   gap_backward_cuda(cuda_of(t, "gap"), ptr<float>(dx), ptr<float>(dy), N, C, HW));
+      dispatch(t, dy, "gap backward", [=](auto& be, auto tag) {
+        using T = decltype(tag);
+        gap_backward(be, ptr<T>(dx), ptr<T>(dy), N, C, HW);
+      });
     });
   }
   return yv;
@@ -119,20 +126,20 @@ Var softmax_xent(Tape& t, Var zv, const Tensor& targets) {
   const int N = int(z.dim(0)), K = int(z.dim(1));
   Tensor probs = t.arena().alloc(z.shape(), z.dtype());
   Tensor loss = t.arena().alloc(Shape{1}, z.dtype());
-  AGF_DISPATCH(z, "softmax_xent",
-               ptr<T>(loss)[0] = softmax_xent_forward_cpu<T>(ptr<T>(probs), ptr<T>(z), ptr<T>(targets), N, K),
-               softmax_xent_forward_cuda(cuda_of(t, "softmax_xent"), ptr<float>(probs), ptr<float>(loss),
-                                         ptr<float>(z), ptr<float>(targets), N, K));
+  dispatch(t, z, "softmax_xent", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    softmax_xent_forward(be, ptr<T>(probs), ptr<T>(loss), ptr<T>(z), ptr<T>(targets), N, K);
+  });
   bool need = t.requires_grad(zv);
   Var lv = t.make(loss, need);
   if (need) {
     t.record([&t, zv, lv, probs, targets, N, K] {
       const Tensor dl = t.grad(lv);
       Tensor dz = t.grad(zv);
-      AGF_DISPATCH(dz, "softmax_xent backward",
-                   softmax_xent_backward_cpu<T>(ptr<T>(dz), ptr<T>(probs), ptr<T>(targets), N, K, ptr<T>(dl)[0]),
-                   softmax_xent_backward_cuda(cuda_of(t, "softmax_xent"), ptr<float>(dz), ptr<float>(probs),
-                                              ptr<float>(targets), N, K, ptr<float>(dl)));
+      dispatch(t, dz, "softmax_xent backward", [=](auto& be, auto tag) {
+        using T = decltype(tag);
+        softmax_xent_backward(be, ptr<T>(dz), ptr<T>(probs), ptr<T>(targets), N, K, ptr<T>(dl));  // dl read when run
+      });
     });
   }
   return lv;
@@ -144,8 +151,10 @@ Tensor softmax(Tape& t, Var zv) {
   AGF_CHECK(z.ndim() == 2, ShapeError, "softmax: logits ", z.shape().str(), " must be (N,K)");
   const int N = int(z.dim(0)), K = int(z.dim(1));
   Tensor probs = t.arena().alloc(z.shape(), z.dtype());
-  AGF_DISPATCH(z, "softmax", softmax_forward_cpu<T>(ptr<T>(probs), ptr<T>(z), N, K),
-               softmax_forward_cuda(cuda_of(t, "softmax"), ptr<float>(probs), ptr<float>(z), N, K));
+  dispatch(t, z, "softmax", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    softmax_forward(be, ptr<T>(probs), ptr<T>(z), N, K);
+  });
   return probs;
 }
 

@@ -19,10 +19,10 @@ Var conv2d(Tape& t, Var xv, Var wv, Var bv) {
   const int N = int(x.dim(0)), C = int(x.dim(1)), H = int(x.dim(2)), W = int(x.dim(3));
   const int K = int(w.dim(0)), R = int(w.dim(2)), S = int(w.dim(3));
   Tensor y = t.arena().alloc(Shape{N, K, H, W}, x.dtype());
-  AGF_DISPATCH(x, "conv2d",
-               conv2d_forward_cpu<T>(ptr<T>(y), ptr<T>(x), ptr<T>(w), ptr<T>(b), N, C, H, W, K, R, S),
-               conv2d_forward_cuda(cuda_of(t, "conv2d"), ptr<float>(y), ptr<float>(x), ptr<float>(w), ptr<float>(b),
-                                   N, C, H, W, K, R, S));
+  dispatch(t, x, "conv2d", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    conv2d_forward(be, ptr<T>(y), ptr<T>(x), ptr<T>(w), ptr<T>(b), N, C, H, W, K, R, S);
+  });
   bool need = t.requires_grad(xv) || t.requires_grad(wv) || t.requires_grad(bv);
   Var yv = t.make(y, need);
   if (need) {
@@ -30,17 +30,17 @@ Var conv2d(Tape& t, Var xv, Var wv, Var bv) {
       const Tensor x = t.value(xv), w = t.value(wv), dy = t.grad(yv);
       if (t.requires_grad(wv) || t.requires_grad(bv)) {
         Tensor dw = t.grad(wv), db = t.grad(bv);
-        AGF_DISPATCH(x, "conv2d backward",
-                     conv2d_backward_filter_cpu<T>(ptr<T>(dw), ptr<T>(db), ptr<T>(dy), ptr<T>(x), N, C, H, W, K, R, S),
-                     conv2d_backward_filter_cuda(cuda_of(t, "conv2d"), ptr<float>(dw), ptr<float>(db), ptr<float>(dy),
-                                                 ptr<float>(x), N, C, H, W, K, R, S));
+        dispatch(t, x, "conv2d backward", [=](auto& be, auto tag) {
+          using T = decltype(tag);
+          conv2d_backward_filter(be, ptr<T>(dw), ptr<T>(db), ptr<T>(dy), ptr<T>(x), N, C, H, W, K, R, S);
+        });
       }
       if (t.requires_grad(xv)) {
         const auto [dx, acc] = t.grad_for_write(xv);
-        AGF_DISPATCH(x, "conv2d backward",
-                     conv2d_backward_data_cpu<T>(ptr<T>(dx), ptr<T>(dy), ptr<T>(w), N, C, H, W, K, R, S, acc),
-                     conv2d_backward_data_cuda(cuda_of(t, "conv2d"), ptr<float>(dx), ptr<float>(dy), ptr<float>(w),
-                                               N, C, H, W, K, R, S));
+        dispatch(t, x, "conv2d backward", [=](auto& be, auto tag) {
+          using T = decltype(tag);
+          conv2d_backward_data(be, ptr<T>(dx), ptr<T>(dy), ptr<T>(w), N, C, H, W, K, R, S, acc);
+        });
       }
     });
   }
@@ -53,31 +53,31 @@ Var conv2d_bn_elu_pool_infer(Tape& t, Var xv, Var wv, Var bv, const BnInference*
   check_same("conv2d_bn_elu_pool_infer", x, w);
   check_same("conv2d_bn_elu_pool_infer", x, b);
   AGF_CHECK(!t.training, UsageError, "conv2d_bn_elu_pool_infer: inference only (the tape is in training mode)");
-  AGF_CHECK(x.device() == Device::CPU, DeviceError, "conv2d_bn_elu_pool_infer: a CPU kernel, got ", x.str());
   AGF_CHECK(x.ndim() == 4 && w.ndim() == 4 && b.ndim() == 1 && w.dim(1) == x.dim(1) && b.dim(0) == w.dim(0) &&
                 w.dim(2) % 2 == 1 && w.dim(3) % 2 == 1 && kh >= 1 && kw >= 1 && x.dim(2) >= kh && x.dim(3) >= kw,
             ShapeError, "conv2d_bn_elu_pool_infer: x ", x.shape().str(), ", w ", w.shape().str(), ", b ",
             b.shape().str(), ", pool ", kh, "x", kw, ": need x (N,C,H,W) with H >= kh, W >= kw, w (K,C,R,S) with odd R,S, b (K)");
   const int N = int(x.dim(0)), C = int(x.dim(1)), H = int(x.dim(2)), W = int(x.dim(3));
   const int K = int(w.dim(0)), R = int(w.dim(2)), S = int(w.dim(3));
-  Tensor g, be, rm, rv;
+  Tensor g, beta, rm, rv;
   const double eps = bn ? bn->eps : 0.0;
   if (bn) {
     g = t.value(bn->gamma);
-    be = t.value(bn->beta);
+    beta = t.value(bn->beta);
     rm = bn->running_mean;
     rv = bn->running_var;
-    for (const Tensor* p : {&g, &be, &rm, &rv}) {
+    for (const Tensor* p : {&g, &beta, &rm, &rv}) {
       check_same("conv2d_bn_elu_pool_infer", x, *p);
       AGF_CHECK(p->ndim() == 1 && p->dim(0) == K, ShapeError, "conv2d_bn_elu_pool_infer: batch-norm parameter ",
                 p->shape().str(), " for ", K, " channels");
     }
   }
   Tensor y = t.arena().alloc(Shape{N, K, H / kh, W / kw}, x.dtype());
-  AGF_DISPATCH(x, "conv2d_bn_elu_pool_infer",
-               conv2d_bn_elu_pool_infer_cpu<T>(ptr<T>(y), ptr<T>(x), ptr<T>(w), ptr<T>(b), N, C, H, W, K, R, S,
-                                               ptr<T>(g), ptr<T>(be), ptr<T>(rm), ptr<T>(rv), eps, T(alpha), kh, kw),
-               throw DeviceError("conv2d_bn_elu_pool_infer: no CUDA kernel"));
+  dispatch_cpu(x, "conv2d_bn_elu_pool_infer", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    conv2d_bn_elu_pool_infer(be, ptr<T>(y), ptr<T>(x), ptr<T>(w), ptr<T>(b), N, C, H, W, K, R, S, ptr<T>(g),
+                             ptr<T>(beta), ptr<T>(rm), ptr<T>(rv), eps, T(alpha), kh, kw);
+  });
   return t.make(y, false);
 }
 
@@ -93,9 +93,10 @@ Var dense(Tape& t, Var xv, Var wv, Var bv) {
             ": need x (N,I), w (O,I), b (O)");
   const int O = int(w.dim(0));
   Tensor y = t.arena().alloc(Shape{N, O}, x.dtype());
-  AGF_DISPATCH(x, "dense", dense_forward_cpu<T>(ptr<T>(y), ptr<T>(x), ptr<T>(w), ptr<T>(b), N, I, O),
-               dense_forward_cuda(cuda_of(t, "dense"), ptr<float>(y), ptr<float>(x), ptr<float>(w), ptr<float>(b), N,
-                                  I, O));
+  dispatch(t, x, "dense", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    dense_forward(be, ptr<T>(y), ptr<T>(x), ptr<T>(w), ptr<T>(b), N, I, O);
+  });
   bool need = t.requires_grad(xv) || t.requires_grad(wv) || t.requires_grad(bv);
   Var yv = t.make(y, need);
   if (need) {
@@ -103,10 +104,10 @@ Var dense(Tape& t, Var xv, Var wv, Var bv) {
       const Tensor x = t.value(xv), w = t.value(wv), dy = t.grad(yv);
       Tensor dx = t.requires_grad(xv) ? t.grad(xv) : Tensor();
       Tensor dw = t.grad(wv), db = t.grad(bv);
-      AGF_DISPATCH(x, "dense backward",
-                   dense_backward_cpu<T>(ptr<T>(dx), ptr<T>(dw), ptr<T>(db), ptr<T>(dy), ptr<T>(x), ptr<T>(w), N, I, O),
-                   dense_backward_cuda(cuda_of(t, "dense"), ptr<float>(dx), ptr<float>(dw), ptr<float>(db),
-                                       ptr<float>(dy), ptr<float>(x), ptr<float>(w), N, I, O));
+      dispatch(t, x, "dense backward", [=](auto& be, auto tag) {
+        using T = decltype(tag);
+        dense_backward(be, ptr<T>(dx), ptr<T>(dw), ptr<T>(db), ptr<T>(dy), ptr<T>(x), ptr<T>(w), N, I, O);
+      });
     });
   }
   return yv;
@@ -125,22 +126,21 @@ Var batchnorm(Tape& t, Var xv, Var gv, Var bv, const Tensor& rmean, const Tensor
   const int HW = x.ndim() == 4 ? int(x.dim(2) * x.dim(3)) : 1;
   Tensor y = t.arena().alloc(x.shape(), x.dtype());
   if (!t.training) {
-    AGF_DISPATCH(x, "batchnorm",
-                 batchnorm_forward_infer_cpu<T>(ptr<T>(y), ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), ptr<T>(rmean),
-                                                ptr<T>(rvar), N, C, HW, eps),
-                 batchnorm_forward_infer_cuda(cuda_of(t, "batchnorm"), ptr<float>(y), ptr<float>(x), ptr<float>(gamma),
-                                              ptr<float>(beta), ptr<float>(rmean), ptr<float>(rvar), N, C, HW, eps));
+    dispatch(t, x, "batchnorm", [=](auto& be, auto tag) {
+      using T = decltype(tag);
+      batchnorm_forward_infer(be, ptr<T>(y), ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), ptr<T>(rmean), ptr<T>(rvar), N,
+                              C, HW, eps);
+    });
     return t.make(y, false);  // inference mode is never differentiated here
   }
   AGF_CHECK(N * HW > 1, ShapeError, "batchnorm: training mode needs more than one value per channel, x ",
             x.shape().str());
   Tensor mean = t.arena().alloc(Shape{C}, x.dtype()), invstd = t.arena().alloc(Shape{C}, x.dtype());
-  AGF_DISPATCH(x, "batchnorm",
-               batchnorm_forward_train_cpu<T>(ptr<T>(y), ptr<T>(mean), ptr<T>(invstd), ptr<T>(rmean), ptr<T>(rvar),
-                                              ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), N, C, HW, momentum, eps),
-               batchnorm_forward_train_cuda(cuda_of(t, "batchnorm"), ptr<float>(y), ptr<float>(mean),
-                                            ptr<float>(invstd), ptr<float>(rmean), ptr<float>(rvar), ptr<float>(x),
-                                            ptr<float>(gamma), ptr<float>(beta), N, C, HW, momentum, eps));
+  dispatch(t, x, "batchnorm", [=](auto& be, auto tag) {
+    using T = decltype(tag);
+    batchnorm_forward_train(be, ptr<T>(y), ptr<T>(mean), ptr<T>(invstd), ptr<T>(rmean), ptr<T>(rvar), ptr<T>(x),
+                            ptr<T>(gamma), ptr<T>(beta), N, C, HW, momentum, eps);
+  });
   bool need = t.requires_grad(xv) || t.requires_grad(gv) || t.requires_grad(bv);
   Var yv = t.make(y, need);
   if (need) {
@@ -148,12 +148,11 @@ Var batchnorm(Tape& t, Var xv, Var gv, Var bv, const Tensor& rmean, const Tensor
       const Tensor x = t.value(xv), gamma = t.value(gv), dy = t.grad(yv);
       const auto [dx, acc] = t.grad_for_write(xv);
       Tensor dg = t.grad(gv), db = t.grad(bv);
-      AGF_DISPATCH(x, "batchnorm backward",
-                   batchnorm_backward_cpu<T>(ptr<T>(dx), ptr<T>(dg), ptr<T>(db), ptr<T>(dy), ptr<T>(x), ptr<T>(gamma),
-                                             ptr<T>(mean), ptr<T>(invstd), N, C, HW, acc),
-                   batchnorm_backward_cuda(cuda_of(t, "batchnorm"), ptr<float>(dx), ptr<float>(dg), ptr<float>(db),
-                                           ptr<float>(dy), ptr<float>(x), ptr<float>(gamma), ptr<float>(mean),
-                                           ptr<float>(invstd), N, C, HW));
+      dispatch(t, x, "batchnorm backward", [=](auto& be, auto tag) {
+        using T = decltype(tag);
+        batchnorm_backward(be, ptr<T>(dx), ptr<T>(dg), ptr<T>(db), ptr<T>(dy), ptr<T>(x), ptr<T>(gamma), ptr<T>(mean),
+                           ptr<T>(invstd), N, C, HW, acc);
+      });
     });
   }
   return yv;

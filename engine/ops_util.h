@@ -1,8 +1,11 @@
 // Internal helpers for engine/ops_*.cpp: argument checks and backend dispatch.
 #pragma once
+#include <utility>
+
 #include "engine/device.h"
 #include "engine/graph.h"
 #include "engine/ops.h"
+#include "kernels/backend.h"
 #ifdef AGF_HAVE_CUDA
 #include "kernels/cuda_ctx.h"
 #endif
@@ -25,24 +28,40 @@ inline CudaCtx& cuda_of(Tape& t, const char* op) {
 }
 template <typename T> T* ptr(const Tensor& x) { return x.raw() ? static_cast<T*>(x.raw()) : nullptr; }
 
-}  // namespace agf::detail
-
-// AGF_DISPATCH(tensor, op, cpu_call, cuda_call): cpu_call is an expression over a type alias `T`, run
-// through cpu_exec (graph.h) as a closure that copies what it uses, so a CPU capture records it with its
-// pointers (anything the kernel must read at execution time, it reads through a pointer); cuda_call runs
-// for CUDA tensors (float32), on the context's stream.
+// Runs one kernel call, written once for both backends, on x's backend:
+//   dispatch(t, x, "gap", [=](auto& be, auto tag) {
+//     using T = decltype(tag);
+//     gap_forward(be, ptr<T>(y), ptr<T>(x), N, C, HW);
+//   });
+// CPU (F32 or F64): be is Cpu{} (kernels/backend.h) and T the dtype; the call runs through cpu_exec (graph.h) as a
+// closure holding copies of what f captured, so a CPU capture records it with its pointers (anything the kernel
+// must read at execution time, it reads through a pointer). CUDA (F32): be is the tape's CudaCtx and T = float;
+// the call is issued on the context's stream. Without the CUDA backend, CUDA tensors throw DeviceError.
+template <typename F>
+void dispatch(Tape& t, const Tensor& x, const char* op, F f) {
+  if (x.device() == Device::CPU) {
+    if (x.dtype() == DType::F32)
+      cpu_exec([f = std::move(f)] { Cpu be; f(be, float{}); });
+    else
+      cpu_exec([f = std::move(f)] { Cpu be; f(be, double{}); });
+    return;
+  }
 #ifdef AGF_HAVE_CUDA
-#define AGF_CUDA_BRANCH(op, ...) { __VA_ARGS__; }
+  f(cuda_of(t, op), float{});
 #else
-#define AGF_CUDA_BRANCH(op, ...) { throw ::agf::DeviceError(::agf::str(op, ": built without the CUDA backend")); }
+  (void)t;
+  throw DeviceError(str(op, ": built without the CUDA backend"));
 #endif
-#define AGF_DISPATCH(x, op, CPU_BODY, CUDA_BODY)                         \
-  do {                                                                   \
-    if ((x).device() == ::agf::Device::CPU) {                            \
-      if ((x).dtype() == ::agf::DType::F32) {                            \
-        using T = float; ::agf::cpu_exec([=] { CPU_BODY; });             \
-      } else {                                                           \
-        using T = double; ::agf::cpu_exec([=] { CPU_BODY; });            \
-      }                                                                  \
-    } else AGF_CUDA_BRANCH(op, CUDA_BODY)                                \
-  } while (0)
+}
+
+// The same for an op with a CPU kernel only: CUDA tensors throw DeviceError.
+template <typename F>
+void dispatch_cpu(const Tensor& x, const char* op, F f) {
+  AGF_CHECK(x.device() == Device::CPU, DeviceError, op, ": a CPU kernel, got ", x.str());
+  if (x.dtype() == DType::F32)
+    cpu_exec([f = std::move(f)] { Cpu be; f(be, float{}); });
+  else
+    cpu_exec([f = std::move(f)] { Cpu be; f(be, double{}); });
+}
+
+}  // namespace agf::detail

@@ -70,15 +70,16 @@ void Adam::begin_step() {
   }
 }
 
-template <typename T>
-static void launch_cpu(T* p, T* g, T* m, T* v, const std::vector<ParamRange>& ranges, int64_t nd,
-                       const AdamConfig& c, const float* bc) {
+// L2 then Adam over each range, on backend be (Cpu, or a CudaCtx with T = float). bc: [bc1, bc2] in be's memory,
+// read when the kernels run.
+template <typename Backend, typename T>
+static void launch_ranges(Backend& be, T* p, T* g, T* m, T* v, const std::vector<ParamRange>& ranges, int64_t nd,
+                          const AdamConfig& c, const float* bc) {
   int64_t so = 0;
   for (const ParamRange& r : ranges) {
     const int64_t dec = std::min(r.offset + r.n, nd) - r.offset;  // the decayed prefix of this range
-    if (c.l2 > 0 && dec > 0) l2_grad_cpu<T>(g + r.offset, p + r.offset, size_t(dec), c.l2);
-    adam_update_cpu<T>(p + r.offset, g + r.offset, m + so, v + so, size_t(r.n), c.lr, c.beta1, c.beta2, c.eps, bc[0],
-                       bc[1]);
+    if (c.l2 > 0 && dec > 0) l2_grad(be, g + r.offset, p + r.offset, size_t(dec), c.l2);
+    adam_update(be, p + r.offset, g + r.offset, m + so, v + so, size_t(r.n), c.lr, c.beta1, c.beta2, c.eps, bc);
     so += r.n;
   }
 }
@@ -92,9 +93,15 @@ void Adam::launch() {
     const AdamConfig c = cfg_;
     const std::vector<ParamRange>* ranges = &ranges_;
     if (ps_.dtype() == DType::F32)
-      cpu_exec([=] { launch_cpu<float>(p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), *ranges, nd, c, bc); });
+      cpu_exec([=] {
+        Cpu be;
+        launch_ranges(be, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), *ranges, nd, c, bc);
+      });
     else
-      cpu_exec([=] { launch_cpu<double>(p.data<double>(), g.data<double>(), m.data<double>(), v.data<double>(), *ranges, nd, c, bc); });
+      cpu_exec([=] {
+        Cpu be;
+        launch_ranges(be, p.data<double>(), g.data<double>(), m.data<double>(), v.data<double>(), *ranges, nd, c, bc);
+      });
     return;
   }
 #ifdef AGF_HAVE_CUDA
@@ -102,15 +109,7 @@ void Adam::launch() {
   // host pair is staged before the call returns, so the next begin_step cannot race it.
   const bool captured = capturing() || cuda_->capturing();  // DeviceGraph, or a raw CudaGraph capture
   cuda_upload_async(*cuda_, bc_dev_, captured ? static_cast<const void*>(bc_pinned_) : bc_, 2 * sizeof(float));
-  float *pp = p.data<float>(), *gp = g.data<float>(), *mp = m.data<float>(), *vp = v.data<float>();
-  int64_t so = 0;
-  for (const ParamRange& r : ranges_) {
-    const int64_t dec = std::min(r.offset + r.n, nd) - r.offset;
-    if (cfg_.l2 > 0 && dec > 0) l2_grad_cuda(*cuda_, gp + r.offset, pp + r.offset, size_t(dec), cfg_.l2);
-    adam_update_cuda(*cuda_, pp + r.offset, gp + r.offset, mp + so, vp + so, size_t(r.n), cfg_.lr, cfg_.beta1,
-                     cfg_.beta2, cfg_.eps, bc_dev_);
-    so += r.n;
-  }
+  launch_ranges(*cuda_, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), ranges_, nd, cfg_, bc_dev_);
 #endif
 }
 

@@ -4,22 +4,22 @@
 // L2: loss += coeff * sum w^2 (Keras/Lasagne convention), so g += 2 * coeff * w.
 #pragma once
 #include <cstddef>
-#include "kernels/cuda_fwd.h"
+#include "kernels/backend.h"
 
 namespace agf {
 
+// bc: [bc1, bc2], read when the kernel runs (host memory on the CPU, device memory on CUDA), so a captured step
+// (CPU or CUDA graph) replays with each step's corrections. lr, b1, b2, eps by value: constant for a run.
 template <typename T>
-void adam_update_cpu(T* p, const T* g, T* m, T* v, size_t n, float lr, float b1, float b2, float eps, float bc1,
-                     float bc2);
+void adam_update(Cpu, T* p, const T* g, T* m, T* v, size_t n, float lr, float b1, float b2, float eps,
+                 const float* bc);
 template <typename T>
-void l2_grad_cpu(T* g, const T* p, size_t n, float coeff);
+void l2_grad(Cpu, T* g, const T* p, size_t n, float coeff);
 
 #ifdef AGF_HAVE_CUDA
-// Hyper-parameters are read from device memory (5 floats: lr, b1, b2, eps, ... see adam_cuda.cu) or passed by
-// value; the CUDA owner documents which. Must be graph-capturable with per-step bias corrections.
-void adam_update_cuda(CudaCtx& ctx, float* p, const float* g, float* m, float* v, size_t n, float lr, float b1,
-                      float b2, float eps, const float* bc /* device: [bc1, bc2] */);
-void l2_grad_cuda(CudaCtx& ctx, float* g, const float* p, size_t n, float coeff);
+void adam_update(CudaCtx& ctx, float* p, const float* g, float* m, float* v, size_t n, float lr, float b1, float b2,
+                 float eps, const float* bc);
+void l2_grad(CudaCtx& ctx, float* g, const float* p, size_t n, float coeff);
 #endif
 
 }  // namespace agf

@@ -12,10 +12,10 @@ namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 // Eigen array expressions in blocks of 4096: vectorised (a plain loop is not, as std::sqrt may set errno), the
 // same IEEE operations in the same order per element as the formula above.
 template <typename T>
-void adam_update_cpu(T* p, const T* g, T* m, T* v, size_t n, float lr, float b1, float b2, float eps, float bc1,
-                     float bc2) {
+void adam_update_cpu(T* p, const T* g, T* m, T* v, size_t n, float lr, float b1, float b2, float eps,
+                     const float* bc) {
   using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
-  const T tlr = lr, tb1 = b1, tb2 = b2, teps = eps, tbc1 = bc1, tbc2 = bc2;
+  const T tlr = lr, tb1 = b1, tb2 = b2, teps = eps, tbc1 = bc[0], tbc2 = bc[1];
   const T c1 = T(1) - tb1, c2 = T(1) - tb2;
   const long long blocks = static_cast<long long>((n + 4095) / 4096);
 #pragma omp parallel for schedule(static) if (n > 65536)
@@ -37,10 +37,10 @@ void l2_grad_cpu(T* g, const T* p, size_t n, float coeff) {
   for (long long i = 0; i < static_cast<long long>(n); ++i) g[i] += k * p[i];
 }
 
-template void adam_update_cpu<float>(float*, const float*, float*, float*, size_t, float, float, float, float, float,
-                                     float);
+template void adam_update_cpu<float>(float*, const float*, float*, float*, size_t, float, float, float, float,
+                                     const float*);
 template void adam_update_cpu<double>(double*, const double*, double*, double*, size_t, float, float, float, float,
-                                      float, float);
+                                      const float*);
 template void l2_grad_cpu<float>(float*, const float*, size_t, float);
 template void l2_grad_cpu<double>(double*, const double*, size_t, float);
 

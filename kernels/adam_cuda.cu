@@ -27,14 +27,14 @@ __global__ void l2_grad_kernel(float* __restrict__ g, const float* __restrict__ 
     g[i] += two_coeff * p[i];
 }
 
-void adam_update_cuda(CudaCtx& ctx, float* p, const float* g, float* m, float* v, size_t n, float lr, float b1,
-                      float b2, float eps, const float* bc) {
+void adam_update(CudaCtx& ctx, float* p, const float* g, float* m, float* v, size_t n, float lr, float b1, float b2,
+                 float eps, const float* bc) {
   if (n == 0) return;
   adam_update_kernel<<<grid_for(n), 256, 0, ctx.stream>>>(p, g, m, v, n, lr, b1, b2, eps, bc);
   AGF_KERNEL_CHECK(ctx.stream);
 }
 
-void l2_grad_cuda(CudaCtx& ctx, float* g, const float* p, size_t n, float coeff) {
+void l2_grad(CudaCtx& ctx, float* g, const float* p, size_t n, float coeff) {
   if (n == 0) return;
   l2_grad_kernel<<<grid_for(n), 256, 0, ctx.stream>>>(g, p, n, 2.0f * coeff);
   AGF_KERNEL_CHECK(ctx.stream);

@@ -1,6 +1,6 @@
 // conv2d through cuDNN: 'same' zero padding (R/2, S/2), stride 1, cross-correlation, float32.
 // Algorithms are chosen once per (shape, flags) and cached in the CudaCtx (make_conv_plan); backward ACCUMULATES
-// (beta = 1) into dx, dw and db, as the CPU reference does.
+// (beta = 1) into dx, dw and db, as the CPU reference does (dx: unless accumulate = false, then beta = 0).
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -183,8 +183,8 @@ ConvPlan make_conv_plan(CudaCtx& ctx, int N, int C, int H, int W, int K, int R, 
   return p;
 }
 
-void conv2d_forward_cuda(CudaCtx& ctx, float* y, const float* x, const float* w, const float* b, int N, int C,
-                         int H, int W, int K, int R, int S) {
+void conv2d_forward(CudaCtx& ctx, float* y, const float* x, const float* w, const float* b, int N, int C, int H, int W,
+                    int K, int R, int S) {
   ConvPlan& p = ctx.conv_plan(N, C, H, W, K, R, S);
   const float one = 1.0f, zero = 0.0f;
   CONV_CHECK(cudnnConvolutionForward(ctx.cudnn, &one, p.x, x, p.w, w, p.fwd_conv, p.fwd_algo, ctx.workspace,
@@ -192,16 +192,17 @@ void conv2d_forward_cuda(CudaCtx& ctx, float* y, const float* x, const float* w,
   if (b) CONV_CHECK(cudnnAddTensor(ctx.cudnn, &one, p.bias, b, &one, p.y, y));  // y += b (broadcast over N, H, W)
 }
 
-void conv2d_backward_data_cuda(CudaCtx& ctx, float* dx, const float* dy, const float* w, int N, int C, int H, int W,
-                               int K, int R, int S) {
+void conv2d_backward_data(CudaCtx& ctx, float* dx, const float* dy, const float* w, int N, int C, int H, int W, int K,
+                          int R, int S, bool accumulate) {
   ConvPlan& p = ctx.conv_plan(N, C, H, W, K, R, S);
-  const float one = 1.0f;  // beta = 1: dx += conv_transpose(dy, w)
+  // beta = 1: dx += conv_transpose(dy, w); beta = 0: dx = conv_transpose(dy, w)
+  const float one = 1.0f, beta = accumulate ? 1.0f : 0.0f;
   CONV_CHECK(cudnnConvolutionBackwardData(ctx.cudnn, &one, p.w, w, p.y, dy, p.bwd_data_conv, p.bwd_data_algo,
-                                          ctx.workspace, ctx.workspace_bytes, &one, p.x, dx));
+                                          ctx.workspace, ctx.workspace_bytes, &beta, p.x, dx));
 }
 
-void conv2d_backward_filter_cuda(CudaCtx& ctx, float* dw, float* db, const float* dy, const float* x, int N, int C,
-                                 int H, int W, int K, int R, int S) {
+void conv2d_backward_filter(CudaCtx& ctx, float* dw, float* db, const float* dy, const float* x, int N, int C, int H,
+                            int W, int K, int R, int S) {
   ConvPlan& p = ctx.conv_plan(N, C, H, W, K, R, S);
   const float one = 1.0f;  // beta = 1: dw += ..., db += ...
   CONV_CHECK(cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p.x, x, p.y, dy, p.bwd_filter_conv, p.bwd_filter_algo,

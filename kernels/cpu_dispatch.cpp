@@ -19,8 +19,8 @@
 #include "kernels/maxpool.h"
 #include "kernels/softmax_xent.h"
 
-// Declarations of every path this build compiled (CMake defines AGF_ISA_HAVE_<PATH>).
-#define AGF_CPU_KERNEL(R, name, P, A) template <typename T> R name P;
+// Declarations of every path this build compiled (CMake defines AGF_ISA_HAVE_<PATH>): agf::isa_<path>::name_cpu.
+#define AGF_CPU_KERNEL(R, name, P, A) template <typename T> R name##_cpu P;
 
 #ifdef AGF_ISA_HAVE_BASELINE
 namespace agf::isa_baseline {
@@ -144,9 +144,10 @@ std::string cpu_isa_summary() {
   return str(cpu_isa_name(cpu_isa()), " (", chosen().why, "; also built: ", others.empty() ? "none" : others, ")");
 }
 
-// Public entry points. AGF_ISA_CALL(name, args) returns the chosen path's result.
+// Public entry points name(Cpu, P...): each returns the chosen path's name_cpu(A...).
 #define AGF_PATH_CASE(tag, ns, name, A) \
-  case CpuIsa::tag: return ns::name<T> A;
+  case CpuIsa::tag: return ns::name##_cpu<T> A;
+#define AGF_UNPAREN(...) __VA_ARGS__
 #ifdef AGF_ISA_HAVE_BASELINE
 #define AGF_CASE_BASELINE(name, A) AGF_PATH_CASE(baseline, isa_baseline, name, A)
 #else
@@ -170,7 +171,7 @@ std::string cpu_isa_summary() {
 
 #define AGF_CPU_KERNEL(R, name, P, A)                                                       \
   template <typename T>                                                                     \
-  R name P {                                                                                \
+  R name(Cpu, AGF_UNPAREN P) {                                                              \
     switch (cpu_isa()) {                                                                    \
       AGF_CASE_BASELINE(name, A) AGF_CASE_AVX2(name, A) AGF_CASE_AVX512(name, A)            \
       AGF_CASE_NATIVE(name, A) default: break;                                              \
@@ -181,7 +182,7 @@ std::string cpu_isa_summary() {
 #undef AGF_CPU_KERNEL
 
 // Explicit instantiations: the parameter lists are written in terms of T.
-#define AGF_CPU_KERNEL(R, name, P, A) template R name<T> P;
+#define AGF_CPU_KERNEL(R, name, P, A) template R name<T>(Cpu, AGF_UNPAREN P);
 #define T float
 #include "kernels/cpu_kernels.inc"
 #undef T
@@ -189,5 +190,6 @@ std::string cpu_isa_summary() {
 #include "kernels/cpu_kernels.inc"
 #undef T
 #undef AGF_CPU_KERNEL
+#undef AGF_UNPAREN
 
 }  // namespace agf

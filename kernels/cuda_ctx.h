@@ -238,15 +238,4 @@ class CudaGraph {
   size_t nodes_ = 0;
 };
 
-// ---- Graph-capturable and fused variants (declared here until the op headers, owned elsewhere, take them).
-// Dropout with [seed, offset] read from DEVICE memory (uint64 x 2): the by-value version bakes seed and offset into
-// a captured CUDA graph, so every replay would draw the same mask. Same masks as dropout_forward_cpu.
-void dropout_forward_cuda(CudaCtx& ctx, float* y, uint8_t* mask, const float* x, size_t n, float p,
-                          const uint64_t* seed_offset);
-// Inference: y = ELU(gamma (x - mean) / sqrt(var + eps) + beta) in one pass over (N,C,HW), instead of
-// cuDNN's BN inference then ELU (two reads and two writes of the activation become one of each).
-void batchnorm_elu_forward_infer_cuda(CudaCtx& ctx, float* y, const float* x, const float* gamma, const float* beta,
-                                      const float* running_mean, const float* running_var, int N, int C, int HW,
-                                      double eps, float alpha);
-
 }  // namespace agf

@@ -25,15 +25,15 @@ void gemm(CudaCtx& ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n
 
 }  // namespace
 
-void dense_forward_cuda(CudaCtx& ctx, float* y, const float* x, const float* w, const float* b, int N, int I, int O) {
+void dense_forward(CudaCtx& ctx, float* y, const float* x, const float* w, const float* b, int N, int I, int O) {
   if (N == 0 || O == 0) return;
   // Column-major views: w is (I,O) ld I, x is (I,N) ld I, y is (O,N) ld O.  y^T = (w viewed)^T x^T.
   gemm(ctx, CUBLAS_OP_T, CUBLAS_OP_N, O, N, I, w, I, x, I, 0.0f, y, O, "y = x w^T", N, I, O);
   if (b) dense_bias_forward_cuda(ctx, y, b, N, O);
 }
 
-void dense_backward_cuda(CudaCtx& ctx, float* dx, float* dw, float* db, const float* dy, const float* x,
-                         const float* w, int N, int I, int O) {
+void dense_backward(CudaCtx& ctx, float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                    int N, int I, int O) {
   if (N == 0) return;
   // dx (N,I) += dy (N,O) w (O,I).  Column-major: dx^T (I,N) += w^T (I,O; the view of w, ld I) dy^T (O,N; ld O).
   if (dx) gemm(ctx, CUBLAS_OP_N, CUBLAS_OP_N, I, N, O, w, I, dy, O, 1.0f, dx, I, "dx += dy w", N, I, O);

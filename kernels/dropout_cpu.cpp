@@ -77,7 +77,8 @@ inline void dropout_elems(T* y, uint8_t* mask, const T* x, const uint32_t* draws
 }  // namespace
 
 template <typename T>
-void dropout_forward_cpu(T* y, uint8_t* mask, const T* x, size_t n, float p, uint64_t seed, uint64_t offset) {
+void dropout_forward_cpu(T* y, uint8_t* mask, const T* x, size_t n, float p, const uint64_t* seed_offset) {
+  const uint64_t seed = seed_offset[0], offset = seed_offset[1];  // read when the (possibly recorded) call runs
   const T keep_frac = T(1) - T(p);
   const uint32_t s0 = static_cast<uint32_t>(seed), s1 = static_cast<uint32_t>(seed >> 32);
   // Chunks of 1024 elements; each recomputes the block it starts in, so chunks are independent.
@@ -123,8 +124,8 @@ void dropout_backward_cpu(T* dx, const T* dy, const uint8_t* mask, size_t n, flo
   }
 }
 
-template void dropout_forward_cpu<float>(float*, uint8_t*, const float*, size_t, float, uint64_t, uint64_t);
-template void dropout_forward_cpu<double>(double*, uint8_t*, const double*, size_t, float, uint64_t, uint64_t);
+template void dropout_forward_cpu<float>(float*, uint8_t*, const float*, size_t, float, const uint64_t*);
+template void dropout_forward_cpu<double>(double*, uint8_t*, const double*, size_t, float, const uint64_t*);
 template void dropout_backward_cpu<float>(float*, const float*, const uint8_t*, size_t, float, bool);
 template void dropout_backward_cpu<double>(double*, const double*, const uint8_t*, size_t, float, bool);
 

@@ -1,5 +1,5 @@
 // Inverted dropout on CUDA with the CPU's Philox stream (kernels/philox.h): keep i iff
-// philox_uniform(seed, offset, i) >= p, so masks are bit-identical to dropout_forward_cpu.
+// philox_uniform(seed, offset, i) >= p, so masks are bit-identical to the CPU's dropout_forward.
 // One thread per Philox block (4 draws), covering the elements of [offset, offset + n) that fall in it.
 #include <cstdint>
 
@@ -9,36 +9,20 @@
 
 namespace agf {
 
-__global__ void dropout_forward_kernel(float* __restrict__ y, uint8_t* __restrict__ mask,
-                                       const float* __restrict__ x, size_t n, float p, uint64_t seed,
-                                       uint64_t offset, uint64_t first_block, uint64_t n_blocks) {
+__global__ void dropout_backward_kernel(float* __restrict__ dx, const float* __restrict__ dy,
+                                        const uint8_t* __restrict__ mask, size_t n, float p, bool accumulate) {
   const float keep_scale_div = 1.0f - p;
-  for (uint64_t b = blockIdx.x * uint64_t(blockDim.x) + threadIdx.x; b < n_blocks;
-       b += uint64_t(gridDim.x) * blockDim.x) {
-    uint64_t block = first_block + b;
-    Philox4 r = philox4x32_10(uint32_t(block), uint32_t(block >> 32), 0u, 0u, uint32_t(seed),
-                              uint32_t(seed >> 32));
-    for (int lane = 0; lane < 4; ++lane) {
-      uint64_t e = block * 4 + lane;  // absolute position in the stream
-      if (e < offset || e - offset >= n) continue;
-      size_t i = size_t(e - offset);
-      float u = float(r.v[lane] >> 8) * (1.0f / 16777216.0f);  // == philox_uniform(seed, offset, i)
-      bool keep = u >= p;
-      mask[i] = keep ? 1 : 0;
-      y[i] = keep ? x[i] / keep_scale_div : 0.0f;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
+    if (accumulate) {
+      if (mask[i]) dx[i] += dy[i] / keep_scale_div;
+    } else {
+      dx[i] = mask[i] ? dy[i] / keep_scale_div : 0.0f;
     }
   }
 }
 
-__global__ void dropout_backward_kernel(float* __restrict__ dx, const float* __restrict__ dy,
-                                        const uint8_t* __restrict__ mask, size_t n, float p) {
-  const float keep_scale_div = 1.0f - p;
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
-    if (mask[i]) dx[i] += dy[i] / keep_scale_div;
-}
-
-// The graph-capturable variant: seed and offset read from device memory [seed, offset], so a replayed graph
-// draws a fresh mask once the host has advanced the offset. Covers at most n/4 + 2 Philox blocks.
+// Seed and offset read from device memory [seed, offset], so a replayed graph draws a fresh mask once the host
+// has advanced the offset. Covers at most n/4 + 2 Philox blocks.
 __global__ void dropout_forward_dev_kernel(float* __restrict__ y, uint8_t* __restrict__ mask,
                                            const float* __restrict__ x, size_t n, float p,
                                            const uint64_t* __restrict__ seed_offset, uint64_t max_blocks) {
@@ -63,8 +47,8 @@ __global__ void dropout_forward_dev_kernel(float* __restrict__ y, uint8_t* __res
   }
 }
 
-void dropout_forward_cuda(CudaCtx& ctx, float* y, uint8_t* mask, const float* x, size_t n, float p,
-                          const uint64_t* seed_offset) {
+void dropout_forward(CudaCtx& ctx, float* y, uint8_t* mask, const float* x, size_t n, float p,
+                     const uint64_t* seed_offset) {
   if (n == 0) return;
   uint64_t max_blocks = n / 4 + 2;
   dropout_forward_dev_kernel<<<grid_for(max_blocks), 256, 0, ctx.stream>>>(y, mask, x, n, p, seed_offset,
@@ -72,19 +56,10 @@ void dropout_forward_cuda(CudaCtx& ctx, float* y, uint8_t* mask, const float* x,
   AGF_KERNEL_CHECK(ctx.stream);
 }
 
-void dropout_forward_cuda(CudaCtx& ctx, float* y, uint8_t* mask, const float* x, size_t n, float p, uint64_t seed,
-                          uint64_t offset) {
+void dropout_backward(CudaCtx& ctx, float* dx, const float* dy, const uint8_t* mask, size_t n, float p,
+                      bool accumulate) {
   if (n == 0) return;
-  uint64_t first_block = offset >> 2, last_block = (offset + n - 1) >> 2;
-  uint64_t n_blocks = last_block - first_block + 1;
-  dropout_forward_kernel<<<grid_for(n_blocks), 256, 0, ctx.stream>>>(y, mask, x, n, p, seed, offset, first_block,
-                                                                     n_blocks);
-  AGF_KERNEL_CHECK(ctx.stream);
-}
-
-void dropout_backward_cuda(CudaCtx& ctx, float* dx, const float* dy, const uint8_t* mask, size_t n, float p) {
-  if (n == 0) return;
-  dropout_backward_kernel<<<grid_for(n), 256, 0, ctx.stream>>>(dx, dy, mask, n, p);
+  dropout_backward_kernel<<<grid_for(n), 256, 0, ctx.stream>>>(dx, dy, mask, n, p, accumulate);
   AGF_KERNEL_CHECK(ctx.stream);
 }
 

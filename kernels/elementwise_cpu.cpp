@@ -1,4 +1,4 @@
-// Element-wise helpers for the tape (gradient accumulation) and the optimizer (loss scaling, NaN guard).
+// The number of NaN/Inf values in a buffer, CPU reference of count_nonfinite (kernels/elementwise.h).
 #include "kernels/elementwise.h"
 
 #include <cmath>
@@ -6,30 +6,14 @@
 namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 
 template <typename T>
-void add_inplace_cpu(T* y, const T* x, size_t n) {
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (long long i = 0; i < static_cast<long long>(n); ++i) y[i] += x[i];
-}
-
-template <typename T>
-void scale_inplace_cpu(T* y, T a, size_t n) {
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (long long i = 0; i < static_cast<long long>(n); ++i) y[i] *= a;
-}
-
-template <typename T>
-size_t count_nonfinite_cpu(const T* x, size_t n) {
+void count_nonfinite_cpu(int* count, const T* x, size_t n) {
   long long bad = 0;
 #pragma omp parallel for schedule(static) reduction(+ : bad) if (n > 65536)
   for (long long i = 0; i < static_cast<long long>(n); ++i) bad += std::isfinite(x[i]) ? 0 : 1;
-  return static_cast<size_t>(bad);
+  *count = static_cast<int>(bad);
 }
 
-template void add_inplace_cpu<float>(float*, const float*, size_t);
-template void add_inplace_cpu<double>(double*, const double*, size_t);
-template void scale_inplace_cpu<float>(float*, float, size_t);
-template void scale_inplace_cpu<double>(double*, double, size_t);
-template size_t count_nonfinite_cpu<float>(const float*, size_t);
-template size_t count_nonfinite_cpu<double>(const double*, size_t);
+template void count_nonfinite_cpu<float>(int*, const float*, size_t);
+template void count_nonfinite_cpu<double>(int*, const double*, size_t);
 
 }  // namespace agf::AGF_ISA_NS

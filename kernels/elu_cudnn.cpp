@@ -6,7 +6,7 @@
 
 namespace agf {
 
-void elu_forward_cuda(CudaCtx& ctx, float* y, const float* x, size_t n, float alpha) {
+void elu_forward(CudaCtx& ctx, float* y, const float* x, size_t n, float alpha) {
   if (n == 0) return;
   AGF_CHECK(n < size_t(1) << 31, ShapeError, "elu_forward_cuda: ", n, " elements exceed cuDNN's int range");
   const float one = 1.0f, zero = 0.0f;

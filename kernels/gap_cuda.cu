@@ -21,7 +21,7 @@ __global__ void gap_backward_kernel(float* __restrict__ dx, const float* __restr
     dx[i] += dy[i / HW] * inv;
 }
 
-void gap_forward_cuda(CudaCtx& ctx, float* y, const float* x, int N, int C, int HW) {
+void gap_forward(CudaCtx& ctx, float* y, const float* x, int N, int C, int HW) {
   int rows = N * C;
   if (rows == 0) return;
   const int block = 256, warps_per_block = block / 32;
@@ -29,7 +29,7 @@ void gap_forward_cuda(CudaCtx& ctx, float* y, const float* x, int N, int C, int 
   AGF_KERNEL_CHECK(ctx.stream);
 }
 
-void gap_backward_cuda(CudaCtx& ctx, float* dx, const float* dy, int N, int C, int HW) {
+void gap_backward(CudaCtx& ctx, float* dx, const float* dy, int N, int C, int HW) {
   size_t n = size_t(N) * C * HW;
   if (n == 0) return;
   gap_backward_kernel<<<grid_for(n), 256, 0, ctx.stream>>>(dx, dy, n, HW);

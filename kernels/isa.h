@@ -1,7 +1,7 @@
 // Run-time instruction-set dispatch of the CPU kernels. Every kernels/*_cpu.cpp is compiled once per path
 // (CMakeLists.txt: x86-64 baseline, x86-64-v3 = AVX2+FMA, x86-64-v4 = AVX-512; one "native" path with
 // AGF_NATIVE=ON or on other architectures) into its own namespace agf::isa_<path>, with Eigen renamed per path
-// so that no inline code is shared between paths. The public names (conv2d_forward_cpu<T>, ...) are defined in
+// so that no inline code is shared between paths. The public names (conv2d_forward(Cpu, ...), ...) are defined in
 // kernels/cpu_dispatch.cpp and call the path chosen once, at first use: the best one this CPU runs, or the one
 // AGF_CPU_ISA names (baseline | avx2 | avx512 | native), which is how the tests run every path on one machine.
 // The list of dispatched kernels is kernels/cpu_kernels.inc.

@@ -1,6 +1,7 @@
 // Max-pool kh x kw, stride (kh, kw), 'valid' on CUDA. Forward saves the argmax (h*W + w in the plane; ties: the
 // first maximum in row-major order, as the CPU). Backward dx += scatter(dy, argmax): windows do not overlap, so
-// one thread per output writes a distinct dx element (no atomics, deterministic).
+// one thread per output writes a distinct dx element (no atomics, deterministic). accumulate = false: dx is zeroed
+// first (the elements no window covers, and those not the maximum, must be written too).
 #include <cstdint>
 
 #include "kernels/cuda_ctx.h"
@@ -38,8 +39,8 @@ __global__ void maxpool_backward_kernel(float* __restrict__ dx, const float* __r
   }
 }
 
-void maxpool_forward_cuda(CudaCtx& ctx, float* y, int32_t* argmax, const float* x, int N, int C, int H, int W,
-                          int kh, int kw) {
+void maxpool_forward(CudaCtx& ctx, float* y, int32_t* argmax, const float* x, int N, int C, int H, int W, int kh,
+                     int kw) {
   int Ho = H / kh, Wo = W / kw;
   size_t n_out = size_t(N) * C * Ho * Wo;
   if (n_out == 0) return;
@@ -47,8 +48,9 @@ void maxpool_forward_cuda(CudaCtx& ctx, float* y, int32_t* argmax, const float* 
   AGF_KERNEL_CHECK(ctx.stream);
 }
 
-void maxpool_backward_cuda(CudaCtx& ctx, float* dx, const float* dy, const int32_t* argmax, int N, int C, int H,
-                           int W, int kh, int kw) {
+void maxpool_backward(CudaCtx& ctx, float* dx, const float* dy, const int32_t* argmax, int N, int C, int H, int W,
+                      int kh, int kw, bool accumulate) {
+  if (!accumulate) CUDA_CHECK(cudaMemsetAsync(dx, 0, size_t(N) * C * H * W * sizeof(float), ctx.stream));
   int Ho = H / kh, Wo = W / kw;
   size_t n_out = size_t(N) * C * Ho * Wo;
   if (n_out == 0) return;

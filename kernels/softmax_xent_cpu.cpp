@@ -21,7 +21,7 @@ double softmax_row(T* p, const T* z, int K) {
 }  // namespace
 
 template <typename T>
-T softmax_xent_forward_cpu(T* probs, const T* logits, const T* targets, int N, int K) {
+void softmax_xent_forward_cpu(T* probs, T* loss_out, const T* logits, const T* targets, int N, int K) {
   double loss = 0;
   for (int n = 0; n < N; ++n) {
     const T* z = logits + static_cast<size_t>(n) * K;
@@ -30,12 +30,12 @@ T softmax_xent_forward_cpu(T* probs, const T* logits, const T* targets, int N, i
     for (int k = 0; k < K; ++k)
       if (t[k] != T(0)) loss -= t[k] * (z[k] - lse);  // skip zeros: one-hot rows with -inf-free logs
   }
-  return static_cast<T>(loss / N);
+  *loss_out = static_cast<T>(loss / N);
 }
 
 template <typename T>
-void softmax_xent_backward_cpu(T* dlogits, const T* probs, const T* targets, int N, int K, T dloss) {
-  const double scale = static_cast<double>(dloss) / N;
+void softmax_xent_backward_cpu(T* dlogits, const T* probs, const T* targets, int N, int K, const T* dloss) {
+  const double scale = static_cast<double>(*dloss) / N;
   for (int n = 0; n < N; ++n) {
     const T* p = probs + static_cast<size_t>(n) * K;
     const T* t = targets + static_cast<size_t>(n) * K;
@@ -52,10 +52,10 @@ void softmax_forward_cpu(T* probs, const T* logits, int N, int K) {
     softmax_row(probs + static_cast<size_t>(n) * K, logits + static_cast<size_t>(n) * K, K);
 }
 
-template float softmax_xent_forward_cpu<float>(float*, const float*, const float*, int, int);
-template double softmax_xent_forward_cpu<double>(double*, const double*, const double*, int, int);
-template void softmax_xent_backward_cpu<float>(float*, const float*, const float*, int, int, float);
-template void softmax_xent_backward_cpu<double>(double*, const double*, const double*, int, int, double);
+template void softmax_xent_forward_cpu<float>(float*, float*, const float*, const float*, int, int);
+template void softmax_xent_forward_cpu<double>(double*, double*, const double*, const double*, int, int);
+template void softmax_xent_backward_cpu<float>(float*, const float*, const float*, int, int, const float*);
+template void softmax_xent_backward_cpu<double>(double*, const double*, const double*, int, int, const double*);
 template void softmax_forward_cpu<float>(float*, const float*, int, int);
 template void softmax_forward_cpu<double>(double*, const double*, int, int);
 

@@ -74,15 +74,15 @@ __global__ void softmax_xent_backward_kernel(float* dlogits, const float* probs,
   for (int k = lane; k < K; k += 32) dz[k] += scale * (p[k] * tsum - t[k]);
 }
 
-void softmax_xent_forward_cuda(CudaCtx& ctx, float* probs, float* loss, const float* logits, const float* targets,
-                               int N, int K) {
+void softmax_xent_forward(CudaCtx& ctx, float* probs, float* loss, const float* logits, const float* targets, int N,
+                          int K) {
   AGF_CHECK(N > 0 && K > 0, ShapeError, "softmax_xent_forward_cuda: empty logits (", N, ",", K, ")");
   softmax_xent_forward_kernel<<<1, kXentBlock, 0, ctx.stream>>>(probs, loss, logits, targets, N, K);
   AGF_KERNEL_CHECK(ctx.stream);
 }
 
-void softmax_xent_backward_cuda(CudaCtx& ctx, float* dlogits, const float* probs, const float* targets, int N, int K,
-                                const float* dloss) {
+void softmax_xent_backward(CudaCtx& ctx, float* dlogits, const float* probs, const float* targets, int N, int K,
+                           const float* dloss) {
   if (N == 0) return;
   const int warps = 8;
   softmax_xent_backward_kernel<<<(N + warps - 1) / warps, warps * 32, 0, ctx.stream>>>(dlogits, probs, targets, N, K,
@@ -90,7 +90,7 @@ void softmax_xent_backward_cuda(CudaCtx& ctx, float* dlogits, const float* probs
   AGF_KERNEL_CHECK(ctx.stream);
 }
 
-void softmax_forward_cuda(CudaCtx& ctx, float* probs, const float* logits, int N, int K) {
+void softmax_forward(CudaCtx& ctx, float* probs, const float* logits, int N, int K) {
   if (N == 0) return;
   const int warps = 8;
   softmax_forward_kernel<<<(N + warps - 1) / warps, warps * 32, 0, ctx.stream>>>(probs, logits, N, K);

@@ -6,24 +6,32 @@
 #include <cstring>
 
 #include "engine/ops.h"
+#include "kernels/elementwise.h"
 #include "layers/step.h"
 
 namespace agf {
 
 namespace {
 
-// Every gradient finite? Scanned in place on the CPU; on CUDA copied into a reused host buffer.
-bool grads_finite(const ParamStore& ps, std::vector<float>& scratch) {
+// Every gradient finite? Scanned in place on the CPU; on CUDA counted on the device (kernels/elementwise.h), so
+// one int comes back instead of the whole gradient buffer. count: that device int, allocated on first use.
+bool grads_finite(const ParamStore& ps, CudaCtx* cuda, Tensor& count) {
   const Tensor g = ps.grads();
-  const float* p;
-  if (g.device() == Device::CPU) {
-    p = g.data<float>();
-  } else {
-    scratch.resize(size_t(g.numel()));
-    Tensor h = Tensor::wrap(scratch.data(), g.shape(), DType::F32, Device::CPU);
-    h.copy_from(g);
-    p = scratch.data();
+  if (g.device() != Device::CPU) {
+#ifdef AGF_HAVE_CUDA
+    AGF_CHECK(cuda != nullptr, DeviceError, "train: CUDA gradients without a CUDA context");
+    if (count.raw() == nullptr) count = Tensor::zeros(Shape{1}, DType::I32, Device::CUDA);
+    count_nonfinite(*cuda, count.data<int32_t>(), g.data<float>(), size_t(g.numel()));
+    int32_t n_bad = 0;
+    count.copy_to_host(&n_bad);
+    return n_bad == 0;
+#else
+    (void)cuda;
+    (void)count;
+    throw DeviceError("train: CUDA gradients but built without the CUDA backend");
+#endif
   }
+  const float* p = g.data<float>();
   uint32_t bad = 0;  // an all-ones exponent is NaN or Inf; an integer OR vectorises
   for (int64_t i = 0; i < g.numel(); ++i) {
     uint32_t b;
@@ -56,7 +64,7 @@ StepOutcome StepRunner::step(int task, const Tensor& x, const Tensor& targets, u
   return eager_step(task, x, targets, step_seed);
 }
 
-bool StepRunner::finite(double loss) { return std::isfinite(loss) && grads_finite(net_.params, grad_scratch_); }
+bool StepRunner::finite(double loss) { return std::isfinite(loss) && grads_finite(net_.params, tape_.cuda, nonfinite_count_); }
 
 // A replay includes Adam: guarded, it is undone from a snapshot of the parameters and the task's moments.
 StepOutcome StepRunner::graph_step(int task, const Tensor& x, const Tensor& targets, uint64_t step_seed) {

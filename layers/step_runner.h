@@ -54,7 +54,7 @@ class StepRunner {
   std::map<int, std::unique_ptr<StepGraph>> graphs_;  // per task, made by its first full batch
   Tensor snapshot_params_, snapshot_m_, snapshot_v_;  // graph: the state before a replay
   Tensor saved_bn_;                                   // eager: the batch-norm statistics before a step
-  std::vector<float> grad_scratch_;                   // CUDA: host copy of the gradients for the check
+  Tensor nonfinite_count_;                            // CUDA: the device int of the finiteness check
 };
 
 }  // namespace agf

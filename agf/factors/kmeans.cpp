@@ -55,7 +55,7 @@ template <typename T>
 struct Assigner {
   Assigner(const T* x, int64_t N, int D, int K, const std::string& device) : x_(x), N_(N), D_(D), K_(K) {
     x_sq_.resize(N);
-    row_sqnorm_cpu(x_sq_.data(), x, N, D);
+    row_sqnorm(Cpu{}, x_sq_.data(), x, N, D);
     c_sq_.resize(K);
 #ifdef AGF_HAVE_CUDA
     if constexpr (std::is_same_v<T, float>)
@@ -68,8 +68,8 @@ struct Assigner {
     if constexpr (std::is_same_v<T, float>)
       if (dev_) return dev_->assign(labels, d2, c);
 #endif
-    row_sqnorm_cpu(c_sq_.data(), c, K_, D_);
-    kmeans_assign_cpu(labels, d2, x_, x_sq_.data(), c, c_sq_.data(), N_, D_, K_);
+    row_sqnorm(Cpu{}, c_sq_.data(), c, K_, D_);
+    kmeans_assign(Cpu{}, labels, d2, x_, x_sq_.data(), c, c_sq_.data(), N_, D_, K_);
   }
   const T* x_;
   int64_t N_;
@@ -260,7 +260,7 @@ KMeansResult<T> kmeans_fit(const T* x_all, int64_t N, int D, const KMeansParams&
       assign(labels.data(), d2.data(), r.centroids.data());
       std::fill(sums.begin(), sums.end(), 0.0);
       std::fill(counts.begin(), counts.end(), 0);
-      kmeans_accumulate_cpu(sums.data(), counts.data(), x, labels.data(), n, D, K);
+      kmeans_accumulate(Cpu{}, sums.data(), counts.data(), x, labels.data(), n, D, K);
       r.n_reseeded += relocate_empty(sums, counts, x, D, K, labels.data(), d2.data(), n);
       double shift = 0;
       for (int k = 0; k < K; ++k) {
@@ -297,7 +297,7 @@ KMeansResult<T> kmeans_fit(const T* x_all, int64_t N, int D, const KMeansParams&
       assign(lab.data(), d2.data(), r.centroids.data());
       std::fill(sums.begin(), sums.end(), 0.0);
       std::fill(counts.begin(), counts.end(), 0);
-      kmeans_accumulate_cpu(sums.data(), counts.data(), batch.data(), lab.data(), bs, D, K);
+      kmeans_accumulate(Cpu{}, sums.data(), counts.data(), batch.data(), lab.data(), bs, D, K);
       for (int k = 0; k < K; ++k) {
         if (counts[k] == 0) continue;
         const double w = weight[k] + static_cast<double>(counts[k]);

@@ -1,9 +1,12 @@
 // CPU/CUDA parity for the library-backed ops (cuDNN conv2d, batch norm, ELU; cuBLAS dense) at the DCNN's real
 // shapes, forward and backward. Gradient buffers start from random values on both sides, so the tests also check
-// that backward ACCUMULATES (cuDNN/cuBLAS beta = 1). References: the CPU functions in float64.
+// that backward ACCUMULATES (cuDNN/cuBLAS beta = 1); the overwrite mode (accumulate = false, beta = 0) starts
+// from NaN. References: the CPU functions in float64.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "kernels/batchnorm.h"
 #include "kernels/conv2d.h"
@@ -35,16 +38,16 @@ void conv_parity(const ConvShape& s, bool deterministic, bool tf32 = false) {
   auto dX = to_device(x), dW = to_device(w), dB = to_device(b), dDY = to_device(dy);
   DeviceBuffer<float> dY(ny);
   auto dDX = to_device(dx0), dDW = to_device(dw0), dDB = to_device(db0);
-  conv2d_forward_cuda(ctx, dY.get(), dX.get(), dW.get(), dB.get(), N, C, H, W, K, R, S);
-  conv2d_backward_data_cuda(ctx, dDX.get(), dDY.get(), dW.get(), N, C, H, W, K, R, S);
-  conv2d_backward_filter_cuda(ctx, dDW.get(), dDB.get(), dDY.get(), dX.get(), N, C, H, W, K, R, S);
+  conv2d_forward(ctx, dY.get(), dX.get(), dW.get(), dB.get(), N, C, H, W, K, R, S);
+  conv2d_backward_data(ctx, dDX.get(), dDY.get(), dW.get(), N, C, H, W, K, R, S);
+  conv2d_backward_filter(ctx, dDW.get(), dDB.get(), dDY.get(), dX.get(), N, C, H, W, K, R, S);
   ctx.synchronize();
 
   auto x64 = to_f64(x), w64 = to_f64(w), b64 = to_f64(b), dy64 = to_f64(dy);
   std::vector<double> y64(ny), dx64 = to_f64(dx0), dw64 = to_f64(dw0), db64 = to_f64(db0);
-  conv2d_forward_cpu<double>(y64.data(), x64.data(), w64.data(), b64.data(), N, C, H, W, K, R, S);
-  conv2d_backward_data_cpu<double>(dx64.data(), dy64.data(), w64.data(), N, C, H, W, K, R, S);
-  conv2d_backward_filter_cpu<double>(dw64.data(), db64.data(), dy64.data(), x64.data(), N, C, H, W, K, R, S);
+  conv2d_forward<double>(Cpu{}, y64.data(), x64.data(), w64.data(), b64.data(), N, C, H, W, K, R, S);
+  conv2d_backward_data<double>(Cpu{}, dx64.data(), dy64.data(), w64.data(), N, C, H, W, K, R, S);
+  conv2d_backward_filter<double>(Cpu{}, dw64.data(), db64.data(), dy64.data(), x64.data(), N, C, H, W, K, R, S);
 
   EXPECT_TRUE(close(to_host(dY), y64, tf32 ? "tf32" : "conv2d_forward", str(s.name, " y")));
   EXPECT_TRUE(close(to_host(dDX), dx64, tf32 ? "tf32" : "conv2d_backward_data", str(s.name, " dx")));
@@ -81,7 +84,7 @@ TEST(CudaDeterminism, Conv2dBackwardFilterBitwise) {
     DeviceBuffer<float> dW(size_t(K) * C * R * R), dB(K);
     cuda_memset_async(ctx, dW.get(), 0, dW.bytes());
     cuda_memset_async(ctx, dB.get(), 0, dB.bytes());
-    conv2d_backward_filter_cuda(ctx, dW.get(), dB.get(), dDY.get(), dX.get(), N, C, H, W, K, R, R);
+    conv2d_backward_filter(ctx, dW.get(), dB.get(), dDY.get(), dX.get(), N, C, H, W, K, R, R);
     ctx.synchronize();
     auto h = to_host(dW);
     if (run == 0) first = h;
@@ -101,22 +104,22 @@ void bn_parity(int N, int C, int HW, const char* name) {
   auto dX = to_device(x), dG = to_device(gamma), dBt = to_device(beta), dRM = to_device(rm), dRV = to_device(rv);
   auto dDY = to_device(dy), dDX = to_device(dx0), dDG = to_device(dg0), dDB = to_device(db0);
   DeviceBuffer<float> dY(n), dMean(C), dInv(C), dYi(n);
-  batchnorm_forward_train_cuda(ctx, dY.get(), dMean.get(), dInv.get(), dRM.get(), dRV.get(), dX.get(), dG.get(),
-                               dBt.get(), N, C, HW, momentum, eps);
-  batchnorm_backward_cuda(ctx, dDX.get(), dDG.get(), dDB.get(), dDY.get(), dX.get(), dG.get(), dMean.get(),
-                          dInv.get(), N, C, HW);
-  batchnorm_forward_infer_cuda(ctx, dYi.get(), dX.get(), dG.get(), dBt.get(), dRM.get(), dRV.get(), N, C, HW, eps);
+  batchnorm_forward_train(ctx, dY.get(), dMean.get(), dInv.get(), dRM.get(), dRV.get(), dX.get(), dG.get(), dBt.get(),
+                          N, C, HW, momentum, eps);
+  batchnorm_backward(ctx, dDX.get(), dDG.get(), dDB.get(), dDY.get(), dX.get(), dG.get(), dMean.get(), dInv.get(), N, C,
+                     HW);
+  batchnorm_forward_infer(ctx, dYi.get(), dX.get(), dG.get(), dBt.get(), dRM.get(), dRV.get(), N, C, HW, eps);
   ctx.synchronize();
 
   auto x64 = to_f64(x), g64 = to_f64(gamma), b64 = to_f64(beta), dy64 = to_f64(dy);
   std::vector<double> y64(n), mean64(C), inv64(C), rm64 = to_f64(rm), rv64 = to_f64(rv), yi64(n);
   std::vector<double> dx64 = to_f64(dx0), dg64 = to_f64(dg0), db64 = to_f64(db0);
-  batchnorm_forward_train_cpu<double>(y64.data(), mean64.data(), inv64.data(), rm64.data(), rv64.data(), x64.data(),
-                                      g64.data(), b64.data(), N, C, HW, momentum, eps);
-  batchnorm_backward_cpu<double>(dx64.data(), dg64.data(), db64.data(), dy64.data(), x64.data(), g64.data(),
-                                 mean64.data(), inv64.data(), N, C, HW);
-  batchnorm_forward_infer_cpu<double>(yi64.data(), x64.data(), g64.data(), b64.data(), rm64.data(), rv64.data(), N,
-                                      C, HW, eps);
+  batchnorm_forward_train<double>(Cpu{}, y64.data(), mean64.data(), inv64.data(), rm64.data(), rv64.data(), x64.data(),
+                                  g64.data(), b64.data(), N, C, HW, momentum, eps);
+  batchnorm_backward<double>(Cpu{}, dx64.data(), dg64.data(), db64.data(), dy64.data(), x64.data(), g64.data(),
+                             mean64.data(), inv64.data(), N, C, HW);
+  batchnorm_forward_infer<double>(Cpu{}, yi64.data(), x64.data(), g64.data(), b64.data(), rm64.data(), rv64.data(), N,
+                                  C, HW, eps);
 
   EXPECT_TRUE(close(to_host(dY), y64, "batchnorm", str(name, " y")));
   EXPECT_TRUE(close(to_host(dMean), mean64, "batchnorm", str(name, " saved mean")));
@@ -127,6 +130,52 @@ void bn_parity(int N, int C, int HW, const char* name) {
   EXPECT_TRUE(close(to_host(dDX), dx64, "batchnorm_backward", str(name, " dx")));
   EXPECT_TRUE(close(to_host(dDG), dg64, "batchnorm_backward", str(name, " dgamma")));
   EXPECT_TRUE(close(to_host(dDB), db64, "batchnorm_backward", str(name, " dbeta")));
+}
+
+// accumulate = false (the tape's first writer of dx): dx overwritten (cuDNN beta = 0), from a NaN-filled buffer,
+// as the CPU does; the parameter gradients still accumulate.
+TEST(CudaParity, ConvAndBatchNormBackwardOverwriteDx) {
+  AGF_REQUIRE_CUDA();
+  CudaCtx ctx;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  {
+    const ConvShape& s = kConvs[2];
+    const int N = s.N, C = s.C, H = s.H, W = s.W, K = s.K, R = s.R, S = s.R;
+    const size_t nx = size_t(N) * C * H * W, ny = size_t(N) * K * H * W, nw = size_t(K) * C * R * S;
+    auto w = randn(nw, 2, 1.0f / std::sqrt(float(C * R * S))), dy = randn(ny, 4);
+    auto dW = to_device(w), dDY = to_device(dy), dDX = to_device(std::vector<float>(nx, nan));
+    conv2d_backward_data(ctx, dDX.get(), dDY.get(), dW.get(), N, C, H, W, K, R, S, false);
+    ctx.synchronize();
+    auto w64 = to_f64(w), dy64 = to_f64(dy);
+    std::vector<double> dx64(nx, std::nan(""));
+    conv2d_backward_data<double>(Cpu{}, dx64.data(), dy64.data(), w64.data(), N, C, H, W, K, R, S, false);
+    EXPECT_TRUE(close(to_host(dDX), dx64, "conv2d_backward_data", str(s.name, " dx (overwrite)")));
+  }
+  {
+    const int N = 16, C = 64, HW = 16 * 10;
+    const size_t n = size_t(N) * C * HW;
+    const double momentum = 0.01, eps = 1e-3;
+    auto x = randn(n, 21, 2.0f), gamma = uniform(C, 22, 0.5f, 1.5f), beta = randn(C, 23), dy = randn(n, 26);
+    auto rm = randn(C, 24), rv = uniform(C, 25, 0.5f, 2.0f), dg0 = randn(C, 28), db0 = randn(C, 29);
+    auto dX = to_device(x), dG = to_device(gamma), dBt = to_device(beta), dRM = to_device(rm), dRV = to_device(rv);
+    auto dDY = to_device(dy), dDX = to_device(std::vector<float>(n, nan)), dDG = to_device(dg0), dDB = to_device(db0);
+    DeviceBuffer<float> dY(n), dMean(C), dInv(C);
+    batchnorm_forward_train(ctx, dY.get(), dMean.get(), dInv.get(), dRM.get(), dRV.get(), dX.get(), dG.get(), dBt.get(),
+                            N, C, HW, momentum, eps);
+    batchnorm_backward(ctx, dDX.get(), dDG.get(), dDB.get(), dDY.get(), dX.get(), dG.get(), dMean.get(), dInv.get(), N,
+                       C, HW, false);
+    ctx.synchronize();
+    auto x64 = to_f64(x), g64 = to_f64(gamma), b64 = to_f64(beta), dy64 = to_f64(dy);
+    std::vector<double> y64(n), mean64(C), inv64(C), rm64 = to_f64(rm), rv64 = to_f64(rv);
+    std::vector<double> dx64(n, std::nan("")), dg64 = to_f64(dg0), db64 = to_f64(db0);
+    batchnorm_forward_train<double>(Cpu{}, y64.data(), mean64.data(), inv64.data(), rm64.data(), rv64.data(),
+                                    x64.data(), g64.data(), b64.data(), N, C, HW, momentum, eps);
+    batchnorm_backward<double>(Cpu{}, dx64.data(), dg64.data(), db64.data(), dy64.data(), x64.data(), g64.data(),
+                               mean64.data(), inv64.data(), N, C, HW, false);
+    EXPECT_TRUE(close(to_host(dDX), dx64, "batchnorm_backward", "bn4 dx (overwrite)"));
+    EXPECT_TRUE(close(to_host(dDG), dg64, "batchnorm_backward", "bn4 dgamma (still accumulated)"));
+    EXPECT_TRUE(close(to_host(dDB), db64, "batchnorm_backward", "bn4 dbeta (still accumulated)"));
+  }
 }
 
 TEST(CudaParity, BatchNormDcnnShapes) {
@@ -146,17 +195,17 @@ TEST(CudaParity, EluForwardBackward) {
   auto x = randn(n, 31, 2.0f), dy = randn(n, 32), dx0 = randn(n, 33);
   auto dX = to_device(x), dDY = to_device(dy), dDX = to_device(dx0);
   DeviceBuffer<float> dY(n);
-  elu_forward_cuda(ctx, dY.get(), dX.get(), n, alpha);
-  elu_backward_cuda(ctx, dDX.get(), dDY.get(), dY.get(), n, alpha);
+  elu_forward(ctx, dY.get(), dX.get(), n, alpha);
+  elu_backward(ctx, dDX.get(), dDY.get(), dY.get(), n, alpha);
   ctx.synchronize();
   auto y = to_host(dY);
   std::vector<double> y64(n), dx64 = to_f64(dx0);
   auto x64 = to_f64(x), dy64 = to_f64(dy);
-  elu_forward_cpu<double>(y64.data(), x64.data(), n, double(alpha));
+  elu_forward<double>(Cpu{}, y64.data(), x64.data(), n, double(alpha));
   EXPECT_TRUE(close(y, y64, "elu", "elu y"));
   // Backward from the GPU's own y (the op's contract), so only the backward arithmetic is compared.
   auto ygpu64 = to_f64(y);
-  elu_backward_cpu<double>(dx64.data(), dy64.data(), ygpu64.data(), n, double(alpha));
+  elu_backward<double>(Cpu{}, dx64.data(), dy64.data(), ygpu64.data(), n, double(alpha));
   EXPECT_TRUE(close(to_host(dDX), dx64, "elementwise", "elu dx"));
 }
 
@@ -170,13 +219,13 @@ void dense_parity(int N, int I, int O, const char* name, bool tf32 = false) {
   auto dX = to_device(x), dW = to_device(w), dB = to_device(b), dDY = to_device(dy);
   auto dDX = to_device(dx0), dDW = to_device(dw0), dDB = to_device(db0);
   DeviceBuffer<float> dY(size_t(N) * O);
-  dense_forward_cuda(ctx, dY.get(), dX.get(), dW.get(), dB.get(), N, I, O);
-  dense_backward_cuda(ctx, dDX.get(), dDW.get(), dDB.get(), dDY.get(), dX.get(), dW.get(), N, I, O);
+  dense_forward(ctx, dY.get(), dX.get(), dW.get(), dB.get(), N, I, O);
+  dense_backward(ctx, dDX.get(), dDW.get(), dDB.get(), dDY.get(), dX.get(), dW.get(), N, I, O);
   ctx.synchronize();
   auto x64 = to_f64(x), w64 = to_f64(w), b64 = to_f64(b), dy64 = to_f64(dy);
   std::vector<double> y64(size_t(N) * O), dx64 = to_f64(dx0), dw64 = to_f64(dw0), db64 = to_f64(db0);
-  dense_forward_cpu<double>(y64.data(), x64.data(), w64.data(), b64.data(), N, I, O);
-  dense_backward_cpu<double>(dx64.data(), dw64.data(), db64.data(), dy64.data(), x64.data(), w64.data(), N, I, O);
+  dense_forward<double>(Cpu{}, y64.data(), x64.data(), w64.data(), b64.data(), N, I, O);
+  dense_backward<double>(Cpu{}, dx64.data(), dw64.data(), db64.data(), dy64.data(), x64.data(), w64.data(), N, I, O);
   const char* op = tf32 ? "tf32" : "dense";
   EXPECT_TRUE(close(to_host(dY), y64, op, str(name, " y")));
   EXPECT_TRUE(close(to_host(dDX), dx64, op, str(name, " dx")));

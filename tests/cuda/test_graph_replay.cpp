@@ -65,25 +65,24 @@ struct MiniNet {
     for (auto* b : {&G, &dx, &dz, &dg, &dd, &de, &dbn, &dy1}) cuda_memset_async(ctx, b->get(), 0, b->bytes());
     float* P_ = P.get();
     float* G_ = G.get();
-    conv2d_forward_cuda(ctx, y1.get(), x.get(), P_ + oCW, P_ + oCB, N, C, H, W, K, R, R);
-    batchnorm_forward_train_cuda(ctx, bn.get(), mean.get(), inv.get(), rm.get(), rv.get(), y1.get(), P_ + oG,
-                                 P_ + oB, N, K, HW, 0.01, 1e-3);
-    elu_forward_cuda(ctx, e.get(), bn.get(), nAct, 1.0f);
-    dropout_forward_cuda(ctx, d.get(), mask.get(), e.get(), nAct, 0.1f, seed_offset.get());
-    gap_forward_cuda(ctx, g.get(), d.get(), N, K, HW);
-    dense_forward_cuda(ctx, z.get(), g.get(), P_ + oDW, P_ + oDB, N, K, O);
-    softmax_xent_forward_cuda(ctx, p.get(), loss.get(), z.get(), t.get(), N, O);
-    softmax_xent_backward_cuda(ctx, dz.get(), p.get(), t.get(), N, O, dloss.get());
-    dense_backward_cuda(ctx, dg.get(), G_ + oDW, G_ + oDB, dz.get(), g.get(), P_ + oDW, N, K, O);
-    gap_backward_cuda(ctx, dd.get(), dg.get(), N, K, HW);
-    dropout_backward_cuda(ctx, de.get(), dd.get(), mask.get(), nAct, 0.1f);
-    elu_backward_cuda(ctx, dbn.get(), de.get(), e.get(), nAct, 1.0f);
-    batchnorm_backward_cuda(ctx, dy1.get(), G_ + oG, G_ + oB, dbn.get(), y1.get(), P_ + oG, mean.get(), inv.get(),
-                            N, K, HW);
-    conv2d_backward_filter_cuda(ctx, G_ + oCW, G_ + oCB, dy1.get(), x.get(), N, C, H, W, K, R, R);
-    conv2d_backward_data_cuda(ctx, dx.get(), dy1.get(), P_ + oCW, N, C, H, W, K, R, R);
-    l2_grad_cuda(ctx, G_, P_, oCB, 1e-4f);
-    adam_update_cuda(ctx, P_, G_, M.get(), V.get(), nP, 1e-2f, 0.9f, 0.999f, 1e-8f, bc.get());
+    conv2d_forward(ctx, y1.get(), x.get(), P_ + oCW, P_ + oCB, N, C, H, W, K, R, R);
+    batchnorm_forward_train(ctx, bn.get(), mean.get(), inv.get(), rm.get(), rv.get(), y1.get(), P_ + oG, P_ + oB, N, K,
+                            HW, 0.01, 1e-3);
+    elu_forward(ctx, e.get(), bn.get(), nAct, 1.0f);
+    dropout_forward(ctx, d.get(), mask.get(), e.get(), nAct, 0.1f, seed_offset.get());
+    gap_forward(ctx, g.get(), d.get(), N, K, HW);
+    dense_forward(ctx, z.get(), g.get(), P_ + oDW, P_ + oDB, N, K, O);
+    softmax_xent_forward(ctx, p.get(), loss.get(), z.get(), t.get(), N, O);
+    softmax_xent_backward(ctx, dz.get(), p.get(), t.get(), N, O, dloss.get());
+    dense_backward(ctx, dg.get(), G_ + oDW, G_ + oDB, dz.get(), g.get(), P_ + oDW, N, K, O);
+    gap_backward(ctx, dd.get(), dg.get(), N, K, HW);
+    dropout_backward(ctx, de.get(), dd.get(), mask.get(), nAct, 0.1f);
+    elu_backward(ctx, dbn.get(), de.get(), e.get(), nAct, 1.0f);
+    batchnorm_backward(ctx, dy1.get(), G_ + oG, G_ + oB, dbn.get(), y1.get(), P_ + oG, mean.get(), inv.get(), N, K, HW);
+    conv2d_backward_filter(ctx, G_ + oCW, G_ + oCB, dy1.get(), x.get(), N, C, H, W, K, R, R);
+    conv2d_backward_data(ctx, dx.get(), dy1.get(), P_ + oCW, N, C, H, W, K, R, R);
+    l2_grad(ctx, G_, P_, oCB, 1e-4f);
+    adam_update(ctx, P_, G_, M.get(), V.get(), nP, 1e-2f, 0.9f, 0.999f, 1e-8f, bc.get());
   }
 
   std::vector<float> state() const {

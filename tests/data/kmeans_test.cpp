@@ -45,10 +45,10 @@ TEST(KMeans, AssignMatchesBruteForceOnOddSizes) {
   std::vector<double> x(N * D), c(K * D), xs(N), cs(K), d2(N);
   for (auto& v : x) v = g(rng);
   for (auto& v : c) v = g(rng);
-  row_sqnorm_cpu(xs.data(), x.data(), N, D);
-  row_sqnorm_cpu(cs.data(), c.data(), K, D);
+  row_sqnorm(Cpu{}, xs.data(), x.data(), N, D);
+  row_sqnorm(Cpu{}, cs.data(), c.data(), K, D);
   std::vector<int32_t> lab(N);
-  kmeans_assign_cpu(lab.data(), d2.data(), x.data(), xs.data(), c.data(), cs.data(), N, D, K);
+  kmeans_assign(Cpu{}, lab.data(), d2.data(), x.data(), xs.data(), c.data(), cs.data(), N, D, K);
   for (int64_t n = 0; n < N; ++n) {
     double best = 1e300;
     int arg = -1;

@@ -18,15 +18,15 @@ void bn_gradcheck(int N, int C, int HW, const std::string& tag) {
   std::vector<double> y(n), mean(C), invstd(C), rm(C, 0.0), rv(C, 1.0);
   const double eps = 1e-3, mom = 0.01;
   auto loss = [&] {
-    batchnorm_forward_train_cpu<double>(y.data(), mean.data(), invstd.data(), rm.data(), rv.data(), x.data(),
-                                        gamma.data(), beta.data(), N, C, HW, mom, eps);
+    batchnorm_forward_train<double>(Cpu{}, y.data(), mean.data(), invstd.data(), rm.data(), rv.data(), x.data(),
+                                    gamma.data(), beta.data(), N, C, HW, mom, eps);
     return dot(r, y);
   };
   loss();
   std::vector<double> dx(n, 0.3), dg(C, -0.2), db(C, 0.1);
   const auto dx0 = dx, dg0 = dg, db0 = db;
-  batchnorm_backward_cpu<double>(dx.data(), dg.data(), db.data(), r.data(), x.data(), gamma.data(), mean.data(),
-                                 invstd.data(), N, C, HW);
+  batchnorm_backward<double>(Cpu{}, dx.data(), dg.data(), db.data(), r.data(), x.data(), gamma.data(), mean.data(),
+                             invstd.data(), N, C, HW);
   expect_grad("batchnorm_" + tag + "/dx", x, delta(dx, dx0), loss, 1e-5, 1e-6);
   expect_grad("batchnorm_" + tag + "/dgamma", gamma, delta(dg, dg0), loss, 1e-5, 1e-6);
   expect_grad("batchnorm_" + tag + "/dbeta", beta, delta(db, db0), loss, 1e-5, 1e-6);
@@ -41,8 +41,8 @@ TEST(BatchNorm, TrainingStatisticsAndRunningUpdateByHand) {
   const std::vector<double> gamma = {2.0, 1.0}, beta = {0.5, -1.0};
   std::vector<double> y(12), mean(2), invstd(2), rm = {0.5, 1.0}, rv = {2.0, 3.0};
   const double mom = 0.01, eps = 1e-3;
-  batchnorm_forward_train_cpu<double>(y.data(), mean.data(), invstd.data(), rm.data(), rv.data(), x.data(),
-                                      gamma.data(), beta.data(), 2, 2, 3, mom, eps);
+  batchnorm_forward_train<double>(Cpu{}, y.data(), mean.data(), invstd.data(), rm.data(), rv.data(), x.data(),
+                                  gamma.data(), beta.data(), 2, 2, 3, mom, eps);
   const double var0 = 17.5 / 6, unb0 = 17.5 / 5;
   EXPECT_NEAR(mean[0], 3.5, 1e-15);
   EXPECT_NEAR(invstd[0], 1 / std::sqrt(var0 + eps), 1e-15);
@@ -64,8 +64,8 @@ TEST(BatchNorm, InferenceUsesRunningStatistics) {
   const auto x = rng.uniform_vec(n, -2, 2), gamma = rng.uniform_vec(C, 0.5, 1.5), beta = rng.uniform_vec(C, -1, 1);
   const auto rm = rng.uniform_vec(C, -0.5, 0.5), rv = rng.uniform_vec(C, 0.5, 2.0);
   std::vector<double> y(n);
-  batchnorm_forward_infer_cpu<double>(y.data(), x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), N, C, HW,
-                                      1e-3);
+  batchnorm_forward_infer<double>(Cpu{}, y.data(), x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), N, C, HW,
+                                  1e-3);
   for (int i = 0; i < N; ++i)
     for (int c = 0; c < C; ++c)
       for (int j = 0; j < HW; ++j) {
@@ -83,16 +83,16 @@ TEST(BatchNorm, Float32MatchesFloat64) {
   const auto x = rng.uniform_vec(n, -3, 5), gamma = rng.uniform_vec(C, 0.5, 1.5), beta = rng.uniform_vec(C, -1, 1);
   const auto dy = rng.uniform_vec(n, -1, 1);
   std::vector<double> y(n), mean(C), invstd(C), rm(C, 0.0), rv(C, 1.0), dx(n, 0.0), dg(C, 0.0), db(C, 0.0);
-  batchnorm_forward_train_cpu<double>(y.data(), mean.data(), invstd.data(), rm.data(), rv.data(), x.data(),
-                                      gamma.data(), beta.data(), N, C, HW, 0.01, 1e-3);
-  batchnorm_backward_cpu<double>(dx.data(), dg.data(), db.data(), dy.data(), x.data(), gamma.data(), mean.data(),
-                                 invstd.data(), N, C, HW);
+  batchnorm_forward_train<double>(Cpu{}, y.data(), mean.data(), invstd.data(), rm.data(), rv.data(), x.data(),
+                                  gamma.data(), beta.data(), N, C, HW, 0.01, 1e-3);
+  batchnorm_backward<double>(Cpu{}, dx.data(), dg.data(), db.data(), dy.data(), x.data(), gamma.data(), mean.data(),
+                             invstd.data(), N, C, HW);
   auto fx = to_float(x), fg = to_float(gamma), fb = to_float(beta), fdy = to_float(dy);
   std::vector<float> fy(n), fm(C), fi(C), frm(C, 0.f), frv(C, 1.f), fdx(n, 0.f), fdg(C, 0.f), fdb(C, 0.f);
-  batchnorm_forward_train_cpu<float>(fy.data(), fm.data(), fi.data(), frm.data(), frv.data(), fx.data(), fg.data(),
-                                     fb.data(), N, C, HW, 0.01, 1e-3);
-  batchnorm_backward_cpu<float>(fdx.data(), fdg.data(), fdb.data(), fdy.data(), fx.data(), fg.data(), fm.data(),
-                                fi.data(), N, C, HW);
+  batchnorm_forward_train<float>(Cpu{}, fy.data(), fm.data(), fi.data(), frm.data(), frv.data(), fx.data(), fg.data(),
+                                 fb.data(), N, C, HW, 0.01, 1e-3);
+  batchnorm_backward<float>(Cpu{}, fdx.data(), fdg.data(), fdb.data(), fdy.data(), fx.data(), fg.data(), fm.data(),
+                            fi.data(), N, C, HW);
   EXPECT_LE(max_scaled_err(to_double(fy), y), 1e-5);
   EXPECT_LE(max_scaled_err(to_double(frv), rv), 1e-5);
   EXPECT_LE(max_scaled_err(to_double(fdx), dx), 1e-5);

@@ -75,9 +75,9 @@ void run_kernels(std::vector<double>& y, std::vector<double>& dx, std::vector<do
                  const std::vector<double>& dy, const ConvShape& s, double g0) {
   std::vector<T> tx(x.begin(), x.end()), tw(w.begin(), w.end()), tb(b.begin(), b.end()), tdy(dy.begin(), dy.end());
   std::vector<T> ty(ysize(s), T(7)), tdx(xsize(s), T(g0)), tdw(wsize(s), T(g0)), tdb(s.K, T(g0));
-  conv2d_forward_cpu<T>(ty.data(), tx.data(), tw.data(), tb.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
-  conv2d_backward_data_cpu<T>(tdx.data(), tdy.data(), tw.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
-  conv2d_backward_filter_cpu<T>(tdw.data(), tdb.data(), tdy.data(), tx.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
+  conv2d_forward<T>(Cpu{}, ty.data(), tx.data(), tw.data(), tb.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
+  conv2d_backward_data<T>(Cpu{}, tdx.data(), tdy.data(), tw.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
+  conv2d_backward_filter<T>(Cpu{}, tdw.data(), tdb.data(), tdy.data(), tx.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
   y.assign(ty.begin(), ty.end());
   dx.clear();
   for (T v : tdx) dx.push_back(v - g0);
@@ -132,10 +132,10 @@ TEST(ConvForward, NullBiasMeansZeroBias) {
   const auto x = rng.uniform_vec(xsize(s), -1, 1), w = rng.uniform_vec(wsize(s), -1, 1);
   const auto y_ref = naive_forward(x, w, {}, s);
   std::vector<double> y(ysize(s), 99.0);
-  conv2d_forward_cpu<double>(y.data(), x.data(), w.data(), nullptr, s.N, s.C, s.H, s.W, s.K, s.R, s.S);
+  conv2d_forward<double>(Cpu{}, y.data(), x.data(), w.data(), nullptr, s.N, s.C, s.H, s.W, s.K, s.R, s.S);
   EXPECT_LE(max_rel_err(y, y_ref), 1e-12);
   std::vector<double> dw(wsize(s), 0.0), dy = rng.uniform_vec(ysize(s), -1, 1);
-  conv2d_backward_filter_cpu<double>(dw.data(), nullptr, dy.data(), x.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
+  conv2d_backward_filter<double>(Cpu{}, dw.data(), nullptr, dy.data(), x.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
   std::vector<double> dx_ref, dw_ref, db_ref;
   naive_backward(dx_ref, dw_ref, db_ref, dy, x, w, s);
   EXPECT_LE(max_rel_err(dw, dw_ref), 1e-12);
@@ -149,13 +149,13 @@ void conv_gradcheck(const ConvShape& s, const std::string& tag) {
   const auto r = rng.uniform_vec(ysize(s), -1, 1);
   std::vector<double> y(ysize(s));
   auto loss = [&] {
-    conv2d_forward_cpu<double>(y.data(), x.data(), w.data(), b.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
+    conv2d_forward<double>(Cpu{}, y.data(), x.data(), w.data(), b.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
     return dot(r, y);
   };
   std::vector<double> dx(xsize(s), 0.5), dw(wsize(s), -0.5), db(s.K, 1.0);
   const auto dx0 = dx, dw0 = dw, db0 = db;
-  conv2d_backward_data_cpu<double>(dx.data(), r.data(), w.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
-  conv2d_backward_filter_cpu<double>(dw.data(), db.data(), r.data(), x.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
+  conv2d_backward_data<double>(Cpu{}, dx.data(), r.data(), w.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
+  conv2d_backward_filter<double>(Cpu{}, dw.data(), db.data(), r.data(), x.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
   expect_grad("conv2d_" + tag + "/dx", x, delta(dx, dx0), loss, 1e-5, 1e-6);
   expect_grad("conv2d_" + tag + "/dw", w, delta(dw, dw0), loss, 1e-5, 1e-6);
   expect_grad("conv2d_" + tag + "/db", b, delta(db, db0), loss, 1e-5, 1e-6);
@@ -171,10 +171,11 @@ TEST(ConvBackwardFilter, RepeatableAndAccumulating) {
   Rng rng(3);
   const auto x = rng.uniform_vec(xsize(s), -1, 1), dy = rng.uniform_vec(ysize(s), -1, 1);
   std::vector<double> once(wsize(s), 0.0), twice(wsize(s), 0.0), db1(s.K, 0.0), db2(s.K, 0.0);
-  conv2d_backward_filter_cpu<double>(once.data(), db1.data(), dy.data(), x.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);
+  conv2d_backward_filter<double>(Cpu{}, once.data(), db1.data(), dy.data(), x.data(), s.N, s.C, s.H, s.W, s.K, s.R,
+                                 s.S);
   for (int i = 0; i < 2; ++i)
-    conv2d_backward_filter_cpu<double>(twice.data(), db2.data(), dy.data(), x.data(), s.N, s.C, s.H, s.W, s.K, s.R,
-                                       s.S);
+    conv2d_backward_filter<double>(Cpu{}, twice.data(), db2.data(), dy.data(), x.data(), s.N, s.C, s.H, s.W, s.K, s.R,
+                                   s.S);
   for (size_t i = 0; i < once.size(); ++i) EXPECT_DOUBLE_EQ(twice[i], 2 * once[i]) << i;
   for (int k = 0; k < s.K; ++k) EXPECT_DOUBLE_EQ(db2[k], 2 * db1[k]) << k;
 }

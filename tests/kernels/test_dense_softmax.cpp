@@ -17,7 +17,7 @@ TEST(DenseGradcheck, InputWeightBias) {
   const auto r = rng.uniform_vec(N * O, -1, 1);
   std::vector<double> y(N * O);
   auto loss = [&] {
-    dense_forward_cpu<double>(y.data(), x.data(), w.data(), b.data(), N, I, O);
+    dense_forward<double>(Cpu{}, y.data(), x.data(), w.data(), b.data(), N, I, O);
     return dot(r, y);
   };
   loss();
@@ -29,7 +29,7 @@ TEST(DenseGradcheck, InputWeightBias) {
     }
   std::vector<double> dx(N * I, 0.1), dw(O * I, 0.2), db(O, 0.3);
   const auto dx0 = dx, dw0 = dw, db0 = db;
-  dense_backward_cpu<double>(dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), N, I, O);
+  dense_backward<double>(Cpu{}, dx.data(), dw.data(), db.data(), r.data(), x.data(), w.data(), N, I, O);
   expect_grad("dense/dx", x, delta(dx, dx0), loss, 1e-5, 1e-6);
   expect_grad("dense/dw", w, delta(dw, dw0), loss, 1e-5, 1e-6);
   expect_grad("dense/db", b, delta(db, db0), loss, 1e-5, 1e-6);
@@ -40,13 +40,13 @@ TEST(Dense, NullableOutputsAndFloat32) {
   Rng rng(32);
   const auto x = rng.uniform_vec(N * I, -1, 1), w = rng.uniform_vec(O * I, -0.1, 0.1), dy = rng.uniform_vec(N * O, -1, 1);
   std::vector<double> y(N * O), dw(O * I, 0.0), dx(N * I, 0.0);
-  dense_forward_cpu<double>(y.data(), x.data(), w.data(), nullptr, N, I, O);
-  dense_backward_cpu<double>(nullptr, dw.data(), nullptr, dy.data(), x.data(), w.data(), N, I, O);
-  dense_backward_cpu<double>(dx.data(), nullptr, nullptr, dy.data(), x.data(), w.data(), N, I, O);
+  dense_forward<double>(Cpu{}, y.data(), x.data(), w.data(), nullptr, N, I, O);
+  dense_backward<double>(Cpu{}, nullptr, dw.data(), nullptr, dy.data(), x.data(), w.data(), N, I, O);
+  dense_backward<double>(Cpu{}, dx.data(), nullptr, nullptr, dy.data(), x.data(), w.data(), N, I, O);
   auto fx = to_float(x), fw = to_float(w), fdy = to_float(dy);
   std::vector<float> fy(N * O), fdw(O * I, 0.f), fdx(N * I, 0.f);
-  dense_forward_cpu<float>(fy.data(), fx.data(), fw.data(), nullptr, N, I, O);
-  dense_backward_cpu<float>(fdx.data(), fdw.data(), nullptr, fdy.data(), fx.data(), fw.data(), N, I, O);
+  dense_forward<float>(Cpu{}, fy.data(), fx.data(), fw.data(), nullptr, N, I, O);
+  dense_backward<float>(Cpu{}, fdx.data(), fdw.data(), nullptr, fdy.data(), fx.data(), fw.data(), N, I, O);
   EXPECT_LE(max_scaled_err(to_double(fy), y), 1e-5);
   EXPECT_LE(max_scaled_err(to_double(fdw), dw), 1e-5);
   EXPECT_LE(max_scaled_err(to_double(fdx), dx), 1e-5);
@@ -71,7 +71,11 @@ TEST(SoftmaxXentGradcheck, SoftTargets) {
   const auto t = soft_targets(rng, N, K);
   std::vector<double> p(N * K);
   const double c = 0.7;
-  auto loss = [&] { return c * softmax_xent_forward_cpu<double>(p.data(), z.data(), t.data(), N, K); };
+  auto loss = [&] {
+    double l;
+    softmax_xent_forward<double>(Cpu{}, p.data(), &l, z.data(), t.data(), N, K);
+    return c * l;
+  };
   const double L = loss() / c;
   double ref = 0;  // direct: -(1/N) sum t log(exp z / sum exp z)
   for (int n = 0; n < N; ++n) {
@@ -82,7 +86,7 @@ TEST(SoftmaxXentGradcheck, SoftTargets) {
   EXPECT_NEAR(L, ref, 1e-13);
   std::vector<double> dz(N * K, -0.4);
   const auto dz0 = dz;
-  softmax_xent_backward_cpu<double>(dz.data(), p.data(), t.data(), N, K, c);
+  softmax_xent_backward<double>(Cpu{}, dz.data(), p.data(), t.data(), N, K, &c);
   expect_grad("softmax_xent/dlogits", z, delta(dz, dz0), loss, 1e-5, 1e-6);
 }
 
@@ -91,8 +95,9 @@ TEST(SoftmaxXent, OneHotAndLargeLogits) {
   const std::vector<double> z = {1000.0, 999.0, 998.0, -5.0, 0.0, 5.0};  // exp(1000) would overflow naively
   const std::vector<double> t = {0, 1, 0, 0, 0, 1};
   std::vector<double> p(N * K), ps(N * K);
-  const double L = softmax_xent_forward_cpu<double>(p.data(), z.data(), t.data(), N, K);
-  softmax_forward_cpu<double>(ps.data(), z.data(), N, K);
+  double L;
+  softmax_xent_forward<double>(Cpu{}, p.data(), &L, z.data(), t.data(), N, K);
+  softmax_forward<double>(Cpu{}, ps.data(), z.data(), N, K);
   const double lse0 = 1000.0 + std::log(1 + std::exp(-1.0) + std::exp(-2.0));
   const double lse1 = 5.0 + std::log(std::exp(-10.0) + std::exp(-5.0) + 1.0);
   EXPECT_NEAR(L, ((lse0 - 999.0) + (lse1 - 5.0)) / 2, 1e-12);
@@ -100,7 +105,8 @@ TEST(SoftmaxXent, OneHotAndLargeLogits) {
   EXPECT_NEAR(p[0], 1.0 / (1 + std::exp(-1.0) + std::exp(-2.0)), 1e-15);
   std::vector<float> fp(N * K);
   const auto fz = to_float(z), ft = to_float(t);
-  const float fL = softmax_xent_forward_cpu<float>(fp.data(), fz.data(), ft.data(), N, K);
+  float fL;
+  softmax_xent_forward<float>(Cpu{}, fp.data(), &fL, fz.data(), ft.data(), N, K);
   EXPECT_NEAR(fL, L, 1e-5);
   EXPECT_LE(max_scaled_err(to_double(fp), p), 1e-6);
 }

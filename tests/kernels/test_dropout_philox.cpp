@@ -3,6 +3,7 @@
 // and a float64 gradient check with the replayed mask.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 
 #include "kernels/dropout.h"
@@ -48,7 +49,7 @@ TEST(Dropout, MaskFollowsPhiloxAndScales) {
   const auto x = rng.uniform_vec(n, -1, 1);
   std::vector<double> y(n);
   std::vector<uint8_t> mask(n);
-  dropout_forward_cpu<double>(y.data(), mask.data(), x.data(), n, p, seed, offset);
+  dropout_forward<double>(Cpu{}, y.data(), mask.data(), x.data(), n, p, std::array<uint64_t, 2>{seed, offset}.data());
   for (size_t i = 0; i < n; ++i) {
     const bool keep = philox_uniform(seed, offset, i) >= p;
     ASSERT_EQ(mask[i], keep ? 1 : 0) << i;
@@ -67,7 +68,7 @@ TEST(Dropout, VectorisedDrawsFollowPhilox) {
   for (auto& v : x) v = float(rng.uniform(-1, 1));
   std::vector<uint8_t> mask(n);
   for (uint64_t offset : {0ull, 1ull, 2ull, 3ull, 4097ull, (1ull << 34) - 12 + 1}) {
-    dropout_forward_cpu<float>(y.data(), mask.data(), x.data(), n, p, seed, offset);
+    dropout_forward<float>(Cpu{}, y.data(), mask.data(), x.data(), n, p, std::array<uint64_t, 2>{seed, offset}.data());
     for (size_t i = 0; i < n; ++i) {
       const bool keep = philox_uniform(seed, offset, i) >= p;
       ASSERT_EQ(mask[i], keep ? 1 : 0) << "offset " << offset << " element " << i;
@@ -81,19 +82,19 @@ TEST(Dropout, KeepRateDeterminismAndOffsetShift) {
   const float p = 0.1f;
   std::vector<float> x(n, 1.0f), y(n), y2(n), ys(n);
   std::vector<uint8_t> m(n), m2(n), ms(n);
-  dropout_forward_cpu<float>(y.data(), m.data(), x.data(), n, p, 1234, 1000);
+  dropout_forward<float>(Cpu{}, y.data(), m.data(), x.data(), n, p, std::array<uint64_t, 2>{1234, 1000}.data());
   size_t kept = 0;
   for (auto v : m) kept += v;
   // Keep rate 1 - p within 6 standard deviations sqrt(p(1-p)/n) = 2.9e-4.
   EXPECT_NEAR(static_cast<double>(kept) / n, 1.0 - p, 6 * std::sqrt(0.1 * 0.9 / n));
-  dropout_forward_cpu<float>(y2.data(), m2.data(), x.data(), n, p, 1234, 1000);
+  dropout_forward<float>(Cpu{}, y2.data(), m2.data(), x.data(), n, p, std::array<uint64_t, 2>{1234, 1000}.data());
   EXPECT_EQ(m, m2);
   EXPECT_EQ(y, y2);
   // Offset o, element j == offset o-1, element j+1.
-  dropout_forward_cpu<float>(ys.data(), ms.data(), x.data(), n, p, 1234, 999);
+  dropout_forward<float>(Cpu{}, ys.data(), ms.data(), x.data(), n, p, std::array<uint64_t, 2>{1234, 999}.data());
   for (size_t j = 0; j + 1 < n; ++j) ASSERT_EQ(m[j], ms[j + 1]) << j;
   // Another seed gives another mask.
-  dropout_forward_cpu<float>(ys.data(), ms.data(), x.data(), n, p, 1235, 1000);
+  dropout_forward<float>(Cpu{}, ys.data(), ms.data(), x.data(), n, p, std::array<uint64_t, 2>{1235, 1000}.data());
   size_t same = 0;
   for (size_t j = 0; j < n; ++j) same += (m[j] == ms[j]);
   EXPECT_LT(same, n - n / 10);
@@ -109,13 +110,13 @@ TEST(DropoutGradcheck, ReplayedMask) {
   std::vector<double> y(n);
   std::vector<uint8_t> mask(n);
   auto loss = [&] {
-    dropout_forward_cpu<double>(y.data(), mask.data(), x.data(), n, p, 9, 3);
+    dropout_forward<double>(Cpu{}, y.data(), mask.data(), x.data(), n, p, std::array<uint64_t, 2>{9, 3}.data());
     return dot(r, y);
   };
   loss();
   std::vector<double> dx(n, 0.2);
   const auto dx0 = dx;
-  dropout_backward_cpu<double>(dx.data(), r.data(), mask.data(), n, p);
+  dropout_backward<double>(Cpu{}, dx.data(), r.data(), mask.data(), n, p);
   expect_grad("dropout/dx", x, delta(dx, dx0), loss, 1e-5, 1e-6);
 }
 
@@ -123,10 +124,10 @@ TEST(Dropout, PZeroKeepsAllPOneDropsAll) {
   const size_t n = 1000;
   std::vector<float> x(n, 2.0f), y(n), dx(n, 0.f), dy(n, 1.0f);
   std::vector<uint8_t> m(n);
-  dropout_forward_cpu<float>(y.data(), m.data(), x.data(), n, 0.0f, 1, 0);
+  dropout_forward<float>(Cpu{}, y.data(), m.data(), x.data(), n, 0.0f, std::array<uint64_t, 2>{1, 0}.data());
   for (size_t i = 0; i < n; ++i) EXPECT_EQ(y[i], 2.0f);
-  dropout_forward_cpu<float>(y.data(), m.data(), x.data(), n, 1.0f, 1, 0);
-  dropout_backward_cpu<float>(dx.data(), dy.data(), m.data(), n, 1.0f);
+  dropout_forward<float>(Cpu{}, y.data(), m.data(), x.data(), n, 1.0f, std::array<uint64_t, 2>{1, 0}.data());
+  dropout_backward<float>(Cpu{}, dx.data(), dy.data(), m.data(), n, 1.0f);
   for (size_t i = 0; i < n; ++i) {
     EXPECT_EQ(y[i], 0.0f);
     EXPECT_EQ(dx[i], 0.0f);

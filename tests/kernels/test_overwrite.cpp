@@ -4,6 +4,7 @@
 // the grouped and the per-sample GEMM paths) so that an element a fast path skips would stay NaN.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -50,8 +51,8 @@ void check_all() {
     auto dy = randv<T>(rng, n), y = randv<T>(rng, n, -0.99, 2);
     auto over = nans<T>(n);
     std::vector<T> acc(n, T(0));
-    elu_backward_cpu<T>(over.data(), dy.data(), y.data(), n, T(1), false);
-    elu_backward_cpu<T>(acc.data(), dy.data(), y.data(), n, T(1), true);
+    elu_backward<T>(Cpu{}, over.data(), dy.data(), y.data(), n, T(1), false);
+    elu_backward<T>(Cpu{}, acc.data(), dy.data(), y.data(), n, T(1), true);
     expect_same(over, acc, "elu");
   }
   for (auto [kh, kw] : {std::pair{2, 1}, std::pair{2, 2}, std::pair{3, 2}}) {  // max-pool, H and W odd
@@ -59,23 +60,23 @@ void check_all() {
     auto x = randv<T>(rng, size_t(N) * C * H * W);
     std::vector<T> yv(size_t(N) * C * Ho * Wo);
     std::vector<int32_t> am(yv.size());
-    maxpool_forward_cpu<T>(yv.data(), am.data(), x.data(), N, C, H, W, kh, kw);
+    maxpool_forward<T>(Cpu{}, yv.data(), am.data(), x.data(), N, C, H, W, kh, kw);
     auto dy = randv<T>(rng, yv.size());
     auto over = nans<T>(x.size());
     std::vector<T> acc(x.size(), T(0));
-    maxpool_backward_cpu<T>(over.data(), dy.data(), am.data(), N, C, H, W, kh, kw, false);
-    maxpool_backward_cpu<T>(acc.data(), dy.data(), am.data(), N, C, H, W, kh, kw, true);
+    maxpool_backward<T>(Cpu{}, over.data(), dy.data(), am.data(), N, C, H, W, kh, kw, false);
+    maxpool_backward<T>(Cpu{}, acc.data(), dy.data(), am.data(), N, C, H, W, kh, kw, true);
     expect_same(over, acc, "maxpool");
   }
   {  // dropout
     const size_t n = 70000;  // above the parallel threshold
     auto x = randv<T>(rng, n), dy = randv<T>(rng, n), y = x;
     std::vector<uint8_t> mask(n);
-    dropout_forward_cpu<T>(y.data(), mask.data(), x.data(), n, 0.3f, 5, 0);
+    dropout_forward<T>(Cpu{}, y.data(), mask.data(), x.data(), n, 0.3f, std::array<uint64_t, 2>{5, 0}.data());
     auto over = nans<T>(n);
     std::vector<T> acc(n, T(0));
-    dropout_backward_cpu<T>(over.data(), dy.data(), mask.data(), n, 0.3f, false);
-    dropout_backward_cpu<T>(acc.data(), dy.data(), mask.data(), n, 0.3f, true);
+    dropout_backward<T>(Cpu{}, over.data(), dy.data(), mask.data(), n, 0.3f, false);
+    dropout_backward<T>(Cpu{}, acc.data(), dy.data(), mask.data(), n, 0.3f, true);
     expect_same(over, acc, "dropout");
   }
   {  // batch norm: dx overwritten, dgamma and dbeta still accumulate
@@ -93,10 +94,10 @@ void check_all() {
     }
     auto over = nans<T>(x.size());
     std::vector<T> acc(x.size(), T(0)), dg1(C, T(0.25)), db1(C, T(0.5)), dg2 = dg1, db2 = db1;
-    batchnorm_backward_cpu<T>(over.data(), dg1.data(), db1.data(), dy.data(), x.data(), g.data(), mean.data(),
-                              invstd.data(), N, C, HW, false);
-    batchnorm_backward_cpu<T>(acc.data(), dg2.data(), db2.data(), dy.data(), x.data(), g.data(), mean.data(),
-                              invstd.data(), N, C, HW, true);
+    batchnorm_backward<T>(Cpu{}, over.data(), dg1.data(), db1.data(), dy.data(), x.data(), g.data(), mean.data(),
+                          invstd.data(), N, C, HW, false);
+    batchnorm_backward<T>(Cpu{}, acc.data(), dg2.data(), db2.data(), dy.data(), x.data(), g.data(), mean.data(),
+                          invstd.data(), N, C, HW, true);
     expect_same(over, acc, "batchnorm dx");
     expect_same(dg1, dg2, "batchnorm dgamma");
     expect_same(db1, db2, "batchnorm dbeta");
@@ -107,8 +108,8 @@ void check_all() {
       auto w = randv<T>(rng, size_t(K) * C * RS * RS), dy = randv<T>(rng, size_t(N) * K * H * W);
       auto over = nans<T>(size_t(N) * C * H * W);
       std::vector<T> acc(over.size(), T(0));
-      conv2d_backward_data_cpu<T>(over.data(), dy.data(), w.data(), N, C, H, W, K, RS, RS, false);
-      conv2d_backward_data_cpu<T>(acc.data(), dy.data(), w.data(), N, C, H, W, K, RS, RS, true);
+      conv2d_backward_data<T>(Cpu{}, over.data(), dy.data(), w.data(), N, C, H, W, K, RS, RS, false);
+      conv2d_backward_data<T>(Cpu{}, acc.data(), dy.data(), w.data(), N, C, H, W, K, RS, RS, true);
       expect_same(over, acc, RS == 3 ? "conv2d 3x3 dx" : "conv2d 1x1 dx");
     }
   }

@@ -27,14 +27,14 @@ TEST(EluGradcheck, AwayFromKink) {
   const auto r = rng.uniform_vec(n, -1, 1);
   std::vector<double> y(n);
   auto loss = [&] {
-    elu_forward_cpu<double>(y.data(), x.data(), n, 1.0);
+    elu_forward<double>(Cpu{}, y.data(), x.data(), n, 1.0);
     return dot(r, y);
   };
   loss();
   for (size_t i = 0; i < n; ++i) EXPECT_DOUBLE_EQ(y[i], x[i] > 0 ? x[i] : std::expm1(x[i]));
   std::vector<double> dx(n, 0.5);
   const auto dx0 = dx;
-  elu_backward_cpu<double>(dx.data(), r.data(), y.data(), n, 1.0);
+  elu_backward<double>(Cpu{}, dx.data(), r.data(), y.data(), n, 1.0);
   expect_grad("elu/dx", x, delta(dx, dx0), loss, 1e-4, 1e-6);
 }
 
@@ -46,7 +46,7 @@ TEST(Elu, Float32Expm1WithinTwoUlp) {
   for (int i = 0; i <= 200000; ++i) x.push_back(-90.0f * i / 200000.0f);
   x.push_back(std::numeric_limits<float>::denorm_min() * -1.0f);
   std::vector<float> y(x.size());
-  elu_forward_cpu<float>(y.data(), x.data(), x.size(), 1.0f);
+  elu_forward<float>(Cpu{}, y.data(), x.data(), x.size(), 1.0f);
   int worst = 0;
   for (size_t i = 0; i < x.size(); ++i) {
     const float ref = static_cast<float>(std::expm1(static_cast<double>(x[i])));
@@ -62,7 +62,7 @@ TEST(Elu, Float32Expm1WithinTwoUlp) {
   const std::vector<float> special = {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
                                       std::numeric_limits<float>::quiet_NaN(), 0.0f, 2.5f};
   std::vector<float> ys(special.size());
-  elu_forward_cpu<float>(ys.data(), special.data(), special.size(), 0.5f);
+  elu_forward<float>(Cpu{}, ys.data(), special.data(), special.size(), 0.5f);
   EXPECT_EQ(ys[0], std::numeric_limits<float>::infinity());
   EXPECT_EQ(ys[1], -0.5f);
   EXPECT_TRUE(std::isnan(ys[2]));
@@ -75,12 +75,12 @@ TEST(Elu, Float32MatchesFloat64) {
   const size_t n = 100000;  // above the OpenMP threshold
   const auto x = rng.uniform_vec(n, -5, 5), dy = rng.uniform_vec(n, -1, 1);
   std::vector<double> y(n), dx(n, 0.0);
-  elu_forward_cpu<double>(y.data(), x.data(), n, 1.0);
-  elu_backward_cpu<double>(dx.data(), dy.data(), y.data(), n, 1.0);
+  elu_forward<double>(Cpu{}, y.data(), x.data(), n, 1.0);
+  elu_backward<double>(Cpu{}, dx.data(), dy.data(), y.data(), n, 1.0);
   auto fx = to_float(x), fdy = to_float(dy);
   std::vector<float> fy(n), fdx(n, 0.f);
-  elu_forward_cpu<float>(fy.data(), fx.data(), n, 1.0f);
-  elu_backward_cpu<float>(fdx.data(), fdy.data(), fy.data(), n, 1.0f);
+  elu_forward<float>(Cpu{}, fy.data(), fx.data(), n, 1.0f);
+  elu_backward<float>(Cpu{}, fdx.data(), fdy.data(), fy.data(), n, 1.0f);
   EXPECT_LE(max_scaled_err(to_double(fy), y), 1e-6);
   EXPECT_LE(max_scaled_err(to_double(fdx), dx), 1e-6);
 }
@@ -99,7 +99,7 @@ void maxpool_gradcheck(int kh, int kw, const std::string& tag) {
   std::vector<double> y(m);
   std::vector<int32_t> am(m);
   auto loss = [&] {
-    maxpool_forward_cpu<double>(y.data(), am.data(), x.data(), N, C, H, W, kh, kw);
+    maxpool_forward<double>(Cpu{}, y.data(), am.data(), x.data(), N, C, H, W, kh, kw);
     return dot(r, y);
   };
   loss();
@@ -119,7 +119,7 @@ void maxpool_gradcheck(int kh, int kw, const std::string& tag) {
       }
   std::vector<double> dx(n, 0.25);
   const auto dx0 = dx;
-  maxpool_backward_cpu<double>(dx.data(), r.data(), am.data(), N, C, H, W, kh, kw);
+  maxpool_backward<double>(Cpu{}, dx.data(), r.data(), am.data(), N, C, H, W, kh, kw);
   for (int p = 0; p < N * C; ++p)  // the floored last row (and column for 2x2) gets no gradient
     for (int w = 0; w < W; ++w) EXPECT_EQ(dx[p * H * W + (H - 1) * W + w], 0.25);
   expect_grad("maxpool_" + tag + "/dx", x, delta(dx, dx0), loss, 1e-5, 1e-6);
@@ -133,7 +133,7 @@ TEST(MaxPool, TiesTakeFirstInRowMajorOrder) {
                                 3, 2, 1, 3};  // row 1
   std::vector<float> y(2);
   std::vector<int32_t> am(2);
-  maxpool_forward_cpu<float>(y.data(), am.data(), x.data(), 1, 1, 2, 4, 2, 2);
+  maxpool_forward<float>(Cpu{}, y.data(), am.data(), x.data(), 1, 1, 2, 4, 2, 2);
   EXPECT_EQ(am[0], 1);  // 3 at (0,1) before 3 at (1,0)
   EXPECT_EQ(am[1], 2);  // 3 at (0,2) before 3 at (1,3)
   EXPECT_EQ(y[0], 3.f);
@@ -148,7 +148,7 @@ TEST(GapGradcheck, Linear) {
   const auto r = rng.uniform_vec(N * C, -1, 1);
   std::vector<double> y(N * C);
   auto loss = [&] {
-    gap_forward_cpu<double>(y.data(), x.data(), N, C, HW);
+    gap_forward<double>(Cpu{}, y.data(), x.data(), N, C, HW);
     return dot(r, y);
   };
   loss();
@@ -159,7 +159,7 @@ TEST(GapGradcheck, Linear) {
   }
   std::vector<double> dx(x.size(), -1.0);
   const auto dx0 = dx;
-  gap_backward_cpu<double>(dx.data(), r.data(), N, C, HW);
+  gap_backward<double>(Cpu{}, dx.data(), r.data(), N, C, HW);
   expect_grad("gap/dx", x, delta(dx, dx0), loss, 1e-5, 1e-6);
 }
 
@@ -172,14 +172,14 @@ TEST(PoolGap, Float32MatchesFloat64) {
   const auto x = rng.uniform_vec(n, -4, 4), dy = rng.uniform_vec(m, -1, 1);
   std::vector<double> y(m), dx(n, 0.0), g(N * C);
   std::vector<int32_t> am(m), fam(m);
-  maxpool_forward_cpu<double>(y.data(), am.data(), x.data(), N, C, H, W, 2, 2);
-  maxpool_backward_cpu<double>(dx.data(), dy.data(), am.data(), N, C, H, W, 2, 2);
-  gap_forward_cpu<double>(g.data(), x.data(), N, C, H * W);
+  maxpool_forward<double>(Cpu{}, y.data(), am.data(), x.data(), N, C, H, W, 2, 2);
+  maxpool_backward<double>(Cpu{}, dx.data(), dy.data(), am.data(), N, C, H, W, 2, 2);
+  gap_forward<double>(Cpu{}, g.data(), x.data(), N, C, H * W);
   auto fx = to_float(x), fdy = to_float(dy);
   std::vector<float> fy(m), fdx(n, 0.f), fg(N * C);
-  maxpool_forward_cpu<float>(fy.data(), fam.data(), fx.data(), N, C, H, W, 2, 2);
-  maxpool_backward_cpu<float>(fdx.data(), fdy.data(), fam.data(), N, C, H, W, 2, 2);
-  gap_forward_cpu<float>(fg.data(), fx.data(), N, C, H * W);
+  maxpool_forward<float>(Cpu{}, fy.data(), fam.data(), fx.data(), N, C, H, W, 2, 2);
+  maxpool_backward<float>(Cpu{}, fdx.data(), fdy.data(), fam.data(), N, C, H, W, 2, 2);
+  gap_forward<float>(Cpu{}, fg.data(), fx.data(), N, C, H * W);
   EXPECT_EQ(am, fam);
   EXPECT_LE(max_scaled_err(to_double(fy), y), 1e-6);
   EXPECT_LE(max_scaled_err(to_double(fdx), dx), 1e-6);
@@ -199,7 +199,7 @@ TEST(MaxPool, Float32FastPathsMatchTheGeneralLoop) {
     x[W + 6] = std::nanf("");
     std::vector<float> y(size_t(N) * C * Ho * Wo);
     std::vector<int32_t> am(y.size());
-    maxpool_forward_cpu<float>(y.data(), am.data(), x.data(), N, C, H, W, kh, kw);
+    maxpool_forward<float>(Cpu{}, y.data(), am.data(), x.data(), N, C, H, W, kh, kw);
     for (int p = 0; p < N * C; ++p)
       for (int oh = 0; oh < Ho; ++oh)
         for (int ow = 0; ow < Wo; ++ow) {
