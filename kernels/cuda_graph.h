@@ -28,6 +28,9 @@ class CudaGraph {
   CudaGraph& operator=(const CudaGraph&) = delete;
   void begin(CudaCtx& ctx);
   void end(CudaCtx& ctx);  // ends the capture and instantiates the executable graph
+  // Ends a capture that failed (or was abandoned) on ctx's stream, if one is open, and discards everything:
+  // the graph is empty afterwards and the stream usable again.
+  void abort(CudaCtx& ctx) noexcept;
   void launch(CudaCtx& ctx) const;
   bool ready() const { return exec_ != nullptr; }
   size_t num_nodes() const { return nodes_; }

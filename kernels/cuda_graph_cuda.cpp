@@ -50,6 +50,19 @@ void CudaGraph::end(CudaCtx& ctx) {
   CUDA_CHECK(cudaGraphGetNodes(graph_, nullptr, &nodes_));
   CUDA_CHECK(cudaGraphInstantiate(&exec_, graph_, 0));
 }
+void CudaGraph::abort(CudaCtx& ctx) noexcept {
+  cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(ctx.stream, &st) == cudaSuccess && st != cudaStreamCaptureStatusNone) {
+    cudaGraph_t graph = nullptr;
+    cudaStreamEndCapture(ctx.stream, &graph);
+    if (graph) {
+      cudaError_t e = cudaGraphDestroy(graph);
+      if (e != cudaSuccess) log_destroy_failure("cudaGraphDestroy", int(e));
+    }
+  }
+  cudaGetLastError();  // an invalidated capture leaves a non-sticky error behind
+  reset();
+}
 void CudaGraph::launch(CudaCtx& ctx) const {
   AGF_CHECK(exec_ != nullptr, DeviceError, "CudaGraph::launch: nothing captured");
   CUDA_CHECK(cudaGraphLaunch(exec_, ctx.stream));
