@@ -37,7 +37,7 @@ EmbedSummary run_embed(const EmbedOptions& o) {
   AGF_CHECK(!o.out.empty(), UsageError, "embed: --out is required");
   EmbedSummary es;
   es.format = format_of(o);
-  Compute comp = open_compute(o.device);
+  Compute comp = open_compute(o.device, true, "embed");
   make_current(comp);
   const TransferModel m = load_transfer_model(o.model_dir, comp);
   const std::vector<std::string> files = collect_audio_files(o.paths);

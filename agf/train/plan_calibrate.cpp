@@ -209,7 +209,7 @@ PlanTiming time_mlp_forward(int64_t D, const Compute& comp, double budget_s) {
 PlanCalibration plan_calibrate(const std::vector<std::string>& shapes, const PlanCalibrateOptions& o) {
   AGF_CHECK(o.batch >= 2, UsageError, "plan calibration: --batch must be >= 2");
   const double t0 = now_s();
-  Compute comp = open_compute(o.device);
+  Compute comp = open_compute(o.device, true, "plan calibration");
   make_current(comp);
   PlanCalibration c;
   c.batch = o.batch;

@@ -17,7 +17,7 @@ std::string num(double v) {
 }  // namespace
 
 LibrarySummary run_predict(const PredictOptions& o, std::FILE* out) {
-  Compute comp = open_compute(o.device);
+  Compute comp = open_compute(o.device, true, "predict");
   make_current(comp);
   const TransferModel m = load_transfer_model(o.model_dir, comp);
   const std::vector<std::string> all = collect_audio_files(o.paths);

@@ -152,7 +152,7 @@ TrainSummary run_train(const TrainOptions& in) {
   sum.model_path = model_path;
   sum.epochs = o.epochs;
 
-  Compute comp = open_compute(o.device);
+  Compute comp = open_compute(o.device, true, "train");
   auto net = build_net(cfg);
   net->params.finalize(comp.device, DType::F32, derive_seed(rs, Stream::Init, 0));
   AdamConfig acfg;

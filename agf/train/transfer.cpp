@@ -281,7 +281,7 @@ TransferResult run_transfer(const TransferOptions& o) {
             "transfer: --calibrate-fraction must be in (0, 1), got ", o.calibrate_fraction);
   const bool crops = o.mlp_epoch == "crops";
   const auto t0 = std::chrono::steady_clock::now();
-  Compute comp = open_compute(o.device);
+  Compute comp = open_compute(o.device, true, "transfer");
   make_current(comp);
   std::vector<SourceNet> nets;
   for (const std::string& n : o.nets) nets.push_back(load_source_net(n, comp));
@@ -556,7 +556,7 @@ TransferResult run_transfer(const TransferOptions& o) {
 EvalResult run_evaluate(const EvaluateOptions& o) {
   AGF_CHECK(o.split == "valid" || o.split == "train" || o.split == "test", UsageError,
             "evaluate: --split must be valid, train or test");
-  Compute comp = open_compute(o.device);
+  Compute comp = open_compute(o.device, true, "evaluate");
   make_current(comp);
   TransferModel tm = load_transfer_model(o.model_dir, comp);
   WorkData w = load_work(o.work_dir, "g");

@@ -1,14 +1,11 @@
-// The CUDA half of Compute (session.h): one CudaCtx per run, made current for arena memsets and copies.
+// The CUDA half of Compute (compute.h): one CudaCtx per run, owned by the Compute.
 #include <cuda_runtime.h>
 
-#include "agf/train/session.h"
-#include "engine/device.h"
+#include "engine/compute.h"
 #include "engine/device_cuda.h"
 #include "kernels/cuda_ctx.h"
 
 namespace agf {
-
-bool cuda_compute_available() { return cuda_devices() > 0; }
 
 Compute open_cuda_compute(bool deterministic) {
   CudaCtxOptions opt;
@@ -28,6 +25,11 @@ Compute open_cuda_compute(bool deterministic) {
 }
 
 void make_current_cuda(const Compute& c) { set_current_cuda_ctx(c.cuda); }
+
+std::string cuda_unavailable_reason() {
+  const cudaError_t e = cuda_device_count_error();
+  return e == cudaSuccess ? std::string("0 devices: run with --device cpu") : cuda_error_text(e);
+}
 
 std::string describe_cuda(const Compute& c) {
   cudaDeviceProp p{};
