@@ -14,9 +14,7 @@ namespace agf {
 Compute open_cuda_compute(bool deterministic);  // compute_cuda.cpp
 std::string describe_cuda(const Compute& c);
 std::string cuda_unavailable_reason();  // "0 devices: run with --device cpu", or the driver's error with advice
-void make_current_cuda(const Compute& c);
 #else
-static void make_current_cuda(const Compute&) {}
 static Compute open_cuda_compute(bool) { return Compute{}; }
 static std::string describe_cuda(const Compute&) { return "CUDA"; }
 #endif
@@ -42,10 +40,6 @@ Device resolve_device(const std::string& requested, const std::string& command) 
 Compute open_compute(const std::string& requested, bool deterministic, const std::string& command) {
   if (resolve_device(requested, command) == Device::CUDA) return open_cuda_compute(deterministic);
   return Compute{};
-}
-
-void make_current(const Compute& c) {
-  if (c.device == Device::CUDA) make_current_cuda(c);
 }
 
 std::string Compute::describe() const {

@@ -27,7 +27,5 @@ Device resolve_device(const std::string& requested, const std::string& command =
 // resolve_device, then on CUDA a context on device 0 (deterministic: only reproducible cuDNN algorithms;
 // TF32 stays off either way).
 Compute open_compute(const std::string& requested, bool deterministic = true, const std::string& command = "");
-// Makes `c` the current context for arena memsets and copies (no-op on the CPU).
-void make_current(const Compute& c);
 
 }  // namespace agf

@@ -2,7 +2,6 @@
 #include <cuda_runtime.h>
 
 #include "engine/compute.h"
-#include "engine/device_cuda.h"
 #include "kernels/cuda_ctx.h"
 
 namespace agf {
@@ -10,21 +9,13 @@ namespace agf {
 Compute open_cuda_compute(bool deterministic) {
   CudaCtxOptions opt;
   opt.deterministic = deterministic;  // reproducible runs by default; TF32 stays off (FP32 parity)
-  // The deleter also forgets the context if it is still current on this thread, so a later CUDA call
-  // does not find a dangling current context (a Compute made only to probe, as the demo does).
-  std::shared_ptr<CudaCtx> ctx(new CudaCtx(opt), [](CudaCtx* p) {
-    if (current_cuda_ctx() == p) set_current_cuda_ctx(nullptr);
-    delete p;
-  });
+  std::shared_ptr<CudaCtx> ctx = std::make_shared<CudaCtx>(opt);
   Compute c;
   c.device = Device::CUDA;
   c.cuda = ctx.get();
   c.holder = ctx;
-  set_current_cuda_ctx(c.cuda);
   return c;
 }
-
-void make_current_cuda(const Compute& c) { set_current_cuda_ctx(c.cuda); }
 
 std::string cuda_unavailable_reason() {
   const cudaError_t e = cuda_device_count_error();

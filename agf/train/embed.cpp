@@ -38,7 +38,6 @@ EmbedSummary run_embed(const EmbedOptions& o) {
   EmbedSummary es;
   es.format = format_of(o);
   Compute comp = open_compute(o.device, true, "embed");
-  make_current(comp);
   const TransferModel m = load_transfer_model(o.model_dir, comp);
   const std::vector<std::string> files = collect_audio_files(o.paths);
   AGF_CHECK(!files.empty(), UsageError, "embed: no audio files under the given paths");

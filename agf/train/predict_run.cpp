@@ -18,7 +18,6 @@ std::string num(double v) {
 
 LibrarySummary run_predict(const PredictOptions& o, std::FILE* out) {
   Compute comp = open_compute(o.device, true, "predict");
-  make_current(comp);
   const TransferModel m = load_transfer_model(o.model_dir, comp);
   const std::vector<std::string> all = collect_audio_files(o.paths);
   AGF_CHECK(!all.empty(), UsageError, "predict: no audio files under the given paths");

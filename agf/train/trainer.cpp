@@ -199,7 +199,6 @@ TrainSummary run_train(const TrainOptions& in) {
   Arena arena(comp.device);
   Tape tape(arena, DType::F32);
   tape.cuda = comp.cuda;
-  make_current(comp);
   int kmax = 0;
   for (int k = 0; k < T; ++k) kmax = std::max(kmax, net->outputs(k));
   Tensor x = Tensor::empty(Shape{B, 1, M, F}, DType::F32, comp.device);
@@ -305,9 +304,9 @@ TrainSummary run_train(const TrainOptions& in) {
       bool ok = true;
       if (use_graph && n == B) {
         Tensor sm = snap_m.slice0(0, opt.m().numel()), ss = snap_s.slice0(0, opt.v().numel());
-        snap_v.copy_from(vals);
-        sm.copy_from(opt.m());
-        ss.copy_from(opt.v());
+        snap_v.copy_from(vals, comp.cuda);
+        sm.copy_from(opt.m(), comp.cuda);
+        ss.copy_from(opt.v(), comp.cuda);
         auto it = graphs.find(bt.task);
         if (it == graphs.end())  // its warm-up is this batch's step
           it = graphs.emplace(bt.task, std::make_unique<StepGraph>(*net, tape, opt, xb, yb, bt.task, step_seed)).first;
@@ -316,22 +315,22 @@ TrainSummary run_train(const TrainOptions& in) {
         loss = scalar_value(it->second->loss());
         ok = std::isfinite(loss) && grads_finite(net->params, grad_scratch);
         if (!ok) {  // undo the whole step, Adam included
-          vals.copy_from(snap_v);
+          vals.copy_from(snap_v, comp.cuda);
           Tensor m = opt.m(), v = opt.v();
-          m.copy_from(sm);
-          v.copy_from(ss);
+          m.copy_from(sm, comp.cuda);
+          v.copy_from(ss, comp.cuda);
           opt.set_steps(opt.steps() - 1);
         }
       } else {
         // Batch-norm running statistics are updated in the forward pass: keep them to undo a bad step.
-        if (n_buf > 0) bn_saved.copy_from(vals.slice0(net->params.n_trainable(), net->params.n_total()));
+        if (n_buf > 0) bn_saved.copy_from(vals.slice0(net->params.n_trainable(), net->params.n_total()), comp.cuda);
         tape.seed = step_seed;
         tape.rng_offset = 0;
         StepResult r = forward_backward(*net, tape, xb, yb, bt.task);
         loss = scalar_value(r.loss);
         ok = std::isfinite(loss) && grads_finite(net->params, grad_scratch);
         if (!ok) {
-          if (n_buf > 0) vals.slice0(net->params.n_trainable(), net->params.n_total()).copy_from(bn_saved);
+          if (n_buf > 0) vals.slice0(net->params.n_trainable(), net->params.n_total()).copy_from(bn_saved, comp.cuda);
         } else {
           opt.step();
         }

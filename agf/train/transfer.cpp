@@ -282,7 +282,6 @@ TransferResult run_transfer(const TransferOptions& o) {
   const bool crops = o.mlp_epoch == "crops";
   const auto t0 = std::chrono::steady_clock::now();
   Compute comp = open_compute(o.device, true, "transfer");
-  make_current(comp);
   std::vector<SourceNet> nets;
   for (const std::string& n : o.nets) nets.push_back(load_source_net(n, comp));
   WorkData w = load_work(o.work_dir, "g");
@@ -557,7 +556,6 @@ EvalResult run_evaluate(const EvaluateOptions& o) {
   AGF_CHECK(o.split == "valid" || o.split == "train" || o.split == "test", UsageError,
             "evaluate: --split must be valid, train or test");
   Compute comp = open_compute(o.device, true, "evaluate");
-  make_current(comp);
   TransferModel tm = load_transfer_model(o.model_dir, comp);
   WorkData w = load_work(o.work_dir, "g");
   AGF_CHECK(tm.mel_params == w.store.params_json(), UsageError, "evaluate: ", tm.path,
