@@ -91,7 +91,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     if (synth->preset == "easy" && c.count("--tracks"))
       throw agf::UsageError("demo: --tracks is an option of --preset fma");
     if (!seeds->empty()) *seed = seeds->front();  // corpus, split and factors: the first seed
-    agf::Compute probe = agf::open_compute(*device);
+    agf::Compute probe = agf::open_compute(*device, true, "demo");
     std::fprintf(stderr, "demo: on %s, in %s\n", probe.describe().c_str(), out->c_str());
     probe = agf::Compute{};
 

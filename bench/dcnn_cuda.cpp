@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "engine/device_cuda.h"
 #include "engine/optim.h"
 #include "kernels/cuda_ctx.h"
 #include "kernels/philox.h"
@@ -36,7 +35,6 @@ CudaCtx& bench_ctx(bool tf32) {
     o.benchmark = true;
     c = std::make_unique<CudaCtx>(o);
   }
-  set_current_cuda_ctx(c.get());
   return *c;
 }
 
@@ -187,7 +185,6 @@ int main(int argc, char** argv) {
   // --benchmark_list_tests works anywhere; a run without a GPU reports each benchmark's error.
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  agf::set_current_cuda_ctx(nullptr);
   for (auto& c : agf::g_ctxs) c.reset();  // before static destruction, with the runtime still up
   return 0;
 }

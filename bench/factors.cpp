@@ -80,7 +80,7 @@ void BM_KMeansLloyd(benchmark::State& st) {
   p.k = b.k;
   p.tol = 0;  // fixed iterations, as the peer (sklearn tol=0)
   p.max_iter = static_cast<int>(st.range(0));
-  p.device = "cpu";
+  p.compute = nullptr;  // the CPU
   double inertia = 0;
   int iters = 0;
   for (auto _ : st) {

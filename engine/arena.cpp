@@ -48,9 +48,9 @@ Tensor Arena::alloc(Shape s, DType t) {
   return Tensor::wrap(p, s, t, dev_);
 }
 
-Tensor Arena::zeros(Shape s, DType t) {
+Tensor Arena::zeros(Shape s, DType t, CudaCtx* cuda) {
   Tensor r = alloc(s, t);
-  r.zero_();
+  r.zero_(cuda);
   return r;
 }
 

@@ -24,7 +24,7 @@ class Arena {
   Arena& operator=(const Arena&) = delete;
 
   Tensor alloc(Shape s, DType t);   // uninitialised, 256-byte aligned
-  Tensor zeros(Shape s, DType t);
+  Tensor zeros(Shape s, DType t, CudaCtx* cuda = nullptr);  // CUDA: zeroed on cuda's stream (Tensor::zero_)
   void reset();                     // every tensor from this arena is invalid afterwards
 
   // Pins the arena for as long as the returned lease lives (move-only).

@@ -9,9 +9,15 @@ namespace agf {
 #ifdef AGF_HAVE_CUDA
 void* cuda_device_alloc(size_t bytes);
 void cuda_device_free(void* p) noexcept;
-void cuda_device_memset_zero(void* p, size_t bytes);
-void cuda_device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes);
+void cuda_device_memset_zero(void* p, size_t bytes, CudaCtx* cuda);
+void cuda_device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes, CudaCtx* cuda);
 int cuda_device_count_safe();
+
+// CUDA work inside a captured step must go on the captured stream: the default stream would break the capture.
+static void check_cuda_context(CudaCtx* cuda, const char* what) {
+  AGF_CHECK(cuda != nullptr || !capturing(), CaptureError, what,
+            " without its CUDA context inside a captured step: pass the tape's CudaCtx");
+}
 #endif
 
 static void no_cuda(const char* what) {
@@ -51,26 +57,28 @@ void device_free(Device dev, void* p) noexcept {
 #endif
 }
 
-void device_memset_zero(Device dev, void* p, size_t bytes) {
+void device_memset_zero(Device dev, void* p, size_t bytes, CudaCtx* cuda) {
   if (dev == Device::CPU) {
     cpu_exec([p, bytes] { std::memset(p, 0, bytes); });
     return;
   }
 #ifdef AGF_HAVE_CUDA
-  cuda_device_memset_zero(p, bytes);
+  check_cuda_context(cuda, "a CUDA memset");
+  cuda_device_memset_zero(p, bytes, cuda);
 #else
   no_cuda("device_memset_zero");
 #endif
 }
 
-void device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes) {
+void device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes, CudaCtx* cuda) {
   if (dst_dev == Device::CPU && src_dev == Device::CPU) {
     cpu_exec([dst, src, bytes] { std::memcpy(dst, src, bytes); });
     return;
   }
   if (dst_dev != src_dev) check_not_capturing("a host<->device copy");
 #ifdef AGF_HAVE_CUDA
-  cuda_device_copy(dst_dev, dst, src_dev, src, bytes);
+  check_cuda_context(cuda, "a CUDA copy");
+  cuda_device_copy(dst_dev, dst, src_dev, src, bytes, cuda);
 #else
   no_cuda("device_copy");
 #endif

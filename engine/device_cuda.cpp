@@ -1,6 +1,6 @@
 // CUDA side of engine/device.h plus the pinned-memory helpers the optimizer and the tape use.
-// Memsets and copies go on the current context's stream (set_current_cuda_ctx), so arena zeroing
-// and uploads inside a training step are stream-ordered and legal during CUDA-graph capture.
+// Memsets and copies go on the stream of the context they are given, so arena zeroing and copies inside a
+// training step are stream-ordered and legal during CUDA-graph capture; without one, on the default stream.
 #include <cuda_runtime.h>
 #include "engine/device.h"
 #include "engine/device_cuda.h"
@@ -9,35 +9,28 @@
 
 namespace agf {
 
-static thread_local CudaCtx* g_current = nullptr;
-void set_current_cuda_ctx(CudaCtx* ctx) { g_current = ctx; }
-CudaCtx* current_cuda_ctx() { return g_current; }
-
-void* cuda_device_alloc(size_t bytes) {
-  AGF_CHECK(!(g_current && g_current->capturing()), CaptureError,
-            "device allocation of ", bytes, " bytes during CUDA-graph capture: warm the step up eagerly first");
-  return cuda_malloc(bytes);
-}
+void* cuda_device_alloc(size_t bytes) { return cuda_malloc(bytes); }  // device.cpp refuses it during a capture
 void cuda_device_free(void* p) noexcept { cuda_free(p); }
 
-void cuda_device_memset_zero(void* p, size_t bytes) {
-  if (g_current) {
-    cuda_memset_async(*g_current, p, 0, bytes);
+void cuda_device_memset_zero(void* p, size_t bytes, CudaCtx* ctx) {
+  if (ctx) {
+    cuda_memset_async(*ctx, p, 0, bytes);
     return;
   }
-  // No current context: the legacy default stream, which orders with every context's (blocking) stream.
+  // No context: the legacy default stream, which orders with every context's (blocking) stream.
   CUDA_CHECK(cudaMemset(p, 0, bytes));
 }
 
-void cuda_device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes) {
+void cuda_device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes, CudaCtx* ctx) {
   cudaMemcpyKind kind = dst_dev == Device::CUDA ? (src_dev == Device::CUDA ? cudaMemcpyDeviceToDevice
                                                                             : cudaMemcpyHostToDevice)
                                                 : cudaMemcpyDeviceToHost;
-  if (g_current) {
-    AGF_CHECK(!g_current->capturing() || kind == cudaMemcpyDeviceToDevice, CaptureError,
+  if (ctx) {
+    const bool captured = ctx->capturing();  // a raw CudaGraph capture too, not only a DeviceGraph
+    AGF_CHECK(!captured || kind == cudaMemcpyDeviceToDevice, CaptureError,
               "a host<->device copy inside a captured CUDA graph; only device copies may be captured");
-    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, g_current->stream));
-    if (!g_current->capturing()) CUDA_CHECK(cudaStreamSynchronize(g_current->stream));
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, ctx->stream));
+    if (!captured) CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
     return;
   }
   CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));

@@ -6,8 +6,6 @@
 
 namespace agf {
 
-void set_current_cuda_ctx(CudaCtx* ctx);   // the context whose stream arena memsets and copies use
-CudaCtx* current_cuda_ctx();
 float* cuda_pinned_floats(size_t n);       // page-locked host memory (device copies read it at execution)
 uint64_t* cuda_pinned_u64(size_t n);
 void cuda_free_pinned(void* p) noexcept;

@@ -32,7 +32,7 @@ DeviceGraph::DeviceGraph(Device dev, CudaCtx* cuda) : dev_(dev), cuda_(cuda) {
   if (dev == Device::CUDA) {
 #ifdef AGF_HAVE_CUDA
     AGF_CHECK(cuda != nullptr, DeviceError, "DeviceGraph: a CUDA graph needs a CUDA context");
-    cu_ = cuda_graph_new();
+    cu_.reset(cuda_graph_new());
 #else
     throw DeviceError("DeviceGraph: this agf was built without the CUDA backend");
 #endif
@@ -41,8 +41,13 @@ DeviceGraph::DeviceGraph(Device dev, CudaCtx* cuda) : dev_(dev), cuda_(cuda) {
 
 DeviceGraph::~DeviceGraph() {
   if (open_) abort();
+}
+
+void DeviceGraph::CudaDeleter::operator()(Cuda* g) const noexcept {
 #ifdef AGF_HAVE_CUDA
-  cuda_graph_delete(cu_);
+  cuda_graph_delete(g);
+#else
+  (void)g;
 #endif
 }
 

@@ -67,6 +67,9 @@ class DeviceGraph {
   size_t num_nodes() const;
   Device device() const { return dev_; }
   struct Cuda;  // the CUDA graph and its executable (engine/graph_cuda.cpp)
+  struct CudaDeleter {
+    void operator()(Cuda* g) const noexcept;
+  };
 
  private:
   Device dev_;
@@ -74,7 +77,7 @@ class DeviceGraph {
   bool ready_ = false, open_ = false;
   detail::CaptureState state_;
   std::vector<std::function<void()>> ops_;  // CPU
-  Cuda* cu_ = nullptr;                       // CUDA (owned; engine/graph_cuda.cpp)
+  std::unique_ptr<Cuda, CudaDeleter> cu_;   // CUDA (engine/graph_cuda.cpp)
 };
 
 }  // namespace agf

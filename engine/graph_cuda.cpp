@@ -13,16 +13,7 @@ DeviceGraph::Cuda* cuda_graph_new() { return new DeviceGraph::Cuda(); }
 void cuda_graph_delete(DeviceGraph::Cuda* g) noexcept { delete g; }
 void cuda_graph_begin(DeviceGraph::Cuda& g, CudaCtx& ctx) { g.g.begin(ctx); }
 void cuda_graph_end(DeviceGraph::Cuda& g, CudaCtx& ctx) { g.g.end(ctx); }
-void cuda_graph_abort(DeviceGraph::Cuda& g, CudaCtx& ctx) noexcept {
-  cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
-  if (cudaStreamIsCapturing(ctx.stream, &st) == cudaSuccess && st != cudaStreamCaptureStatusNone) {
-    cudaGraph_t graph = nullptr;
-    cudaStreamEndCapture(ctx.stream, &graph);
-    if (graph) cudaGraphDestroy(graph);
-  }
-  cudaGetLastError();  // an invalidated capture leaves a non-sticky error behind
-  g.g = CudaGraph{};
-}
+void cuda_graph_abort(DeviceGraph::Cuda& g, CudaCtx& ctx) noexcept { g.g.abort(ctx); }
 void cuda_graph_launch(DeviceGraph::Cuda& g, CudaCtx& ctx) { g.g.launch(ctx); }
 size_t cuda_graph_nodes(const DeviceGraph::Cuda& g) { return g.g.num_nodes(); }
 

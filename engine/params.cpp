@@ -85,6 +85,6 @@ Tensor ParamStore::grad(int i) const {
   return Tensor::wrap(static_cast<char*>(grads_.raw()) + p.offset * dtype_size(dtype_), p.shape, dtype_, dev_);
 }
 
-void ParamStore::zero_grad() { grads_.zero_(); }
+void ParamStore::zero_grad(CudaCtx* cuda) { grads_.zero_(cuda); }
 
 }  // namespace agf

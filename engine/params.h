@@ -46,7 +46,7 @@ class ParamStore {
   Tensor grads() const { return grads_; }    // (n_trainable)
   Tensor adam_m() const { return m_; }       // (n_trainable)
   Tensor adam_v() const { return v_; }       // (n_trainable)
-  void zero_grad();
+  void zero_grad(CudaCtx* cuda = nullptr);  // CUDA: on cuda's stream (capturable)
 
  private:
   std::vector<ParamInfo> infos_;

@@ -14,9 +14,6 @@
 #include "engine/gradcheck.h"
 #include "engine/ops.h"
 #include "engine/tape.h"
-#ifdef AGF_HAVE_CUDA
-#include "engine/device_cuda.h"
-#endif
 
 namespace agf {
 
@@ -118,24 +115,10 @@ std::vector<double> host(const Tensor& t) {
   return std::vector<double>(p, p + c.numel());
 }
 
-// The CUDA side's memsets and copies go on its context's stream (engine/device_cuda.h); restored after.
-struct SideCurrent {
-#ifdef AGF_HAVE_CUDA
-  explicit SideCurrent(const ParitySide& s) : prev(current_cuda_ctx()) {
-    if (s.device == Device::CUDA) set_current_cuda_ctx(s.cuda);
-  }
-  ~SideCurrent() { set_current_cuda_ctx(prev); }
-  CudaCtx* prev;
-#else
-  explicit SideCurrent(const ParitySide&) {}
-#endif
-};
-
 // One case on one side: y, then d<input> for every input, then what the build kept. `r` (the upstream
 // gradient) is drawn from the case's seed on the first call and reused by the second.
 std::vector<ParityTensor> run_side(const Case& c, const ParitySide& s, std::vector<double>& r) {
   AGF_CHECK(s.device == Device::CPU || s.cuda != nullptr, DeviceError, "parity: a CUDA side needs a CUDA context");
-  SideCurrent current(s);
   std::vector<ParityTensor> out;
   {
     Arena arena(s.device);
@@ -157,10 +140,10 @@ std::vector<ParityTensor> run_side(const Case& c, const ParitySide& s, std::vect
     }
     // The upstream gradient: a scalar node whose backward writes r into dy. y has no other consumer, so
     // its gradient is still zero there and writing it is accumulating it.
-    const Var loss = t.make(arena.zeros(Shape{1}, s.dtype), true);
+    const Var loss = t.make(arena.zeros(Shape{1}, s.dtype, s.cuda), true);
     const Tensor rt = on_side(s, ys, r);
-    t.record([&t, y, rt] { t.grad(y).copy_from(rt); });
-    for (size_t k = 0; k < vars.size(); ++k) t.grad(vars[k]).copy_from(on_side(s, c.inputs[k].shape, c.inputs[k].grad0));
+    t.record([&t, y, rt] { t.grad(y).copy_from(rt, t.cuda); });
+    for (size_t k = 0; k < vars.size(); ++k) t.grad(vars[k]).copy_from(on_side(s, c.inputs[k].shape, c.inputs[k].grad0), s.cuda);
     t.backward(loss);
     out.push_back({"y", c.y_tol, host(t.value(y))});
     for (size_t k = 0; k < vars.size(); ++k)

@@ -78,7 +78,7 @@ Var Tape::make(const Tensor& value, bool requires_grad) {
 
 Tensor& Tape::grad(Var v) {
   Tensor& g = grads_[size_t(v.id)];
-  if (g.raw() == nullptr) g = arena_.zeros(vals_[size_t(v.id)].shape(), vals_[size_t(v.id)].dtype());
+  if (g.raw() == nullptr) g = arena_.zeros(vals_[size_t(v.id)].shape(), vals_[size_t(v.id)].dtype(), cuda);
   return g;
 }
 

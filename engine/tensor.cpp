@@ -101,10 +101,10 @@ Tensor Tensor::slice0(int64_t begin, int64_t end) const {
   r.shape_.d[0] = end - begin;
   return r;
 }
-void Tensor::copy_from(const Tensor& src) {
+void Tensor::copy_from(const Tensor& src, CudaCtx* cuda) {
   AGF_CHECK(src.numel() == numel() && src.dtype() == dtype_, ShapeError, "copy_from: destination ", str(),
             " and source ", src.str(), " differ in size or dtype");
-  if (bytes()) device_copy(dev_, ptr_, src.dev_, src.ptr_, bytes());
+  if (bytes()) device_copy(dev_, ptr_, src.dev_, src.ptr_, bytes(), cuda);
 }
 void Tensor::copy_from_host(const void* src) {
   if (bytes()) host_to_device(dev_, ptr_, src, bytes());
@@ -130,8 +130,8 @@ Tensor Tensor::to_dtype(DType t) const {
     throw DTypeError(agf::str("to_dtype: ", dtype_name(dtype_), " -> ", dtype_name(t), " is not supported"));
   return r;
 }
-void Tensor::zero_() {
-  if (bytes()) device_memset_zero(dev_, ptr_, bytes());
+void Tensor::zero_(CudaCtx* cuda) {
+  if (bytes()) device_memset_zero(dev_, ptr_, bytes(), cuda);
 }
 void Tensor::fill_(double v) {
   int64_t n = numel();

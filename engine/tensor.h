@@ -1,6 +1,7 @@
 // Tensor: up to 4-D (NCHW) contiguous array with a dtype and a device. Storage is RAII and shared
 // by views; arena- and parameter-buffer tensors are non-owning views into memory owned elsewhere.
-// Copies between devices are explicit (copy_from / to); nothing is mirrored behind your back.
+// Copies between devices are explicit (copy_from / to); nothing is mirrored behind your back, and the CUDA
+// context a copy or memset runs on is an argument, never a hidden "current" one.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <string>
 #include "agf/util/error.h"
+#include "kernels/cuda_fwd.h"
 
 namespace agf {
 
@@ -72,12 +74,14 @@ class Tensor {
 
   Tensor view(Shape s) const;                      // same memory, new shape (numel must match)
   Tensor slice0(int64_t begin, int64_t end) const; // rows [begin, end) of the first dimension
-  void copy_from(const Tensor& src);               // same numel and dtype; any devices (synchronous)
+  // CUDA work goes on `cuda`'s stream when given (a device copy is then stream-ordered and capturable), else on
+  // the default stream, synchronously and never inside a captured step. The CPU ignores `cuda`.
+  void copy_from(const Tensor& src, CudaCtx* cuda = nullptr);  // same numel and dtype; any devices
   void copy_from_host(const void* src);            // numel elements of this dtype from host memory
   void copy_to_host(void* dst) const;              // numel elements of this dtype into host memory
   Tensor to(Device dev) const;                     // new owning copy on dev
   Tensor to_dtype(DType t) const;                  // CPU only: F32 <-> F64 conversion, owning copy
-  void zero_();
+  void zero_(CudaCtx* cuda = nullptr);
   void fill_(double v);                            // CPU: any float dtype; CUDA: F32 via host copy
   std::string str() const;                         // "F32 CPU (64, 16)"
 

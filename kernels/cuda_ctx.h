@@ -1,5 +1,6 @@
 // The CUDA device context: one device, one stream, cuDNN and cuBLAS handles bound to it, a workspace
-// allocated once, and a per-shape cache of cuDNN convolution plans. Plus the error macros and memory helpers.
+// allocated once, and a per-shape cache of cuDNN convolution plans. Errors are in cuda_check.h, memory in
+// cuda_buffer.h, graphs in cuda_graph.h (all included here, so that including this header is enough).
 // Only includable with the CUDA backend (AGF_HAVE_CUDA); op headers forward-declare CudaCtx (cuda_fwd.h).
 #pragma once
 #ifndef AGF_HAVE_CUDA
@@ -17,46 +18,9 @@
 #include <string>
 
 #include "agf/util/error.h"
-
-namespace agf {
-
-// ---- Errors: each throws DeviceError("<expr> failed at file:line: <library message>").
-[[noreturn]] void throw_cuda_error(cudaError_t e, const char* expr, const char* file, int line);
-[[noreturn]] void throw_cudnn_error(cudnnStatus_t s, const char* expr, const char* file, int line);
-[[noreturn]] void throw_cublas_error(cublasStatus_t s, const char* expr, const char* file, int line);
-[[noreturn]] void throw_cufft_error(cufftResult s, const char* expr, const char* file, int line);
-const char* cufft_error_string(cufftResult s);
-// cudaGetErrorString plus advice for the errors users can act on (no kernel image, OOM, no device).
-std::string cuda_error_text(cudaError_t e);
-// Checks the last launch error; with env AGF_CUDA_SYNC_DEBUG=1 also synchronises the stream (unless it is
-// being captured into a graph) so an illegal access is reported at the launch that caused it.
-void cuda_kernel_check(cudaStream_t s, const char* file, int line);
-bool cuda_sync_debug();  // AGF_CUDA_SYNC_DEBUG=1, read once
-
-}  // namespace agf
-
-#define CUDA_CHECK(expr)                                                                      \
-  do {                                                                                        \
-    cudaError_t agf_e_ = (expr);                                                              \
-    if (agf_e_ != cudaSuccess) ::agf::throw_cuda_error(agf_e_, #expr, __FILE__, __LINE__);    \
-  } while (0)
-#define CUDNN_CHECK(expr)                                                                     \
-  do {                                                                                        \
-    cudnnStatus_t agf_s_ = (expr);                                                            \
-    if (agf_s_ != CUDNN_STATUS_SUCCESS) ::agf::throw_cudnn_error(agf_s_, #expr, __FILE__, __LINE__); \
-  } while (0)
-#define CUBLAS_CHECK(expr)                                                                    \
-  do {                                                                                        \
-    cublasStatus_t agf_s_ = (expr);                                                           \
-    if (agf_s_ != CUBLAS_STATUS_SUCCESS) ::agf::throw_cublas_error(agf_s_, #expr, __FILE__, __LINE__); \
-  } while (0)
-#define CUFFT_CHECK(expr)                                                                     \
-  do {                                                                                        \
-    cufftResult agf_s_ = (expr);                                                              \
-    if (agf_s_ != CUFFT_SUCCESS) ::agf::throw_cufft_error(agf_s_, #expr, __FILE__, __LINE__); \
-  } while (0)
-// After every kernel launch: AGF_KERNEL_CHECK(stream). (Takes the stream so the debug switch can sync it.)
-#define AGF_KERNEL_CHECK(stream) ::agf::cuda_kernel_check((stream), __FILE__, __LINE__)
+#include "kernels/cuda_buffer.h"
+#include "kernels/cuda_check.h"
+#include "kernels/cuda_graph.h"
 
 namespace agf {
 
@@ -88,7 +52,6 @@ using ConvDesc =
 using ActivationDesc =
     CudnnDesc<cudnnActivationDescriptor_t, cudnnCreateActivationDescriptor, cudnnDestroyActivationDescriptor>;
 
-void log_destroy_failure(const char* what, int status);  // destructors log, never throw
 
 template <typename H, cudnnStatus_t (*Create)(H*), cudnnStatus_t (*Destroy)(H)>
 void CudnnDesc<H, Create, Destroy>::reset() noexcept {
@@ -166,76 +129,5 @@ struct CudaCtx {
   void release() noexcept;
 };
 
-// ---- Device queries and memory.
-int cuda_device_count();                  // 0 without a driver or a device; never throws (logs the reason once)
-// The error cudaGetDeviceCount gave (cudaSuccess when it worked), e.g. cudaErrorInsufficientDriver.
-cudaError_t cuda_device_count_error();
-std::string cuda_device_summary(int dev);  // name, CC, memory, driver/runtime/cuDNN/cuBLAS versions
-// Throws DeviceError naming the bytes requested, free/total memory, and suggesting a smaller --batch.
-void* cuda_malloc(size_t bytes);
-void cuda_free(void* p) noexcept;  // logs on failure
-void cuda_memcpy_h2d(void* dst, const void* src, size_t bytes);  // synchronous
-void cuda_memcpy_d2h(void* dst, const void* src, size_t bytes);
-void cuda_memcpy_d2d(void* dst, const void* src, size_t bytes);
-void cuda_memcpy_h2d_async(CudaCtx& ctx, void* dst, const void* src, size_t bytes);
-void cuda_memcpy_d2h_async(CudaCtx& ctx, void* dst, const void* src, size_t bytes);
-void cuda_memcpy_d2d_async(CudaCtx& ctx, void* dst, const void* src, size_t bytes);
-void cuda_memset_async(CudaCtx& ctx, void* dst, int value, size_t bytes);
-
-// Move-only owning device buffer (tests, benches, small scratch).
-template <typename T>
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(size_t n) : n_(n) { p_ = static_cast<T*>(n ? cuda_malloc(n * sizeof(T)) : nullptr); }
-  ~DeviceBuffer() { cuda_free(p_); }
-  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(o.p_), n_(o.n_) { o.p_ = nullptr; o.n_ = 0; }
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-    if (this != &o) { cuda_free(p_); p_ = o.p_; n_ = o.n_; o.p_ = nullptr; o.n_ = 0; }
-    return *this;
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return p_; }
-  size_t size() const { return n_; }
-  size_t bytes() const { return n_ * sizeof(T); }
-
- private:
-  T* p_ = nullptr;
-  size_t n_ = 0;
-};
-
-// Launch geometry for 1-D grid-stride kernels: enough blocks to fill the GPU, at most 65535*32.
-inline unsigned grid_for(size_t n, unsigned block = 256) {
-  size_t g = (n + block - 1) / block;
-  if (g < 1) g = 1;
-  if (g > 65535u * 32u) g = 65535u * 32u;
-  return static_cast<unsigned>(g);
-}
-
-// ---- CUDA graphs: capture the work issued to ctx.stream between begin() and end(), replay it with launch().
-// Capture mode is thread-local: an allocation or a synchronisation inside the captured step is an error, not a
-// silently broken graph. Values the step reads from host memory are baked in: pass per-step scalars through
-// device memory (Adam's [bc1, bc2], dropout's [seed, offset]) and update them before each launch.
-class CudaGraph {
- public:
-  CudaGraph() = default;
-  ~CudaGraph();
-  CudaGraph(CudaGraph&& o) noexcept;
-  CudaGraph& operator=(CudaGraph&& o) noexcept;
-  CudaGraph(const CudaGraph&) = delete;
-  CudaGraph& operator=(const CudaGraph&) = delete;
-  void begin(CudaCtx& ctx);
-  void end(CudaCtx& ctx);  // ends the capture and instantiates the executable graph
-  void launch(CudaCtx& ctx) const;
-  bool ready() const { return exec_ != nullptr; }
-  size_t num_nodes() const { return nodes_; }
-
- private:
-  void reset() noexcept;
-  cudaGraph_t graph_ = nullptr;
-  cudaGraphExec_t exec_ = nullptr;
-  size_t nodes_ = 0;
-};
 
 }  // namespace agf

@@ -6,7 +6,7 @@ namespace agf {
 StepResult forward_backward(const Net& net, Tape& t, const Tensor& x, const Tensor& targets, int task) {
   t.reset();
   t.training = true;
-  const_cast<ParamStore&>(net.params).zero_grad();
+  const_cast<ParamStore&>(net.params).zero_grad(t.cuda);
   Var xv = t.input(x, false);
   NetOutput out = net.forward(t, xv, task);
   Var loss = softmax_xent(t, out.logits, targets);

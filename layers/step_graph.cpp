@@ -1,7 +1,6 @@
 // Recorded training steps (see step_graph.h).
 #include "layers/step_graph.h"
 #ifdef AGF_HAVE_CUDA
-#include "engine/device_cuda.h"
 #include "kernels/cuda_ctx.h"
 #endif
 
@@ -13,11 +12,8 @@ StepGraph::StepGraph(const Net& net, Tape& t, Adam& opt, const Tensor& x, const 
   AGF_CHECK(x.device() == t.device() && targets.device() == t.device() && net.params.device() == t.device(),
             DeviceError, "StepGraph: the tape is on ", device_name(t.device()), ", x is ", x.str(), ", targets ",
             targets.str());
-#ifdef AGF_HAVE_CUDA
-  if (t.device() == Device::CUDA)
-    AGF_CHECK(t.cuda != nullptr && current_cuda_ctx() == t.cuda, DeviceError,
-              "StepGraph: the tape's CUDA context must be current (set_current_cuda_ctx)");
-#endif
+  AGF_CHECK(t.device() == Device::CPU || t.cuda != nullptr, DeviceError,
+            "StepGraph: a CUDA tape needs its CUDA context (Tape::cuda)");
   loss_ = Tensor::empty(Shape{1}, t.dtype(), t.device());
   // Warm-up: a real step. It chooses the conv plans, grows the arena to this step's size and makes the
   // dropout slots, so that the recorded step below allocates nothing.
@@ -25,7 +21,7 @@ StepGraph::StepGraph(const Net& net, Tape& t, Adam& opt, const Tensor& x, const 
   t.rng_offset = 0;
   opt.begin_step();
   StepResult w = forward_backward(net, t, x, targets, task);
-  loss_.copy_from(w.loss);
+  loss_.copy_from(w.loss, t.cuda);
   opt.launch();
 #ifdef AGF_HAVE_CUDA
   if (t.cuda) t.cuda->synchronize();
@@ -42,7 +38,7 @@ StepGraph::StepGraph(const Net& net, Tape& t, Adam& opt, const Tensor& x, const 
     t.seed = warmup_seed;
     t.rng_offset = 0;
     StepResult r = forward_backward(net, t, x, targets, task);
-    loss_.copy_from(r.loss);  // a device-side copy: recorded
+    loss_.copy_from(r.loss, t.cuda);  // a device-side copy: recorded
     opt.launch();
     offsets_.resize(size_t(t.rng_slots_used()));
     for (int k = 0; k < t.rng_slots_used(); ++k) offsets_[size_t(k)] = t.rng_slot_offset(k);

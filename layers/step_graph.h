@@ -24,8 +24,8 @@ namespace agf {
 
 class StepGraph {
  public:
-  // x, targets: tensors on the tape's device at fixed addresses; on CUDA the tape's context must be
-  // current. warmup_seed: the dropout seed of the warm-up step (a real step on the current batch).
+  // x, targets: tensors on the tape's device at fixed addresses; on CUDA the tape carries its context
+  // (Tape::cuda), which every memset and copy of the step uses. warmup_seed: the dropout seed of the warm-up step (a real step on the current batch).
   StepGraph(const Net& net, Tape& t, Adam& opt, const Tensor& x, const Tensor& targets, int task,
             uint64_t warmup_seed);
   StepGraph(const StepGraph&) = delete;

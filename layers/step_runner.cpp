@@ -74,9 +74,9 @@ StepOutcome StepRunner::graph_step(int task, const Tensor& x, const Tensor& targ
   if (options_.guard) {
     snapshot_m = snapshot_m_.slice0(0, opt.m().numel());
     snapshot_v = snapshot_v_.slice0(0, opt.v().numel());
-    snapshot_params_.copy_from(params);
-    snapshot_m.copy_from(opt.m());
-    snapshot_v.copy_from(opt.v());
+    snapshot_params_.copy_from(params, tape_.cuda);
+    snapshot_m.copy_from(opt.m(), tape_.cuda);
+    snapshot_v.copy_from(opt.v(), tape_.cuda);
   }
   auto it = graphs_.find(task);
   if (it == graphs_.end())  // its warm-up is this batch's step
@@ -91,10 +91,10 @@ StepOutcome StepRunner::graph_step(int task, const Tensor& x, const Tensor& targ
   }
   out.finite = finite(out.loss);
   if (!out.finite) {  // undo the whole step, Adam included
-    params.copy_from(snapshot_params_);
+    params.copy_from(snapshot_params_, tape_.cuda);
     Tensor m = opt.m(), v = opt.v();
-    m.copy_from(snapshot_m);
-    v.copy_from(snapshot_v);
+    m.copy_from(snapshot_m, tape_.cuda);
+    v.copy_from(snapshot_v, tape_.cuda);
     opt.set_steps(opt.steps() - 1);
   }
   return out;
@@ -115,14 +115,14 @@ StepOutcome StepRunner::eager_step(int task, const Tensor& x, const Tensor& targ
   Tensor params = net_.params.values();
   const ParamStore& ps = net_.params;
   const bool has_buffers = ps.n_total() > ps.n_trainable();
-  if (has_buffers) saved_bn_.copy_from(params.slice0(ps.n_trainable(), ps.n_total()));
+  if (has_buffers) saved_bn_.copy_from(params.slice0(ps.n_trainable(), ps.n_total()), tape_.cuda);
   tape_.seed = step_seed;
   tape_.rng_offset = 0;
   StepResult r = forward_backward(net_, tape_, x, targets, task);
   out.loss = scalar_value(r.loss);
   out.finite = finite(out.loss);
   if (!out.finite) {
-    if (has_buffers) params.slice0(ps.n_trainable(), ps.n_total()).copy_from(saved_bn_);
+    if (has_buffers) params.slice0(ps.n_trainable(), ps.n_total()).copy_from(saved_bn_, tape_.cuda);
   } else {
     opt.step();
   }

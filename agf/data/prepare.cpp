@@ -25,6 +25,7 @@
 #include "agf/util/half.h"
 #include "agf/util/parallel.h"
 #include "agf/util/progress.h"
+#include "engine/compute.h"
 #include "engine/safetensors.h"
 #include "agf/data/workdir.h"
 
@@ -150,11 +151,8 @@ int run_prepare(const PrepareOptions& o) {
   AGF_CHECK(!o.metadata_dir.empty() && !o.audio_dir.empty(), UsageError, "prepare: --metadata and --audio are required");
   AGF_CHECK(o.max_fail_fraction >= 0 && o.max_fail_fraction <= 1, UsageError, "prepare: --max-fail must be in [0, 1]");
   AGF_CHECK(o.chunk_tracks >= 1, UsageError, "prepare: chunk size must be >= 1");
-  AGF_CHECK(o.device == "auto" || o.device == "cpu" || o.device == "cuda", UsageError,
-            "prepare: --device must be auto, cpu or cuda, got '", o.device, "'");
+  const bool use_gpu = resolve_device(o.device, "prepare") == Device::CUDA;
   o.mel.validate();
-  const bool use_gpu = o.device == "cuda" || (o.device == "auto" && mel_gpu_available());
-  if (o.device == "cuda") AGF_CHECK(mel_gpu_available(), DeviceError, "prepare: --device cuda but no CUDA device");
   ensure_dir(o.work_dir);
   ensure_dir(WorkDir(o.work_dir).mel_parts());
 

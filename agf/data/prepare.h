@@ -16,7 +16,7 @@ struct PrepareOptions {
   bool float32 = false;             // store frames as float32 instead of float16
   double max_fail_fraction = 0.01;  // exit non-zero when more tracks than this fail
   int threads = 0;                  // decoding workers; 0: hardware concurrency
-  std::string device = "auto";      // auto | cpu | cuda
+  std::string device = "auto";      // auto | cpu | cuda (engine/compute.h resolve_device)
   MelParams mel;
   int chunk_tracks = 64;            // tracks per part file (the unit of resumption)
   int min_frames = paper::kFrames;  // shorter tracks are skipped (one training segment)

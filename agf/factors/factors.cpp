@@ -82,7 +82,9 @@ Corpus load_corpus(const FactorsOptions& o) {
 void write_json_file(const std::string& path, const std::string& text) { write_file_atomic(path, text + "\n"); }
 
 // Runs one kind from its items (rows of points, each with an artist), or from precomputed bags (s).
-FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const std::vector<TrackFeatures>* feats) {
+// compute: where the K-means assignments run.
+FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const std::vector<TrackFeatures>* feats,
+                      const Compute& compute) {
   FactorReport r;
   r.kind = kind;
   const int A_all = static_cast<int>(c.artist_ids.size());
@@ -191,7 +193,7 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
       kp.k = static_cast<int>(N);
     }
     kp.seed = o.seed;
-    kp.device = o.device;
+    kp.compute = &compute;
     kp.max_points_per_centroid = o.max_points_per_centroid;
     // k-means++ costs O(N k D) on all N points; on a sample of 32 points per cluster it is O(32 k^2 D), which
     // is what makes the paper's millions of frames x 2048 clusters cheap to seed (sklearn's MiniBatchKMeans
@@ -308,6 +310,12 @@ std::vector<FactorReport> compute_factors(const FactorsOptions& in) {
             "factors e: this build has no song-level descriptors (agf/audio/descriptors.h)");
   AGF_CHECK(!need_audio || !o.audio_dir.empty(), UsageError, "factors ", o.kinds,
             ": no audio folder (dataset.json audio_dir or --audio)");
+  // K-means (kinds m, d, e) runs its assignments on this device; s clusters nothing, so it only checks --device.
+  Compute compute;
+  if (need_audio)
+    compute = open_compute(o.device, true, "factors");
+  else
+    resolve_device(o.device, "factors");
   Corpus c = load_corpus(o);
   std::vector<TrackFeatures> feats;
   if (need_audio) {
@@ -334,7 +342,7 @@ std::vector<FactorReport> compute_factors(const FactorsOptions& in) {
   }
   std::vector<FactorReport> out;
   for (char k : o.kinds) {
-    FactorReport r = run_kind(k, o, c, k == 's' ? nullptr : &feats);
+    FactorReport r = run_kind(k, o, c, k == 's' ? nullptr : &feats, compute);
     r.notes.insert(r.notes.begin(), c.notes.begin(), c.notes.end());
     out.push_back(r);
   }

@@ -45,7 +45,7 @@ struct FactorsOptions {
   int topics = paper::kTopics;
   uint64_t seed = 0;
   int threads = 0;               // feature extraction threads (0 = all cores)
-  std::string device = "auto";   // K-means assignments: auto | cpu | cuda
+  std::string device = "auto";   // K-means assignments: auto | cpu | cuda (engine/compute.h open_compute)
   int64_t max_points_per_centroid = 256;  // faiss's cap (0 = all points)
   bool minibatch = false;        // MiniBatchKMeans-like dictionary (the authors' code) instead of Lloyd
   int kmeans_max_iter = 300;

@@ -13,9 +13,6 @@
 #include "agf/util/error.h"
 #include "agf/util/progress.h"
 #include "kernels/kmeans.h"
-#ifdef AGF_HAVE_CUDA
-#include <cuda_runtime.h>
-#endif
 
 namespace agf {
 
@@ -50,18 +47,19 @@ void check_finite(const T* x, int64_t N, int D) {
               " at row ", i / D, ", column ", i % D, " of the (", N, ", ", D, ") data");
 }
 
-// Assignment step on the chosen device: labels and squared distances of x to c.
+// Assignment step on the chosen device: labels and squared distances of x to c. `cuda` (float data only):
+// the context the assignments run on; null: the CPU.
 template <typename T>
 struct Assigner {
-  Assigner(const T* x, int64_t N, int D, int K, const std::string& device) : x_(x), N_(N), D_(D), K_(K) {
+  Assigner(const T* x, int64_t N, int D, int K, CudaCtx* cuda) : x_(x), N_(N), D_(D), K_(K) {
     x_sq_.resize(N);
     row_sqnorm(Cpu{}, x_sq_.data(), x, N, D);
     c_sq_.resize(K);
 #ifdef AGF_HAVE_CUDA
     if constexpr (std::is_same_v<T, float>)
-      if (device == "cuda") dev_ = std::make_unique<KMeansDeviceAssigner>(x, N, D, K);
+      if (cuda) dev_ = std::make_unique<KMeansDeviceAssigner>(*cuda, x, N, D, K);
 #endif
-    (void)device;
+    (void)cuda;
   }
   void operator()(int32_t* labels, T* d2, const T* c) {
 #ifdef AGF_HAVE_CUDA
@@ -79,6 +77,13 @@ struct Assigner {
   std::unique_ptr<KMeansDeviceAssigner> dev_;
 #endif
 };
+
+// The context assignments of T data run on: a CUDA Compute's, for float data; else null (the CPU).
+template <typename T>
+CudaCtx* assign_context(const Compute* c) {
+  if (!std::is_same_v<T, float> || c == nullptr || c->device != Device::CUDA) return nullptr;
+  return c->cuda;
+}
 
 // sklearn's _relocate_empty_clusters_dense: the i-th empty cluster takes the i-th farthest point
 // (distance to its own centre), which leaves its old cluster. Returns the number re-seeded.
@@ -108,25 +113,6 @@ int relocate_empty(std::vector<double>& sums, std::vector<int64_t>& counts, cons
 }
 
 }  // namespace
-
-std::string kmeans_resolve_device(const std::string& device) {
-  AGF_CHECK(device == "cpu" || device == "cuda" || device == "auto", UsageError, "k-means: unknown device '", device,
-            "' (cpu, cuda or auto)");
-  if (device == "cpu") return "cpu";
-#ifdef AGF_HAVE_CUDA
-  int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) n = 0;
-  if (n > 0) return "cuda";
-#endif
-  AGF_CHECK(device == "auto", DeviceError, "k-means: --device cuda but ",
-#ifdef AGF_HAVE_CUDA
-            "no CUDA device is visible"
-#else
-            "this build has no CUDA backend (configure with -DAGF_CUDA=ON)"
-#endif
-  );
-  return "cpu";
-}
 
 template <typename T>
 double kmeans_inertia(const T* x, int64_t N, int D, const T* c, const int32_t* labels) {
@@ -191,13 +177,13 @@ std::vector<T> kmeans_plusplus(const T* x, int64_t N, int D, int k, uint64_t see
 
 template <typename T>
 std::vector<int32_t> kmeans_predict(const T* x, int64_t N, int D, const T* c, int k, double* inertia,
-                                    const std::string& device) {
+                                    const Compute* compute) {
   std::vector<int32_t> labels(N);
   if (N == 0) {
     if (inertia) *inertia = 0;
     return labels;
   }
-  Assigner<T> assign(x, N, D, k, kmeans_resolve_device(device));
+  Assigner<T> assign(x, N, D, k, assign_context<T>(compute));
   std::vector<T> d2(N);
   assign(labels.data(), d2.data(), c);
   if (inertia) *inertia = kmeans_inertia(x, N, D, c, labels.data());
@@ -212,8 +198,8 @@ KMeansResult<T> kmeans_fit(const T* x_all, int64_t N, int D, const KMeansParams&
             " points; k must be between 1 and the number of points");
   check_finite(x_all, N, D);
   KMeansResult<T> r;
-  r.device = kmeans_resolve_device(p.device);
-  if (!std::is_same_v<T, float>) r.device = "cpu";
+  CudaCtx* const cuda = assign_context<T>(p.compute);
+  r.device = cuda ? "cuda" : "cpu";
   std::mt19937_64 rng(p.seed);
 
   // training subset (faiss-style cap)
@@ -251,7 +237,7 @@ KMeansResult<T> kmeans_fit(const T* x_all, int64_t N, int D, const KMeansParams&
       mean_var += v / static_cast<double>(n);
     }
     const double tol = p.tol * mean_var / D;
-    Assigner<T> assign(x, n, D, K, r.device);
+    Assigner<T> assign(x, n, D, K, cuda);
     std::vector<int32_t> labels(n), old(n, -1);
     std::vector<T> d2(n);
     bool strict = false;
@@ -293,7 +279,7 @@ KMeansResult<T> kmeans_fit(const T* x_all, int64_t N, int D, const KMeansParams&
     Progress prog("mini-batch k-means", steps, "batch", !p.verbose);
     for (int64_t s = 0; s < steps; ++s) {
       batch = gather_rows(x, D, sample_indices(n, bs, rng));
-      Assigner<T> assign(batch.data(), bs, D, K, "cpu");
+      Assigner<T> assign(batch.data(), bs, D, K, nullptr);
       assign(lab.data(), d2.data(), r.centroids.data());
       std::fill(sums.begin(), sums.end(), 0.0);
       std::fill(counts.begin(), counts.end(), 0);
@@ -319,7 +305,7 @@ KMeansResult<T> kmeans_fit(const T* x_all, int64_t N, int D, const KMeansParams&
     }
     prog.finish(str(r.n_iter, " batches"));
     // centres that never received a point: re-seed them at the points farthest from their centre
-    Assigner<T> assign(x, n, D, K, r.device);
+    Assigner<T> assign(x, n, D, K, cuda);
     std::vector<int32_t> labels(n);
     std::vector<T> dd(n);
     assign(labels.data(), dd.data(), r.centroids.data());
@@ -337,7 +323,7 @@ KMeansResult<T> kmeans_fit(const T* x_all, int64_t N, int D, const KMeansParams&
       }
   }
   // final labels of every input point (sklearn reruns the E-step unless labels were unchanged)
-  Assigner<T> assign(x_all, N, D, K, r.device);
+  Assigner<T> assign(x_all, N, D, K, cuda);
   r.labels.resize(N);
   std::vector<T> d2(N);
   assign(r.labels.data(), d2.data(), r.centroids.data());
@@ -350,9 +336,9 @@ template KMeansResult<double> kmeans_fit<double>(const double*, int64_t, int, co
 template std::vector<float> kmeans_plusplus<float>(const float*, int64_t, int, int, uint64_t);
 template std::vector<double> kmeans_plusplus<double>(const double*, int64_t, int, int, uint64_t);
 template std::vector<int32_t> kmeans_predict<float>(const float*, int64_t, int, const float*, int, double*,
-                                                    const std::string&);
+                                                    const Compute*);
 template std::vector<int32_t> kmeans_predict<double>(const double*, int64_t, int, const double*, int, double*,
-                                                     const std::string&);
+                                                     const Compute*);
 template double kmeans_inertia<float>(const float*, int64_t, int, const float*, const int32_t*);
 template double kmeans_inertia<double>(const double*, int64_t, int, const double*, const int32_t*);
 

@@ -6,6 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/compute.h"
+#ifdef AGF_HAVE_CUDA
+#include "kernels/cuda_buffer.h"
+#endif
+
 namespace agf {
 
 struct KMeansParams {
@@ -19,7 +24,8 @@ struct KMeansParams {
   bool minibatch = false;
   int batch_size = 1024;         // mini-batch only
   int max_no_improvement = 10;   // mini-batch: stop after this many batches without a better smoothed inertia
-  std::string device = "cpu";    // cpu | cuda | auto (cuda when built with CUDA and a device exists; float only)
+  const Compute* compute = nullptr;  // where the assignments run: null or a CPU Compute, the CPU; a CUDA Compute,
+                                     // its context (float data only: double data stays on the CPU)
   bool verbose = false;          // progress lines on stderr
 };
 
@@ -49,32 +55,26 @@ std::vector<T> kmeans_plusplus(const T* x, int64_t N, int D, int k, uint64_t see
 // labels (N) of the nearest centroid; *inertia (if given) = sum of squared distances (computed directly).
 template <typename T>
 std::vector<int32_t> kmeans_predict(const T* x, int64_t N, int D, const T* centroids, int k, double* inertia = nullptr,
-                                    const std::string& device = "cpu");
+                                    const Compute* compute = nullptr);
 
 // sum_n ||x_n - c_{labels_n}||^2 computed directly in double (no expansion).
 template <typename T>
 double kmeans_inertia(const T* x, int64_t N, int D, const T* centroids, const int32_t* labels);
 
-// "cuda" if built with CUDA and a device is visible, else "cpu"; "cuda" without one throws DeviceError.
-std::string kmeans_resolve_device(const std::string& device);
-
 #ifdef AGF_HAVE_CUDA
-// agf/factors/kmeans_cuda.cpp: x stays on the device across Lloyd iterations.
+// agf/factors/kmeans_cuda.cpp: x stays on the device across Lloyd iterations; the work runs on ctx's stream.
 class KMeansDeviceAssigner {
  public:
-  KMeansDeviceAssigner(const float* x, int64_t N, int D, int K);  // x (N, D) host
-  ~KMeansDeviceAssigner();
-  KMeansDeviceAssigner(const KMeansDeviceAssigner&) = delete;
-  KMeansDeviceAssigner& operator=(const KMeansDeviceAssigner&) = delete;
+  KMeansDeviceAssigner(CudaCtx& ctx, const float* x, int64_t N, int D, int K);  // x (N, D) host
   // labels, min_d2 (N) host outputs; centroids (K, D) host
   void assign(int32_t* labels, float* min_d2, const float* centroids);
 
  private:
+  CudaCtx& ctx_;
   int64_t N_;
   int D_, K_;
-  float *x_ = nullptr, *x_sq_ = nullptr, *c_ = nullptr, *c_sq_ = nullptr, *d2_ = nullptr;
-  int32_t* labels_ = nullptr;
-  void* stream_ = nullptr;  // cudaStream_t
+  DeviceBuffer<float> x_, x_sq_, c_, c_sq_, d2_;  // (N, D), (N), (K, D), (K), (N)
+  DeviceBuffer<int32_t> labels_;                  // (N)
 };
 #endif
 

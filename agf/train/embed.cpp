@@ -37,8 +37,7 @@ EmbedSummary run_embed(const EmbedOptions& o) {
   AGF_CHECK(!o.out.empty(), UsageError, "embed: --out is required");
   EmbedSummary es;
   es.format = format_of(o);
-  Compute comp = open_compute(o.device);
-  make_current(comp);
+  Compute comp = open_compute(o.device, true, "embed");
   const TransferModel m = load_transfer_model(o.model_dir, comp);
   const std::vector<std::string> files = collect_audio_files(o.paths);
   AGF_CHECK(!files.empty(), UsageError, "embed: no audio files under the given paths");

@@ -115,9 +115,9 @@ PlanTiming time_net_step(const NetConfig& cfg, const Compute& comp, int B, doubl
   PlanTiming r = time_units(budget_s, 2, [&] {
     upload(x, xh.data());
     upload(y, yh.data());
-    snap_v.copy_from(vals);
-    snap_m.copy_from(opt->m());
-    snap_s.copy_from(opt->v());
+    snap_v.copy_from(vals, comp.cuda);
+    snap_m.copy_from(opt->m(), comp.cuda);
+    snap_s.copy_from(opt->v(), comp.cuda);
     graph.replay(++step);
     sink += scalar_value(graph.loss());
     const Tensor g = net->params.grads();  // scanned in place on the CPU, copied to the host on CUDA
@@ -209,8 +209,7 @@ PlanTiming time_mlp_forward(int64_t D, const Compute& comp, double budget_s) {
 PlanCalibration plan_calibrate(const std::vector<std::string>& shapes, const PlanCalibrateOptions& o) {
   AGF_CHECK(o.batch >= 2, UsageError, "plan calibration: --batch must be >= 2");
   const double t0 = now_s();
-  Compute comp = open_compute(o.device);
-  make_current(comp);
+  Compute comp = open_compute(o.device, true, "plan calibration");
   PlanCalibration c;
   c.batch = o.batch;
   c.device = comp.describe();

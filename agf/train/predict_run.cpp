@@ -17,8 +17,7 @@ std::string num(double v) {
 }  // namespace
 
 LibrarySummary run_predict(const PredictOptions& o, std::FILE* out) {
-  Compute comp = open_compute(o.device);
-  make_current(comp);
+  Compute comp = open_compute(o.device, true, "predict");
   const TransferModel m = load_transfer_model(o.model_dir, comp);
   const std::vector<std::string> all = collect_audio_files(o.paths);
   AGF_CHECK(!all.empty(), UsageError, "predict: no audio files under the given paths");

@@ -18,40 +18,6 @@
 
 namespace agf {
 
-// ---- Compute (the CUDA half is in session_cuda.cpp; CPU-only builds use the stubs at the end).
-#ifdef AGF_HAVE_CUDA
-Compute open_cuda_compute(bool deterministic);  // session_cuda.cpp
-void make_current_cuda(const Compute& c);
-bool cuda_compute_available();
-std::string describe_cuda(const Compute& c);
-#else
-static Compute open_cuda_compute(bool) {
-  throw DeviceError("--device cuda: this agf was built without CUDA (configure with -DAGF_CUDA=ON)");
-}
-static void make_current_cuda(const Compute&) {}
-static bool cuda_compute_available() { return false; }
-static std::string describe_cuda(const Compute&) { return "CUDA"; }
-#endif
-
-Compute open_compute(const std::string& requested, bool deterministic) {
-  // --device auto defers to AGF_DEVICE when it is set.
-  const char* env = std::getenv("AGF_DEVICE");
-  const std::string device = requested == "auto" && env && *env ? std::string(env) : requested;
-  AGF_CHECK(device == "auto" || device == "cpu" || device == "cuda", UsageError,
-            "--device (or AGF_DEVICE) must be auto, cpu or cuda, got '", device, "'");
-  if (device == "cuda" || (device == "auto" && cuda_compute_available())) return open_cuda_compute(deterministic);
-  return Compute{};
-}
-
-void make_current(const Compute& c) {
-  if (c.device == Device::CUDA) make_current_cuda(c);
-}
-
-std::string Compute::describe() const {
-  if (device == Device::CUDA) return describe_cuda(*this);
-  return str("CPU (", omp_get_max_threads(), " threads)");
-}
-
 // ---- WorkData.
 bool WorkData::has_target(char task, int64_t i) const {
   if (task == kGenreTask) return genre[size_t(i)] >= 0;

@@ -1,5 +1,5 @@
-// What training, transfer, evaluation and prediction share: the compute device (CPU or one CUDA
-// context), the work folder's data (mel store, split, genre labels, factor targets), batching of
+// What training, transfer, evaluation and prediction share: the compute device (engine/compute.h, included
+// here), the work folder's data (mel store, split, genre labels, factor targets), batching of
 // 43-frame windows, and saving/loading a net with its configuration.
 #pragma once
 #include <cstdint>
@@ -12,24 +12,12 @@
 #include "agf/data/melstore.h"
 #include "agf/data/split.h"
 #include "engine/arena.h"
+#include "engine/compute.h"
 #include "engine/safetensors.h"
 #include "engine/tape.h"
 #include "layers/nets.h"
 
 namespace agf {
-
-// ---- Compute device.
-// "cpu", "cuda", or "auto" (CUDA when this build has it and a device is present, else CPU).
-// The CUDA context lives as long as the Compute; `cuda` is null on the CPU.
-struct Compute {
-  Device device = Device::CPU;
-  CudaCtx* cuda = nullptr;
-  std::shared_ptr<void> holder;  // owns the CudaCtx
-  std::string describe() const;  // "CPU (2 threads)" / "CUDA device 0: NVIDIA H200"
-};
-Compute open_compute(const std::string& device, bool deterministic = true);
-// Makes `c` the current context for arena memsets and copies (no-op on the CPU).
-void make_current(const Compute& c);
 
 // ---- Work folder data.
 struct WorkData {

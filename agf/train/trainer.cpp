@@ -204,7 +204,7 @@ Trainer::Trainer(const TrainOptions& options)
   summary_.run_dir = o.run_dir;
   summary_.model_path = model_path_;
   summary_.epochs = o.epochs;
-  compute_ = open_compute(o.device);
+  compute_ = open_compute(o.device, true, "train");
   net_ = build_net(net_config_);
   net_->params.finalize(compute_.device, DType::F32, derive_seed(stream_seed_, Stream::Init, 0));
   optimizers_ = make_optimizers(net_->params, o, compute_.cuda);
@@ -256,7 +256,6 @@ void Trainer::prepare_batches() {
   arena_ = std::make_unique<Arena>(compute_.device);
   tape_ = std::make_unique<Tape>(*arena_, DType::F32);
   tape_->cuda = compute_.cuda;
-  make_current(compute_);
   for (int k = 0; k < n_tasks; ++k) max_classes_ = std::max(max_classes_, net_->outputs(k));
   x_ = Tensor::empty(Shape{batch, 1, mels, frames}, DType::F32, compute_.device);
   targets_ = Tensor::empty(Shape{batch, max_classes_}, DType::F32, compute_.device);

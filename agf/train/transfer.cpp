@@ -311,8 +311,7 @@ std::string eval_reliability_svg(const EvalResult& r, const std::string& title) 
 TransferResult run_transfer(const TransferOptions& o) {
   check_options(o);
   const auto t0 = std::chrono::steady_clock::now();
-  Compute compute = open_compute(o.device);
-  make_current(compute);
+  Compute compute = open_compute(o.device, true, "transfer");
   std::vector<SourceNet> nets;
   for (const std::string& path : o.nets) nets.push_back(load_source_net(path, compute));
   WorkData work = load_work(o.work_dir, "g");
@@ -344,8 +343,7 @@ TransferResult run_transfer(const TransferOptions& o) {
 EvalResult run_evaluate(const EvaluateOptions& o) {
   AGF_CHECK(o.split == "valid" || o.split == "train" || o.split == "test", UsageError,
             "evaluate: --split must be valid, train or test");
-  Compute comp = open_compute(o.device);
-  make_current(comp);
+  Compute comp = open_compute(o.device, true, "evaluate");
   TransferModel tm = load_transfer_model(o.model_dir, comp);
   WorkData w = load_work(o.work_dir, "g");
   AGF_CHECK(tm.mel_params == w.store.params_json(), UsageError, "evaluate: ", tm.path,

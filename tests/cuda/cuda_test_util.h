@@ -12,24 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/device_cuda.h"
 #include "engine/parity.h"
 #include "kernels/cuda_ctx.h"
 
 namespace agf::cudatest {
-
-// Makes a context current for the engine's memsets and copies for one scope (then restores the previous
-// one), so engine-level tests run the way the trainer does.
-class CurrentCtx {
- public:
-  explicit CurrentCtx(CudaCtx& c) : prev_(current_cuda_ctx()) { set_current_cuda_ctx(&c); }
-  ~CurrentCtx() { set_current_cuda_ctx(prev_); }
-  CurrentCtx(const CurrentCtx&) = delete;
-  CurrentCtx& operator=(const CurrentCtx&) = delete;
-
- private:
-  CudaCtx* prev_;
-};
 
 #define AGF_REQUIRE_CUDA()                                                    \
   do {                                                                        \

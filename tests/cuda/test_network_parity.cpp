@@ -88,7 +88,6 @@ int compare_grads(const Net& gpu, const Net& ref, const std::string& label) {
 
 void network_parity(const NetConfig& cfg, int batch, int task, const char* label) {
   CudaCtx ctx;
-  CurrentCtx current(ctx);
   Pair p = make_nets(cfg, 7);
   const int K = p.ref->outputs(task);
   Tensor x32 = philox_tensor(p.ref->input_shape(batch), 11, -1.5, 1.5), t32 = soft_targets(batch, K, 12);
@@ -162,8 +161,7 @@ TEST(CudaDeterminism, Dcnn20StepsBatch64Bitwise) {
     CudaCtxOptions opt;
     opt.deterministic = true;
     CudaCtx ctx(opt);
-    CurrentCtx current(ctx);
-    auto net = build_net(cfg);
+      auto net = build_net(cfg);
     net->params.finalize(Device::CUDA, DType::F32, 5);
     Arena arena(Device::CUDA);
     Tape t(arena, DType::F32);

@@ -17,7 +17,6 @@
 #include "../tiny_work.h"
 #include "agf/util/fs.h"
 #include "cuda_test_util.h"
-#include "engine/device_cuda.h"
 
 namespace agf::cudatest {
 namespace {
@@ -25,13 +24,12 @@ namespace fs = std::filesystem;
 
 struct Gpu {
   CudaCtx ctx;
-  CurrentCtx current;
   static CudaCtxOptions options() {
     CudaCtxOptions o;
     o.deterministic = true;
     return o;
   }
-  Gpu() : ctx(options()), current(ctx) {}
+  Gpu() : ctx(options()) {}
 };
 
 TEST(CudaGraphLifecycle, ReplayEqualsEagerBitwise) {
@@ -60,15 +58,6 @@ TEST(CudaGraphLifecycle, AllocationInsideCaptureIsACaptureError) {
   EXPECT_FALSE(g.ctx.capturing());
   Tensor ok = Tensor::zeros(Shape{16}, DType::F32, Device::CUDA);  // the context still works after the abort
   EXPECT_EQ(ok.numel(), 16);
-}
-// K5: a Compute's context is no longer current once the Compute is gone.
-TEST(CudaGraphLifecycle, DestroyedComputeIsNotCurrent) {
-  AGF_REQUIRE_CUDA();
-  {
-    Compute c = open_compute("cuda");
-    EXPECT_EQ(current_cuda_ctx(), c.cuda);
-  }
-  EXPECT_EQ(current_cuda_ctx(), nullptr);
 }
 
 // `agf train` on CUDA, on a tiny corpus made here (4 genres x 2 artists x 4 tracks of 3 s).

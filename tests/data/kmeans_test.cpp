@@ -141,9 +141,9 @@ TEST(KMeans, BadInputIsAClearError) {
   } catch (const NumericError& e) {
     EXPECT_NE(std::string(e.what()).find("row 1, column 1"), std::string::npos) << e.what();
   }
-  p.device = "tpu";
+  // k-means takes a Compute: the device string is checked where every command's is (engine/compute.h).
   x[3] = 3;
-  EXPECT_THROW(kmeans_fit(x.data(), 3, 2, p), UsageError);
+  EXPECT_THROW(open_compute("tpu", true, "factors"), UsageError);
 }
 
 TEST(KMeans, FewerDistinctPointsThanClustersIsValid) {
@@ -191,8 +191,9 @@ TEST(KMeans, CudaMatchesCpu) {
   for (auto& v : x) v = g(rng);
   for (auto& v : c) v = g(rng);
   double cpu_inertia = 0, gpu_inertia = 0;
-  auto lc = kmeans_predict(x.data(), N, D, c.data(), K, &cpu_inertia, "cpu");
-  auto lg = kmeans_predict(x.data(), N, D, c.data(), K, &gpu_inertia, "cuda");
+  const Compute gpu = open_compute("cuda");
+  auto lc = kmeans_predict(x.data(), N, D, c.data(), K, &cpu_inertia);
+  auto lg = kmeans_predict(x.data(), N, D, c.data(), K, &gpu_inertia, &gpu);
   int differ = 0;
   for (int64_t n = 0; n < N; ++n) {
     if (lc[n] == lg[n]) continue;
@@ -212,7 +213,7 @@ TEST(KMeans, CudaMatchesCpu) {
   p.k = 6;
   p.seed = 3;
   auto rc = kmeans_fit(xb.data(), 1800, 5, p);
-  p.device = "cuda";
+  p.compute = &gpu;
   auto rg = kmeans_fit(xb.data(), 1800, 5, p);
   EXPECT_EQ(rg.device, "cuda");
   EXPECT_EQ(rc.labels, rg.labels);

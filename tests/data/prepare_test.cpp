@@ -21,6 +21,7 @@
 #include "agf/data/synth.h"
 #include "agf/util/error.h"
 #include "agf/util/half.h"
+#include "engine/device.h"
 
 namespace agf {
 namespace {
@@ -164,6 +165,15 @@ TEST(Prepare, ResumeKeepsFinishedPartsAndRejectsOtherParameters) {
   PrepareOptions bad = o;
   bad.device = "tpu";
   EXPECT_THROW(run_prepare(bad), UsageError);
+  if (cuda_devices() == 0) {  // --device cuda without a device: an error naming the command, not a CPU run
+    bad.device = "cuda";
+    try {
+      run_prepare(bad);
+      ADD_FAILURE() << "prepare --device cuda ran without a CUDA device";
+    } catch (const DeviceError& e) {
+      EXPECT_NE(std::string(e.what()).find("prepare: --device cuda"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace
