@@ -274,6 +274,26 @@ void write_skip_report(const PrepareOptions& o, std::vector<Skip> skips, size_t 
   write_file_atomic(WorkDir(o.work_dir).prepare_skips(), report);
 }
 
+// The closing line (tracks stored, frames, hours, skips); 3 when more than --max-fail of the tracks failed.
+int print_summary(const PrepareOptions& o, const std::vector<PartIndex::Loc>& locs, size_t n_skipped, size_t n_known,
+                  int64_t n_total) {
+  const int64_t n_failed = int64_t(n_skipped);
+  int64_t total_frames = 0;
+  for (const PartIndex::Loc& L : locs) total_frames += L.frames;
+  const double frac = n_total ? double(n_failed) / double(n_total) : 0.0;
+  std::fprintf(stderr,
+               "prepare: %zu tracks stored (%lld frames, %.1f h), %lld skipped (%.2f %%) + %zu known bad; "
+               "store %s; skips in %s/prepare_skips.tsv\n",
+               locs.size(), (long long)total_frames, double(total_frames) * o.mel.hop_length / o.mel.sr / 3600.0,
+               (long long)n_failed, 100.0 * frac, n_known, melstore_path(o.work_dir).c_str(), o.work_dir.c_str());
+  if (frac > o.max_fail_fraction) {
+    std::fprintf(stderr, "prepare: error: %.2f %% of tracks failed, more than the allowed %.2f %% (--max-fail)\n",
+                 100.0 * frac, 100.0 * o.max_fail_fraction);
+    return 3;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_prepare(const PrepareOptions& o) {
@@ -334,22 +354,7 @@ int run_prepare(const PrepareOptions& o) {
 
   // Skip report and summary.
   write_skip_report(o, skips, n_known);
-  const std::vector<PartIndex::Loc>& locs = ix.locs;
-  const int64_t n_failed = int64_t(skips.size() - n_known), n_total = int64_t(ids.size());
-  int64_t total_frames = 0;
-  for (const PartIndex::Loc& L : locs) total_frames += L.frames;
-  const double frac = n_total ? double(n_failed) / double(n_total) : 0.0;
-  std::fprintf(stderr,
-               "prepare: %zu tracks stored (%lld frames, %.1f h), %lld skipped (%.2f %%) + %zu known bad; "
-               "store %s; skips in %s/prepare_skips.tsv\n",
-               locs.size(), (long long)total_frames, double(total_frames) * o.mel.hop_length / o.mel.sr / 3600.0,
-               (long long)n_failed, 100.0 * frac, n_known, melstore_path(o.work_dir).c_str(), o.work_dir.c_str());
-  if (frac > o.max_fail_fraction) {
-    std::fprintf(stderr, "prepare: error: %.2f %% of tracks failed, more than the allowed %.2f %% (--max-fail)\n",
-                 100.0 * frac, 100.0 * o.max_fail_fraction);
-    return 3;
-  }
-  return 0;
+  return print_summary(o, ix.locs, skips.size() - n_known, n_known, int64_t(ids.size()));
 }
 
 }  // namespace agf
