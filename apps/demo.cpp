@@ -21,6 +21,71 @@
 
 namespace {
 
+// [1/4] The synthetic corpus in CORPUS, unless it is there already.
+void synth_stage(const agf::SynthOptions& synth, const std::string& corpus, uint64_t seed) {
+  if (std::filesystem::exists(corpus + "/fma_metadata/tracks.csv")) {
+    std::fprintf(stderr, "demo: %s exists; kept\n", corpus.c_str());
+    return;
+  }
+  agf::SynthOptions so = synth;
+  so.out_dir = corpus;
+  so.seed = seed;
+  agf::SynthSummary s = agf::synth_corpus(so);
+  std::fprintf(stderr, "demo: %lld tracks, %lld artists, %lld albums in %.1f s\n", static_cast<long long>(s.n_tracks),
+               static_cast<long long>(s.n_artists), static_cast<long long>(s.n_albums), s.seconds_taken);
+}
+
+// [2/4] The mel store in WORK (agf prepare resumes by itself); its exit status.
+int prepare_stage(const std::string& corpus, const std::string& work, uint64_t seed, const std::string& device) {
+  agf::PrepareOptions po;
+  po.metadata_dir = corpus + "/fma_metadata";
+  po.audio_dir = corpus + "/fma_audio";
+  po.work_dir = work;
+  po.seed = seed;
+  po.device = device;
+  return agf::run_prepare(po);
+}
+
+// [3/4] The factors WORK does not have yet.
+void factors_stage(const std::string& work, int clusters, uint64_t seed, const std::string& device,
+                   const std::string& factors_from) {
+  std::string kinds;
+  for (char k : std::string(agf::kFactorKinds))
+    if (!std::filesystem::exists(agf::factor_targets_path(work, k))) kinds += k;
+  if (kinds.empty()) {
+    std::fprintf(stderr, "demo: factors exist; kept\n");
+    return;
+  }
+  agf::FactorsOptions fo;
+  fo.work_dir = work;
+  fo.kinds = kinds;
+  fo.clusters = clusters;
+  fo.seed = seed;
+  fo.device = device;
+  fo.factors_from = factors_from;
+  for (const auto& r : agf::compute_factors(fo))
+    std::fprintf(stderr, "demo: factor %c: %lld artists, %d terms, LDA perplexity %.1f\n", r.kind,
+                 static_cast<long long>(r.artists), r.clusters, r.perplexity);
+}
+
+// The tables, the wall time per stage and where to look next.
+void print_demo_summary(const agf::ExperimentSummary& s, const std::vector<std::pair<std::string, double>>& stages,
+                        double seconds, const std::string& corpus) {
+  std::printf("\n%s\n", s.table4.c_str());
+  if (std::isfinite(s.baseline_log_loss))
+    std::printf("majority-class baseline: log loss %.4f, macro F1 %.4f, accuracy %.4f\n", s.baseline_log_loss,
+                s.baseline_f1, s.baseline_accuracy);
+  if (!s.protocol.empty()) std::printf("\n%s", s.protocol.c_str());
+  std::printf("\nwall time per stage (this run; a stage or case found finished costs ~0 s):\n");
+  for (const auto& [name, sec] : stages) std::printf("  %-28s %8.1f s\n", name.c_str(), sec);
+  for (const auto& r : s.results) std::printf("    case %-22s %8.1f s (when it ran)\n", r.case_name.c_str(), r.seconds);
+  std::printf("\ndemo finished in %.0f s (%d cases run, %d found finished)\n", seconds, s.ran, s.skipped);
+  std::printf("tables: %s\nreport: %s (open it in a browser)\n", s.results_md.c_str(), s.report_html.c_str());
+  std::printf("try:    agf predict --model %s/cases/stn-gsedm %s/fma_audio/000/000003.wav\n",
+              (s.seeds.empty() ? s.out_dir : s.out_dir + "/seed-" + std::to_string(s.seeds.front())).c_str(), corpus.c_str());
+  if (!s.finding.empty()) std::printf("\n%s\n", s.finding.c_str());
+}
+
 AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> tables and HTML report", [](CLI::App& c) {
   auto out = std::make_shared<std::string>("agf-demo");
   auto seed = std::make_shared<uint64_t>(1);
@@ -103,47 +168,16 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
       mark = since();
     };
     std::fprintf(stderr, "demo: [1/4] synthetic corpus\n");
-    if (std::filesystem::exists(corpus + "/fma_metadata/tracks.csv")) {
-      std::fprintf(stderr, "demo: %s exists; kept\n", corpus.c_str());
-    } else {
-      agf::SynthOptions so = *synth;
-      so.out_dir = corpus;
-      so.seed = *seed;
-      agf::SynthSummary s = agf::synth_corpus(so);
-      std::fprintf(stderr, "demo: %lld tracks, %lld artists, %lld albums in %.1f s\n", static_cast<long long>(s.n_tracks),
-                   static_cast<long long>(s.n_artists), static_cast<long long>(s.n_albums), s.seconds_taken);
-    }
+    synth_stage(*synth, corpus, *seed);
 
     stage_done("[1/4] synthetic corpus");
     std::fprintf(stderr, "demo: [2/4] mel store (%.0f s)\n", since());
-    agf::PrepareOptions po;
-    po.metadata_dir = corpus + "/fma_metadata";
-    po.audio_dir = corpus + "/fma_audio";
-    po.work_dir = work;
-    po.seed = *seed;
-    po.device = *device;
-    const int rc = agf::run_prepare(po);
+    const int rc = prepare_stage(corpus, work, *seed, *device);
     if (rc != 0) return rc;
 
     stage_done("[2/4] mel store");
     std::fprintf(stderr, "demo: [3/4] artist group factors (%.0f s)\n", since());
-    std::string kinds;
-    for (char k : std::string(agf::kFactorKinds))
-      if (!std::filesystem::exists(agf::factor_targets_path(work, k))) kinds += k;
-    if (kinds.empty()) {
-      std::fprintf(stderr, "demo: factors exist; kept\n");
-    } else {
-      agf::FactorsOptions fo;
-      fo.work_dir = work;
-      fo.kinds = kinds;
-      fo.clusters = *clusters;
-      fo.seed = *seed;
-      fo.device = *device;
-      fo.factors_from = ex->factors_from;
-      for (const auto& r : agf::compute_factors(fo))
-        std::fprintf(stderr, "demo: factor %c: %lld artists, %d terms, LDA perplexity %.1f\n", r.kind,
-                     static_cast<long long>(r.artists), r.clusters, r.perplexity);
-    }
+    factors_stage(work, *clusters, *seed, *device, ex->factors_from);
 
     stage_done("[3/4] artist group factors");
     std::fprintf(stderr, "demo: [4/4] %s grid (%.0f s)\n", c.count("--full") ? "the paper's" : "quick", since());
@@ -160,19 +194,7 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     }();
     stage_done("[4/4] grid");
 
-    std::printf("\n%s\n", s.table4.c_str());
-    if (std::isfinite(s.baseline_log_loss))
-      std::printf("majority-class baseline: log loss %.4f, macro F1 %.4f, accuracy %.4f\n", s.baseline_log_loss,
-                  s.baseline_f1, s.baseline_accuracy);
-    if (!s.protocol.empty()) std::printf("\n%s", s.protocol.c_str());
-    std::printf("\nwall time per stage (this run; a stage or case found finished costs ~0 s):\n");
-    for (const auto& [name, sec] : stages) std::printf("  %-28s %8.1f s\n", name.c_str(), sec);
-    for (const auto& r : s.results) std::printf("    case %-22s %8.1f s (when it ran)\n", r.case_name.c_str(), r.seconds);
-    std::printf("\ndemo finished in %.0f s (%d cases run, %d found finished)\n", since(), s.ran, s.skipped);
-    std::printf("tables: %s\nreport: %s (open it in a browser)\n", s.results_md.c_str(), s.report_html.c_str());
-    std::printf("try:    agf predict --model %s/cases/stn-gsedm %s/fma_audio/000/000003.wav\n",
-                (s.seeds.empty() ? s.out_dir : s.out_dir + "/seed-" + std::to_string(s.seeds.front())).c_str(), corpus.c_str());
-    if (!s.finding.empty()) std::printf("\n%s\n", s.finding.c_str());
+    print_demo_summary(s, stages, since(), corpus);
     return 0;
   });
 });

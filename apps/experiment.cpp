@@ -17,6 +17,81 @@
 
 namespace {
 
+// --plan: print the plan (and write its JSON); plan_devices: the list schedule's devices when --plan-devices
+// was not given (--workers N, the number of --devices, the N of --shard I/N, else 1).
+int run_plan(const agf::ExperimentOptions& o, agf::PlanRequest req, bool devices_given, const std::string& shard,
+             int workers, const std::string& devices, const std::string& plan_json) {
+  if (!devices_given) {  // the devices this command line would run on
+    int shards = 1;
+    if (!shard.empty() && std::sscanf(shard.c_str(), "%*d/%d", &shards) != 1) shards = 1;
+    req.devices = workers > 0 ? workers : !devices.empty() ? int(agf::parse_devices(devices).size()) : shards;
+  }
+  const agf::Plan p = agf::plan_experiment(o, req);
+  std::printf("%s", agf::plan_text(p).c_str());
+  if (!plan_json.empty()) agf::write_file_atomic(plan_json, agf::plan_json(p).dump(1) + "\n");
+  return 0;
+}
+
+// --shard I/N into the options.
+void parse_shard(const std::string& shard, agf::ExperimentOptions* o) {
+  int i = -1, n = -1;
+  char tail = 0;
+  AGF_CHECK(std::sscanf(shard.c_str(), "%d/%d%c", &i, &n, &tail) == 2 && n >= 1 && i >= 0 && i < n, agf::UsageError,
+            "experiment: --shard wants I/N with 0 <= I < N (e.g. 0/4), got '", shard, "'");
+  o->shard_index = i;
+  o->shard_count = n;
+}
+
+// A worker's command line: this one (args) without --workers/--devices (and, for GPUs, without --device).
+std::vector<std::string> worker_args(const std::vector<std::string>& args, bool gpus) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    bool drop = false, with_value = false;
+    for (const char* f : {"--workers", "--devices", "--device"}) {
+      if (std::string(f) == "--device" && !gpus) continue;
+      if (a == f) drop = with_value = true;
+      if (a.rfind(std::string(f) + "=", 0) == 0) drop = true;
+    }
+    if (drop) {
+      if (with_value) ++i;
+      continue;
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+// --collect: the merged report and tables of OUT; 1 (naming them) when some of the grid's cases have no result.
+int run_collect(const agf::ExperimentOptions& o) {
+  agf::ExperimentSummary s;
+  const std::string out = o.out_dir.empty() ? agf::default_experiment_out(o.work_dir, o.seeds.size()) : o.out_dir;
+  agf::write_experiment_report(o.work_dir, out, &s);
+  std::printf("%s\n", s.table4.c_str());
+  if (!s.protocol.empty()) std::printf("%s\n", s.protocol.c_str());
+  const std::vector<std::string> missing = agf::missing_experiment_cases(o);
+  std::printf("%zu cases in %s; results %s, %s; report %s\n", s.results.size(), out.c_str(), s.results_csv.c_str(),
+              s.results_md.c_str(), s.report_html.c_str());
+  if (!missing.empty()) {
+    std::string list;
+    for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
+    std::fprintf(stderr, "experiment: --collect: %zu of the grid's cases have no result yet: %s\n", missing.size(), list.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+void print_summary(const agf::ExperimentSummary& s) {
+  std::printf("%s\n", s.table4.c_str());
+  if (std::isfinite(s.baseline_log_loss))
+    std::printf("majority-class baseline: log loss %.4f, macro F1 %.4f, accuracy %.4f\n\n", s.baseline_log_loss,
+                s.baseline_f1, s.baseline_accuracy);
+  if (!s.protocol.empty()) std::printf("%s\n", s.protocol.c_str());
+  std::printf("%d cases run, %d finished earlier, %.0f s; results %s, %s; report %s\n", s.ran, s.skipped, s.seconds,
+              s.results_csv.c_str(), s.results_md.c_str(), s.report_html.c_str());
+  if (!s.finding.empty()) std::printf("%s\n", s.finding.c_str());
+}
+
 AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable), tables and HTML report",
             [](CLI::App& c) {
   auto o = std::make_shared<agf::ExperimentOptions>();
@@ -119,28 +194,10 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
            "case with exit status 75 (EX_TEMPFAIL: resumable). Rerunning the same command resumes it (finished "
            "cases are skipped; the interrupted one continues bit-identically on the CPU). A third signal ends at once.");
   return std::function<int()>([=] {
-    if (*plan_on) {
-      agf::PlanRequest req = *plan;
-      if (plan_devices->count() == 0) {  // the devices this command line would run on
-        int shards = 1;
-        if (!shard->empty() && std::sscanf(shard->c_str(), "%*d/%d", &shards) != 1) shards = 1;
-        req.devices = *workers > 0 ? *workers : !devices->empty() ? int(agf::parse_devices(*devices).size()) : shards;
-      }
-      const agf::Plan p = agf::plan_experiment(*o, req);
-      std::printf("%s", agf::plan_text(p).c_str());
-      if (!plan_json->empty()) agf::write_file_atomic(*plan_json, agf::plan_json(p).dump(1) + "\n");
-      return 0;
-    }
+    if (*plan_on) return run_plan(*o, *plan, plan_devices->count() > 0, *shard, *workers, *devices, *plan_json);
     agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
     agf::ExperimentSummary s;
-    if (!shard->empty()) {
-      int i = -1, n = -1;
-      char tail = 0;
-      AGF_CHECK(std::sscanf(shard->c_str(), "%d/%d%c", &i, &n, &tail) == 2 && n >= 1 && i >= 0 && i < n, agf::UsageError,
-                "experiment: --shard wants I/N with 0 <= I < N (e.g. 0/4), got '", *shard, "'");
-      o->shard_index = i;
-      o->shard_count = n;
-    }
+    if (!shard->empty()) parse_shard(*shard, o.get());
     if (*workers < 0) throw agf::UsageError("experiment: --workers wants N >= 1");
     if (*workers > 0 || !devices->empty()) {
       AGF_CHECK(o->shard_count <= 1 && !*collect && !*report_only, agf::UsageError,
@@ -148,52 +205,17 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
       agf::WorkersOptions w;
       w.workers = *workers;
       if (!devices->empty()) w.devices = agf::parse_devices(*devices);
-      // A worker's command line: this one without --workers/--devices (and, for GPUs, without --device).
-      const std::vector<std::string>& args = agf::app::command_line();
-      for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        bool drop = false, with_value = false;
-        for (const char* f : {"--workers", "--devices", "--device"}) {
-          if (std::string(f) == "--device" && w.devices.empty()) continue;
-          if (a == f) drop = with_value = true;
-          if (a.rfind(std::string(f) + "=", 0) == 0) drop = true;
-        }
-        if (drop) {
-          if (with_value) ++i;
-          continue;
-        }
-        w.child_args.push_back(a);
-      }
+      w.child_args = worker_args(agf::app::command_line(), !w.devices.empty());
       s = agf::run_experiment_workers(*o, w);
     } else if (*collect) {
-      const std::string out = o->out_dir.empty() ? agf::default_experiment_out(o->work_dir, o->seeds.size()) : o->out_dir;
-      agf::write_experiment_report(o->work_dir, out, &s);
-      std::printf("%s\n", s.table4.c_str());
-      if (!s.protocol.empty()) std::printf("%s\n", s.protocol.c_str());
-      const std::vector<std::string> missing = agf::missing_experiment_cases(*o);
-      std::printf("%zu cases in %s; results %s, %s; report %s\n", s.results.size(), out.c_str(), s.results_csv.c_str(),
-                  s.results_md.c_str(), s.report_html.c_str());
-      if (!missing.empty()) {
-        std::string list;
-        for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
-        std::fprintf(stderr, "experiment: --collect: %zu of the grid's cases have no result yet: %s\n", missing.size(), list.c_str());
-        return 1;
-      }
-      return 0;
+      return run_collect(*o);
     } else if (*report_only) {
       const std::string out = o->out_dir.empty() ? agf::default_experiment_out(o->work_dir, o->seeds.size()) : o->out_dir;
       agf::write_experiment_report(o->work_dir, out, &s);
     } else {
       s = agf::run_experiment(*o);
     }
-    std::printf("%s\n", s.table4.c_str());
-    if (std::isfinite(s.baseline_log_loss))
-      std::printf("majority-class baseline: log loss %.4f, macro F1 %.4f, accuracy %.4f\n\n", s.baseline_log_loss,
-                  s.baseline_f1, s.baseline_accuracy);
-    if (!s.protocol.empty()) std::printf("%s\n", s.protocol.c_str());
-    std::printf("%d cases run, %d finished earlier, %.0f s; results %s, %s; report %s\n", s.ran, s.skipped, s.seconds,
-                s.results_csv.c_str(), s.results_md.c_str(), s.report_html.c_str());
-    if (!s.finding.empty()) std::printf("%s\n", s.finding.c_str());
+    print_summary(s);
     return 0;
   });
 });

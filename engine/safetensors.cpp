@@ -185,11 +185,11 @@ void SafetensorsFile::unmap() {
   map_size_ = 0;
 }
 
-SafetensorsFile SafetensorsFile::open(const std::string& path) {
-  SafetensorsFile f;
-  f.path_ = path;
-  const std::string where = "safetensors " + path + ": ";
+namespace {
 
+// The whole file mapped read-only, and its size: IOError when it cannot be opened, is no regular file or
+// cannot be mapped; FormatError when it is shorter than the header length.
+std::pair<void*, uint64_t> map_file(const std::string& path, const std::string& where) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw IOError(str(where, "cannot open: ", std::strerror(errno)));
   struct stat st;
@@ -211,18 +211,22 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   int err = errno;
   ::close(fd);
   if (m == MAP_FAILED) throw IOError(str(where, "cannot mmap ", size, " bytes: ", std::strerror(err)));
-  f.map_ = m;
-  f.map_size_ = size;
-  const auto* bytes = static_cast<const unsigned char*>(m);
+  return {m, size};
+}
 
+// The header's length (the first 8 bytes, little-endian), checked against the maximum and the file's size.
+uint64_t header_length(const unsigned char* bytes, uint64_t size, const std::string& where) {
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(bytes[i]) << (8 * i);
   AGF_CHECK(n <= kMaxHeader, FormatError, where, "header length ", n, " exceeds the maximum of ", kMaxHeader, " bytes");
   AGF_CHECK(n <= size - 8, FormatError, where, "header length ", n, " runs past the end of the ", size, "-byte file");
   AGF_CHECK(n >= 2 && bytes[8] == '{', FormatError, where, "header does not start with '{'");
-  const char* hb = reinterpret_cast<const char*>(bytes + 8);
+  return n;
+}
 
-  // Parse, recording duplicate keys at any level (nlohmann keeps only one of them).
+// The header [hb, hb + n) parsed as a JSON object, refusing duplicate keys at any level (nlohmann keeps only
+// one of them) and nesting deeper than a header goes.
+nlohmann::json parse_header(const char* hb, uint64_t n, const std::string& where) {
   std::vector<std::set<std::string>> keys;
   std::string duplicate;
   auto cb = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
@@ -248,63 +252,72 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   }
   AGF_CHECK(duplicate.empty(), FormatError, where, "duplicate key '", duplicate, "' in the header");
   AGF_CHECK(j.is_object(), FormatError, where, "header is a JSON ", j.type_name(), ", not an object");
+  return j;
+}
 
-  const uint64_t data_size = size - 8 - n;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& name = it.key();
-    const nlohmann::json& v = it.value();
-    if (name == "__metadata__") {
-      AGF_CHECK(v.is_object(), FormatError, where, "__metadata__ is a JSON ", v.type_name(), ", not an object");
-      for (auto m2 = v.begin(); m2 != v.end(); ++m2) {
-        AGF_CHECK(m2.value().is_string(), FormatError, where, "__metadata__ value of '", m2.key(), "' is a JSON ",
-                  m2.value().type_name(), ", not a string");
-        f.metadata_[m2.key()] = m2.value().get<std::string>();
-      }
-      continue;
-    }
-    const std::string tw = where + "tensor '" + name + "': ";
-    AGF_CHECK(v.is_object(), FormatError, tw, "entry is a JSON ", v.type_name(), ", not an object");
-    for (auto k = v.begin(); k != v.end(); ++k)
-      AGF_CHECK(k.key() == "dtype" || k.key() == "shape" || k.key() == "data_offsets", FormatError, tw,
-                "unexpected field '", k.key(), "'");
-    AGF_CHECK(v.contains("dtype") && v["dtype"].is_string(), FormatError, tw, "missing or non-string 'dtype'");
-    AGF_CHECK(v.contains("shape") && v["shape"].is_array(), FormatError, tw, "missing or non-array 'shape'");
-    AGF_CHECK(v.contains("data_offsets") && v["data_offsets"].is_array(), FormatError, tw,
-              "missing or non-array 'data_offsets'");
-    Entry e;
-    const std::string dt = v["dtype"].get<std::string>();
-    AGF_CHECK(st_dtype_from_name(dt, &e.dtype), FormatError, tw, "unknown dtype '", dt, "'");
-    for (const auto& d : v["shape"]) {
-      AGF_CHECK(d.is_number_integer(), FormatError, tw, "shape holds ", d.dump(), ", not an integer");
-      AGF_CHECK(d.is_number_unsigned(), FormatError, tw, "negative dimension ", d.dump(), " in shape ", v["shape"].dump());
-      uint64_t ud = d.get<uint64_t>();
-      AGF_CHECK(ud <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), FormatError, tw, "dimension ", ud,
-                " is too large");
-      e.shape.push_back(static_cast<int64_t>(ud));
-    }
-    const auto& off = v["data_offsets"];
-    AGF_CHECK(off.size() == 2 && off[0].is_number_unsigned() && off[1].is_number_unsigned(), FormatError, tw,
-              "data_offsets must be two non-negative integers, got ", off.dump());
-    uint64_t b = off[0].get<uint64_t>(), en = off[1].get<uint64_t>();
-    AGF_CHECK(b <= en, FormatError, tw, "data_offsets [", b, ",", en, "] end before they begin");
-    AGF_CHECK(en <= data_size, FormatError, tw, "data_offsets [", b, ",", en, "] run past the ", data_size,
-              "-byte data buffer");
-    uint64_t want = 0;
-    AGF_CHECK(span_bytes(e.shape, info(e.dtype).size, &want), FormatError, tw, "shape ", shape_str(e.shape),
-              " overflows the element count");
-    AGF_CHECK(en - b == want, FormatError, tw, dt, " ", shape_str(e.shape), " needs ", want,
-              " bytes but data_offsets [", b, ",", en, "] span ", en - b);
-    e.begin = static_cast<size_t>(b);
-    e.end = static_cast<size_t>(en);
-    f.entries_.emplace(name, std::move(e));
+// __metadata__: an object of strings.
+void read_metadata(const nlohmann::json& v, const std::string& where, std::map<std::string, std::string>* out) {
+  AGF_CHECK(v.is_object(), FormatError, where, "__metadata__ is a JSON ", v.type_name(), ", not an object");
+  for (auto m2 = v.begin(); m2 != v.end(); ++m2) {
+    AGF_CHECK(m2.value().is_string(), FormatError, where, "__metadata__ value of '", m2.key(), "' is a JSON ",
+              m2.value().type_name(), ", not a string");
+    (*out)[m2.key()] = m2.value().get<std::string>();
   }
+}
 
-  // Offsets sorted must tile [0, data_size) exactly: no gap, no overlap, nothing left over.
+// One tensor entry, validated: only dtype, shape and data_offsets; a known dtype; non-negative dimensions;
+// offsets inside the data buffer of data_size bytes spanning exactly numel * dtype size.
+// (Entry: SafetensorsFile's private entry type, with dtype, shape, begin and end.)
+template <typename Entry>
+Entry parse_entry(const std::string& name, const nlohmann::json& v, uint64_t data_size, const std::string& where) {
+  const std::string tw = where + "tensor '" + name + "': ";
+  AGF_CHECK(v.is_object(), FormatError, tw, "entry is a JSON ", v.type_name(), ", not an object");
+  for (auto k = v.begin(); k != v.end(); ++k)
+    AGF_CHECK(k.key() == "dtype" || k.key() == "shape" || k.key() == "data_offsets", FormatError, tw,
+              "unexpected field '", k.key(), "'");
+  AGF_CHECK(v.contains("dtype") && v["dtype"].is_string(), FormatError, tw, "missing or non-string 'dtype'");
+  AGF_CHECK(v.contains("shape") && v["shape"].is_array(), FormatError, tw, "missing or non-array 'shape'");
+  AGF_CHECK(v.contains("data_offsets") && v["data_offsets"].is_array(), FormatError, tw,
+            "missing or non-array 'data_offsets'");
+  Entry e;
+  const std::string dt = v["dtype"].template get<std::string>();
+  AGF_CHECK(st_dtype_from_name(dt, &e.dtype), FormatError, tw, "unknown dtype '", dt, "'");
+  for (const auto& d : v["shape"]) {
+    AGF_CHECK(d.is_number_integer(), FormatError, tw, "shape holds ", d.dump(), ", not an integer");
+    AGF_CHECK(d.is_number_unsigned(), FormatError, tw, "negative dimension ", d.dump(), " in shape ", v["shape"].dump());
+    uint64_t ud = d.template get<uint64_t>();
+    AGF_CHECK(ud <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), FormatError, tw, "dimension ", ud,
+              " is too large");
+    e.shape.push_back(static_cast<int64_t>(ud));
+  }
+  const auto& off = v["data_offsets"];
+  AGF_CHECK(off.size() == 2 && off[0].is_number_unsigned() && off[1].is_number_unsigned(), FormatError, tw,
+            "data_offsets must be two non-negative integers, got ", off.dump());
+  uint64_t b = off[0].template get<uint64_t>(), en = off[1].template get<uint64_t>();
+  AGF_CHECK(b <= en, FormatError, tw, "data_offsets [", b, ",", en, "] end before they begin");
+  AGF_CHECK(en <= data_size, FormatError, tw, "data_offsets [", b, ",", en, "] run past the ", data_size,
+            "-byte data buffer");
+  uint64_t want = 0;
+  AGF_CHECK(span_bytes(e.shape, info(e.dtype).size, &want), FormatError, tw, "shape ", shape_str(e.shape),
+            " overflows the element count");
+  AGF_CHECK(en - b == want, FormatError, tw, dt, " ", shape_str(e.shape), " needs ", want,
+            " bytes but data_offsets [", b, ",", en, "] span ", en - b);
+  e.begin = static_cast<size_t>(b);
+  e.end = static_cast<size_t>(en);
+  return e;
+}
+
+// The tensor names in data-offset order, checking that the offsets tile [0, data_size) exactly: no gap,
+// no overlap, nothing left over. (EntryMap: name -> entry with begin and end.)
+template <typename EntryMap>
+std::vector<std::string> data_order(const EntryMap& entries, uint64_t data_size, const std::string& where) {
+  using Entry = typename EntryMap::mapped_type;
   std::vector<std::pair<const std::string*, const Entry*>> sorted;
-  for (const auto& kv : f.entries_) sorted.emplace_back(&kv.first, &kv.second);
+  for (const auto& kv : entries) sorted.emplace_back(&kv.first, &kv.second);
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
     return std::make_pair(a.second->begin, a.second->end) < std::make_pair(b.second->begin, b.second->end);
   });
+  std::vector<std::string> order;
   size_t pos = 0;
   for (const auto& p : sorted) {
     AGF_CHECK(p.second->begin >= pos, FormatError, where, "tensor '", *p.first, "' at [", p.second->begin, ",",
@@ -312,10 +325,33 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
     AGF_CHECK(p.second->begin == pos, FormatError, where, "gap in the data buffer: bytes [", pos, ",",
               p.second->begin, ") belong to no tensor (next is '", *p.first, "')");
     pos = p.second->end;
-    f.order_.push_back(*p.first);
+    order.push_back(*p.first);
   }
   AGF_CHECK(pos == data_size, FormatError, where, "tensors cover ", pos, " bytes of the ", data_size,
             "-byte data buffer");
+  return order;
+}
+
+}  // namespace
+
+SafetensorsFile SafetensorsFile::open(const std::string& path) {
+  SafetensorsFile f;
+  f.path_ = path;
+  const std::string where = "safetensors " + path + ": ";
+  const auto [m, size] = map_file(path, where);
+  f.map_ = m;  // unmapped by f's destructor if a check below throws
+  f.map_size_ = size;
+  const auto* bytes = static_cast<const unsigned char*>(m);
+  const uint64_t n = header_length(bytes, size, where);
+  const nlohmann::json j = parse_header(reinterpret_cast<const char*>(bytes + 8), n, where);
+  const uint64_t data_size = size - 8 - n;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "__metadata__")
+      read_metadata(it.value(), where, &f.metadata_);
+    else
+      f.entries_.emplace(it.key(), parse_entry<Entry>(it.key(), it.value(), data_size, where));
+  }
+  f.order_ = data_order(f.entries_, data_size, where);
   f.data_ = bytes + 8 + n;
   return f;
 }

@@ -71,6 +71,133 @@ cudnnMathType_t conv_math_type(bool tf32, cudnnMathType_t candidate) {
                         __LINE__);                                                                       \
   } while (0)
 
+// CONV_CHECK for code without the shape's ints in scope: `shape` is shape_text's string.
+#define CONV_CHECK_FOR(expr, shape)                                                                     \
+  do {                                                                                                 \
+    cudnnStatus_t s_ = (expr);                                                                         \
+    if (s_ != CUDNN_STATUS_SUCCESS) throw_cudnn_error(s_, str(#expr, " for conv2d ", shape).c_str(), __FILE__, __LINE__); \
+  } while (0)
+
+namespace {
+
+// cuDNN's three algorithm searches (forward, backward data, backward filter) differ only in their types, their
+// calls (each direction passes the descriptors in its own order) and where the plan keeps the choice: one
+// specialisation per perf struct names them. The calls are spelled as they always were, so that a failure's
+// message quotes the same expression.
+template <typename Perf>
+struct ConvSearch;
+
+template <>
+struct ConvSearch<cudnnConvolutionFwdAlgoPerf_t> {
+  using Perf = cudnnConvolutionFwdAlgoPerf_t;
+  static constexpr const char* kWhat = "forward";
+  static constexpr bool kSaysMath = true;  // its error says "with FP32 math" in FP32 mode
+  static void max_count(CudaCtx& ctx, int& max, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max), shape);
+  }
+  static void find(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnFindConvolutionForwardAlgorithm(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got, perf.data()), shape);
+  }
+  static void heuristic(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnGetConvolutionForwardAlgorithm_v7(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got,
+                                                          perf.data()), shape);
+  }
+  static void set_math(CudaCtx& ctx, ConvPlan& p, const std::vector<Perf>& perf, int i, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnSetConvolutionMathType(p.fwd_conv, math_for(ctx, perf[i].mathType)), shape);
+  }
+  static cudnnStatus_t workspace(CudaCtx& ctx, ConvPlan& p, const Perf& perf, size_t* ws) {
+    return cudnnGetConvolutionForwardWorkspaceSize(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, perf.algo, ws);
+  }
+  static void keep(ConvPlan& p, const Perf& perf, size_t ws) {
+    p.fwd_algo = perf.algo;
+    p.fwd_ws = ws;
+  }
+};
+
+template <>
+struct ConvSearch<cudnnConvolutionBwdDataAlgoPerf_t> {
+  using Perf = cudnnConvolutionBwdDataAlgoPerf_t;
+  static constexpr const char* kWhat = "backward-data";
+  static constexpr bool kSaysMath = false;
+  static void max_count(CudaCtx& ctx, int& max, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(ctx.cudnn, &max), shape);
+  }
+  static void find(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnFindConvolutionBackwardDataAlgorithm(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, max, &got,
+                                                             perf.data()), shape);
+  }
+  static void heuristic(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, max, &got,
+                                                               perf.data()), shape);
+  }
+  static void set_math(CudaCtx& ctx, ConvPlan& p, const std::vector<Perf>& perf, int i, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnSetConvolutionMathType(p.bwd_data_conv, math_for(ctx, perf[i].mathType)), shape);
+  }
+  static cudnnStatus_t workspace(CudaCtx& ctx, ConvPlan& p, const Perf& perf, size_t* ws) {
+    return cudnnGetConvolutionBackwardDataWorkspaceSize(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, perf.algo, ws);
+  }
+  static void keep(ConvPlan& p, const Perf& perf, size_t ws) {
+    p.bwd_data_algo = perf.algo;
+    p.bwd_data_ws = ws;
+  }
+};
+
+template <>
+struct ConvSearch<cudnnConvolutionBwdFilterAlgoPerf_t> {
+  using Perf = cudnnConvolutionBwdFilterAlgoPerf_t;
+  static constexpr const char* kWhat = "backward-filter";
+  static constexpr bool kSaysMath = false;
+  static void max_count(CudaCtx& ctx, int& max, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(ctx.cudnn, &max), shape);
+  }
+  static void find(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnFindConvolutionBackwardFilterAlgorithm(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, max, &got,
+                                                               perf.data()), shape);
+  }
+  static void heuristic(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, max,
+                                                                 &got, perf.data()), shape);
+  }
+  static void set_math(CudaCtx& ctx, ConvPlan& p, const std::vector<Perf>& perf, int i, const std::string& shape) {
+    CONV_CHECK_FOR(cudnnSetConvolutionMathType(p.bwd_filter_conv, math_for(ctx, perf[i].mathType)), shape);
+  }
+  static cudnnStatus_t workspace(CudaCtx& ctx, ConvPlan& p, const Perf& perf, size_t* ws) {
+    return cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, perf.algo, ws);
+  }
+  static void keep(ConvPlan& p, const Perf& perf, size_t ws) {
+    p.bwd_filter_algo = perf.algo;
+    p.bwd_filter_ws = ws;
+  }
+};
+
+// One direction's algorithm: the candidates cuDNN times (find) or ranks by its heuristics, in its order; the
+// first the context accepts (acceptable()) whose workspace fits is kept in the plan, with its math type set.
+template <typename Perf>
+void choose_algorithm(CudaCtx& ctx, ConvPlan& p, bool find, const std::string& shape) {
+  using Search = ConvSearch<Perf>;
+  int max = 0, got = 0;
+  Search::max_count(ctx, max, shape);
+  std::vector<Perf> perf(std::max(max, 1));
+  if (find)
+    Search::find(ctx, p, max, got, perf, shape);
+  else
+    Search::heuristic(ctx, p, max, got, perf, shape);
+  bool chosen = false;
+  for (int i = 0; i < got && !chosen; ++i) {
+    if (!acceptable(ctx, perf[i])) continue;
+    Search::set_math(ctx, p, perf, i, shape);
+    size_t ws = 0;
+    if (Search::workspace(ctx, p, perf[i], &ws) != CUDNN_STATUS_SUCCESS || ws > ctx.workspace_bytes) continue;
+    Search::keep(p, perf[i], ws);
+    chosen = true;
+  }
+  AGF_CHECK(chosen, DeviceError, "conv2d_cuda: no cuDNN ", Search::kWhat, " algorithm for ", shape, " within a ",
+            ctx.workspace_bytes >> 20, " MiB workspace", ctx.deterministic ? " (deterministic)" : "",
+            Search::kSaysMath && !ctx.tf32 ? " with FP32 math" : "");
+}
+
+}  // namespace
+
 ConvPlan make_conv_plan(CudaCtx& ctx, int N, int C, int H, int W, int K, int R, int S) {
   AGF_CHECK(R % 2 == 1 && S % 2 == 1, ShapeError, "conv2d_cuda: 'same' padding needs odd kernels, got ", R, "x", S);
   ConvPlan p;
@@ -92,91 +219,17 @@ ConvPlan make_conv_plan(CudaCtx& ctx, int N, int C, int H, int W, int K, int R, 
   // so a plan first needed while capturing falls back to the heuristics.
   const bool find = ctx.benchmark && !ctx.capturing();
   const char* how = find ? "timed" : "heuristic";
-
-  {  // forward
-    int max = 0, got = 0;
-    CONV_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max));
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(max, 1));
-    if (find)
-      CONV_CHECK(cudnnFindConvolutionForwardAlgorithm(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got, perf.data()));
-    else
-      CONV_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got,
-                                                        perf.data()));
-    bool chosen = false;
-    for (int i = 0; i < got && !chosen; ++i) {
-      if (!acceptable(ctx, perf[i])) continue;
-      CONV_CHECK(cudnnSetConvolutionMathType(p.fwd_conv, math_for(ctx, perf[i].mathType)));
-      size_t ws = 0;
-      if (cudnnGetConvolutionForwardWorkspaceSize(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, perf[i].algo, &ws) !=
-              CUDNN_STATUS_SUCCESS || ws > ctx.workspace_bytes)
-        continue;
-      p.fwd_algo = perf[i].algo;
-      p.fwd_ws = ws;
-      chosen = true;
-    }
-    AGF_CHECK(chosen, DeviceError, "conv2d_cuda: no cuDNN forward algorithm for ", shape_text(N, C, H, W, K, R, S),
-              " within a ", ctx.workspace_bytes >> 20, " MiB workspace", ctx.deterministic ? " (deterministic)" : "",
-              ctx.tf32 ? "" : " with FP32 math");
-  }
-  {  // backward data
-    int max = 0, got = 0;
-    CONV_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(ctx.cudnn, &max));
-    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(max, 1));
-    if (find)
-      CONV_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, max, &got,
-                                                           perf.data()));
-    else
-      CONV_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, max, &got,
-                                                             perf.data()));
-    bool chosen = false;
-    for (int i = 0; i < got && !chosen; ++i) {
-      if (!acceptable(ctx, perf[i])) continue;
-      CONV_CHECK(cudnnSetConvolutionMathType(p.bwd_data_conv, math_for(ctx, perf[i].mathType)));
-      size_t ws = 0;
-      if (cudnnGetConvolutionBackwardDataWorkspaceSize(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, perf[i].algo,
-                                                       &ws) != CUDNN_STATUS_SUCCESS || ws > ctx.workspace_bytes)
-        continue;
-      p.bwd_data_algo = perf[i].algo;
-      p.bwd_data_ws = ws;
-      chosen = true;
-    }
-    AGF_CHECK(chosen, DeviceError, "conv2d_cuda: no cuDNN backward-data algorithm for ",
-              shape_text(N, C, H, W, K, R, S), " within a ", ctx.workspace_bytes >> 20, " MiB workspace",
-              ctx.deterministic ? " (deterministic)" : "");
-  }
-  {  // backward filter
-    int max = 0, got = 0;
-    CONV_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(ctx.cudnn, &max));
-    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(max, 1));
-    if (find)
-      CONV_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, max, &got,
-                                                             perf.data()));
-    else
-      CONV_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, max,
-                                                               &got, perf.data()));
-    bool chosen = false;
-    for (int i = 0; i < got && !chosen; ++i) {
-      if (!acceptable(ctx, perf[i])) continue;
-      CONV_CHECK(cudnnSetConvolutionMathType(p.bwd_filter_conv, math_for(ctx, perf[i].mathType)));
-      size_t ws = 0;
-      if (cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, perf[i].algo,
-                                                         &ws) != CUDNN_STATUS_SUCCESS || ws > ctx.workspace_bytes)
-        continue;
-      p.bwd_filter_algo = perf[i].algo;
-      p.bwd_filter_ws = ws;
-      chosen = true;
-    }
-    AGF_CHECK(chosen, DeviceError, "conv2d_cuda: no cuDNN backward-filter algorithm for ",
-              shape_text(N, C, H, W, K, R, S), " within a ", ctx.workspace_bytes >> 20, " MiB workspace",
-              ctx.deterministic ? " (deterministic)" : "");
-  }
+  const std::string shape = shape_text(N, C, H, W, K, R, S);
+  choose_algorithm<cudnnConvolutionFwdAlgoPerf_t>(ctx, p, find, shape);
+  choose_algorithm<cudnnConvolutionBwdDataAlgoPerf_t>(ctx, p, find, shape);
+  choose_algorithm<cudnnConvolutionBwdFilterAlgoPerf_t>(ctx, p, find, shape);
   cudnnMathType_t mf = CUDNN_DEFAULT_MATH, md = CUDNN_DEFAULT_MATH, mw = CUDNN_DEFAULT_MATH;
   cudnnGetConvolutionMathType(p.fwd_conv, &mf);
   cudnnGetConvolutionMathType(p.bwd_data_conv, &md);
   cudnnGetConvolutionMathType(p.bwd_filter_conv, &mw);
   std::fprintf(stderr,
                "agf: conv2d %s (%s%s%s): fwd %s/%s %zu KiB, bwd-data %s/%s %zu KiB, bwd-filter %s/%s %zu KiB\n",
-               shape_text(N, C, H, W, K, R, S).c_str(), how, ctx.tf32 ? ", tf32" : ", fp32",
+               shape.c_str(), how, ctx.tf32 ? ", tf32" : ", fp32",
                ctx.deterministic ? ", deterministic" : "", fwd_name(p.fwd_algo), math_name(mf), p.fwd_ws >> 10,
                bwd_data_name(p.bwd_data_algo), math_name(md), p.bwd_data_ws >> 10, bwd_filter_name(p.bwd_filter_algo),
                math_name(mw), p.bwd_filter_ws >> 10);

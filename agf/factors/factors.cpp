@@ -81,27 +81,32 @@ Corpus load_corpus(const FactorsOptions& o) {
 
 void write_json_file(const std::string& path, const std::string& text) { write_file_atomic(path, text + "\n"); }
 
-// Runs one kind from its items (rows of points, each with an artist), or from precomputed bags (s).
-// compute: where the K-means assignments run.
-FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const std::vector<TrackFeatures>* feats,
-                      const Compute& compute) {
-  FactorReport r;
-  r.kind = kind;
+// The artists a kind is fitted on: those with at least one usable track, and their track counts (the bag
+// divisors). With --factors-from train only training tracks are usable: the others have no features computed.
+struct ArtistSlots {
+  std::vector<char> track_ok;  // (tracks) in the fit and (audio kinds) with features
+  std::vector<int> slot;       // (all artists) index into kept, or -1
+  std::vector<int> kept;       // artist indices, ascending
+  std::vector<int> divisor;    // (kept) usable tracks
+};
+
+ArtistSlots artist_slots(char kind, const FactorsOptions& o, const Corpus& c, const std::vector<TrackFeatures>* feats,
+                         FactorReport* r) {
+  ArtistSlots as;
   const int A_all = static_cast<int>(c.artist_ids.size());
-  // artists with at least one usable track, and their track counts
-  // (with --factors-from train, only training tracks are usable: the others have no features computed)
   std::vector<int> usable_tracks(A_all, 0);
-  std::vector<char> track_ok(c.in_fit);
+  as.track_ok = c.in_fit;
+  std::vector<char>& track_ok = as.track_ok;
   if (feats)
     for (size_t i = 0; i < c.tracks.size(); ++i) track_ok[i] = c.in_fit[i] && (*feats)[i].ok;
   for (size_t i = 0; i < c.tracks.size(); ++i) usable_tracks[c.artist_of_track[i]] += track_ok[i];
-  std::vector<int> artist_slot(A_all, -1), kept_artists, divisor;
+  as.slot.assign(A_all, -1);
   std::vector<std::string> skipped;
   for (int a = 0; a < A_all; ++a) {
     if (usable_tracks[a] > 0) {
-      artist_slot[a] = static_cast<int>(kept_artists.size());
-      kept_artists.push_back(a);
-      divisor.push_back(usable_tracks[a]);
+      as.slot[a] = static_cast<int>(as.kept.size());
+      as.kept.push_back(a);
+      as.divisor.push_back(usable_tracks[a]);
     } else {
       skipped.push_back(c.artist_names[a]);
     }
@@ -109,111 +114,221 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   if (!skipped.empty()) {
     std::string list;
     for (size_t i = 0; i < std::min<size_t>(5, skipped.size()); ++i) list += (i ? ", " : "") + skipped[i];
-    r.notes.push_back(str(skipped.size(), " artists with no ", o.factors_from == "train" ? "usable training" : "decodable",
-                          " track were skipped (", list, skipped.size() > 5 ? ", ..." : "", ")"));
+    r->notes.push_back(str(skipped.size(), " artists with no ", o.factors_from == "train" ? "usable training" : "decodable",
+                           " track were skipped (", list, skipped.size() > 5 ? ", ..." : "", ")"));
   }
-  const int A = static_cast<int>(kept_artists.size());
+  const int A = static_cast<int>(as.kept.size());
   AGF_CHECK(A >= 1, UsageError, "factors ", kind, ": no artist has a usable track");
   int64_t bad_tracks = 0;
   for (size_t i = 0; i < c.tracks.size(); ++i) bad_tracks += c.in_fit[i] && !track_ok[i];
-  if (bad_tracks) r.notes.push_back(str(bad_tracks, " tracks had no usable audio (first: ", [&] {
+  if (bad_tracks) r->notes.push_back(str(bad_tracks, " tracks had no usable audio (first: ", [&] {
     for (size_t i = 0; i < c.tracks.size(); ++i)
       if (c.in_fit[i] && !track_ok[i]) return (*feats)[i].error;
     return std::string();
   }(), ")"));
+  return as;
+}
 
-  // items: rows of points (m, d, e) or (genre) terms (s), each with its artist slot
-  std::vector<float> points;
-  std::vector<int32_t> item_artist, labels;
-  int D = 0, V = 0;
+// A kind's items, each with its artist slot, as terms of a vocabulary of V: the genre ids of the fitted
+// tracks (s), or the K-means cluster of each point (m, d, e).
+struct Items {
+  std::vector<int32_t> labels, item_artist;
+  int V = 0;
   std::vector<int64_t> vocab_ids;  // s: genre id per term
-  KMeansResult<float> km;
-  std::vector<int> kept_cols;
-  if (kind == 's') {
-    std::map<int, int> term;
-    for (size_t i = 0; i < c.tracks.size(); ++i)
-      if (c.in_fit[i])
-        for (int g : c.tracks[i]->genres) term.emplace(g, 0);
-    for (auto& [g, idx] : term) { idx = static_cast<int>(vocab_ids.size()); vocab_ids.push_back(g); }
-    AGF_CHECK(!vocab_ids.empty(), UsageError, "factors s: no track has a genre id");
-    for (size_t i = 0; i < c.tracks.size(); ++i)
-      if (c.in_fit[i])
-        for (int g : c.tracks[i]->genres) {
-          labels.push_back(term[g]);
-          item_artist.push_back(artist_slot[c.artist_of_track[i]]);
-        }
-    V = static_cast<int>(vocab_ids.size());
-    r.points = static_cast<int64_t>(labels.size());
-  } else {
-    std::vector<int64_t> row_ids;
-    for (size_t i = 0; i < c.tracks.size(); ++i) {
-      if (!track_ok[i]) continue;
-      const TrackFeatures& f = (*feats)[i];
-      const int slot = artist_slot[c.artist_of_track[i]];
-      if (kind == 'e') {
-        D = static_cast<int>(f.desc.size());
-        points.insert(points.end(), f.desc.begin(), f.desc.end());
-        item_artist.push_back(slot);
-        row_ids.push_back(f.track_id);
-      } else {
-        D = f.n_mfcc;
-        const int T = kind == 'm' ? f.frames : f.frames - 1;  // d[t] = m[t + 1] - m[t]
-        for (int t = 0; t < T; ++t) {
-          for (int k = 0; k < f.n_mfcc; ++k) {
-            const float* row = f.mfcc.data() + static_cast<int64_t>(k) * f.frames;
-            points.push_back(kind == 'm' ? row[t] : row[t + 1] - row[t]);
-          }
-          item_artist.push_back(slot);
-        }
+  KMeansResult<float> km;          // m, d, e
+  int D = 0;                       // m, d, e: point dimension
+  std::vector<int> kept_cols;      // e: the descriptor columns kept (not constant)
+};
+
+// s: every genre id of every fitted track is an item.
+void genre_items(const Corpus& c, const ArtistSlots& as, Items* it, FactorReport* r) {
+  std::map<int, int> term;
+  for (size_t i = 0; i < c.tracks.size(); ++i)
+    if (c.in_fit[i])
+      for (int g : c.tracks[i]->genres) term.emplace(g, 0);
+  for (auto& [g, idx] : term) { idx = static_cast<int>(it->vocab_ids.size()); it->vocab_ids.push_back(g); }
+  AGF_CHECK(!it->vocab_ids.empty(), UsageError, "factors s: no track has a genre id");
+  for (size_t i = 0; i < c.tracks.size(); ++i)
+    if (c.in_fit[i])
+      for (int g : c.tracks[i]->genres) {
+        it->labels.push_back(term[g]);
+        it->item_artist.push_back(as.slot[c.artist_of_track[i]]);
       }
-    }
-    const int64_t N = static_cast<int64_t>(item_artist.size());
+  it->V = static_cast<int>(it->vocab_ids.size());
+  r->points = static_cast<int64_t>(it->labels.size());
+}
+
+// m, d, e: the points (rows of D), one per MFCC frame (m), frame difference (d) or track (e, its descriptors;
+// their track ids in *row_ids).
+std::vector<float> feature_points(char kind, const Corpus& c, const std::vector<TrackFeatures>& feats,
+                                  const ArtistSlots& as, Items* it, std::vector<int64_t>* row_ids) {
+  std::vector<float> points;
+  for (size_t i = 0; i < c.tracks.size(); ++i) {
+    if (!as.track_ok[i]) continue;
+    const TrackFeatures& f = feats[i];
+    const int slot = as.slot[c.artist_of_track[i]];
     if (kind == 'e') {
-      auto names = song_descriptor_names();
-      auto q = quantile_normalize(points, N, D, row_ids, names);
-      if (!q.dropped.empty()) {
-        std::string list;
-        for (size_t i = 0; i < std::min<size_t>(8, q.dropped.size()); ++i)
-          list += (i ? ", " : "") + (q.dropped[i] < static_cast<int>(names.size()) ? names[q.dropped[i]] : str("#", q.dropped[i]));
-        r.notes.push_back(str(q.dropped.size(), " constant descriptor columns were dropped (", list,
-                              q.dropped.size() > 8 ? ", ..." : "", ")"));
+      it->D = static_cast<int>(f.desc.size());
+      points.insert(points.end(), f.desc.begin(), f.desc.end());
+      it->item_artist.push_back(slot);
+      row_ids->push_back(f.track_id);
+    } else {
+      it->D = f.n_mfcc;
+      const int T = kind == 'm' ? f.frames : f.frames - 1;  // d[t] = m[t + 1] - m[t]
+      for (int t = 0; t < T; ++t) {
+        for (int k = 0; k < f.n_mfcc; ++k) {
+          const float* row = f.mfcc.data() + static_cast<int64_t>(k) * f.frames;
+          points.push_back(kind == 'm' ? row[t] : row[t + 1] - row[t]);
+        }
+        it->item_artist.push_back(slot);
       }
-      AGF_CHECK(!q.kept.empty(), UsageError, "factors e: every descriptor column is constant over the ", N, " tracks");
-      points = std::move(q.x);
-      kept_cols = q.kept;
-      D = static_cast<int>(kept_cols.size());
     }
-    KMeansParams kp;
-    kp.k = o.clusters;
-    if (kp.k > N) {
-      r.notes.push_back(str("--clusters ", o.clusters, " is more than the ", N, " points of '", kind,
-                            "': clamped to ", N));
-      std::fprintf(stderr, "factors %c: note: --clusters %d > %lld points; using %lld clusters\n", kind, o.clusters,
-                   static_cast<long long>(N), static_cast<long long>(N));
-      kp.k = static_cast<int>(N);
-    }
-    kp.seed = o.seed;
-    kp.compute = &compute;
-    kp.max_points_per_centroid = o.max_points_per_centroid;
-    // k-means++ costs O(N k D) on all N points; on a sample of 32 points per cluster it is O(32 k^2 D), which
-    // is what makes the paper's millions of frames x 2048 clusters cheap to seed (sklearn's MiniBatchKMeans
-    // seeds on a sample too: 3 x batch). The floor keeps small problems on all points, where seeding is cheap
-    // anyway and a sample of a few hundred points seeds worse (tests/data Factors.PipelineOnTinyCorpus: 396
-    // points, k = 6 failed for 9 of 16 seeds with a 192-point sample, 3 of 16 on all points).
-    kp.init_size = std::max<int64_t>(32 * static_cast<int64_t>(kp.k), 4096);
-    kp.minibatch = o.minibatch;
-    kp.max_iter = o.kmeans_max_iter;
-    kp.verbose = o.verbose;
-    km = kmeans_fit(points.data(), N, D, kp);
-    labels = km.labels;
-    V = kp.k;
-    r.points = N;
-    r.inertia = km.inertia;
-    r.kmeans_iters = km.n_iter;
   }
+  return points;
+}
+
+// e: the descriptors quantile-normalised per column over the N tracks; constant columns dropped.
+void normalise_descriptors(std::vector<float>* points, int64_t N, const std::vector<int64_t>& row_ids, Items* it,
+                           FactorReport* r) {
+  auto names = song_descriptor_names();
+  auto q = quantile_normalize(*points, N, it->D, row_ids, names);
+  if (!q.dropped.empty()) {
+    std::string list;
+    for (size_t i = 0; i < std::min<size_t>(8, q.dropped.size()); ++i)
+      list += (i ? ", " : "") + (q.dropped[i] < static_cast<int>(names.size()) ? names[q.dropped[i]] : str("#", q.dropped[i]));
+    r->notes.push_back(str(q.dropped.size(), " constant descriptor columns were dropped (", list,
+                           q.dropped.size() > 8 ? ", ..." : "", ")"));
+  }
+  AGF_CHECK(!q.kept.empty(), UsageError, "factors e: every descriptor column is constant over the ", N, " tracks");
+  *points = std::move(q.x);
+  it->kept_cols = q.kept;
+  it->D = static_cast<int>(it->kept_cols.size());
+}
+
+// m, d, e: the K-means dictionary over the points (--clusters, clamped to the number of points).
+// compute: where the K-means assignments run.
+void cluster_items(char kind, const FactorsOptions& o, const Compute& compute, const std::vector<float>& points,
+                   Items* it, FactorReport* r) {
+  const int64_t N = static_cast<int64_t>(it->item_artist.size());
+  const int D = it->D;
+  KMeansParams kp;
+  kp.k = o.clusters;
+  if (kp.k > N) {
+    r->notes.push_back(str("--clusters ", o.clusters, " is more than the ", N, " points of '", kind,
+                           "': clamped to ", N));
+    std::fprintf(stderr, "factors %c: note: --clusters %d > %lld points; using %lld clusters\n", kind, o.clusters,
+                 static_cast<long long>(N), static_cast<long long>(N));
+    kp.k = static_cast<int>(N);
+  }
+  kp.seed = o.seed;
+  kp.compute = &compute;
+  kp.max_points_per_centroid = o.max_points_per_centroid;
+  // k-means++ costs O(N k D) on all N points; on a sample of 32 points per cluster it is O(32 k^2 D), which
+  // is what makes the paper's millions of frames x 2048 clusters cheap to seed (sklearn's MiniBatchKMeans
+  // seeds on a sample too: 3 x batch). The floor keeps small problems on all points, where seeding is cheap
+  // anyway and a sample of a few hundred points seeds worse (tests/data Factors.PipelineOnTinyCorpus: 396
+  // points, k = 6 failed for 9 of 16 seeds with a 192-point sample, 3 of 16 on all points).
+  kp.init_size = std::max<int64_t>(32 * static_cast<int64_t>(kp.k), 4096);
+  kp.minibatch = o.minibatch;
+  kp.max_iter = o.kmeans_max_iter;
+  kp.verbose = o.verbose;
+  it->km = kmeans_fit(points.data(), N, D, kp);
+  it->labels = it->km.labels;
+  it->V = kp.k;
+  r->points = N;
+  r->inertia = it->km.inertia;
+  r->kmeans_iters = it->km.n_iter;
+}
+
+// A kind's items: genre terms (s) or clustered points (m, d, e).
+Items make_items(char kind, const FactorsOptions& o, const Compute& compute, const Corpus& c,
+                 const std::vector<TrackFeatures>* feats,
+                 const ArtistSlots& as, FactorReport* r) {
+  Items it;
+  if (kind == 's') {
+    genre_items(c, as, &it, r);
+    return it;
+  }
+  std::vector<int64_t> row_ids;
+  std::vector<float> points = feature_points(kind, c, *feats, as, &it, &row_ids);
+  const int64_t N = static_cast<int64_t>(it.item_artist.size());
+  if (kind == 'e') normalise_descriptors(&points, N, row_ids, &it, r);
+  cluster_items(kind, o, compute, points, &it, r);
+  return it;
+}
+
+// WORK/factors/<k>.safetensors: every track of a kept artist with its artist's topics.
+void write_targets(char kind, const FactorsOptions& o, const Corpus& c, const ArtistSlots& as,
+                   const std::vector<float>& artist_topics, const std::map<std::string, std::string>& meta,
+                   FactorReport* r) {
+  std::vector<int64_t> track_ids;
+  std::vector<float> targets;
+  for (size_t i = 0; i < c.tracks.size(); ++i) {
+    const int slot = as.slot[c.artist_of_track[i]];
+    if (slot < 0) continue;
+    track_ids.push_back(c.tracks[i]->id);
+    targets.insert(targets.end(), artist_topics.begin() + static_cast<int64_t>(slot) * o.topics,
+                   artist_topics.begin() + static_cast<int64_t>(slot + 1) * o.topics);
+  }
+  r->tracks = static_cast<int64_t>(track_ids.size());
+  write_safetensors(factor_targets_path(o.work_dir, kind),
+                    {{"track_ids", StDType::I64, {r->tracks}, track_ids.data(), track_ids.size() * 8},
+                     {"targets", StDType::F32, {r->tracks, o.topics}, targets.data(), targets.size() * 4}},
+                    meta);
+}
+
+// WORK/factors/<k>_model.safetensors: the kept artists, their topics and bags, the LDA components, and the
+// vocabulary (genre ids or centroids; e: the descriptor columns kept).
+void write_model(char kind, const FactorsOptions& o, const Corpus& c, const ArtistSlots& as, const Items& it,
+                 const std::vector<double>& bags, const LdaModel& lda, const std::vector<float>& artist_topics,
+                 const std::map<std::string, std::string>& meta) {
+  const int A = static_cast<int>(as.kept.size()), V = it.V, D = it.D;
+  std::vector<int64_t> artist_ids;
+  for (int a : as.kept) artist_ids.push_back(c.artist_ids[a]);
+  std::vector<float> bagsf(bags.begin(), bags.end()), comp(lda.components.begin(), lda.components.end());
+  std::vector<int64_t> cols(it.kept_cols.begin(), it.kept_cols.end());
+  std::vector<StView> model{
+      {"artist_ids", StDType::I64, {A}, artist_ids.data(), artist_ids.size() * 8},
+      {"artist_topics", StDType::F32, {A, o.topics}, artist_topics.data(), artist_topics.size() * 4},
+      {"bags", StDType::F32, {A, V}, bagsf.data(), bagsf.size() * 4},
+      {"lda_components", StDType::F32, {o.topics, V}, comp.data(), comp.size() * 4}};
+  if (kind == 's') model.push_back({"genre_ids", StDType::I64, {V}, it.vocab_ids.data(), it.vocab_ids.size() * 8});
+  else model.push_back({"centroids", StDType::F32, {V, D}, it.km.centroids.data(), it.km.centroids.size() * 4});
+  if (kind == 'e') model.push_back({"descriptor_columns", StDType::I64, {D}, cols.data(), cols.size() * 8});
+  write_safetensors(WorkDir(o.work_dir).factor_file(kind, "_model.safetensors"), model, meta);
+}
+
+// WORK/factors/<k>_summary.{md,json}: each group's artists and their genres.
+void write_summaries(char kind, const FactorsOptions& o, const Corpus& c, const ArtistSlots& as,
+                     const std::vector<float>& artist_topics, const FactorReport& r) {
+  const int A = static_cast<int>(as.kept.size());
+  const int G = kNumTopGenres;
+  std::vector<int> agt(static_cast<size_t>(A) * G, 0);
+  for (size_t i = 0; i < c.tracks.size(); ++i) {
+    const int slot = as.slot[c.artist_of_track[i]];
+    if (slot >= 0 && c.in_fit[i] && c.tracks[i]->genre_top >= 0) agt[static_cast<int64_t>(slot) * G + c.tracks[i]->genre_top] += 1;
+  }
+  std::vector<std::string> names;
+  for (int a : as.kept) names.push_back(c.artist_names[a]);
+  const WorkDir wd(o.work_dir);
+  const auto groups = summarize_groups(artist_topics, A, o.topics, names, agt, G, top_genre_names());
+  write_file_atomic(wd.factor_file(kind, "_summary.md"), groups_markdown(kind, groups, r));
+  write_json_file(wd.factor_file(kind, "_summary.json"), groups_json(kind, groups, r));
+}
+
+// Runs one kind from its items (rows of points, each with an artist), or from precomputed bags (s).
+// compute: where the K-means assignments run.
+FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const std::vector<TrackFeatures>* feats,
+                      const Compute& compute) {
+  FactorReport r;
+  r.kind = kind;
+  const ArtistSlots as = artist_slots(kind, o, c, feats, &r);
+  const int A = static_cast<int>(as.kept.size());
+  const Items it = make_items(kind, o, compute, c, feats, as, &r);
+  const int V = it.V;
   r.clusters = V;
   r.artists = A;
-  const auto bags = group_bags(labels.data(), item_artist.data(), static_cast<int64_t>(labels.size()), A, V, divisor);
+  const auto bags = group_bags(it.labels.data(), it.item_artist.data(), static_cast<int64_t>(it.labels.size()), A, V, as.divisor);
 
   LdaParams lp;
   lp.topics = o.topics;
@@ -227,56 +342,15 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   const auto theta = lda_transform(lda, bags.data(), A);
   std::vector<float> artist_topics(theta.begin(), theta.end());
 
-  // targets: every track of a kept artist
-  std::vector<int64_t> track_ids;
-  std::vector<float> targets;
-  for (size_t i = 0; i < c.tracks.size(); ++i) {
-    const int slot = artist_slot[c.artist_of_track[i]];
-    if (slot < 0) continue;
-    track_ids.push_back(c.tracks[i]->id);
-    targets.insert(targets.end(), artist_topics.begin() + static_cast<int64_t>(slot) * o.topics,
-                   artist_topics.begin() + static_cast<int64_t>(slot + 1) * o.topics);
-  }
-  r.tracks = static_cast<int64_t>(track_ids.size());
-
-  const WorkDir wd(o.work_dir);
-  const std::string dir = wd.factors(), k1(1, kind);
-  ensure_dir(dir);
+  ensure_dir(WorkDir(o.work_dir).factors());
   std::map<std::string, std::string> meta{
-      {"kind", k1}, {"topics", std::to_string(o.topics)}, {"terms", std::to_string(V)},
+      {"kind", std::string(1, kind)}, {"topics", std::to_string(o.topics)}, {"terms", std::to_string(V)},
       {"seed", std::to_string(o.seed)}, {"subset", o.subset}, {"artists", std::to_string(A)},
       {"factors_from", o.factors_from}};
   if (kind == 'm' || kind == 'd') meta["n_mfcc"] = std::to_string(o.n_mfcc);
-  write_safetensors(factor_targets_path(o.work_dir, kind),
-                    {{"track_ids", StDType::I64, {r.tracks}, track_ids.data(), track_ids.size() * 8},
-                     {"targets", StDType::F32, {r.tracks, o.topics}, targets.data(), targets.size() * 4}},
-                    meta);
-  std::vector<int64_t> artist_ids;
-  for (int a : kept_artists) artist_ids.push_back(c.artist_ids[a]);
-  std::vector<float> bagsf(bags.begin(), bags.end()), comp(lda.components.begin(), lda.components.end());
-  std::vector<int64_t> cols(kept_cols.begin(), kept_cols.end());
-  std::vector<StView> model{
-      {"artist_ids", StDType::I64, {A}, artist_ids.data(), artist_ids.size() * 8},
-      {"artist_topics", StDType::F32, {A, o.topics}, artist_topics.data(), artist_topics.size() * 4},
-      {"bags", StDType::F32, {A, V}, bagsf.data(), bagsf.size() * 4},
-      {"lda_components", StDType::F32, {o.topics, V}, comp.data(), comp.size() * 4}};
-  if (kind == 's') model.push_back({"genre_ids", StDType::I64, {V}, vocab_ids.data(), vocab_ids.size() * 8});
-  else model.push_back({"centroids", StDType::F32, {V, D}, km.centroids.data(), km.centroids.size() * 4});
-  if (kind == 'e') model.push_back({"descriptor_columns", StDType::I64, {D}, cols.data(), cols.size() * 8});
-  write_safetensors(wd.factor_file(kind, "_model.safetensors"), model, meta);
-
-  // summary tables
-  const int G = kNumTopGenres;
-  std::vector<int> agt(static_cast<size_t>(A) * G, 0);
-  for (size_t i = 0; i < c.tracks.size(); ++i) {
-    const int slot = artist_slot[c.artist_of_track[i]];
-    if (slot >= 0 && c.in_fit[i] && c.tracks[i]->genre_top >= 0) agt[static_cast<int64_t>(slot) * G + c.tracks[i]->genre_top] += 1;
-  }
-  std::vector<std::string> names;
-  for (int a : kept_artists) names.push_back(c.artist_names[a]);
-  const auto groups = summarize_groups(artist_topics, A, o.topics, names, agt, G, top_genre_names());
-  write_file_atomic(wd.factor_file(kind, "_summary.md"), groups_markdown(kind, groups, r));
-  write_json_file(wd.factor_file(kind, "_summary.json"), groups_json(kind, groups, r));
+  write_targets(kind, o, c, as, artist_topics, meta, &r);
+  write_model(kind, o, c, as, it, bags, lda, artist_topics, meta);
+  write_summaries(kind, o, c, as, artist_topics, r);
   return r;
 }
 

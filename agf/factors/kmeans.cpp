@@ -190,6 +190,142 @@ std::vector<int32_t> kmeans_predict(const T* x, int64_t N, int D, const T* c, in
   return labels;
 }
 
+namespace {
+
+// The initial centroids: `init` when given, else k-means++ on a sample of init_size points (or on all n).
+template <typename T>
+std::vector<T> initial_centroids(const T* x, int64_t n, int D, const KMeansParams& p, const T* init,
+                                 std::mt19937_64& rng) {
+  const int K = p.k;
+  if (init) {
+    return std::vector<T>(init, init + static_cast<int64_t>(K) * D);
+  } else if (p.init_size > 0 && p.init_size < n) {
+    const int64_t m = std::max<int64_t>(p.init_size, K);
+    auto pts = gather_rows(x, D, sample_indices(n, m, rng));
+    return kmeans_plusplus(pts.data(), m, D, K, rng());
+  } else {
+    return kmeans_plusplus(x, n, D, K, rng());
+  }
+}
+
+// Lloyd from r.centroids on the n training points: assign, update, re-seed empty clusters, until the labels
+// are unchanged, the squared centre shift is <= tol scaled by the mean column variance (sklearn's _tolerance),
+// or max_iter.
+template <typename T>
+void lloyd(const T* x, int64_t n, int D, const KMeansParams& p, CudaCtx* cuda, KMeansResult<T>& r) {
+  const int K = p.k;
+  std::vector<double> sums(static_cast<size_t>(K) * D);
+  std::vector<int64_t> counts(K);
+  // tolerance scaled by the mean column variance (sklearn's _tolerance)
+  double mean_var = 0;
+  for (int d = 0; d < D; ++d) {
+    double m = 0, v = 0;
+    for (int64_t i = 0; i < n; ++i) m += x[i * D + d];
+    m /= static_cast<double>(n);
+    for (int64_t i = 0; i < n; ++i) v += (x[i * D + d] - m) * (x[i * D + d] - m);
+    mean_var += v / static_cast<double>(n);
+  }
+  const double tol = p.tol * mean_var / D;
+  Assigner<T> assign(x, n, D, K, cuda);
+  std::vector<int32_t> labels(n), old(n, -1);
+  std::vector<T> d2(n);
+  Progress prog("k-means", p.max_iter, "iter", !p.verbose);
+  for (int it = 0; it < p.max_iter; ++it) {
+    assign(labels.data(), d2.data(), r.centroids.data());
+    std::fill(sums.begin(), sums.end(), 0.0);
+    std::fill(counts.begin(), counts.end(), 0);
+    kmeans_accumulate(Cpu{}, sums.data(), counts.data(), x, labels.data(), n, D, K);
+    r.n_reseeded += relocate_empty(sums, counts, x, D, K, labels.data(), d2.data(), n);
+    double shift = 0;
+    for (int k = 0; k < K; ++k) {
+      if (counts[k] == 0) continue;  // only when k > distinct points: keep the old centre
+      for (int d = 0; d < D; ++d) {
+        const int64_t i = static_cast<int64_t>(k) * D + d;
+        const T v = static_cast<T>(sums[i] / static_cast<double>(counts[k]));
+        shift += (static_cast<double>(v) - r.centroids[i]) * (static_cast<double>(v) - r.centroids[i]);
+        r.centroids[i] = v;
+      }
+    }
+    r.n_iter = it + 1;
+    prog.set(it + 1);
+    prog.set_note(str("shift ", shift));
+    if (labels == old) { r.converged = true; break; }
+    if (shift <= tol) { r.converged = true; break; }
+    old.swap(labels);
+  }
+  prog.finish(str(r.n_iter, " iterations", r.converged ? ", converged" : ", not converged"));
+}
+
+// After mini-batches: centres that never received a point are re-seeded at the points farthest from their centre.
+template <typename T>
+void reseed_unused_centres(const T* x, int64_t n, int D, int K, CudaCtx* cuda, KMeansResult<T>& r) {
+  std::vector<int64_t> counts(K);
+  Assigner<T> assign(x, n, D, K, cuda);
+  std::vector<int32_t> labels(n);
+  std::vector<T> dd(n);
+  assign(labels.data(), dd.data(), r.centroids.data());
+  std::fill(counts.begin(), counts.end(), 0);
+  for (int64_t i = 0; i < n; ++i) counts[labels[i]] += 1;
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return dd[a] > dd[b] || (dd[a] == dd[b] && a < b); });
+  size_t next = 0;
+  for (int k = 0; k < K; ++k)
+    if (counts[k] == 0 && next < order.size()) {
+      const int64_t src = order[next++];
+      std::copy(x + src * D, x + src * D + D, r.centroids.begin() + static_cast<int64_t>(k) * D);
+      ++r.n_reseeded;
+    }
+}
+
+// MiniBatchKMeans from r.centroids: per-centre counts; each batch moves a centre to the running mean of its
+// points; stops after max_no_improvement batches without a better smoothed batch inertia.
+template <typename T>
+void minibatch(const T* x, int64_t n, int D, const KMeansParams& p, std::mt19937_64& rng, CudaCtx* cuda,
+               KMeansResult<T>& r) {
+  const int K = p.k;
+  std::vector<double> sums(static_cast<size_t>(K) * D);
+  std::vector<int64_t> counts(K);
+  const int64_t bs = std::min<int64_t>(std::max(1, p.batch_size), n);
+  const int64_t steps = std::max<int64_t>(1, p.max_iter * n / bs);
+  std::vector<double> weight(K, 0.0);
+  std::vector<int32_t> lab(bs);
+  std::vector<T> d2(bs), batch;
+  double ewa = -1, best = 1e300;
+  int no_improve = 0;
+  Progress prog("mini-batch k-means", steps, "batch", !p.verbose);
+  for (int64_t s = 0; s < steps; ++s) {
+    batch = gather_rows(x, D, sample_indices(n, bs, rng));
+    Assigner<T> assign(batch.data(), bs, D, K, nullptr);
+    assign(lab.data(), d2.data(), r.centroids.data());
+    std::fill(sums.begin(), sums.end(), 0.0);
+    std::fill(counts.begin(), counts.end(), 0);
+    kmeans_accumulate(Cpu{}, sums.data(), counts.data(), batch.data(), lab.data(), bs, D, K);
+    for (int k = 0; k < K; ++k) {
+      if (counts[k] == 0) continue;
+      const double w = weight[k] + static_cast<double>(counts[k]);
+      for (int d = 0; d < D; ++d) {
+        const int64_t i = static_cast<int64_t>(k) * D + d;
+        r.centroids[i] = static_cast<T>((r.centroids[i] * weight[k] + sums[i]) / w);
+      }
+      weight[k] = w;
+    }
+    double bi = 0;
+    for (int64_t i = 0; i < bs; ++i) bi += d2[i];
+    bi /= static_cast<double>(bs);
+    const double alpha = std::min(1.0, 2.0 * bs / (n + 1.0));
+    ewa = ewa < 0 ? bi : ewa * (1 - alpha) + bi * alpha;
+    r.n_iter = static_cast<int>(s + 1);
+    prog.set(s + 1);
+    if (ewa < best) { best = ewa; no_improve = 0; }
+    else if (p.max_no_improvement > 0 && ++no_improve >= p.max_no_improvement) { r.converged = true; break; }
+  }
+  prog.finish(str(r.n_iter, " batches"));
+  reseed_unused_centres(x, n, D, K, cuda, r);
+}
+
+}  // namespace
+
 template <typename T>
 KMeansResult<T> kmeans_fit(const T* x_all, int64_t N, int D, const KMeansParams& p, const T* init) {
   const int K = p.k;
@@ -213,115 +349,11 @@ KMeansResult<T> kmeans_fit(const T* x_all, int64_t N, int D, const KMeansParams&
   }
   r.n_train = n;
 
-  // initial centroids
-  if (init) {
-    r.centroids.assign(init, init + static_cast<int64_t>(K) * D);
-  } else if (p.init_size > 0 && p.init_size < n) {
-    const int64_t m = std::max<int64_t>(p.init_size, K);
-    auto pts = gather_rows(x, D, sample_indices(n, m, rng));
-    r.centroids = kmeans_plusplus(pts.data(), m, D, K, rng());
-  } else {
-    r.centroids = kmeans_plusplus(x, n, D, K, rng());
-  }
-
-  std::vector<double> sums(static_cast<size_t>(K) * D);
-  std::vector<int64_t> counts(K);
-  if (!p.minibatch) {
-    // tolerance scaled by the mean column variance (sklearn's _tolerance)
-    double mean_var = 0;
-    for (int d = 0; d < D; ++d) {
-      double m = 0, v = 0;
-      for (int64_t i = 0; i < n; ++i) m += x[i * D + d];
-      m /= static_cast<double>(n);
-      for (int64_t i = 0; i < n; ++i) v += (x[i * D + d] - m) * (x[i * D + d] - m);
-      mean_var += v / static_cast<double>(n);
-    }
-    const double tol = p.tol * mean_var / D;
-    Assigner<T> assign(x, n, D, K, cuda);
-    std::vector<int32_t> labels(n), old(n, -1);
-    std::vector<T> d2(n);
-    bool strict = false;
-    Progress prog("k-means", p.max_iter, "iter", !p.verbose);
-    for (int it = 0; it < p.max_iter; ++it) {
-      assign(labels.data(), d2.data(), r.centroids.data());
-      std::fill(sums.begin(), sums.end(), 0.0);
-      std::fill(counts.begin(), counts.end(), 0);
-      kmeans_accumulate(Cpu{}, sums.data(), counts.data(), x, labels.data(), n, D, K);
-      r.n_reseeded += relocate_empty(sums, counts, x, D, K, labels.data(), d2.data(), n);
-      double shift = 0;
-      for (int k = 0; k < K; ++k) {
-        if (counts[k] == 0) continue;  // only when k > distinct points: keep the old centre
-        for (int d = 0; d < D; ++d) {
-          const int64_t i = static_cast<int64_t>(k) * D + d;
-          const T v = static_cast<T>(sums[i] / static_cast<double>(counts[k]));
-          shift += (static_cast<double>(v) - r.centroids[i]) * (static_cast<double>(v) - r.centroids[i]);
-          r.centroids[i] = v;
-        }
-      }
-      r.n_iter = it + 1;
-      prog.set(it + 1);
-      prog.set_note(str("shift ", shift));
-      if (labels == old) { strict = true; r.converged = true; break; }
-      if (shift <= tol) { r.converged = true; break; }
-      old.swap(labels);
-    }
-    prog.finish(str(r.n_iter, " iterations", r.converged ? ", converged" : ", not converged"));
-    (void)strict;
-  } else {
-    // MiniBatchKMeans: per-centre counts; each batch moves a centre to the running mean of its points
-    const int64_t bs = std::min<int64_t>(std::max(1, p.batch_size), n);
-    const int64_t steps = std::max<int64_t>(1, p.max_iter * n / bs);
-    std::vector<double> weight(K, 0.0);
-    std::vector<int32_t> lab(bs);
-    std::vector<T> d2(bs), batch;
-    double ewa = -1, best = 1e300;
-    int no_improve = 0;
-    Progress prog("mini-batch k-means", steps, "batch", !p.verbose);
-    for (int64_t s = 0; s < steps; ++s) {
-      batch = gather_rows(x, D, sample_indices(n, bs, rng));
-      Assigner<T> assign(batch.data(), bs, D, K, nullptr);
-      assign(lab.data(), d2.data(), r.centroids.data());
-      std::fill(sums.begin(), sums.end(), 0.0);
-      std::fill(counts.begin(), counts.end(), 0);
-      kmeans_accumulate(Cpu{}, sums.data(), counts.data(), batch.data(), lab.data(), bs, D, K);
-      for (int k = 0; k < K; ++k) {
-        if (counts[k] == 0) continue;
-        const double w = weight[k] + static_cast<double>(counts[k]);
-        for (int d = 0; d < D; ++d) {
-          const int64_t i = static_cast<int64_t>(k) * D + d;
-          r.centroids[i] = static_cast<T>((r.centroids[i] * weight[k] + sums[i]) / w);
-        }
-        weight[k] = w;
-      }
-      double bi = 0;
-      for (int64_t i = 0; i < bs; ++i) bi += d2[i];
-      bi /= static_cast<double>(bs);
-      const double alpha = std::min(1.0, 2.0 * bs / (n + 1.0));
-      ewa = ewa < 0 ? bi : ewa * (1 - alpha) + bi * alpha;
-      r.n_iter = static_cast<int>(s + 1);
-      prog.set(s + 1);
-      if (ewa < best) { best = ewa; no_improve = 0; }
-      else if (p.max_no_improvement > 0 && ++no_improve >= p.max_no_improvement) { r.converged = true; break; }
-    }
-    prog.finish(str(r.n_iter, " batches"));
-    // centres that never received a point: re-seed them at the points farthest from their centre
-    Assigner<T> assign(x, n, D, K, cuda);
-    std::vector<int32_t> labels(n);
-    std::vector<T> dd(n);
-    assign(labels.data(), dd.data(), r.centroids.data());
-    std::fill(counts.begin(), counts.end(), 0);
-    for (int64_t i = 0; i < n; ++i) counts[labels[i]] += 1;
-    std::vector<int> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return dd[a] > dd[b] || (dd[a] == dd[b] && a < b); });
-    size_t next = 0;
-    for (int k = 0; k < K; ++k)
-      if (counts[k] == 0 && next < order.size()) {
-        const int64_t src = order[next++];
-        std::copy(x + src * D, x + src * D + D, r.centroids.begin() + static_cast<int64_t>(k) * D);
-        ++r.n_reseeded;
-      }
-  }
+  r.centroids = initial_centroids(x, n, D, p, init, rng);
+  if (!p.minibatch)
+    lloyd(x, n, D, p, cuda, r);
+  else
+    minibatch(x, n, D, p, rng, cuda, r);
   // final labels of every input point (sklearn reruns the E-step unless labels were unchanged)
   Assigner<T> assign(x_all, N, D, K, cuda);
   r.labels.resize(N);

@@ -258,12 +258,10 @@ std::vector<SeedRun> seed_runs(const ExperimentOptions& in, ExperimentOptions* t
   return runs;
 }
 
-// Every job of every seed folder, in the order one process runs them: each case after the nets it needs that
-// no earlier case needed (the grid's order, as the serial grid always ran). `mine` marks the cases this
-// process is responsible for (its shard; all without --shard); a net is in the list when a case of mine needs it.
-std::vector<Job> make_jobs(const std::vector<SeedRun>& runs, int shard_index, int shard_count) {
+// Every seed folder's jobs in grid order: each case, after the nets it needs that no earlier case of its seed
+// needed (a net is listed once per seed folder; a case's `needs` index this list).
+std::vector<Job> list_jobs(const std::vector<SeedRun>& runs) {
   std::vector<Job> jobs;
-  std::vector<Job> cases;
   for (size_t ri = 0; ri < runs.size(); ++ri) {
     std::map<std::string, size_t> net_index;
     auto net = [&](Arch arch, const std::string& tasks, int match) {
@@ -294,31 +292,44 @@ std::vector<Job> make_jobs(const std::vector<SeedRun>& runs, int shard_index, in
       jobs.push_back(j);
     }
   }
-  // Shards: a deterministic, cost-balanced share of the cases (longest first onto the least loaded shard;
-  // a shared STN's cost split over the cases that use it). Only the case list matters: nets are claimed by
-  // whichever process reaches them first, and a shard waits for (or, when nobody holds it, trains) a net
-  // another shard would have trained.
+  return jobs;
+}
+
+// Shards: a deterministic, cost-balanced share of the cases (longest first onto the least loaded shard;
+// a shared STN's cost split over the cases that use it). Only the case list matters: nets are claimed by
+// whichever process reaches them first, and a shard waits for (or, when nobody holds it, trains) a net
+// another shard would have trained. Returns, per job, whether it is this shard's (all without --shard).
+std::vector<bool> shard_cases(const std::vector<SeedRun>& runs, const std::vector<Job>& jobs, int shard_index,
+                              int shard_count) {
   std::vector<bool> mine(jobs.size(), true);
-  if (shard_count > 1) {
-    std::map<size_t, int> users;
-    for (const Job& j : jobs)
-      if (!j.is_net)
-        for (size_t n : j.needs) ++users[n];
-    std::vector<std::pair<double, size_t>> order;
-    for (size_t i = 0; i < jobs.size(); ++i) {
-      if (jobs[i].is_net) continue;
-      double cost = 0.05 * runs[jobs[i].run].o.mlp_epochs;
-      for (size_t n : jobs[i].needs) cost += net_cost(runs[jobs[i].run], jobs[n]) / users[n];
-      order.push_back({cost, i});
-    }
-    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    std::vector<double> load(size_t(shard_count), 0.0);
-    for (const auto& [cost, i] : order) {
-      const size_t s = size_t(std::min_element(load.begin(), load.end()) - load.begin());
-      load[s] += cost;
-      mine[i] = int(s) == shard_index;
-    }
+  if (shard_count <= 1) return mine;
+  std::map<size_t, int> users;
+  for (const Job& j : jobs)
+    if (!j.is_net)
+      for (size_t n : j.needs) ++users[n];
+  std::vector<std::pair<double, size_t>> order;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i].is_net) continue;
+    double cost = 0.05 * runs[jobs[i].run].o.mlp_epochs;
+    for (size_t n : jobs[i].needs) cost += net_cost(runs[jobs[i].run], jobs[n]) / users[n];
+    order.push_back({cost, i});
   }
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<double> load(size_t(shard_count), 0.0);
+  for (const auto& [cost, i] : order) {
+    const size_t s = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+    load[s] += cost;
+    mine[i] = int(s) == shard_index;
+  }
+  return mine;
+}
+
+// Every job of every seed folder, in the order one process runs them: each case after the nets it needs that
+// no earlier case needed (the grid's order, as the serial grid always ran). Only the cases this process is
+// responsible for (its shard; all without --shard); a net is in the list when a case of mine needs it.
+std::vector<Job> make_jobs(const std::vector<SeedRun>& runs, int shard_index, int shard_count) {
+  const std::vector<Job> jobs = list_jobs(runs);
+  const std::vector<bool> mine = shard_cases(runs, jobs, shard_index, shard_count);
   // The running order: for each case of mine in grid order, the nets it needs not yet listed, then the case.
   std::vector<Job> out;
   std::vector<bool> listed(jobs.size(), false);
@@ -352,129 +363,215 @@ struct StatusFile {
   }
 };
 
-}  // namespace
+double seconds_since(std::chrono::steady_clock::time_point a) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+}
 
-ExperimentSummary run_experiment(const ExperimentOptions& in) {
-  AGF_CHECK(in.shard_count >= 1 && in.shard_index >= 0 && in.shard_index < in.shard_count, UsageError,
-            "experiment: --shard I/N needs 0 <= I < N, got ", in.shard_index, "/", in.shard_count);
-  ExperimentOptions top;
-  const std::vector<SeedRun> runs = seed_runs(in, &top);
-  const bool several = runs.size() > 1 || in.seeds.size() > 1;
-  if (several) prepare_seeds_folder(top);
-  for (const SeedRun& r : runs) prepare_seed_folder(r.o);
+// One process's run over its jobs: what it shares with the others (OUT's results stores), how it names
+// itself in messages and status files, and what it has done so far.
+struct GridRun {
+  explicit GridRun(const std::vector<SeedRun>& r) : runs(r) {}
+  const std::vector<SeedRun>& runs;
+  std::vector<Job> jobs;
+  std::vector<ResultsStore> stores;  // one per seed folder
+  bool several = false;              // several seeds: labels name the seed
   // Coordinated: other processes may share OUT (spawned workers or shards): jobs are claimed through lock
   // files, the reports are rewritten after every case, and nothing is run that another process holds.
-  const bool coordinated = !in.worker_id.empty() || in.shard_count > 1;
+  bool coordinated = false;
+  bool quiet = false;
+  std::string tag;           // "experiment: ", "experiment [w0]: ", "experiment [shard 0/4]: "
+  StatusFile status;
+  size_t n_cases = 0;        // cases among the jobs
+  int case_index = 0;        // cases started or skipped so far (the [k/n] of the progress lines)
+  std::string waiting_for;   // the job last reported as held by another process
+  std::chrono::steady_clock::time_point t0;  // the run's start (after the folders are prepared)
+  ExperimentSummary s;
+};
+
+GridRun start_grid_run(const ExperimentOptions& in, const ExperimentOptions& top, const std::vector<SeedRun>& runs) {
+  GridRun g(runs);
+  g.several = runs.size() > 1 || in.seeds.size() > 1;
+  g.coordinated = !in.worker_id.empty() || in.shard_count > 1;
+  g.quiet = top.quiet;
   const std::string who = in.shard_count > 1 ? str("shard ", in.shard_index, "/", in.shard_count)
                                              : in.worker_id.empty() ? std::string() : in.worker_id;
-  const std::string tag = who.empty() ? "experiment: " : str("experiment [", who, "]: ");
-  StatusFile status;
-  if (coordinated) {
+  g.tag = who.empty() ? "experiment: " : str("experiment [", who, "]: ");
+  if (g.coordinated) {
     ensure_dir(top.out_dir + "/workers");
-    status.path = str(top.out_dir, "/workers/", in.shard_count > 1 ? str("shard-", in.shard_index) : in.worker_id, ".status");
+    g.status.path = str(top.out_dir, "/workers/", in.shard_count > 1 ? str("shard-", in.shard_index) : in.worker_id, ".status");
   }
-  std::vector<ResultsStore> stores;
-  for (const SeedRun& r : runs) stores.emplace_back(r.o.out_dir + "/results.csv");
+  for (const SeedRun& r : runs) g.stores.emplace_back(r.o.out_dir + "/results.csv");
+  g.jobs = make_jobs(runs, in.shard_index, in.shard_count);
+  for (const Job& j : g.jobs) g.n_cases += j.is_net ? 0 : 1;
+  g.t0 = std::chrono::steady_clock::now();
+  return g;
+}
 
-  std::vector<Job> jobs = make_jobs(runs, in.shard_index, in.shard_count);
-  size_t n_cases = 0;
-  for (const Job& j : jobs) n_cases += j.is_net ? 0 : 1;
-  ExperimentSummary s;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto since = [](std::chrono::steady_clock::time_point a) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
-  };
-  if (!top.quiet && in.shard_count > 1)
-    std::fprintf(stderr, "%s%zu of the grid's cases are this shard's\n", tag.c_str(), n_cases);
+// Trains (or resumes) a net job into its folder.
+void train_net(const SeedRun& r, const Job& j) {
+  TrainOptions t;
+  t.work_dir = r.o.work_dir;
+  t.arch = j.arch;
+  t.tasks = j.tasks;
+  t.match = j.match;
+  t.epochs = j.arch == Arch::mtn ? case_net_epochs(r.o, make_case(Arch::mtn, j.tasks)) : r.o.stn_epochs;
+  t.batch = r.o.batch;
+  t.bn_momentum = r.o.bn_momentum;
+  t.val_every = r.o.val_every;
+  t.seed = r.o.seed;
+  t.device = r.o.device;
+  t.quiet = r.o.quiet;
+  t.resume = true;  // a net trained or interrupted earlier (by any process) continues from its checkpoint
+  t.run_dir = j.dir(r);
+  run_train(t);
+}
 
-  auto run_net = [&](const Job& j) {
-    const SeedRun& r = runs[j.run];
-    TrainOptions t;
-    t.work_dir = r.o.work_dir;
-    t.arch = j.arch;
-    t.tasks = j.tasks;
-    t.match = j.match;
-    t.epochs = j.arch == Arch::mtn ? case_net_epochs(r.o, make_case(Arch::mtn, j.tasks)) : r.o.stn_epochs;
-    t.batch = r.o.batch;
-    t.bn_momentum = r.o.bn_momentum;
-    t.val_every = r.o.val_every;
-    t.seed = r.o.seed;
-    t.device = r.o.device;
-    t.quiet = r.o.quiet;
-    t.resume = true;  // a net trained or interrupted earlier (by any process) continues from its checkpoint
-    t.run_dir = j.dir(r);
-    run_train(t);
-  };
-  auto run_case = [&](const Job& j, int index) {
-    const SeedRun& r = runs[j.run];
-    const ExperimentOptions& o = r.o;
-    const GridCase& c = j.c;
-    if (!o.quiet) std::fprintf(stderr, "%s[%d/%zu] %s (%.0f s so far)\n", tag.c_str(), index, n_cases, j.label(r, several).c_str(), since(t0));
-    const auto tc = std::chrono::steady_clock::now();
-    TransferOptions to;
-    to.work_dir = o.work_dir;
-    to.out_dir = j.dir(r);
-    to.epochs = o.mlp_epochs;
-    to.batch = o.batch;
-    to.eval_hop = o.eval_hop;
-    to.train_hop = o.train_hop;
-    to.mlp_epoch = o.mlp_epoch;
-    to.seed = o.seed;
-    to.device = o.device;
-    to.quiet = o.quiet;
-    to.calibrate = o.calibrate;
-    to.calibrate_fraction = o.calibrate_fraction;
-    to.resume = true;  // an MLP stopped by SIGTERM/SIGINT continues from its checkpoint (interrupt.h)
-    // Feature caches in the nets' folders are shared by the STN cases; two processes computing one at the
-    // same time write the same bytes (atomic renames of per-process temporary files).
-    to.cache_features = c.arch == Arch::stn;  // an MTN or wSTN serves one case only
-    for (size_t n : j.needs) to.nets.push_back(jobs[n].dir(r));
-    TransferResult res = run_transfer(to);
-    // The table columns hold the raw (T = 1) numbers; a calibrated case adds its calibrated log loss beside.
-    const auto& m = res.eval.calibrated ? res.eval.raw : res.eval.metrics;
-    CaseResult cr = make_result(c, m.log_loss, m.macro_f1, m.accuracy, case_net_epochs(o, c), since(tc));
-    cr.ece = res.eval.calibrated ? res.eval.ece_raw : res.eval.ece;
-    if (res.eval.calibrated) {
-      cr.log_loss_calibrated = res.eval.metrics.log_loss;
-      cr.ece_calibrated = res.eval.ece;
-      cr.temperature = res.eval.temperature;
-    }
-    stores[j.run].append(cr);
-    ++s.ran;
-    if (!o.quiet)
-      std::fprintf(stderr, "%s%s: log loss %.4f, macro F1 %.4f, accuracy %.4f (baseline %.4f / %.4f) in %.0f s\n",
-                   tag.c_str(), j.label(r, several).c_str(), m.log_loss, m.macro_f1, m.accuracy, res.eval.baseline.log_loss,
-                   res.eval.baseline.macro_f1, since(tc));
-    if (coordinated) {
-      // The merged tables, live: every process rewrites them from results.csv after each case it finishes.
-      const FileLock guard = FileLock::acquire(o.out_dir + "/report.lock");
-      ExperimentSummary tmp;
-      write_experiment_report(o.work_dir, o.out_dir, &tmp, o.rerun_hint);
-    }
-  };
+// The transfer run of a case job: its MLP on the features of the nets it needs.
+TransferOptions case_transfer_options(const GridRun& g, const Job& j) {
+  const SeedRun& r = g.runs[j.run];
+  const ExperimentOptions& o = r.o;
+  TransferOptions to;
+  to.work_dir = o.work_dir;
+  to.out_dir = j.dir(r);
+  to.epochs = o.mlp_epochs;
+  to.batch = o.batch;
+  to.eval_hop = o.eval_hop;
+  to.train_hop = o.train_hop;
+  to.mlp_epoch = o.mlp_epoch;
+  to.seed = o.seed;
+  to.device = o.device;
+  to.quiet = o.quiet;
+  to.calibrate = o.calibrate;
+  to.calibrate_fraction = o.calibrate_fraction;
+  to.resume = true;  // an MLP stopped by SIGTERM/SIGINT continues from its checkpoint (interrupt.h)
+  // Feature caches in the nets' folders are shared by the STN cases; two processes computing one at the
+  // same time write the same bytes (atomic renames of per-process temporary files).
+  to.cache_features = j.c.arch == Arch::stn;  // an MTN or wSTN serves one case only
+  for (size_t n : j.needs) to.nets.push_back(g.jobs[n].dir(r));
+  return to;
+}
 
-  // The loop: run the first job that is ready (a case whose nets are all finished), not done, and not held
-  // by another process; rescan after each. Nothing ready: every remaining job waits on a net another process
-  // is training, so wait for it (a process that dies releases its locks, and the net is then taken over
-  // and resumed from its checkpoint).
-  // The order jobs are looked at. One process: the grid's order (each case right after its nets). Several:
-  // a ready case first (MLPs are short and their results are what people wait for), then the nets longest
-  // first, so that the wide and multi-task nets do not start last and leave the other processes idle.
+// The results.csv row of a finished case. The table columns hold the raw (T = 1) numbers; a calibrated case
+// adds its calibrated log loss beside.
+CaseResult case_result(const GridCase& c, const EvalResult& e, int epochs, double seconds) {
+  const auto& m = e.calibrated ? e.raw : e.metrics;
+  CaseResult cr = make_result(c, m.log_loss, m.macro_f1, m.accuracy, epochs, seconds);
+  cr.ece = e.calibrated ? e.ece_raw : e.ece;
+  if (e.calibrated) {
+    cr.log_loss_calibrated = e.metrics.log_loss;
+    cr.ece_calibrated = e.ece;
+    cr.temperature = e.temperature;
+  }
+  return cr;
+}
+
+// Runs a case job (its nets are finished): the MLP, its row in results.csv, and (coordinated) the merged reports.
+void run_case(GridRun& g, const Job& j, int index) {
+  const SeedRun& r = g.runs[j.run];
+  const ExperimentOptions& o = r.o;
+  const GridCase& c = j.c;
+  if (!o.quiet) std::fprintf(stderr, "%s[%d/%zu] %s (%.0f s so far)\n", g.tag.c_str(), index, g.n_cases, j.label(r, g.several).c_str(), seconds_since(g.t0));
+  const auto tc = std::chrono::steady_clock::now();
+  TransferResult res = run_transfer(case_transfer_options(g, j));
+  g.stores[j.run].append(case_result(c, res.eval, case_net_epochs(o, c), seconds_since(tc)));
+  ++g.s.ran;
+  const auto& m = res.eval.calibrated ? res.eval.raw : res.eval.metrics;
+  if (!o.quiet)
+    std::fprintf(stderr, "%s%s: log loss %.4f, macro F1 %.4f, accuracy %.4f (baseline %.4f / %.4f) in %.0f s\n",
+                 g.tag.c_str(), j.label(r, g.several).c_str(), m.log_loss, m.macro_f1, m.accuracy, res.eval.baseline.log_loss,
+                 res.eval.baseline.macro_f1, seconds_since(tc));
+  if (g.coordinated) {
+    // The merged tables, live: every process rewrites them from results.csv after each case it finishes.
+    const FileLock guard = FileLock::acquire(o.out_dir + "/report.lock");
+    ExperimentSummary tmp;
+    write_experiment_report(o.work_dir, o.out_dir, &tmp, o.rerun_hint);
+  }
+}
+
+// The order jobs are looked at. One process: the grid's order (each case right after its nets). Several:
+// a ready case first (MLPs are short and their results are what people wait for), then the nets longest
+// first, so that the wide and multi-task nets do not start last and leave the other processes idle.
+std::vector<size_t> look_order(const GridRun& g) {
+  const std::vector<Job>& jobs = g.jobs;
   std::vector<size_t> order(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) order[i] = i;
-  if (coordinated) {
+  if (g.coordinated) {
     std::vector<double> cost(jobs.size(), 0.0);
     for (size_t i = 0; i < jobs.size(); ++i)
-      if (jobs[i].is_net) cost[i] = net_cost(runs[jobs[i].run], jobs[i]);
+      if (jobs[i].is_net) cost[i] = net_cost(g.runs[jobs[i].run], jobs[i]);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       if (jobs[a].is_net != jobs[b].is_net) return !jobs[a].is_net;
       return cost[a] > cost[b];
     });
   }
-  std::vector<bool> done(jobs.size(), false);
-  size_t remaining = jobs.size();
-  int case_index = 0;
-  std::string waiting_for;
+  return order;
+}
+
+// True when every net a case needs is finished; else *blocked names the first one missing (when still empty).
+bool nets_ready(const GridRun& g, const Job& j, std::string* blocked) {
+  const SeedRun& r = g.runs[j.run];
+  bool ready = true;
+  for (size_t n : j.needs)
+    if (!net_finished(g.runs[g.jobs[n].run], g.jobs[n])) ready = false, *blocked = blocked->empty() ? g.jobs[n].label(r, g.several) : *blocked;
+  return ready;
+}
+
+enum class Outcome {
+  not_now,  // not ready, or held by another process
+  done,     // finished: earlier, by another process, or run now
+  rescan,   // finished by another process between the checks and the claim: look again
+};
+
+// One look at a job: skip it when finished, claim it through its lock file when ready and free, and run it.
+// *blocked names the first job found waiting on another process.
+Outcome try_job(GridRun& g, const Job& j, std::string* blocked) {
+  const SeedRun& r = g.runs[j.run];
+  if (j.is_net && net_finished(r, j)) return Outcome::done;
+  if (!j.is_net) {
+    if (g.stores[j.run].is_finished(j.name)) {
+      ++g.case_index;
+      ++g.s.skipped;
+      if (!r.o.quiet) std::fprintf(stderr, "%s[%d/%zu] %s finished earlier; skipped\n", g.tag.c_str(), g.case_index, g.n_cases, j.label(r, g.several).c_str());
+      return Outcome::done;
+    }
+    if (!nets_ready(g, j, blocked)) return Outcome::not_now;
+  }
+  const FileLock lock = FileLock::try_acquire(j.lock(r));
+  if (!lock.held()) {
+    if (blocked->empty()) *blocked = j.label(r, g.several);
+    return Outcome::not_now;  // another process is on it
+  }
+  // Finished by another process between the checks above and the lock?
+  if (j.is_net ? net_finished(r, j) : g.stores[j.run].is_finished(j.name)) return Outcome::rescan;
+  g.waiting_for.clear();
+  g.status.set(str(j.is_net ? "training " : "", j.label(r, g.several)));
+  if (j.is_net) {
+    train_net(r, j);
+  } else {
+    run_case(g, j, ++g.case_index);
+  }
+  g.status.set("idle");
+  return Outcome::done;
+}
+
+// Nothing ready: every remaining job waits on a net another process is training. Says so once per job
+// waited for, and sleeps two seconds (or until a stop request).
+void wait_for_others(GridRun& g, const std::string& blocked) {
+  if (blocked != g.waiting_for && !g.quiet)
+    std::fprintf(stderr, "%swaiting for %s (another process holds it)\n", g.tag.c_str(), blocked.c_str());
+  if (blocked != g.waiting_for) g.status.set("waiting for " + blocked);
+  g.waiting_for = blocked;
+  for (int k = 0; k < 20 && !interrupt_requested(); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
+// The loop: run the first job that is ready (a case whose nets are all finished), not done, and not held
+// by another process; rescan after each. Nothing ready: every remaining job waits on a net another process
+// is training, so wait for it (a process that dies releases its locks, and the net is then taken over
+// and resumed from its checkpoint).
+void run_jobs(GridRun& g) {
+  const std::vector<size_t> order = look_order(g);
+  std::vector<bool> done(g.jobs.size(), false);
+  size_t remaining = g.jobs.size();
   while (remaining > 0) {
     throw_if_interrupted("experiment");
     bool progressed = false;
@@ -482,73 +579,54 @@ ExperimentSummary run_experiment(const ExperimentOptions& in) {
     for (size_t oi = 0; oi < order.size() && !progressed; ++oi) {
       const size_t i = order[oi];
       if (done[i]) continue;
-      const Job& j = jobs[i];
-      const SeedRun& r = runs[j.run];
-      if (j.is_net && net_finished(r, j)) {
-        done[i] = true, --remaining, progressed = true;
-        continue;
-      }
-      if (!j.is_net) {
-        if (stores[j.run].is_finished(j.name)) {
-          ++case_index;
-          ++s.skipped;
-          if (!r.o.quiet) std::fprintf(stderr, "%s[%d/%zu] %s finished earlier; skipped\n", tag.c_str(), case_index, n_cases, j.label(r, several).c_str());
-          done[i] = true, --remaining, progressed = true;
-          continue;
-        }
-        bool ready = true;
-        for (size_t n : j.needs)
-          if (!net_finished(runs[jobs[n].run], jobs[n])) ready = false, blocked = blocked.empty() ? jobs[n].label(r, several) : blocked;
-        if (!ready) continue;
-      }
-      const FileLock lock = FileLock::try_acquire(j.lock(r));
-      if (!lock.held()) {
-        if (blocked.empty()) blocked = j.label(r, several);
-        continue;  // another process is on it
-      }
-      // Finished by another process between the checks above and the lock?
-      if (j.is_net ? net_finished(r, j) : stores[j.run].is_finished(j.name)) {
-        progressed = true;  // the rescan counts it
-        continue;
-      }
-      waiting_for.clear();
-      status.set(str(j.is_net ? "training " : "", j.label(r, several)));
-      if (j.is_net) {
-        run_net(j);
-      } else {
-        run_case(j, ++case_index);
-      }
-      done[i] = true, --remaining, progressed = true;
-      status.set("idle");
+      const Outcome out = try_job(g, g.jobs[i], &blocked);
+      if (out == Outcome::done) done[i] = true, --remaining;
+      progressed = out != Outcome::not_now;
     }
     if (progressed || remaining == 0) continue;
-    if (blocked != waiting_for && !top.quiet)
-      std::fprintf(stderr, "%swaiting for %s (another process holds it)\n", tag.c_str(), blocked.c_str());
-    if (blocked != waiting_for) status.set("waiting for " + blocked);
-    waiting_for = blocked;
-    for (int k = 0; k < 20 && !interrupt_requested(); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    wait_for_others(g, blocked);
   }
-  status.set("done");
-  s.seconds = since(t0);
-  // The reports: each seed folder's, then (several seeds) the summary over seeds; under the report lock when
-  // other processes may be writing them too.
+  g.status.set("done");
+}
+
+// The reports: each seed folder's, then (several seeds) the summary over seeds; under the report lock when
+// other processes may be writing them too. One seed: *s becomes that folder's summary, with the run's counts.
+void write_run_reports(const GridRun& g, const ExperimentOptions& top, ExperimentSummary* s) {
   FileLock guard;
-  for (const SeedRun& r : runs) {
-    if (coordinated) guard = FileLock::acquire(r.o.out_dir + "/report.lock");
+  for (const SeedRun& r : g.runs) {
+    if (g.coordinated) guard = FileLock::acquire(r.o.out_dir + "/report.lock");
     ExperimentSummary one;
     write_experiment_report(r.o.work_dir, r.o.out_dir, &one, r.o.rerun_hint);
-    if (!several) {
-      one.ran = s.ran;
-      one.skipped = s.skipped;
-      one.seconds = s.seconds;
-      s = one;
+    if (!g.several) {
+      one.ran = s->ran;
+      one.skipped = s->skipped;
+      one.seconds = s->seconds;
+      *s = one;
     }
     guard.unlock();
   }
-  if (several) {
-    if (coordinated) guard = FileLock::acquire(top.out_dir + "/report.lock");
-    write_experiment_report(top.work_dir, top.out_dir, &s, top.rerun_hint);
+  if (g.several) {
+    if (g.coordinated) guard = FileLock::acquire(top.out_dir + "/report.lock");
+    write_experiment_report(top.work_dir, top.out_dir, s, top.rerun_hint);
   }
+}
+
+}  // namespace
+
+ExperimentSummary run_experiment(const ExperimentOptions& in) {
+  AGF_CHECK(in.shard_count >= 1 && in.shard_index >= 0 && in.shard_index < in.shard_count, UsageError,
+            "experiment: --shard I/N needs 0 <= I < N, got ", in.shard_index, "/", in.shard_count);
+  ExperimentOptions top;
+  const std::vector<SeedRun> runs = seed_runs(in, &top);
+  if (runs.size() > 1 || in.seeds.size() > 1) prepare_seeds_folder(top);
+  for (const SeedRun& r : runs) prepare_seed_folder(r.o);
+  GridRun g = start_grid_run(in, top, runs);
+  if (!top.quiet && in.shard_count > 1)
+    std::fprintf(stderr, "%s%zu of the grid's cases are this shard's\n", g.tag.c_str(), g.n_cases);
+  run_jobs(g);
+  ExperimentSummary s = g.s;
+  s.seconds = seconds_since(g.t0);
+  write_run_reports(g, top, &s);
   return s;
 }
 

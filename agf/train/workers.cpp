@@ -115,26 +115,15 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, co
   return pid;
 }
 
-}  // namespace
+// The grid's progress as the parent sees it: cases of every seed, how many OUT held before the workers started.
+struct GridCount {
+  const ExperimentOptions& o;
+  size_t total = 0, done_before = 0;
+  size_t done() const { return total - missing_experiment_cases(o).size(); }
+};
 
-ExperimentSummary run_experiment_workers(const ExperimentOptions& in, const WorkersOptions& wo) {
-  AGF_CHECK(in.shard_count <= 1, UsageError, "experiment: --shard runs one process of an array; it excludes --workers/--devices");
-  AGF_CHECK((wo.workers > 0) != !wo.devices.empty(), UsageError, "experiment: give --workers N or --devices LIST, not both");
-  ExperimentOptions o = in;
-  if (o.out_dir.empty()) o.out_dir = default_experiment_out(o.work_dir, o.seeds.size());
-  std::vector<GridCase> grid;
-  normalise_experiment(o, &grid);  // bad options fail here, once, before any worker starts
-  const size_t total = grid.size() * std::max<size_t>(1, o.seeds.size());
-  const auto t0 = std::chrono::steady_clock::now();
-  auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  ensure_dir(o.out_dir);
-  ensure_dir(o.out_dir + "/logs");
-  ensure_dir(o.out_dir + "/workers");
-  const size_t done_before = total - missing_experiment_cases(o).size();
-
-  const int n = wo.workers > 0 ? wo.workers : int(wo.devices.size());
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int threads = std::max(1, int(cores) / n);
+// The workers' ids, devices, logs and status files (a stale status file of an earlier run removed).
+std::vector<Worker> name_workers(const ExperimentOptions& o, const WorkersOptions& wo, int n) {
   std::vector<Worker> workers{size_t(n)};
   for (int k = 0; k < n; ++k) {
     Worker& w = workers[size_t(k)];
@@ -144,12 +133,11 @@ ExperimentSummary run_experiment_workers(const ExperimentOptions& in, const Work
     w.status = str(o.out_dir, "/workers/", w.id, ".status");
     std::filesystem::remove(w.status);
   }
-  if (!o.quiet)
-    std::fprintf(stderr, "experiment: %d workers (%s), %s; %zu of %zu cases finished earlier; logs in %s/logs/\n", n,
-                 wo.devices.empty() ? str("device ", o.device).c_str() : "one GPU each",
-                 std::getenv("OMP_NUM_THREADS") ? str("OMP_NUM_THREADS=", std::getenv("OMP_NUM_THREADS"), " each").c_str()
-                                                : str(threads, " CPU threads each").c_str(),
-                 done_before, total, o.out_dir.c_str());
+  return workers;
+}
+
+// Starts every worker: the child's command line plus --worker-id (and --device cuda with a device).
+void start_workers(std::vector<Worker>& workers, const WorkersOptions& wo, int threads, bool quiet) {
   for (Worker& w : workers) {
     std::vector<std::string> args = wo.child_args;
     args.push_back("--worker-id");
@@ -159,65 +147,83 @@ ExperimentSummary run_experiment_workers(const ExperimentOptions& in, const Work
       args.push_back("cuda");
     }
     w.pid = spawn(wo.program, args, w, threads);
-    if (!o.quiet)
+    if (!quiet)
       std::fprintf(stderr, "experiment: worker %s (pid %d)%s -> %s\n", w.id.c_str(), int(w.pid),
                    w.device.empty() ? "" : str(" on GPU ", w.device).c_str(), w.log.c_str());
   }
+}
 
-  // Watch: reap the workers, pass a stop request on once, and print the merged progress.
+// Reaps the workers that ended since the last call (without waiting); returns how many did.
+size_t reap_workers(std::vector<Worker>& workers, bool quiet) {
+  size_t ended = 0;
+  for (Worker& w : workers) {
+    if (w.pid < 0 || w.exit_status >= 0) continue;
+    int st = 0;
+    const pid_t r = ::waitpid(w.pid, &st, WNOHANG);
+    if (r == w.pid) {
+      w.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      ++ended;
+      if (!quiet)
+        std::fprintf(stderr, "experiment: worker %s ended (%s)\n", w.id.c_str(),
+                     w.exit_status == 0 ? "done" : w.exit_status == kExitResumable ? "stopped, resumable" : str("exit status ", w.exit_status).c_str());
+    }
+  }
+  return ended;
+}
+
+// The merged progress line: printed when what a worker does changes, and at least every status_every_s.
+class ProgressLine {
+ public:
+  ProgressLine(const GridCount& count, double every_s) : count_(count), every_s_(every_s) {}
+  void update(const std::vector<Worker>& workers, double t) {
+    std::string what;
+    for (const Worker& w : workers)
+      what += str(" | ", w.id, ": ", w.exit_status >= 0 ? std::string("ended") : read_status(w.status));
+    if (what == last_line_ && t - last_print_ < every_s_) return;
+    // results.csv is read only for a line that is printed (the 200 ms poll reads the status files alone).
+    const size_t done = count_.done(), total = count_.total;
+    const size_t now_done = done - count_.done_before;
+    const std::string eta = now_done > 0 && done < total
+                                ? str(", ETA ~", int(t / double(now_done) * double(total - done)), " s (from the cases finished so far)")
+                                : std::string();
+    std::fprintf(stderr, "experiment: %zu/%zu cases finished, %.0f s%s%s\n", done, total, t, eta.c_str(), what.c_str());
+    last_line_ = what;
+    last_print_ = t;
+  }
+
+ private:
+  const GridCount& count_;
+  double every_s_;
+  std::string last_line_;
+  double last_print_ = -1e9;
+};
+
+// Watch: reap the workers, pass a stop request on once, and print the merged progress, until every worker
+// ended. Returns whether a stop request was passed on.
+bool watch_workers(std::vector<Worker>& workers, const GridCount& count, const WorkersOptions& wo, bool quiet,
+                   std::chrono::steady_clock::time_point t0) {
   bool forwarded = false;
-  std::string last_line;
-  double last_print = -1e9;
+  ProgressLine line(count, wo.status_every_s);
   size_t live = workers.size();
   while (live > 0) {
-    for (Worker& w : workers) {
-      if (w.pid < 0 || w.exit_status >= 0) continue;
-      int st = 0;
-      const pid_t r = ::waitpid(w.pid, &st, WNOHANG);
-      if (r == w.pid) {
-        w.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        --live;
-        if (!o.quiet)
-          std::fprintf(stderr, "experiment: worker %s ended (%s)\n", w.id.c_str(),
-                       w.exit_status == 0 ? "done" : w.exit_status == kExitResumable ? "stopped, resumable" : str("exit status ", w.exit_status).c_str());
-      }
-    }
+    live -= reap_workers(workers, quiet);
     if (interrupt_requested() && !forwarded) {
       forwarded = true;
       for (const Worker& w : workers)
         if (w.exit_status < 0) ::kill(w.pid, SIGTERM);
-      if (!o.quiet) std::fprintf(stderr, "experiment: stop requested; the workers checkpoint at their next step boundary\n");
+      if (!quiet) std::fprintf(stderr, "experiment: stop requested; the workers checkpoint at their next step boundary\n");
     }
-    if (!o.quiet && live > 0) {
-      std::string what;
-      for (const Worker& w : workers)
-        what += str(" | ", w.id, ": ", w.exit_status >= 0 ? std::string("ended") : read_status(w.status));
-      const double t = since();
-      if (what != last_line || t - last_print >= wo.status_every_s) {
-        // results.csv is read only for a line that is printed (the 200 ms poll reads the status files alone).
-        const size_t done = total - missing_experiment_cases(o).size();
-        const size_t now_done = done - done_before;
-        const std::string eta = now_done > 0 && done < total
-                                    ? str(", ETA ~", int(t / double(now_done) * double(total - done)), " s (from the cases finished so far)")
-                                    : std::string();
-        std::fprintf(stderr, "experiment: %zu/%zu cases finished, %.0f s%s%s\n", done, total, t, eta.c_str(), what.c_str());
-        last_line = what;
-        last_print = t;
-      }
-    }
+    if (!quiet && live > 0) line.update(workers, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (live > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+  return forwarded;
+}
 
-  // The merged report over what every worker finished (also when some failed or were stopped).
-  ExperimentSummary s;
-  {
-    const FileLock guard = FileLock::acquire(o.out_dir + "/report.lock");
-    write_experiment_report(o.work_dir, o.out_dir, &s, o.rerun_hint);
-  }
-  const size_t done_after = total - missing_experiment_cases(o).size();
-  s.skipped = int(done_before);
-  s.ran = int(done_after - done_before);
-  s.seconds = since();
+// After the workers: throws Error naming each failed worker's log, Error when cases are left unfinished
+// without a stop, Interrupted when stopped.
+void check_workers_ended(const std::vector<Worker>& workers, bool forwarded, const GridCount& count,
+                         size_t done_after, const std::string& out_dir) {
+  const size_t total = count.total;
   std::string failed;
   bool stopped = forwarded;
   for (const Worker& w : workers) {
@@ -228,11 +234,55 @@ ExperimentSummary run_experiment_workers(const ExperimentOptions& in, const Work
   AGF_CHECK(failed.empty(), Error, "experiment: ", done_after, " of ", total, " cases finished; a worker failed (its job is "
             "left resumable: rerun the same command):", failed);
   AGF_CHECK(stopped || done_after == total, Error, "experiment: the workers ended with ", total - done_after, " of ", total,
-            " cases unfinished (see ", o.out_dir, "/logs/)");
+            " cases unfinished (see ", out_dir, "/logs/)");
   if (stopped)
     throw Interrupted(str("experiment: ", done_after, " of ", total, " cases finished; the workers stopped at a step "
                           "boundary with their checkpoints written; rerun the same command to resume"),
                       interrupt_signal());
+}
+
+}  // namespace
+
+ExperimentSummary run_experiment_workers(const ExperimentOptions& in, const WorkersOptions& wo) {
+  AGF_CHECK(in.shard_count <= 1, UsageError, "experiment: --shard runs one process of an array; it excludes --workers/--devices");
+  AGF_CHECK((wo.workers > 0) != !wo.devices.empty(), UsageError, "experiment: give --workers N or --devices LIST, not both");
+  ExperimentOptions o = in;
+  if (o.out_dir.empty()) o.out_dir = default_experiment_out(o.work_dir, o.seeds.size());
+  std::vector<GridCase> grid;
+  normalise_experiment(o, &grid);  // bad options fail here, once, before any worker starts
+  GridCount count{o};
+  count.total = grid.size() * std::max<size_t>(1, o.seeds.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  ensure_dir(o.out_dir);
+  ensure_dir(o.out_dir + "/logs");
+  ensure_dir(o.out_dir + "/workers");
+  count.done_before = count.done();
+
+  const int n = wo.workers > 0 ? wo.workers : int(wo.devices.size());
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const int threads = std::max(1, int(cores) / n);
+  std::vector<Worker> workers = name_workers(o, wo, n);
+  if (!o.quiet)
+    std::fprintf(stderr, "experiment: %d workers (%s), %s; %zu of %zu cases finished earlier; logs in %s/logs/\n", n,
+                 wo.devices.empty() ? str("device ", o.device).c_str() : "one GPU each",
+                 std::getenv("OMP_NUM_THREADS") ? str("OMP_NUM_THREADS=", std::getenv("OMP_NUM_THREADS"), " each").c_str()
+                                                : str(threads, " CPU threads each").c_str(),
+                 count.done_before, count.total, o.out_dir.c_str());
+  start_workers(workers, wo, threads, o.quiet);
+  const bool forwarded = watch_workers(workers, count, wo, o.quiet, t0);
+
+  // The merged report over what every worker finished (also when some failed or were stopped).
+  ExperimentSummary s;
+  {
+    const FileLock guard = FileLock::acquire(o.out_dir + "/report.lock");
+    write_experiment_report(o.work_dir, o.out_dir, &s, o.rerun_hint);
+  }
+  const size_t done_after = count.done();
+  s.skipped = int(count.done_before);
+  s.ran = int(done_after - count.done_before);
+  s.seconds = since();
+  check_workers_ended(workers, forwarded, count, done_after, o.out_dir);
   return s;
 }
 
