@@ -178,7 +178,7 @@ CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlo
     auto it = index.find(key);
     if (it == index.end()) {
       svg::Series s;
-      s.name = (task.empty() ? std::string("loss") : task) + (val ? " val" : " train");
+      s.name = task + (val ? " val" : " train");
       s.dashed = val;
       out.series.push_back(s);
       it = index.emplace(key, out.series.size() - 1).first;
@@ -186,25 +186,13 @@ CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlo
     out.series[it->second].x.push_back(epoch);
     out.series[it->second].y.push_back(v.get<double>());
   };
-  const std::pair<const char*, bool> splits[] = {{"train", false}, {"val", true}, {"valid", true}, {"validation", true}};
   for (const auto& r : records) {
     if (!r.is_object() || !r.contains("epoch") || !r["epoch"].is_number()) continue;
     const double epoch = r["epoch"].get<double>();
-    if (r.contains("split") && r.contains("loss") && r["split"].is_string()) {
-      const std::string sp = r["split"];
-      const std::string task = r.contains("task") && r["task"].is_string() ? r["task"].get<std::string>() : "";
-      add(task, sp != "train", epoch, r["loss"]);
-      continue;
-    }
-    for (const auto& [name, val] : splits) {
-      for (const std::string& key : {std::string(name), std::string(name) + "_loss"}) {
-        if (!r.contains(key)) continue;
-        const auto& v = r[key];
-        if (v.is_object())
-          for (auto it = v.begin(); it != v.end(); ++it) add(it.key(), val, epoch, it.value());
-        else
-          add("", val, epoch, v);
-      }
+    for (const auto& [key, val] : {std::make_pair("train", false), std::make_pair("val", true)}) {
+      const auto it = r.find(key);
+      if (it == r.end() || !it->is_object()) continue;
+      for (auto t = it->begin(); t != it->end(); ++t) add(t.key(), val, epoch, t.value());
     }
   }
   // Legend order: tasks in the paper's order (g, s, e, d, m; others after), train before validation.

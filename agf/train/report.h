@@ -22,14 +22,12 @@ struct CaseCurves {
   std::vector<svg::Series> series;
 };
 
-// Curves from JSON-lines metric records (read_jsonl(path).records). Every record needs "epoch"; losses
-// are read from any of these shapes (null or missing values leave a gap):
-//   {"epoch": 3, "train": {"g": 0.91, "s": 0.12}, "val": {"g": 1.02}}     per task
-//   {"epoch": 3, "train_loss": {"g": 0.91}, "val_loss": {"g": 1.02}}     same, other key names
-//   {"epoch": 3, "train_loss": 0.91, "val_loss": 1.02}                    one loss per split
-//   {"epoch": 3, "split": "train", "task": "g", "loss": 0.91}            one value per line
-// Splits recognised: train, val, valid, validation. Train lines are solid, validation dashed, and a task
-// keeps one colour. Records without "epoch" (e.g. a run header) are ignored.
+// Curves from the JSON-lines metric records agf writes (read_jsonl(path).records of a net's train.jsonl,
+// trainer.cpp, or an MLP's transfer.jsonl, transfer.cpp): per epoch one record
+//   {"epoch": 3, "train": {"g": 0.91, "s": 0.12}, "val": {"g": 1.02}, ...}
+// with the mean loss per task ("val" only on validation epochs; null or missing values leave a gap).
+// Train lines are solid, validation dashed, and a task keeps one colour. Records without "epoch" or
+// without those objects are ignored.
 CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlohmann::json>& records);
 
 // read_jsonl(path) then curves_from_jsonl; a missing file gives a case without series.
