@@ -21,14 +21,20 @@
 
 namespace agf {
 
+// The JSON keys are the field names. Strict (no _WITH_DEFAULT): a missing field is an error, not a default.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MelParams, sr, n_fft, hop_length, n_mels, fmin, fmax, center, power, htk, to_db, ref,
+                                   amin, top_db)
+
 std::string MelParams::to_json() const {
-  nlohmann::json j = {{"sr", sr}, {"n_fft", n_fft}, {"hop_length", hop_length}, {"n_mels", n_mels},
-                      {"fmin", fmin}, {"fmax", fmax}, {"center", center}, {"power", power},
-                      {"htk", htk}, {"to_db", to_db}, {"ref", ref}, {"amin", amin},
-                      {"top_db", top_db}, {"window", "hann"}, {"pad_mode", "constant"},
-                      {"norm", "slaney"}};
+  nlohmann::json j = *this;
+  // Fixed by this implementation, stated for readers of the metadata (not read back).
+  j["window"] = "hann";
+  j["pad_mode"] = "constant";
+  j["norm"] = "slaney";
   return j.dump();
 }
+
+MelParams MelParams::from_json(const std::string& text) { return nlohmann::json::parse(text).get<MelParams>(); }
 
 void MelParams::validate() const {
   AGF_CHECK(sr > 0, UsageError, "mel: sr must be > 0, got ", sr);

@@ -16,6 +16,8 @@ struct MelParams {
   bool to_db = true;    // power 1: amplitude_to_db(ref, amin, top_db); power 2: power_to_db(...)
   double ref = 1.0, amin = 1e-5, top_db = 80;  // top_db <= 0 disables the floor
   std::string to_json() const;  // the feature parameters, for store metadata
+  // The inverse of to_json; throws nlohmann::json::exception on bad JSON or a missing or mistyped field.
+  static MelParams from_json(const std::string& text);
   void validate() const;        // throws UsageError naming the bad parameter
 };
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <vector>
+#include "agf/util/text_table.h"
 #include "layers/tasks.h"
 #include "layers/paper.h"
 
@@ -81,6 +82,19 @@ std::vector<GroupSummary> summarize_groups(const std::vector<float>& artist_topi
                                            const std::vector<int>& artist_genre_tracks, int n_genres,
                                            const std::vector<std::string>& genre_names, int top_genres = 3,
                                            int top_members = 5);
+// The summary's parts as data (the HTML report renders these): heading, counts sentence, notes, the line
+// before the table, and the table (groups by weight, strongest first).
+struct GroupsDoc {
+  std::string title, counts;
+  std::vector<std::string> notes;  // "note: ..."
+  std::string table_note;
+  TextTable table;
+};
+GroupsDoc groups_doc(char kind, const std::vector<GroupSummary>& g, const FactorReport& r);
+// groups_doc of a <kind>_summary.json (groups_json's text); FormatError naming `what` on a bad file.
+GroupsDoc groups_doc_from_json(const std::string& json_text, const std::string& what);
+std::string to_markdown(const GroupsDoc& d);
+// <kind>_summary.md: to_markdown(groups_doc(...)).
 std::string groups_markdown(char kind, const std::vector<GroupSummary>& g, const FactorReport& r);
 std::string groups_json(char kind, const std::vector<GroupSummary>& g, const FactorReport& r);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 #include <nlohmann/json.hpp>
 #include "agf/factors/factors.h"
@@ -77,19 +78,19 @@ std::vector<GroupSummary> summarize_groups(const std::vector<float>& theta, int 
   return out;
 }
 
-std::string groups_markdown(char kind, const std::vector<GroupSummary>& groups, const FactorReport& r) {
+GroupsDoc groups_doc(char kind, const std::vector<GroupSummary>& groups, const FactorReport& r) {
   static const char* what[] = {"m: MFCC frames", "d: delta-MFCC frames", "e: song-level descriptors",
                                "s: genre ids of the tracks"};
   const char* desc = kind == 'm' ? what[0] : kind == 'd' ? what[1] : kind == 'e' ? what[2] : what[3];
-  std::string s = str("# Artist group factor ", desc, "\n\n", r.artists, " artists, ", r.tracks, " tracks, ",
-                      r.points, " points, ", r.clusters, " terms, ", r.topics, " topics");
-  if (kind != 's') s += str(", K-means inertia ", r.inertia, " (", r.kmeans_iters, " iterations)");
-  s += str(", LDA perplexity ", r.perplexity, ".\n\n");
-  for (const auto& n : r.notes) s += "- note: " + n + "\n";
-  if (!r.notes.empty()) s += "\n";
-  s += "Groups sorted by weight (sum over artists of their share of the group). Genre shares: tracks' top genres "
-       "weighted by their artist's share.\n\n| group | artists (strongest) | weight | top genres | strongest members |\n"
-       "|---:|---:|---:|---|---|\n";
+  GroupsDoc d;
+  d.title = str("Artist group factor ", desc);
+  d.counts = str(r.artists, " artists, ", r.tracks, " tracks, ", r.points, " points, ", r.clusters, " terms, ", r.topics, " topics");
+  if (kind != 's') d.counts += str(", K-means inertia ", r.inertia, " (", r.kmeans_iters, " iterations)");
+  d.counts += str(", LDA perplexity ", r.perplexity, ".");
+  for (const auto& n : r.notes) d.notes.push_back("note: " + n);
+  d.table_note = "Groups sorted by weight (sum over artists of their share of the group). Genre shares: tracks' top genres "
+                 "weighted by their artist's share.";
+  d.table = {{"group", "artists (strongest)", "weight", "top genres", "strongest members"}, {true, true, true, false, false}, {}};
   std::vector<const GroupSummary*> order;
   for (const auto& g : groups) order.push_back(&g);
   std::stable_sort(order.begin(), order.end(), [](auto a, auto b) { return a->weight > b->weight; });
@@ -105,9 +106,20 @@ std::string groups_markdown(char kind, const std::vector<GroupSummary>& groups, 
       mem += (mem.empty() ? "" : ", ") + name + buf;
     }
     std::snprintf(buf, sizeof buf, "%.1f", g->weight);
-    s += str("| ", g->topic, " | ", g->artists, " | ", buf, " | ", gen, " | ", mem, " |\n");
+    d.table.rows.push_back({std::to_string(g->topic), std::to_string(g->artists), buf, gen, mem});
   }
-  return s;
+  return d;
+}
+
+std::string to_markdown(const GroupsDoc& d) {
+  std::string s = "# " + d.title + "\n\n" + d.counts + "\n\n";
+  for (const auto& n : d.notes) s += "- " + n + "\n";
+  if (!d.notes.empty()) s += "\n";
+  return s + d.table_note + "\n\n" + to_markdown(d.table);
+}
+
+std::string groups_markdown(char kind, const std::vector<GroupSummary>& groups, const FactorReport& r) {
+  return to_markdown(groups_doc(kind, groups, r));
 }
 
 std::string groups_json(char kind, const std::vector<GroupSummary>& groups, const FactorReport& r) {
@@ -135,6 +147,41 @@ std::string groups_json(char kind, const std::vector<GroupSummary>& groups, cons
     j["groups"].push_back(e);
   }
   return j.dump(1);
+}
+
+GroupsDoc groups_doc_from_json(const std::string& json_text, const std::string& what) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(json_text);
+    auto num = [](const nlohmann::json& v) {  // NaN is written as null
+      return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+    };
+    const std::string kind = j.at("kind").get<std::string>();
+    AGF_CHECK(kind.size() == 1, FormatError, what, ": bad \"kind\" '", kind, "'");
+    FactorReport r;
+    r.kind = kind[0];
+    r.artists = j.at("artists").get<int64_t>();
+    r.tracks = j.at("tracks").get<int64_t>();
+    r.points = j.at("points").get<int64_t>();
+    r.clusters = j.at("clusters").get<int>();
+    r.topics = j.at("topics").get<int>();
+    r.inertia = num(j.at("inertia"));
+    r.kmeans_iters = j.at("kmeans_iterations").get<int>();
+    r.perplexity = num(j.at("perplexity"));
+    r.notes = j.at("notes").get<std::vector<std::string>>();
+    std::vector<GroupSummary> groups;
+    for (const auto& e : j.at("groups")) {
+      GroupSummary g;
+      g.topic = e.at("topic").get<int>();
+      g.artists = e.at("artists").get<int>();
+      g.weight = num(e.at("weight"));
+      for (const auto& x : e.at("genres")) g.genres.emplace_back(x.at("genre").get<std::string>(), num(x.at("share")));
+      for (const auto& x : e.at("members")) g.members.emplace_back(x.at("artist").get<std::string>(), num(x.at("share")));
+      groups.push_back(std::move(g));
+    }
+    return groups_doc(r.kind, groups, r);
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(str(what, ": ", e.what()));
+  }
 }
 
 }  // namespace agf

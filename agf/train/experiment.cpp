@@ -13,6 +13,7 @@
 #include "agf/data/fma.h"
 #include "agf/factors/factors.h"
 #include "agf/train/report.h"
+#include "agf/train/result_tables.h"
 #include "agf/train/seeds.h"
 #include "agf/train/trainer.h"
 #include "agf/train/transfer.h"
@@ -46,28 +47,43 @@ constexpr const char* kQuickMlpEpoch = "windows";
 // One paragraph on how the results in OUT were made: which tracks the factors were fitted on, the MTN
 // budget reading, the MLP epoch and the nets' streams. Older folders lack the newer keys: their defaults
 // are what the code did before (factors over all tracks, MLP epochs of windows, streams keyed by the seed).
-std::string protocol_text(const std::string& out_dir) {
+// Empty when OUT has no settings.json.
+Paragraph protocol_paragraph(const std::string& out_dir) {
   const std::string sp = out_dir + "/settings.json";
-  if (!std::filesystem::exists(sp)) return "";
+  if (!std::filesystem::exists(sp)) return {};
   const nlohmann::json st = read_json_file(sp);
   const std::string ff = st.value("factors_from", "all"), me = st.value("mlp_epoch", "windows");
   const int per_task = st.value("mtn_epochs_per_task", 0);
-  return str("Protocol: factors fitted on ",
-             ff == "train" ? "training tracks only (`--factors-from train`: no validation track's genre ids or audio "
-                             "reach a training target)"
-                           : "every track, validation included (`--factors-from all`: the paper's protocol; "
-                             "transductive, and the s factor counts validation tracks' genre ids)",
-             "; STN/wSTN ", st.value("stn_epochs", 0), " epochs, MTN ",
-             per_task > 0 ? str(per_task, " x the number of tasks") : str(st.value("mtn_epochs", 0), " for every N"),
-             " epochs; MLP ", st.value("mlp_epochs", 0), " epochs of ",
-             me == "crops" ? "one random 1-s crop per training track" : "every window of every training track",
-             "; the nets' random streams keyed by ", st.value("net_streams", std::string("seed")) == "case" ? "seed and case" : "the seed alone",
-             st.value("calibrate", false)
-                 ? str("; temperature scaling fitted on ", st.value("calibrate_fraction", 0.1),
-                       " of each genre's training tracks, held out from the MLP (`--calibrate`)")
-                 : std::string(),
-             ".\n");
+  Paragraph p;
+  auto plain = [&](std::string t) { p.push_back({std::move(t), TextSpan::plain}); };
+  auto code = [&](std::string t) { p.push_back({std::move(t), TextSpan::code}); };
+  plain("Protocol: factors fitted on ");
+  if (ff == "train") {
+    plain("training tracks only (");
+    code("--factors-from train");
+    plain(": no validation track's genre ids or audio reach a training target)");
+  } else {
+    plain("every track, validation included (");
+    code("--factors-from all");
+    plain(": the paper's protocol; transductive, and the s factor counts validation tracks' genre ids)");
+  }
+  plain(str("; STN/wSTN ", st.value("stn_epochs", 0), " epochs, MTN ",
+            per_task > 0 ? str(per_task, " x the number of tasks") : str(st.value("mtn_epochs", 0), " for every N"),
+            " epochs; MLP ", st.value("mlp_epochs", 0), " epochs of ",
+            me == "crops" ? "one random 1-s crop per training track" : "every window of every training track",
+            "; the nets' random streams keyed by ", st.value("net_streams", std::string("seed")) == "case" ? "seed and case" : "the seed alone"));
+  if (st.value("calibrate", false)) {
+    plain(str("; temperature scaling fitted on ", st.value("calibrate_fraction", 0.1),
+              " of each genre's training tracks, held out from the MLP ("));
+    code("--calibrate");
+    plain(")");
+  }
+  plain(".");
+  return p;
 }
+
+// The paragraph as one line of Markdown (results.md, ExperimentSummary::protocol); "" for none.
+std::string protocol_text(const Paragraph& p) { return p.empty() ? std::string() : to_markdown(p) + "\n"; }
 
 }  // namespace
 
@@ -660,8 +676,14 @@ bool read_baseline(const std::string& out_dir, const std::vector<CaseResult>& re
 
 void add_factor_summaries(const std::string& work_dir, ReportInput* in) {
   for (char k : std::string(kTaskOrder + 1)) {  // the factors in the paper's order: s, e, d, m
-    const std::string p = WorkDir(work_dir).factor_file(k, "_summary.md");
-    if (std::filesystem::exists(p)) in->sections.push_back({str("Artist groups: factor ", k), markdown_to_html(read_file_bytes(p))});
+    const std::string p = WorkDir(work_dir).factor_file(k, "_summary.json");  // the data of _summary.md
+    if (!std::filesystem::exists(p)) continue;
+    const GroupsDoc d = groups_doc_from_json(read_file_bytes(p), p);
+    ReportSection sec{str("Artist groups: factor ", k), {report_heading(d.title), report_paragraph(d.counts)}};
+    if (!d.notes.empty()) sec.blocks.push_back(report_bullets(d.notes));
+    sec.blocks.push_back(report_paragraph(d.table_note));
+    sec.blocks.push_back(report_table(d.table));
+    in->sections.push_back(std::move(sec));
   }
 }
 
@@ -683,7 +705,7 @@ void write_seeds_report(const std::string& work_dir, const std::string& out_dir,
   ReportInput in;
   in.title = str("agf experiment: ", work_dir, ", ", ss.seeds.size(), " seeds");
   in.grid.results = ss.means;
-  in.grid.table4_md = s->table4;
+  in.grid.table4 = table4_seeds_table(ss);
   in.grid.note = "Several seeds: every number below is the mean over the seeds that finished the case; Table 4 adds "
                  "the sample standard deviation. Learning curves and confusion matrices are in each seed's own "
                  "report, seed-S/report.html.";
@@ -695,12 +717,17 @@ void write_seeds_report(const std::string& work_dir, const std::string& out_dir,
     break;
   }
   std::string md = seeds_results_markdown(ss);
-  in.sections.push_back({"Paired comparisons over seeds and tracks",
-                         markdown_to_html(comparisons_markdown(ss) + (ss.finding.empty() ? "" : "\n**Finding:** " + ss.finding + "\n"))});
-  s->protocol = protocol_text(seed_dir(out_dir, ss.seeds[0]));
+  {
+    ReportSection sec{"Paired comparisons over seeds and tracks", {}};
+    sec.blocks.push_back(ss.comparisons.empty() ? report_paragraph(no_comparisons_text()) : report_table(comparisons_table(ss)));
+    if (!ss.finding.empty()) sec.blocks.push_back(report_paragraph(Paragraph{TextSpan{"Finding:", TextSpan::bold}, TextSpan{" " + ss.finding}}));
+    in.sections.push_back(std::move(sec));
+  }
+  const Paragraph protocol = protocol_paragraph(seed_dir(out_dir, ss.seeds[0]));
+  s->protocol = protocol_text(protocol);
   if (!s->protocol.empty()) {
     md += "\n" + s->protocol;
-    in.sections.push_back({"Protocol", markdown_to_html(s->protocol)});
+    in.sections.push_back({"Protocol", {report_paragraph(protocol)}});
   }
   if (std::isfinite(in.grid.baseline_log_loss))
     md += str("\nMajority-class baseline (validation split): log loss ", in.grid.baseline_log_loss, ", macro F1 ",
@@ -779,20 +806,22 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
   for (const CaseResult& r : s->results)
     in.curves.push_back(load_case_curves("MLP " + r.case_name, out_dir + "/cases/" + r.case_name + "/transfer.jsonl"));
   // The protocol the results were made under (settings.json), stated beside the tables.
-  const std::string protocol = s->protocol = protocol_text(out_dir);
-  if (!protocol.empty()) in.sections.push_back({"Protocol", markdown_to_html(protocol)});
+  const Paragraph protocol_p = protocol_paragraph(out_dir);
+  const std::string protocol = s->protocol = protocol_text(protocol_p);
+  if (!protocol.empty()) in.sections.push_back({"Protocol", {report_paragraph(protocol_p)}});
   // Calibration: the table, and the reliability diagram of the best calibrated case (by calibrated log loss).
   {
     const CaseResult* bc = nullptr;
     for (const CaseResult& r : s->results)
       if (!std::isnan(r.log_loss_calibrated) && (!bc || r.log_loss_calibrated < bc->log_loss_calibrated)) bc = &r;
     if (bc) {
-      std::string html = markdown_to_html(calibration_markdown(s->results));
+      ReportSection sec{"Calibration", {report_table(calibration_table(s->results))}};
       const std::string svgp = out_dir + "/cases/" + bc->case_name + "/reliability.svg";
-      if (std::filesystem::exists(svgp))
-        html += str("<p>Reliability diagram of ", svg::escape(bc->case_name),
-                    " (best calibrated log loss), validation tracks:</p>\n", read_file_bytes(svgp));
-      in.sections.push_back({"Calibration", html});
+      if (std::filesystem::exists(svgp)) {
+        sec.blocks.push_back(report_paragraph(str("Reliability diagram of ", bc->case_name, " (best calibrated log loss), validation tracks:")));
+        sec.blocks.push_back(report_svg(read_file_bytes(svgp)));
+      }
+      in.sections.push_back(std::move(sec));
     }
   }
   // Factor summaries.

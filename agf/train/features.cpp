@@ -158,26 +158,11 @@ std::vector<float> mlp_probs(const Net& mlp, const Compute& c, const std::vector
 }
 
 MelParams mel_params_from_json(const std::string& text, const std::string& what) {
-  MelParams p;
   try {
-    const nlohmann::json j = nlohmann::json::parse(text);
-    p.sr = j.at("sr").get<int>();
-    p.n_fft = j.at("n_fft").get<int>();
-    p.hop_length = j.at("hop_length").get<int>();
-    p.n_mels = j.at("n_mels").get<int>();
-    p.fmin = j.at("fmin").get<double>();
-    p.fmax = j.at("fmax").get<double>();
-    p.center = j.at("center").get<bool>();
-    p.power = j.at("power").get<double>();
-    p.htk = j.at("htk").get<bool>();
-    p.to_db = j.at("to_db").get<bool>();
-    p.ref = j.at("ref").get<double>();
-    p.amin = j.at("amin").get<double>();
-    p.top_db = j.at("top_db").get<double>();
+    return MelParams::from_json(text);
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(str(what, ": bad mel parameters: ", e.what()));
   }
-  return p;
 }
 
 TransferModel load_transfer_model(const std::string& dir, const Compute& c) {

@@ -1,5 +1,5 @@
-// The HTML experiment report (see report.h): tables from grid.cpp rendered through a small Markdown
-// converter, heat maps, bar and line charts from svg.cpp, written atomically.
+// The HTML experiment report (see report.h): tables rendered from the results as data (result_tables.h,
+// text_table.h), heat maps, bar and line charts from svg.cpp, written atomically.
 #include "agf/train/report.h"
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "agf/train/result_tables.h"
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
 #include "agf/util/progress.h"
@@ -18,47 +19,6 @@ namespace agf {
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// Inline formatting: escape, then **bold** and `code`.
-std::string inline_md(const std::string& s) {
-  std::string out;
-  bool bold = false, code = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (!code && s.compare(i, 2, "**") == 0) {
-      out += bold ? "</b>" : "<b>";
-      bold = !bold;
-      ++i;
-    } else if (s[i] == '`') {
-      out += code ? "</code>" : "<code>";
-      code = !code;
-    } else {
-      out += svg::escape(std::string(1, s[i]));
-    }
-  }
-  if (code) out += "</code>";
-  if (bold) out += "</b>";
-  return out;
-}
-
-std::vector<std::string> table_cells(std::string line) {
-  auto trim = [](std::string s) {
-    const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
-    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
-  };
-  line = trim(line);
-  if (!line.empty() && line.front() == '|') line.erase(0, 1);
-  if (!line.empty() && line.back() == '|') line.pop_back();
-  std::vector<std::string> cells;
-  std::stringstream ss(line);
-  std::string c;
-  while (std::getline(ss, c, '|')) cells.push_back(trim(c));
-  return cells;
-}
-
-bool is_separator(const std::string& line) {
-  if (line.find('-') == std::string::npos) return false;
-  return line.find_first_not_of("|-: \t") == std::string::npos;
-}
 
 std::string fmt(double v, int decimals = 4) {
   if (!std::isfinite(v)) return "-";
@@ -88,7 +48,7 @@ std::string grid_section(const GridResults& g) {
     os << "<p>Majority-class baseline: log loss " << fmt(g.baseline_log_loss) << ", macro F1 " << fmt(g.baseline_f1)
        << ", accuracy " << fmt(g.baseline_accuracy) << ".</p>\n";
   if (!g.note.empty()) os << "<p class=\"note\">" << svg::escape(g.note) << "</p>\n";
-  os << "<h3>Every combination (Table 4)</h3>\n" << markdown_to_html(g.table4_md.empty() ? table4_markdown(rs, true) : g.table4_md);
+  os << "<h3>Every combination (Table 4)</h3>\n" << table_html(g.table4.header.empty() ? table4_table(rs, true) : g.table4);
   os << "<details><summary>All finished cases (" << rs.size() << ")</summary>\n<table>\n<tr><th>case</th><th>arch</th>"
      << "<th>tasks</th><th class=\"r\">N</th><th class=\"r\">log loss</th><th class=\"r\">macro F1</th>"
      << "<th class=\"r\">accuracy</th><th class=\"r\">epochs</th><th class=\"r\">seconds</th><th>finished</th></tr>\n";
@@ -99,9 +59,10 @@ std::string grid_section(const GridResults& g) {
        << r.epochs << "</td><td class=\"r\">" << fmt(r.seconds, 1) << "</td><td>" << svg::escape(r.timestamp)
        << "</td></tr>\n";
   os << "</table>\n</details>\n";
-  os << "<h3>Average with and without the main task g (Table 3)</h3>\n" << markdown_to_html(table3_markdown(rs));
-  os << "<h3>Average per number of tasks (Figure 3)</h3>\n" << markdown_to_html(average_by_n_markdown(rs));
-  os << "<h3>wSTN against the best STN / MTN per N (Table 5)</h3>\n" << markdown_to_html(table5_markdown(rs));
+  os << "<h3>Average with and without the main task g (Table 3)</h3>\n" << table_html(table3_table(rs));
+  os << "<h3>Average per number of tasks (Figure 3)</h3>\n" << table_html(average_by_n_table(rs));
+  os << "<h3>wSTN against the best STN / MTN per N (Table 5)</h3>\n" << table_html(table5_table(rs)) << "<p>"
+     << svg::escape(table5_best_cases(rs)) << "</p>\n";
   // Heat maps: one row per combination with a result, columns STN and MTN.
   svg::HeatMap ll, f1;
   ll.title = "Log loss per case (lower is better)";
@@ -217,7 +178,7 @@ CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlo
     auto it = index.find(key);
     if (it == index.end()) {
       svg::Series s;
-      s.name = (task.empty() ? std::string("loss") : task) + (val ? " val" : " train");
+      s.name = task + (val ? " val" : " train");
       s.dashed = val;
       out.series.push_back(s);
       it = index.emplace(key, out.series.size() - 1).first;
@@ -225,25 +186,13 @@ CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlo
     out.series[it->second].x.push_back(epoch);
     out.series[it->second].y.push_back(v.get<double>());
   };
-  const std::pair<const char*, bool> splits[] = {{"train", false}, {"val", true}, {"valid", true}, {"validation", true}};
   for (const auto& r : records) {
     if (!r.is_object() || !r.contains("epoch") || !r["epoch"].is_number()) continue;
     const double epoch = r["epoch"].get<double>();
-    if (r.contains("split") && r.contains("loss") && r["split"].is_string()) {
-      const std::string sp = r["split"];
-      const std::string task = r.contains("task") && r["task"].is_string() ? r["task"].get<std::string>() : "";
-      add(task, sp != "train", epoch, r["loss"]);
-      continue;
-    }
-    for (const auto& [name, val] : splits) {
-      for (const std::string& key : {std::string(name), std::string(name) + "_loss"}) {
-        if (!r.contains(key)) continue;
-        const auto& v = r[key];
-        if (v.is_object())
-          for (auto it = v.begin(); it != v.end(); ++it) add(it.key(), val, epoch, it.value());
-        else
-          add("", val, epoch, v);
-      }
+    for (const auto& [key, val] : {std::make_pair("train", false), std::make_pair("val", true)}) {
+      const auto it = r.find(key);
+      if (it == r.end() || !it->is_object()) continue;
+      for (auto t = it->begin(); t != it->end(); ++t) add(t.key(), val, epoch, t.value());
     }
   }
   // Legend order: tasks in the paper's order (g, s, e, d, m; others after), train before validation.
@@ -270,63 +219,81 @@ CaseCurves load_case_curves(const std::string& case_name, const std::string& jso
   return curves_from_jsonl(case_name, read_jsonl(jsonl_path).records);
 }
 
-std::string markdown_to_html(const std::string& md) {
-  std::vector<std::string> lines;
-  std::stringstream ss(md);
-  for (std::string l; std::getline(ss, l);) lines.push_back(l);
-  std::ostringstream os;
-  std::string para;
-  auto flush_para = [&]() {
-    if (!para.empty()) os << "<p>" << inline_md(para) << "</p>\n";
-    para.clear();
+std::string table_html(const TextTable& t) {
+  auto open = [&](const char* tag, size_t col) {
+    return std::string("<") + tag + (col < t.right.size() && t.right[col] ? " class=\"r\">" : ">");
   };
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const std::string& l = lines[i];
-    const size_t first = l.find_first_not_of(" \t");
-    if (first == std::string::npos) { flush_para(); continue; }
-    if (l[first] == '|' && i + 1 < lines.size() && is_separator(lines[i + 1])) {
-      flush_para();
-      // Column alignment from the separator line: "---:" right-aligns the column.
-      std::vector<bool> right;
-      for (const auto& c : table_cells(lines[i + 1])) right.push_back(!c.empty() && c.back() == ':');
-      auto open_cell = [&](const char* tag, size_t col) {
-        return std::string("<") + tag + (col < right.size() && right[col] ? " class=\"r\">" : ">");
-      };
-      os << "<table>\n<tr>";
-      const auto head = table_cells(l);
-      for (size_t c = 0; c < head.size(); ++c) os << open_cell("th", c) << inline_md(head[c]) << "</th>";
-      os << "</tr>\n";
-      for (i += 2; i < lines.size() && lines[i].find('|') != std::string::npos; ++i) {
-        os << "<tr>";
-        const auto cells = table_cells(lines[i]);
-        for (size_t c = 0; c < cells.size(); ++c) os << open_cell("td", c) << inline_md(cells[c]) << "</td>";
-        os << "</tr>\n";
-      }
-      --i;
-      os << "</table>\n";
-    } else if (l[first] == '#') {
-      flush_para();
-      const size_t n = l.find_first_not_of('#', first) - first;
-      const int level = static_cast<int>(std::min<size_t>(n, 3)) + 2;  // '#' -> h3 inside a report section
-      os << "<h" << std::min(level, 6) << ">" << inline_md(l.substr(l.find_first_not_of("# \t", first))) << "</h"
-         << std::min(level, 6) << ">\n";
-    } else if (l.compare(first, 2, "- ") == 0) {
-      flush_para();
-      os << "<ul>\n";
-      for (; i < lines.size(); ++i) {
-        const size_t f = lines[i].find_first_not_of(" \t");
-        if (f == std::string::npos || lines[i].compare(f, 2, "- ") != 0) break;
-        os << "<li>" << inline_md(lines[i].substr(f + 2)) << "</li>\n";
-      }
-      --i;
-      os << "</ul>\n";
-    } else {
-      para += (para.empty() ? "" : " ") + l.substr(first);
-    }
+  std::string s = "<table>\n<tr>";
+  for (size_t c = 0; c < t.header.size(); ++c) s += open("th", c) + svg::escape(t.header[c]) + "</th>";
+  s += "</tr>\n";
+  for (const auto& row : t.rows) {
+    s += "<tr>";
+    for (size_t c = 0; c < row.size(); ++c)
+      s += open("td", c) + (row[c].strong.empty() ? std::string() : "<b>" + svg::escape(row[c].strong) + "</b>") +
+           svg::escape(row[c].text) + "</td>";
+    s += "</tr>\n";
   }
-  flush_para();
-  return os.str();
+  return s + "</table>\n";
 }
+
+std::string paragraph_html(const Paragraph& p) {
+  std::string s;
+  for (const TextSpan& sp : p) {
+    const std::string e = svg::escape(sp.text);
+    s += sp.style == TextSpan::bold ? "<b>" + e + "</b>" : sp.style == TextSpan::code ? "<code>" + e + "</code>" : e;
+  }
+  return s;
+}
+
+ReportBlock report_heading(const std::string& text) {
+  ReportBlock b;
+  b.kind = ReportBlock::heading;
+  b.text = Paragraph{TextSpan{text}};
+  return b;
+}
+ReportBlock report_paragraph(Paragraph text) {
+  ReportBlock b;
+  b.text = std::move(text);
+  return b;
+}
+ReportBlock report_paragraph(const std::string& plain_text) { return report_paragraph(Paragraph{TextSpan{plain_text}}); }
+ReportBlock report_bullets(std::vector<std::string> items) {
+  ReportBlock b;
+  b.kind = ReportBlock::bullets;
+  b.items = std::move(items);
+  return b;
+}
+ReportBlock report_table(TextTable t) {
+  ReportBlock b;
+  b.kind = ReportBlock::table;
+  b.tab = std::move(t);
+  return b;
+}
+ReportBlock report_svg(std::string markup) {
+  ReportBlock b;
+  b.kind = ReportBlock::svg;
+  b.markup = std::move(markup);
+  return b;
+}
+
+namespace {
+
+std::string block_html(const ReportBlock& b) {
+  switch (b.kind) {
+    case ReportBlock::heading: return "<h3>" + paragraph_html(b.text) + "</h3>\n";
+    case ReportBlock::paragraph: return "<p>" + paragraph_html(b.text) + "</p>\n";
+    case ReportBlock::bullets: {
+      std::string s = "<ul>\n";
+      for (const auto& i : b.items) s += "<li>" + svg::escape(i) + "</li>\n";
+      return s + "</ul>\n";
+    }
+    case ReportBlock::table: return table_html(b.tab);
+    case ReportBlock::svg: return b.markup;
+  }
+  return "";
+}
+
+}  // namespace
 
 std::string render_report_html(const ReportInput& in) {
   std::ostringstream os;
@@ -336,12 +303,14 @@ std::string render_report_html(const ReportInput& in) {
      << "<nav><a href=\"#results\">Results</a><a href=\"#grid\">Grid</a><a href=\"#curves\">Learning curves</a>"
      << "<a href=\"#confusion\">Confusion matrix</a>";
   for (size_t i = 0; i < in.sections.size(); ++i)
-    os << "<a href=\"#section-" << i << "\">" << svg::escape(in.sections[i].first) << "</a>";
+    os << "<a href=\"#section-" << i << "\">" << svg::escape(in.sections[i].title) << "</a>";
   os << "</nav>\n";
   os << grid_section(in.grid) << curves_section(in.curves) << confusion_section(in.confusion);
-  for (size_t i = 0; i < in.sections.size(); ++i)
-    os << "<h2 id=\"section-" << i << "\">" << svg::escape(in.sections[i].first) << "</h2>\n"
-       << in.sections[i].second << "\n";
+  for (size_t i = 0; i < in.sections.size(); ++i) {
+    os << "<h2 id=\"section-" << i << "\">" << svg::escape(in.sections[i].title) << "</h2>\n";
+    for (const ReportBlock& b : in.sections[i].blocks) os << block_html(b);
+    os << "\n";
+  }
   os << "</body>\n</html>\n";
   return os.str();
 }

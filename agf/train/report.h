@@ -12,6 +12,7 @@
 #include "agf/train/grid.h"
 #include "agf/train/jsonl.h"
 #include "agf/train/svg.h"
+#include "agf/util/text_table.h"
 
 namespace agf {
 
@@ -21,14 +22,12 @@ struct CaseCurves {
   std::vector<svg::Series> series;
 };
 
-// Curves from JSON-lines metric records (read_jsonl(path).records). Every record needs "epoch"; losses
-// are read from any of these shapes (null or missing values leave a gap):
-//   {"epoch": 3, "train": {"g": 0.91, "s": 0.12}, "val": {"g": 1.02}}     per task
-//   {"epoch": 3, "train_loss": {"g": 0.91}, "val_loss": {"g": 1.02}}     same, other key names
-//   {"epoch": 3, "train_loss": 0.91, "val_loss": 1.02}                    one loss per split
-//   {"epoch": 3, "split": "train", "task": "g", "loss": 0.91}            one value per line
-// Splits recognised: train, val, valid, validation. Train lines are solid, validation dashed, and a task
-// keeps one colour. Records without "epoch" (e.g. a run header) are ignored.
+// Curves from the JSON-lines metric records agf writes (read_jsonl(path).records of a net's train.jsonl,
+// trainer.cpp, or an MLP's transfer.jsonl, transfer.cpp): per epoch one record
+//   {"epoch": 3, "train": {"g": 0.91, "s": 0.12}, "val": {"g": 1.02}, ...}
+// with the mean loss per task ("val" only on validation epochs; null or missing values leave a gap).
+// Train lines are solid, validation dashed, and a task keeps one colour. Records without "epoch" or
+// without those objects are ignored.
 CaseCurves curves_from_jsonl(const std::string& case_name, const std::vector<nlohmann::json>& records);
 
 // read_jsonl(path) then curves_from_jsonl; a missing file gives a case without series.
@@ -46,9 +45,31 @@ struct GridResults {
   double baseline_log_loss = std::numeric_limits<double>::quiet_NaN();
   double baseline_f1 = std::numeric_limits<double>::quiet_NaN();
   double baseline_accuracy = std::numeric_limits<double>::quiet_NaN();
-  // Several seeds: Table 4 as given here (mean ± std, seeds.h) instead of table4_markdown(results), and a
-  // note shown above the tables. Empty: one seed, as before.
-  std::string table4_md, note;
+  // Several seeds: Table 4 as given here (mean ± std, seeds.h: table4_seeds_table) instead of
+  // table4_table(results, true), and a note shown above the tables. Empty: one seed.
+  TextTable table4;
+  std::string note;
+};
+
+// One block of a free section, rendered in order.
+struct ReportBlock {
+  enum Kind { heading, paragraph, bullets, table, svg };
+  Kind kind = paragraph;
+  Paragraph text;                  // heading, paragraph
+  std::vector<std::string> items;  // bullets (plain text)
+  TextTable tab;                   // table
+  std::string markup;              // svg: trusted SVG written by agf (e.g. a case's reliability.svg), as is
+};
+ReportBlock report_heading(const std::string& text);
+ReportBlock report_paragraph(Paragraph text);
+ReportBlock report_paragraph(const std::string& plain_text);
+ReportBlock report_bullets(std::vector<std::string> items);
+ReportBlock report_table(TextTable t);
+ReportBlock report_svg(std::string markup);
+
+struct ReportSection {
+  std::string title;
+  std::vector<ReportBlock> blocks;
 };
 
 struct ReportInput {
@@ -56,9 +77,8 @@ struct ReportInput {
   std::vector<CaseCurves> curves;
   ConfusionData confusion;
   GridResults grid;
-  // Extra sections in order: title -> HTML fragment inserted as is (trusted: produce it with
-  // markdown_to_html or svg::escape). Used for the factor summaries.
-  std::vector<std::pair<std::string, std::string>> sections;
+  // Extra sections in order (protocol, calibration, comparisons over seeds, factor summaries).
+  std::vector<ReportSection> sections;
 };
 
 // The whole document.
@@ -66,8 +86,9 @@ std::string render_report_html(const ReportInput& in);
 // Writes render_report_html to path atomically (write_file_atomic). Throws IOError.
 void write_report_html(const std::string& path, const ReportInput& in);
 
-// A small Markdown subset to HTML: '#' headings, pipe tables (with the |---| separator line),
-// '- ' bullet lists, paragraphs, **bold** and `code`. Everything else is escaped text.
-std::string markdown_to_html(const std::string& md);
+// A table as HTML: <table> with a header row, right-aligned columns class "r", bold as <b>, text escaped.
+std::string table_html(const TextTable& t);
+// Spans as HTML: escaped text, <b> and <code>.
+std::string paragraph_html(const Paragraph& p);
 
 }  // namespace agf

@@ -275,7 +275,7 @@ SeedsSummary summarise_seeds(const std::string& out_dir, const std::vector<uint6
   return s;
 }
 
-std::string table4_seeds_markdown(const SeedsSummary& s, bool skip_empty_rows) {
+TextTable table4_seeds_table(const SeedsSummary& s, bool skip_empty_rows) {
   const auto combos = task_combinations();
   auto cell_of = [&](const std::string& name) -> const SeedCell* {
     for (const SeedCell& c : s.cells)
@@ -286,8 +286,7 @@ std::string table4_seeds_markdown(const SeedsSummary& s, bool skip_empty_rows) {
     if (!c) return nullptr;
     return col % 2 == 0 ? &c->log_loss : &c->f1;
   };
-  std::ostringstream os;
-  os << "| Tasks | STN LogLoss | STN F1 | MTN LogLoss | MTN F1 |\n|---|---:|---:|---:|---:|\n";
+  TextTable out{{"Tasks", "STN LogLoss", "STN F1", "MTN LogLoss", "MTN F1"}, {false, true, true, true, true}, {}};
   const size_t n_seeds = s.seeds.size();
   for (int n = 1; n <= 5; ++n) {
     // The best mean per column over this N, and its std (for the "(ns)" marks).
@@ -302,14 +301,15 @@ std::string table4_seeds_markdown(const SeedsSummary& s, bool skip_empty_rows) {
       }
     }
     auto text = [&](const MeanStd* v, int col) {
-      if (!v || std::isnan(v->mean)) return std::string("-");
+      if (!v || std::isnan(v->mean)) return TableCell("-");
       const bool is_best = best[col] && v->mean == best[col]->mean;
-      std::string out = is_best ? "**" + fmt4(v->mean) + "**" : fmt4(v->mean);
-      out += std::isfinite(v->std) ? " ± " + fmt4(v->std) : std::string(" (1 seed)");
-      if (v->n > 1 && size_t(v->n) < n_seeds) out += str(" [", v->n, " seeds]");
+      TableCell out = TableCell::bold_if(is_best, fmt4(v->mean));
+      const std::string tail = std::isfinite(v->std) ? " ± " + fmt4(v->std) : std::string(" (1 seed)");
+      out.text += tail;
+      if (v->n > 1 && size_t(v->n) < n_seeds) out.text += str(" [", v->n, " seeds]");
       if (!is_best && best[col]) {
         const double spread = std::max(std::isfinite(v->std) ? v->std : 0.0, std::isfinite(best[col]->std) ? best[col]->std : 0.0);
-        if (std::fabs(v->mean - best[col]->mean) < spread) out += " (ns)";
+        if (std::fabs(v->mean - best[col]->mean) < spread) out.text += " (ns)";
       }
       return out;
     };
@@ -318,27 +318,38 @@ std::string table4_seeds_markdown(const SeedsSummary& s, bool skip_empty_rows) {
       const SeedCell* sc = cell_of("stn-" + t);
       const SeedCell* mc = cell_of("mtn-" + t);
       if (skip_empty_rows && !sc && !mc) continue;
-      os << "| " << t << " | " << text(stat(sc, 0), 0) << " | " << text(stat(sc, 1), 1) << " | ";
-      if (n == 1) os << "N/A | N/A |\n";
-      else os << text(stat(mc, 2), 2) << " | " << text(stat(mc, 3), 3) << " |\n";
+      out.rows.push_back({t, text(stat(sc, 0), 0), text(stat(sc, 1), 1), n == 1 ? TableCell("N/A") : text(stat(mc, 2), 2),
+                          n == 1 ? TableCell("N/A") : text(stat(mc, 3), 3)});
     }
   }
-  return os.str();
+  return out;
+}
+
+std::string table4_seeds_markdown(const SeedsSummary& s, bool skip_empty_rows) {
+  return to_markdown(table4_seeds_table(s, skip_empty_rows));
+}
+
+std::string no_comparisons_text() {
+  return "No pair of compared cases (stn-gsedm/stn-g, mtn-gsedm/stn-gsedm, mtn-gs/stn-gs) finished in the same seed.";
+}
+
+TextTable comparisons_table(const SeedsSummary& s) {
+  TextTable out{{"a", "b", "seeds", "tracks", "log loss a - b (mean ± seed std)", "95 % bootstrap interval", "p (bootstrap)",
+                 "tracks a / b better", "p (sign test)", "verdict"},
+                {false, false, true, true, true, true, true, true, true, false},
+                {}};
+  for (const PairedComparison& c : s.comparisons) {
+    const std::string verdict = significant(c) ? (c.mean_diff < 0 ? c.a + " better" : c.b + " better") : "not significant";
+    out.rows.push_back({c.a, c.b, std::to_string(c.seeds), std::to_string(c.tracks), fmt4(c.mean_diff) + " ± " + fmt4(c.seed_std),
+                        "[" + fmt4(c.ci_lo) + ", " + fmt4(c.ci_hi) + "]", p_cell(c.p_bootstrap, c.resamples),
+                        str(c.tracks_a_better, " / ", c.tracks_b_better), p_cell(c.p_sign, 0), verdict});
+  }
+  return out;
 }
 
 std::string comparisons_markdown(const SeedsSummary& s) {
-  if (s.comparisons.empty()) return "No pair of compared cases (" + std::string("stn-gsedm/stn-g, mtn-gsedm/stn-gsedm, mtn-gs/stn-gs") + ") finished in the same seed.\n";
-  std::ostringstream os;
-  os << "| a | b | seeds | tracks | log loss a - b (mean ± seed std) | 95 % bootstrap interval | p (bootstrap) | "
-        "tracks a / b better | p (sign test) | verdict |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
-  for (const PairedComparison& c : s.comparisons) {
-    const std::string verdict = significant(c) ? (c.mean_diff < 0 ? c.a + " better" : c.b + " better") : "not significant";
-    os << "| " << c.a << " | " << c.b << " | " << c.seeds << " | " << c.tracks << " | " << fmt4(c.mean_diff) << " ± "
-       << fmt4(c.seed_std) << " | [" << fmt4(c.ci_lo) << ", " << fmt4(c.ci_hi) << "] | " << p_cell(c.p_bootstrap, c.resamples)
-       << " | " << c.tracks_a_better << " / " << c.tracks_b_better << " | " << p_cell(c.p_sign, 0) << " | "
-       << verdict << " |\n";
-  }
-  return os.str();
+  if (s.comparisons.empty()) return no_comparisons_text() + "\n";
+  return to_markdown(comparisons_table(s));
 }
 
 std::string seeds_results_markdown(const SeedsSummary& s) {

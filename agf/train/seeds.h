@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agf/train/grid.h"
+#include "agf/util/text_table.h"
 
 namespace agf {
 
@@ -93,7 +94,11 @@ SeedsSummary summarise_seeds(const std::string& out_dir, const std::vector<uint6
 
 // Table 4 with "mean ± std" cells: the best mean per number of tasks and column in bold, and "(ns)" after a
 // cell whose difference from that best is smaller than the larger of the two standard deviations.
+// The same as data (text_table.h), for the HTML report; the *_markdown functions are to_markdown of these.
+TextTable table4_seeds_table(const SeedsSummary& s, bool skip_empty_rows = true);
 std::string table4_seeds_markdown(const SeedsSummary& s, bool skip_empty_rows = true);
+TextTable comparisons_table(const SeedsSummary& s);  // no rows when no pair of comparison_pairs() exists
+std::string no_comparisons_text();                   // what stands instead of an empty comparisons table
 std::string comparisons_markdown(const SeedsSummary& s);
 // results.md of a several-seed folder (protocol paragraph and baseline appended by the caller).
 std::string seeds_results_markdown(const SeedsSummary& s);

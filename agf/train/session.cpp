@@ -113,36 +113,31 @@ void fill_windows(const MelStore& s, const Window* w, int n, int frames, float* 
 }
 
 // ---- Nets on disk.
+// The JSON keys of these fields are their names; strict (a missing field is an error, as before).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NetConfig, tasks, genres, topics, outputs, width, inputs, hidden, drop_conv, drop_fc,
+                                   drop_in)
+
 nlohmann::json net_config_json(const NetConfig& c) {
-  // "arch": the STN is "dcnn" in net files (its name there since the first format; parse_arch reads both), so
-  // files, their fingerprints and the settings a resume compares stay as they were.
-  return {{"arch", c.arch == Arch::stn ? "dcnn" : arch_name(c.arch)}, {"tasks", c.tasks},         {"genres", c.genres},
-          {"topics", c.topics},       {"outputs", c.outputs},     {"width", c.width},
-          {"inputs", c.inputs},       {"hidden", c.hidden},       {"drop_conv", c.drop_conv},
-          {"drop_fc", c.drop_fc},     {"drop_in", c.drop_in},     {"bn_momentum", c.bn.momentum},
-          {"bn_eps", c.bn.eps}};
+  nlohmann::json j = c;
+  // By hand: "arch", as the STN is "dcnn" in net files (its name there since the first format; parse_arch reads
+  // both), so files, their fingerprints and the settings a resume compares stay as they were; and the BN
+  // settings, flat as "bn_momentum" and "bn_eps".
+  j["arch"] = c.arch == Arch::stn ? "dcnn" : arch_name(c.arch);
+  j["bn_momentum"] = c.bn.momentum;
+  j["bn_eps"] = c.bn.eps;
+  return j;
 }
 
 NetConfig net_config_from_json(const nlohmann::json& j) {
-  NetConfig c;
   try {
+    NetConfig c = j.get<NetConfig>();
     c.arch = parse_arch(j.at("arch").get<std::string>());
-    c.tasks = j.at("tasks").get<std::string>();
-    c.genres = j.at("genres").get<int>();
-    c.topics = j.at("topics").get<int>();
-    c.outputs = j.at("outputs").get<int>();
-    c.width = j.at("width").get<double>();
-    c.inputs = j.at("inputs").get<int>();
-    c.hidden = j.at("hidden").get<int>();
-    c.drop_conv = j.at("drop_conv").get<float>();
-    c.drop_fc = j.at("drop_fc").get<float>();
-    c.drop_in = j.at("drop_in").get<float>();
     c.bn.momentum = j.at("bn_momentum").get<double>();
     c.bn.eps = j.at("bn_eps").get<double>();
+    return c;
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(str("net configuration: ", e.what()));
   }
-  return c;
 }
 
 std::vector<float> to_host_f32(const Tensor& t) {

@@ -1,7 +1,11 @@
-// IEEE 754 binary16 (half) and bfloat16 <-> float32 conversion, bit-exact, as inline functions.
-// float -> half rounds to nearest, ties to even; handles overflow to inf, NaN (kept quiet, sign
-// kept), and subnormal halves (2^-24 .. 2^-14). half -> float is exact.
+// IEEE 754 binary16 (half) <-> float32 conversion, bit-exact: Eigen::half does the rounding (to nearest,
+// ties to even; overflow to inf; subnormal halves 2^-24 .. 2^-14) and half -> float (exact). One rule is
+// ours: a NaN keeps its sign and the top bits of its payload, made quiet (sign | 0x7e00 | mantissa >> 13),
+// where Eigen's portable path writes every NaN as sign | 0x7e00; the files agf wrote before keep their bits.
+// tests/engine/safetensors_test.cpp compares all 65536 halves and millions of floats with the hand-written
+// conversion this replaced. Eigen's float -> half is also ~3.5x faster on mel values (same test file).
 #pragma once
+#include <Eigen/Core>
 #include <cstdint>
 #include <cstring>
 
@@ -11,55 +15,13 @@ inline uint32_t float_bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return
 inline float bits_float(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
 
 inline uint16_t float_to_half(float f) {
-  uint32_t x = float_bits(f);
-  uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
-  uint32_t exp = (x >> 23) & 0xffu;
-  uint32_t man = x & 0x7fffffu;
-  if (exp == 0xffu) {                        // inf or NaN
-    if (man == 0) return sign | 0x7c00u;
-    return static_cast<uint16_t>(sign | 0x7e00u | (man >> 13));  // quiet NaN, payload top bits
+  if (f != f) {  // NaN: quiet, sign and payload top bits kept
+    const uint32_t x = float_bits(f);
+    return static_cast<uint16_t>(((x >> 16) & 0x8000u) | 0x7e00u | ((x & 0x7fffffu) >> 13));
   }
-  int e = static_cast<int>(exp) - 127 + 15;  // re-biased exponent
-  if (e >= 0x1f) return sign | 0x7c00u;      // too large: inf
-  if (e <= 0) {                              // subnormal half or zero
-    if (e < -10) return sign;                // below half the smallest subnormal: +-0
-    uint32_t m = man | 0x800000u;            // implicit leading 1
-    int shift = 14 - e;                      // 14..24
-    uint32_t half_man = m >> shift;
-    uint32_t rem = m & ((1u << shift) - 1);
-    uint32_t halfway = 1u << (shift - 1);
-    if (rem > halfway || (rem == halfway && (half_man & 1u))) ++half_man;  // may carry into exp 1: fine
-    return static_cast<uint16_t>(sign | half_man);
-  }
-  uint32_t h = (static_cast<uint32_t>(e) << 10) | (man >> 13);
-  uint32_t rem = man & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;  // carry may round up to inf: correct
-  return static_cast<uint16_t>(sign | h);
+  return Eigen::numext::bit_cast<uint16_t>(Eigen::half(f));
 }
 
-inline float half_to_float(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t man = h & 0x3ffu;
-  if (exp == 0x1fu) return bits_float(sign | 0x7f800000u | (man << 13));  // inf / NaN
-  if (exp == 0) {
-    if (man == 0) return bits_float(sign);
-    // subnormal: man * 2^-24, exact in float
-    float v = static_cast<float>(man) * (1.0f / 16777216.0f);
-    return sign ? -v : v;
-  }
-  return bits_float(sign | ((exp - 15 + 127) << 23) | (man << 13));
-}
-
-// bfloat16: the top 16 bits of a float32, rounded to nearest even; NaN stays NaN.
-inline uint16_t float_to_bf16(float f) {
-  uint32_t x = float_bits(f);
-  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);
-  uint32_t lsb = (x >> 16) & 1u;
-  x += 0x7fffu + lsb;
-  return static_cast<uint16_t>(x >> 16);
-}
-
-inline float bf16_to_float(uint16_t b) { return bits_float(static_cast<uint32_t>(b) << 16); }
+inline float half_to_float(uint16_t h) { return static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(h)); }
 
 }  // namespace agf

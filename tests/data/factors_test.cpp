@@ -234,6 +234,11 @@ TEST(Factors, PipelineOnTinyCorpus) {
   EXPECT_TRUE(rock_group) << text;
   auto js = nlohmann::json::parse(read_file_bytes(c.work + "/factors/s_summary.json"));
   EXPECT_EQ(js["groups"].size(), 3u);
+  // The HTML report renders the summaries from the JSON: the same document as the .md, byte for byte.
+  for (const char* k : {"m", "s"}) {
+    const std::string base = c.work + "/factors/" + k + "_summary";
+    EXPECT_EQ(to_markdown(groups_doc_from_json(read_file_bytes(base + ".json"), base)), read_file_bytes(base + ".md")) << k;
+  }
   struct stat st;
   EXPECT_EQ(::stat((c.work + "/factors/m_model.safetensors").c_str(), &st), 0);
   int cached = 0;

@@ -21,6 +21,10 @@
 namespace agf {
 namespace {
 
+// bfloat16 (only these tests write it): Eigen's, round to nearest even.
+uint16_t float_to_bf16(float f) { return Eigen::numext::bit_cast<uint16_t>(Eigen::bfloat16(f)); }
+float bf16_to_float(uint16_t b) { return static_cast<float>(Eigen::numext::bit_cast<Eigen::bfloat16>(b)); }
+
 const std::string kFixtures = std::string(AGF_SOURCE_DIR) + "/tests/fixtures/safetensors/";
 
 std::string temp_path(const std::string& name) {
@@ -210,6 +214,73 @@ TEST(Safetensors, HalfConversionMatchesNumpy) {
   EXPECT_EQ(float_to_bf16(bits_float(0x3f808000u)), 0x3f80);  // tie, even stays
   EXPECT_EQ(float_to_bf16(bits_float(0x3f818000u)), 0x3f82);  // tie, odd rounds up
   EXPECT_EQ(bf16_to_float(0xc040), -3.0f);
+}
+
+// The hand-written conversion half.h had before it used Eigen::half, kept as the oracle: the bits agf writes
+// into mel stores and model files must not change.
+uint16_t oracle_float_to_half(float f) {
+  uint32_t x = float_bits(f);
+  uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
+  uint32_t exp = (x >> 23) & 0xffu;
+  uint32_t man = x & 0x7fffffu;
+  if (exp == 0xffu) {
+    if (man == 0) return sign | 0x7c00u;
+    return static_cast<uint16_t>(sign | 0x7e00u | (man >> 13));
+  }
+  int e = static_cast<int>(exp) - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00u;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    uint32_t m = man | 0x800000u;
+    int shift = 14 - e;
+    uint32_t half_man = m >> shift;
+    uint32_t rem = m & ((1u << shift) - 1);
+    uint32_t halfway = 1u << (shift - 1);
+    if (rem > halfway || (rem == halfway && (half_man & 1u))) ++half_man;
+    return static_cast<uint16_t>(sign | half_man);
+  }
+  uint32_t h = (static_cast<uint32_t>(e) << 10) | (man >> 13);
+  uint32_t rem = man & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;
+  return static_cast<uint16_t>(sign | h);
+}
+
+float oracle_half_to_float(uint16_t h) {
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t man = h & 0x3ffu;
+  if (exp == 0x1fu) return bits_float(sign | 0x7f800000u | (man << 13));
+  if (exp == 0) {
+    if (man == 0) return bits_float(sign);
+    float v = static_cast<float>(man) * (1.0f / 16777216.0f);
+    return sign ? -v : v;
+  }
+  return bits_float(sign | ((exp - 15 + 127) << 23) | (man << 13));
+}
+
+TEST(Safetensors, HalfConversionBitIdenticalToTheOracle) {
+  // Every half: half -> float (NaN payloads, infinities and subnormals included) and back.
+  for (uint32_t b = 0; b < 0x10000; ++b) {
+    const uint16_t h = static_cast<uint16_t>(b);
+    ASSERT_EQ(float_bits(half_to_float(h)), float_bits(oracle_half_to_float(h))) << b;
+    ASSERT_EQ(float_to_half(half_to_float(h)), oracle_float_to_half(oracle_half_to_float(h))) << b;
+  }
+  // Floats: random bit patterns (every exponent, NaNs included), dense steps over the half range with its
+  // rounding ties and the subnormal boundary, and the neighbours of every half's midpoints.
+  uint64_t state = 88172645463325252ull;
+  auto next = [&]() { state ^= state << 13, state ^= state >> 7, state ^= state << 17; return static_cast<uint32_t>(state); };
+  int checked = 0;
+  auto check = [&](uint32_t u) {
+    ASSERT_EQ(float_to_half(bits_float(u)), oracle_float_to_half(bits_float(u))) << std::hex << u;
+    ++checked;
+  };
+  for (int i = 0; i < 300000; ++i) check(next());
+  for (uint32_t u = 0x32800000u; u < 0x47900000u; u += 1237) check(u), check(u | 0x80000000u);
+  for (uint32_t b = 0; b < 0x7c00; b += 7) {
+    const uint32_t mid = float_bits(half_to_float(uint16_t(b))) + 0x1000u;  // halfway to the next normal half
+    for (uint32_t d : {0u, 1u, 0xffffffffu}) check(mid + d);
+  }
+  EXPECT_GT(checked, 500000);
 }
 
 // ---- our writer's output, committed and verified by `tools/make_safetensors_fixtures.py --verify`

@@ -14,6 +14,7 @@
 
 #include "agf/train/jsonl.h"
 #include "agf/train/report.h"
+#include "agf/train/result_tables.h"
 #include "agf/util/error.h"
 
 namespace fs = std::filesystem;
@@ -130,12 +131,14 @@ TEST(Svg, LongCurvesAreBucketed) {
   EXPECT_GE(n_cmd, 334u);
 }
 
-TEST(Report, CurvesFromAllRecordShapes) {
+TEST(Report, CurvesFromTheRecordsAgfWrites) {
+  // The shape trainer.cpp (train.jsonl) and transfer.cpp (transfer.jsonl) write: one record per epoch with
+  // the mean loss per task under "train" and, on validation epochs, "val".
   const std::vector<nlohmann::json> recs = {
       {{"run", "header without epoch"}},
-      {{"epoch", 1}, {"train", {{"g", 2.0}, {"s", 0.5}}}, {"val", {{"g", 2.2}}}},
-      {{"epoch", 2}, {"train_loss", {{"g", 1.5}}}, {"val_loss", {{"g", nullptr}}}},
-      {{"epoch", 3}, {"split", "validation"}, {"task", "g"}, {"loss", 1.9}},
+      {{"epoch", 1}, {"step", 10}, {"train", {{"g", 2.0}, {"s", 0.5}}}, {"val", {{"g", 2.2}}}},
+      {{"epoch", 2}, {"step", 20}, {"train", {{"g", 1.5}}}, {"val", {{"g", nullptr}}}},
+      {{"epoch", 3}, {"step", 30}, {"train", nlohmann::json::object()}, {"val", {{"g", 1.9}}}},
   };
   const agf::CaseCurves c = agf::curves_from_jsonl("mtn-gs", recs);
   ASSERT_EQ(c.series.size(), 3u);  // g train, g val, s train
@@ -150,16 +153,23 @@ TEST(Report, CurvesFromAllRecordShapes) {
   EXPECT_EQ(c.series[1].x, (std::vector<double>{1, 3}));
   EXPECT_EQ(c.series[1].y, (std::vector<double>{2.2, 1.9}));
   EXPECT_TRUE(agf::load_case_curves("stn-s", "/nonexistent/metrics.jsonl").series.empty());
-  const agf::CaseCurves flat = agf::curves_from_jsonl("stn-g", {{{"epoch", 0}, {"train_loss", 1.0}, {"val_loss", 1.1}}});
-  ASSERT_EQ(flat.series.size(), 2u);
-  EXPECT_EQ(flat.series[1].name, "loss val");
+  // Shapes agf does not write give no curve.
+  const agf::CaseCurves other = agf::curves_from_jsonl(
+      "stn-g", {{{"epoch", 0}, {"train_loss", 1.0}, {"val_loss", {{"g", 1.1}}}},
+                {{"epoch", 1}, {"split", "validation"}, {"task", "g"}, {"loss", 1.9}}});
+  EXPECT_TRUE(other.series.empty());
 }
 
-TEST(Report, MarkdownSubset) {
-  const std::string h = agf::markdown_to_html("# Title\n\ntext **bold** <x>\n\n| a | b |\n|---|--:|\n| 1 | **2** |\n\n- one\n- two\n");
-  EXPECT_EQ(h,
-            "<h3>Title</h3>\n<p>text <b>bold</b> &lt;x&gt;</p>\n<table>\n<tr><th>a</th><th class=\"r\">b</th></tr>\n"
-            "<tr><td>1</td><td class=\"r\"><b>2</b></td></tr>\n</table>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n");
+TEST(Report, TablesAndParagraphsAsHtml) {
+  // Was the test of the Markdown converter the report used before it rendered from data: the same cells.
+  agf::TextTable t{{"a", "b"}, {false, true}, {{"1", agf::TableCell::bold_text("2")}, {"<x>", "y & z"}}};
+  EXPECT_EQ(agf::table_html(t),
+            "<table>\n<tr><th>a</th><th class=\"r\">b</th></tr>\n<tr><td>1</td><td class=\"r\"><b>2</b></td></tr>\n"
+            "<tr><td>&lt;x&gt;</td><td class=\"r\">y &amp; z</td></tr>\n</table>\n");
+  EXPECT_EQ(agf::to_markdown(t), "| a | b |\n|---|---:|\n| 1 | **2** |\n| <x> | y & z |\n");
+  const agf::Paragraph p = {{"text "}, {"bold", agf::TextSpan::bold}, {" <x> "}, {"--flag", agf::TextSpan::code}};
+  EXPECT_EQ(agf::paragraph_html(p), "text <b>bold</b> &lt;x&gt; <code>--flag</code>");
+  EXPECT_EQ(agf::to_markdown(p), "text **bold** <x> `--flag`");
 }
 
 agf::ReportInput sample_input() {
@@ -202,8 +212,29 @@ agf::ReportInput sample_input() {
   const int k = 16;
   for (int t = 0; t < k; ++t)
     for (int p = 0; p < k; ++p) in.confusion.counts.push_back(t == p ? 40 - 2 * t : (u(rng) < 0.3 ? int(u(rng) * 8) : 0));
-  in.sections.push_back({"Factor summary: s", agf::markdown_to_html("Top terms per group.\n\n| group | terms |\n|---|---|\n| 1 | Rock, Punk & Lo-Fi |\n")});
+  in.sections.push_back({"Factor summary: s",
+                         {agf::report_paragraph("Top terms per group."),
+                          agf::report_table({{"group", "terms"}, {true, false}, {{"1", "Rock, Punk & Lo-Fi"}}})}});
   return in;
+}
+
+TEST(Report, TablesFromDataMatchResultsMd) {
+  // The report's tables and results.md's show the same cells: to_markdown of the data tables is byte for
+  // byte grid.h's Markdown, for a full grid, a partial one with calibration, and none.
+  agf::ReportInput in = sample_input();
+  std::vector<agf::CaseResult> partial(in.grid.results.begin(), in.grid.results.begin() + 20);
+  partial[3].log_loss_calibrated = 0.9, partial[3].ece = 0.05, partial[3].ece_calibrated = 0.02, partial[3].temperature = 1.3;
+  partial[5].log_loss = partial[4].log_loss;  // a tie: both bold
+  const std::vector<agf::CaseResult> none;
+  const std::vector<agf::CaseResult>* all[] = {&in.grid.results, &partial, &none};
+  for (const std::vector<agf::CaseResult>* rs : all) {
+    EXPECT_EQ(agf::to_markdown(agf::table3_table(*rs)), agf::table3_markdown(*rs));
+    EXPECT_EQ(agf::to_markdown(agf::average_by_n_table(*rs)), agf::average_by_n_markdown(*rs));
+    for (bool skip : {false, true}) EXPECT_EQ(agf::to_markdown(agf::table4_table(*rs, skip)), agf::table4_markdown(*rs, skip));
+    EXPECT_EQ(agf::to_markdown(agf::table5_table(*rs)) + "\n" + agf::table5_best_cases(*rs) + "\n", agf::table5_markdown(*rs));
+    const agf::TextTable cal = agf::calibration_table(*rs);
+    EXPECT_EQ(cal.rows.empty() ? std::string() : agf::to_markdown(cal), agf::calibration_markdown(*rs));
+  }
 }
 
 TEST(Report, WritesAWellFormedSelfContainedFile) {

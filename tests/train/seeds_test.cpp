@@ -144,6 +144,14 @@ TEST(SeedTables, MeanPlusMinusStdAndNotSignificantMarks) {
   EXPECT_NE(md.find("| m | 0.9167 ± 0.1528 (ns) | 0.3000 ± 0.0100 | N/A | N/A |"), std::string::npos) << md;
   // stn-d is 0.7 worse than the best, far outside both spreads.
   EXPECT_NE(md.find("| d | 1.6000 ± 0.1000 | 0.2000 ± 0.0000 | N/A | N/A |"), std::string::npos) << md;
+  // The same cells as data (the HTML report's table): the best mean bold, the rest plain.
+  const TextTable t = table4_seeds_table(hand_summary());
+  EXPECT_EQ(to_markdown(t), md);
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(t.rows[0][1].strong, "0.9000");
+  EXPECT_EQ(t.rows[0][1].text, " ± 0.1000");
+  EXPECT_EQ(t.rows[1][1].strong, "");
+  EXPECT_EQ(t.rows[1][1].text, "0.9167 ± 0.1528 (ns)");
 }
 
 TEST(SeedTables, OneSeedFindingSaysItCannotTell) {
