@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what the GPU machine runs (it has CUDA 13, cuDNN 9 and PyTorch but none of our Debian libraries):
 # builds the release preset with CUDA (into build/release) if needed, then copies the stripped binaries the
-# first-contact script needs (agf, test_cuda, test_audio, test_data, bench_ops_cuda, bench_dcnn_cuda; with
+# first-contact script needs (agf, test_cuda, test_audio, test_factors, bench_ops_cuda, bench_dcnn_cuda; with
 # AGF_BUNDLE_ALL=1 every test_* and bench_*) into build/gpu-bundle/bin and their shared libraries, except
 # glibc's and CUDA's (the GPU machine has its own), into build/gpu-bundle/lib. The MANIFEST records the newest
 # glibc symbol version the binaries need and the machine type, so a host that cannot run them is named
@@ -29,7 +29,7 @@ if [ "${AGF_BUNDLE_ALL:-0}" = 1 ]; then
   bins=$(find "$build" -maxdepth 1 -type f -executable \( -name 'test_*' -o -name 'bench_*' -o -name agf \) | sort)
 else
   bins=""
-  for n in agf test_cuda test_audio test_data bench_ops_cuda bench_dcnn_cuda; do
+  for n in agf test_cuda test_audio test_factors bench_ops_cuda bench_dcnn_cuda; do
     [ -x "$build/$n" ] || { echo "gpu_bundle: $build/$n missing" >&2; exit 1; }
     bins="$bins $build/$n"
   done

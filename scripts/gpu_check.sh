@@ -4,7 +4,7 @@
 # in this order, each step under its own timeout so a hang cannot eat the window:
 #   1. versions: nvidia-smi, `agf info` (driver, runtime, cuDNN and the CUDA it was built for). nvidia-smi
 #      seeing a GPU while the CUDA runtime sees none is a failure, with the runtime's error text;
-#   2. test_cuda whole, then the CUDA mel and K-means tests (test_audio MelCuda.*, test_data KMeans.Cuda*),
+#   2. test_cuda whole, then the CUDA mel and K-means tests (test_audio MelCuda.*, test_factors KMeans.Cuda*),
 #      then `agf gradcheck --device cuda --op all --net none` (the per-op CUDA-vs-CPU parity table);
 #   3. `agf train --device cuda`, 2 epochs on a tiny corpus made here by `agf synth`: STN g and MTN gs, graph
 #      and --no-graph, with the first epoch's losses compared against the same runs on the CPU;
@@ -181,7 +181,7 @@ if grep -q '^\[  SKIPPED \]' "$outdir/test_cuda.log" && [ "${rt_gpus:-0}" != 0 ]
   line "FAIL: CUDA tests skipped on a machine whose runtime sees a GPU"; failed=1
 fi
 TAIL_LINES=15 step mel_kmeans_cuda 90 env LD_LIBRARY_PATH="$agf_ld" bash -c '"$0/test_audio" --gtest_filter="MelCuda.*" --gtest_output="json:$1/mel_cuda.json" &&
-  "$0/test_data" --gtest_filter="KMeans.Cuda*" --gtest_output="json:$1/kmeans_cuda.json"' "$B" "$outdir" \
+  "$0/test_factors" --gtest_filter="KMeans.Cuda*" --gtest_output="json:$1/kmeans_cuda.json"' "$B" "$outdir" \
   || true
 # The command users run: one row per op and tensor, exit 1 on any row outside its tolerance.
 TAIL_LINES=60 step gradcheck_cuda 90 env LD_LIBRARY_PATH="$agf_ld" "$B/agf" gradcheck --device cuda --op all --net none

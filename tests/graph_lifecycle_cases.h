@@ -1,5 +1,5 @@
 // The graph-lifecycle cases, written once for both backends: tests/layers/graph_lifecycle_test.cpp runs
-// them on the CPU (GraphLifecycle.*, in CI), tests/cuda/test_step_graph.cpp on a GPU (CudaGraphLifecycle.*).
+// them on the CPU (GraphLifecycle.*, in CI), tests/cuda/step_graph_test.cpp on a GPU (CudaGraphLifecycle.*).
 // Each compares a recorded-and-replayed StepGraph with the same steps run eagerly on a twin net, bit for
 // bit: parameters, every optimizer's moments and step count, and every step's loss.
 #pragma once

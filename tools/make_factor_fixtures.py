@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fixtures for tests/data/{kmeans,lda}_test.cpp from scikit-learn (issue 6, sections 4-6).
+"""Fixtures for tests/factors/{kmeans,lda}_test.cpp from scikit-learn (issue 6, sections 4-6).
 
 K-means: KMeans(algorithm="lloyd", n_init=1) started from given centroids; LDA: LatentDirichletAllocation
 started from given components_ (sklearn draws them from a Gamma; we overwrite them after its init);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fixtures for tests/engine/safetensors_test.cpp and npy_test.cpp, made by the reference libraries.
+"""Fixtures for tests/engine/safetensors_test.cpp and tests/util/npy_test.cpp, made by the reference libraries.
 
   make:   python tools/make_safetensors_fixtures.py            (writes tests/fixtures/safetensors/*)
   verify: python tools/make_safetensors_fixtures.py --verify   (loads agf_written.safetensors, the

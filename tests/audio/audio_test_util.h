@@ -11,15 +11,18 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 namespace agf::test {
 
 inline std::string fixture(const std::string& name) {
   return std::string(AGF_SOURCE_DIR) + "/tests/fixtures/audio/" + name;
 }
 
+// A file in one temporary folder per test process (tests/test_util.h), removed at exit.
 inline std::string temp_path(const std::string& name) {
-  const char* dir = std::getenv("TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/agf_audio_test_" + std::to_string(::getpid()) + "_" + name;
+  static const testing_util::TempDir dir("audio_test");
+  return dir.file(name);
 }
 
 // Writes interleaved float samples with libsndfile; format e.g. SF_FORMAT_WAV | SF_FORMAT_FLOAT.
@@ -34,13 +37,6 @@ inline void write_sound(const std::string& path, const std::vector<float>& x, in
   sf_command(f, SFC_SET_CLIPPING, nullptr, SF_FALSE);
   sf_writef_float(f, x.data(), sf_count_t(x.size() / channels));
   sf_close(f);
-}
-
-inline void write_bytes(const std::string& path, const std::string& bytes) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
-  std::fclose(f);
 }
 
 }  // namespace agf::test

@@ -75,12 +75,12 @@ TEST(DecodeTest, BadInputsGiveClearErrors) {
   // empty file, non-audio text, truncated header, zero channels
   const std::string empty = temp_path("empty.wav"), text = temp_path("text.wav"),
                     trunc = temp_path("trunc.wav"), zero = temp_path("zero.wav");
-  test::write_bytes(empty, "");
-  test::write_bytes(text, "this is not audio, just some text that is long enough to be read\n");
-  test::write_bytes(trunc, std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16));
+  testing_util::write_file(empty, "");
+  testing_util::write_file(text, "this is not audio, just some text that is long enough to be read\n");
+  testing_util::write_file(trunc, std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16));
   std::string hdr("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x00\x00\x22\x56\x00\x00"
                   "\x44\xac\x00\x00\x02\x00\x10\x00" "data\x00\x00\x00\x00", 44);
-  test::write_bytes(zero, hdr);
+  testing_util::write_file(zero, hdr);
   for (const std::string& p : {empty, text, trunc, zero}) {
     try {
       load_audio(p, 22050);
@@ -102,7 +102,7 @@ TEST(DecodeTest, TruncatedDataKeepsWhatWasDecoded) {
   ASSERT_EQ(std::fread(&bytes[0], 1, bytes.size(), f), bytes.size());
   std::fclose(f);
   const std::string cut = temp_path("cut.wav");
-  test::write_bytes(cut, bytes.substr(0, 44 + 1000 * 2 + 1));
+  testing_util::write_file(cut, bytes.substr(0, 44 + 1000 * 2 + 1));
   std::vector<float> y = load_audio(cut, 0);
   EXPECT_GE(y.size(), 1000u);
   EXPECT_LE(y.size(), 4000u);

@@ -10,6 +10,8 @@
 #include "agf/data/csv.h"
 #include "agf/data/fma.h"
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
+#include "tests/test_util.h"
 
 using namespace agf;
 namespace fs = std::filesystem;
@@ -18,33 +20,18 @@ namespace {
 
 const std::string kFixture = std::string(AGF_SOURCE_DIR) + "/tests/fixtures/fma";
 
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-void spit(const std::string& p, const std::string& text) {
-  std::ofstream f(p, std::ios::binary);
-  f << text;
-}
-
 // A scratch metadata folder holding the fixture's files, optionally edited.
 struct Scratch {
+  testing_util::TempDir tmp;
   fs::path dir;
-  explicit Scratch(const std::string& name) {
-    dir = fs::temp_directory_path() / ("agf_fma_test_" + name + "_" + std::to_string(getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+  explicit Scratch(const std::string& name) : tmp("fma_test_" + name), dir(tmp.path()) {
     fs::copy_file(kFixture + "/tracks.csv", dir / "tracks.csv");
     fs::copy_file(kFixture + "/genres.csv", dir / "genres.csv");
   }
-  ~Scratch() { fs::remove_all(dir); }
   void edit(const std::string& file, const std::function<void(std::string&)>& f) {
-    std::string t = slurp((dir / file).string());
+    std::string t = read_file_bytes((dir / file).string());
     f(t);
-    spit((dir / file).string(), t);
+    testing_util::write_file((dir / file).string(), t);
   }
   // Error message of loading, "" if it loads.
   std::string load_error() {
@@ -130,7 +117,7 @@ TEST(FmaMetadata, ColumnsAreFoundByGroupAndNameNotPosition) {
     std::reverse(r.fields.begin() + 1, r.fields.end());
     text += csv_row(r.fields);
   }
-  spit((s.dir / "tracks.csv").string(), text);
+  testing_util::write_file((s.dir / "tracks.csv").string(), text);
   FmaMetadata a = load_fma_metadata(kFixture), b = load_fma_metadata(s.dir.string());
   ASSERT_EQ(a.tracks.size(), b.tracks.size());
   for (size_t i = 0; i < a.tracks.size(); ++i) {
@@ -172,16 +159,16 @@ TEST(FmaAudio, PathScheme) {
   EXPECT_EQ(fma_audio_relpath(155066), "155/155066.mp3");
   EXPECT_EQ(fma_audio_relpath(1486, "flac"), "001/001486.flac");
   EXPECT_THROW(fma_audio_relpath(1000000), UsageError);
-  fs::path dir = fs::temp_directory_path() / ("agf_fma_audio_" + std::to_string(getpid()));
+  const testing_util::TempDir tmp("fma_audio");
+  const fs::path dir = tmp.path();
   fs::create_directories(dir / "001");
-  spit((dir / "001/001486.flac").string(), "x");
-  spit((dir / "001/001487.mp3").string(), "x");
-  spit((dir / "001/001487.wav").string(), "x");
+  testing_util::write_file((dir / "001/001486.flac").string(), "x");
+  testing_util::write_file((dir / "001/001487.mp3").string(), "x");
+  testing_util::write_file((dir / "001/001487.wav").string(), "x");
   EXPECT_EQ(find_audio_path(dir.string(), 1486), (dir / "001/001486.flac").string());
   EXPECT_EQ(find_audio_path(dir.string(), 1487), (dir / "001/001487.mp3").string());  // mp3 first
   EXPECT_EQ(find_audio_path(dir.string(), 1488), "");
   EXPECT_EQ(find_audio_path((dir / "nowhere").string(), 2), "");
-  fs::remove_all(dir);
 }
 
 TEST(FmaBadInput, WrongColumnCount) {

@@ -10,18 +10,16 @@
 #include "agf/data/melstore.h"
 #include "agf/util/error.h"
 #include "agf/util/half.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
 namespace fs = std::filesystem;
 
-struct Tmp {
-  fs::path p;
-  explicit Tmp(const std::string& n) : p(fs::temp_directory_path() / ("agf_melstore_" + n + "_" + std::to_string(getpid()))) {
-    fs::remove_all(p);
-    fs::create_directories(p);
-  }
-  ~Tmp() { fs::remove_all(p); }
+// A temporary folder (tests/test_util.h), removed at scope exit.
+struct Tmp : testing_util::TempDir {
+  explicit Tmp(const std::string& n) : TempDir("melstore_" + n) {}
+  const fs::path p = path();
 };
 
 // Track k, frame t, bin m: a value distinct per position, exactly representable in float16.

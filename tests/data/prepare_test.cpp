@@ -22,16 +22,17 @@
 #include "agf/util/error.h"
 #include "agf/util/half.h"
 #include "engine/device.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
 namespace fs = std::filesystem;
 
 struct Corpus {
+  testing_util::TempDir tmp;
   fs::path root;
   std::string meta, audio;
-  explicit Corpus(const std::string& n) : root(fs::temp_directory_path() / ("agf_prepare_" + n + "_" + std::to_string(getpid()))) {
-    fs::remove_all(root);
+  explicit Corpus(const std::string& n) : tmp("prepare_" + n), root(tmp.path()) {
     SynthOptions o;
     o.out_dir = root.string();
     o.seed = 5;
@@ -46,7 +47,6 @@ struct Corpus {
     meta = (root / "fma_metadata").string();
     audio = (root / "fma_audio").string();
   }
-  ~Corpus() { fs::remove_all(root); }
   PrepareOptions options(const std::string& work) const {
     PrepareOptions p;
     p.metadata_dir = meta;
@@ -60,13 +60,6 @@ struct Corpus {
     return p;
   }
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 TEST(Prepare, StoreHoldsEveryTracksMelAndTrainingStatistics) {
   Corpus c("ok");
@@ -115,7 +108,7 @@ TEST(Prepare, StoreHoldsEveryTracksMelAndTrainingStatistics) {
   s.raw_frames(0, 0, 43, raw.data());
   EXPECT_NEAR(seg[5 * 43 + 7], (raw[7 * 128 + 5] - s.mean()[5]) / s.stdev()[5], 1e-5);
   EXPECT_TRUE(fs::exists(o.work_dir + "/dataset.json"));
-  EXPECT_EQ(slurp(o.work_dir + "/prepare_skips.tsv"), "track_id\tpath\treason\n");
+  EXPECT_EQ(read_file_bytes(o.work_dir + "/prepare_skips.tsv"), "track_id\tpath\treason\n");
 }
 
 TEST(Prepare, BrokenFilesAreSkippedReportedAndCounted) {
@@ -132,7 +125,7 @@ TEST(Prepare, BrokenFilesAreSkippedReportedAndCounted) {
   MelStore s = MelStore::open(o.work_dir);
   EXPECT_EQ(s.num_tracks(), int64_t(tracks.size()) - 3);
   EXPECT_EQ(s.index_of(text_id), -1);
-  std::string rep = slurp(o.work_dir + "/prepare_skips.tsv");
+  std::string rep = read_file_bytes(o.work_dir + "/prepare_skips.tsv");
   EXPECT_NE(rep.find(std::to_string(text_id) + "\t"), std::string::npos) << rep;
   EXPECT_NE(rep.find("too short"), std::string::npos) << rep;
   EXPECT_NE(rep.find("missing audio file"), std::string::npos) << rep;
@@ -145,20 +138,20 @@ TEST(Prepare, ResumeKeepsFinishedPartsAndRejectsOtherParameters) {
   Corpus c("resume");
   PrepareOptions o = c.options("work");
   ASSERT_EQ(run_prepare(o), 0);
-  const std::string store = slurp(melstore_path(o.work_dir));
+  const std::string store = read_file_bytes(melstore_path(o.work_dir));
   const fs::path p0 = fs::path(o.work_dir) / "mel_parts" / "part_00000.safetensors";
   const fs::path p1 = fs::path(o.work_dir) / "mel_parts" / "part_00001.safetensors";
   ASSERT_TRUE(fs::exists(p0) && fs::exists(p1));
   // Simulate an interruption: part 1 and the store never written; part 0 must not be rewritten.
   const auto t0 = fs::last_write_time(p0);
-  const std::string b0 = slurp(p0);
+  const std::string b0 = read_file_bytes(p0);
   fs::remove(p1);
   fs::remove(melstore_path(o.work_dir));
   ASSERT_EQ(run_prepare(o), 0);
   EXPECT_EQ(fs::last_write_time(p0), t0);
-  EXPECT_EQ(slurp(p0), b0);
+  EXPECT_EQ(read_file_bytes(p0), b0);
   EXPECT_TRUE(fs::exists(p1));
-  EXPECT_EQ(slurp(melstore_path(o.work_dir)), store);  // bit-identical store after resuming
+  EXPECT_EQ(read_file_bytes(melstore_path(o.work_dir)), store);  // bit-identical store after resuming
   PrepareOptions other = o;
   other.mel.n_mels = 64;
   EXPECT_THROW(run_prepare(other), UsageError);

@@ -10,6 +10,7 @@
 #include "agf/data/fma.h"
 #include "agf/data/split.h"
 #include "agf/util/error.h"
+#include "tests/test_util.h"
 
 using namespace agf;
 namespace fs = std::filesystem;
@@ -138,7 +139,8 @@ TEST(Split, SaveLoadRoundTrip) {
   s.train = {1, 5, 9};
   s.valid = {2};
   s.test = {};
-  fs::path p = fs::temp_directory_path() / ("agf_split_" + std::to_string(getpid()) + ".json");
+  const testing_util::TempDir tmp("split");
+  fs::path p = tmp / "split.json";
   save_split(p.string(), s);
   Split r = load_split(p.string());
   EXPECT_EQ(r.kind, s.kind);

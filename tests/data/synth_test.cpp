@@ -18,24 +18,19 @@
 #include "agf/data/synth.h"
 #include "agf/data/synth_style.h"
 #include "agf/util/error.h"
+#include "agf/util/fs.h"
+#include "tests/test_util.h"
 
 using namespace agf;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // Every file under `dir`, relative path -> bytes.
 std::map<std::string, std::string> tree(const fs::path& dir) {
   std::map<std::string, std::string> m;
   for (auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) m[fs::relative(e.path(), dir).string()] = slurp(e.path());
+    if (e.is_regular_file()) m[fs::relative(e.path(), dir).string()] = read_file_bytes(e.path());
   return m;
 }
 
@@ -56,12 +51,10 @@ SynthOptions small(const fs::path& out, const std::string& format, int threads) 
   return o;
 }
 
-struct TmpDir {
-  fs::path p;
-  explicit TmpDir(const std::string& n) : p(fs::temp_directory_path() / ("agf_synth_" + n + "_" + std::to_string(getpid()))) {
-    fs::remove_all(p);
-  }
-  ~TmpDir() { fs::remove_all(p); }
+// A temporary folder per corpus (tests/test_util.h), removed at scope exit.
+struct TmpDir : testing_util::TempDir {
+  explicit TmpDir(const std::string& n) : TempDir("synth_" + n) {}
+  const fs::path p = path();
 };
 
 }  // namespace
@@ -84,7 +77,7 @@ TEST(Synth, AnotherSeedGivesAnotherCorpus) {
   ob.seed = 12;
   synth_corpus(oa);
   synth_corpus(ob);
-  EXPECT_NE(slurp(a.p / "fma_metadata/tracks.csv"), slurp(b.p / "fma_metadata/tracks.csv"));
+  EXPECT_NE(read_file_bytes(a.p / "fma_metadata/tracks.csv"), read_file_bytes(b.p / "fma_metadata/tracks.csv"));
 }
 
 TEST(Synth, MetadataReadsBackWithTheRightCounts) {
@@ -368,7 +361,7 @@ TEST(SynthFma, SameBytesForASeedWhateverTheThreadsAnotherSeedDiffers) {
   ASSERT_EQ(ta.size(), tb.size());
   EXPECT_GT(ta.size(), 64u + 3u);
   for (auto& [k, v] : ta) EXPECT_TRUE(tb.count(k) && tb[k] == v) << k << " differs";
-  EXPECT_NE(slurp(a.p / "fma_metadata/tracks.csv"), slurp(c.p / "fma_metadata/tracks.csv"));
+  EXPECT_NE(read_file_bytes(a.p / "fma_metadata/tracks.csv"), read_file_bytes(c.p / "fma_metadata/tracks.csv"));
 }
 
 TEST(SynthFma, OverlapBlendsNeighbouringStyles) {
@@ -415,10 +408,7 @@ TEST(SynthFma, TrackBlendVariesTheAudioAndNothingElse) {
     synth_corpus(o);
     return d;
   };
-  auto bytes = [](const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  };
+  auto bytes = [](const fs::path& p) { return read_file_bytes(p); };
   const auto none = make("blend0", 0.0), again = make("blend0b", 0.0), some = make("blend8", 0.8);
   EXPECT_EQ(bytes(none->p / "fma_metadata/tracks.csv"), bytes(some->p / "fma_metadata/tracks.csv"));
   EXPECT_EQ(bytes(none->p / "synth_truth.csv"), bytes(some->p / "synth_truth.csv"));
@@ -434,7 +424,7 @@ TEST(SynthFma, TrackBlendVariesTheAudioAndNothingElse) {
   EXPECT_EQ(same_without, files);
   EXPECT_GT(differ, files / 2) << differ << " of " << files << " tracks changed";
   SynthOptions o;
-  o.out_dir = none->p.string() + "_bad";
+  o.out_dir = (none->p / "bad").string();
   o.quiet = true;
   o.track_blend = 1.5;
   EXPECT_THROW(synth_corpus(o), UsageError);

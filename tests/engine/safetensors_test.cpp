@@ -16,6 +16,7 @@
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
 #include "agf/util/half.h"
+#include "tests/test_util.h"
 #include "tests/torch_fixture.h"
 
 namespace agf {
@@ -27,15 +28,10 @@ float bf16_to_float(uint16_t b) { return static_cast<float>(Eigen::numext::bit_c
 
 const std::string kFixtures = std::string(AGF_SOURCE_DIR) + "/tests/fixtures/safetensors/";
 
+// A file in one temporary folder for the whole run (removed at exit).
 std::string temp_path(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "agf_st_" + std::to_string(::getpid());
-  ensure_dir(dir);
-  return dir + "/" + name;
-}
-
-void write_raw(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  static const testing_util::TempDir dir("st");
+  return dir.file(name);
 }
 
 std::string u64le(uint64_t n) {
@@ -360,7 +356,7 @@ TEST(Safetensors, RefusesCorruptFiles) {
   };
   for (const auto& c : cases) {
     const std::string path = temp_path(std::string("corrupt_") + c.name + ".safetensors");
-    write_raw(path, c.bytes);
+    testing_util::write_file(path, c.bytes);
     try {
       SafetensorsFile::open(path);
       ADD_FAILURE() << c.name << ": accepted";
@@ -374,7 +370,7 @@ TEST(Safetensors, RefusesCorruptFiles) {
   }
   // The valid base file is accepted, so each refusal above is about its one defect.
   const std::string path = temp_path("valid.safetensors");
-  write_raw(path, valid);
+  testing_util::write_file(path, valid);
   EXPECT_EQ(SafetensorsFile::open(path).get("a").nbytes, 8u);
 }
 
@@ -395,7 +391,7 @@ TEST(Safetensors, RandomCorruptionNeverCrashes) {
       b[pos] = (next() % 2) ? static_cast<char>(next() & 0xff) : pool[next() % (sizeof pool - 1)];
     }
     if (trial % 7 == 0) b.resize(next() % b.size());
-    write_raw(path, b);
+    testing_util::write_file(path, b);
     try {
       SafetensorsFile f = SafetensorsFile::open(path);
       for (const auto& n : f.names()) {

@@ -14,14 +14,17 @@
 #include "agf/util/fs.h"
 #include "agf/train/session.h"
 #include "layers/step.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
 namespace fs = std::filesystem;
 
 std::string fixture_dir() { return std::string(AGF_SOURCE_DIR) + "/tests/fixtures/torch"; }
+// A file in one temporary folder per test process (tests/test_util.h), removed at exit.
 std::string tmp(const std::string& name) {
-  return (fs::temp_directory_path() / ("agf_ckpt_" + std::to_string(getpid()) + "_" + name)).string();
+  static const testing_util::TempDir dir("ckpt");
+  return dir.file(name);
 }
 
 // Every value from an integer hash (exact in float32, the same on every machine): weights about

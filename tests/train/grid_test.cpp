@@ -13,6 +13,7 @@
 
 #include "agf/train/grid.h"
 #include "agf/util/error.h"
+#include "tests/test_util.h"
 
 namespace fs = std::filesystem;
 
@@ -86,8 +87,10 @@ std::vector<agf::CaseResult> paper_results(std::vector<std::string>* order = nul
   return out;
 }
 
+// A fresh folder NAME in one temporary folder per test process (tests/test_util.h), removed at exit.
 fs::path temp_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("agf_grid_test_" + name + "_" + std::to_string(::getpid()));
+  static const agf::testing_util::TempDir root("grid_test");
+  const fs::path d = root / name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -147,11 +150,9 @@ TEST(Grid, ResultsStoreResumes) {
   EXPECT_EQ(rs[1].n_tasks, 2);
   EXPECT_DOUBLE_EQ(rs[1].seconds, 1.25);
   EXPECT_EQ(rs[1].timestamp, "2026-01-01T00:00:00Z");
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  EXPECT_EQ(ss.str().find("0.9"), std::string::npos);  // torn line gone
-  EXPECT_EQ(ss.str().rfind("case,arch,tasks,", 0), 0u);
+  const std::string text = agf::read_file_bytes(path);
+  EXPECT_EQ(text.find("0.9"), std::string::npos);  // torn line gone
+  EXPECT_EQ(text.rfind("case,arch,tasks,", 0), 0u);
   // A file that is not a results store is refused, not appended to.
   const std::string other = (dir / "other.csv").string();
   { std::ofstream(other) << "a,b\n1,2\n"; }

@@ -26,6 +26,7 @@
 #include "agf/util/fs.h"
 #include "agf/util/interrupt.h"
 #include "engine/safetensors.h"
+#include "tests/test_util.h"
 
 
 
@@ -40,14 +41,15 @@ using testing_util::wait_child;
 
 class Interrupt : public ::testing::Test {
  protected:
+  static std::unique_ptr<testing_util::TempDir> tmp;  // removed in TearDownTestSuite
   static fs::path root;
   static std::string work;
   static void SetUpTestSuite() {
-    root = fs::temp_directory_path() / ("agf_interrupt_" + std::to_string(getpid()));
-    fs::remove_all(root);
+    tmp = std::make_unique<testing_util::TempDir>("interrupt");
+    root = tmp->path();
     work = testing_util::make_tiny_work(root.string(), 3, 3);
   }
-  static void TearDownTestSuite() { fs::remove_all(root); }
+  static void TearDownTestSuite() { tmp.reset(); }
   void SetUp() override { clear_interrupt(); }
   void TearDown() override { clear_interrupt(); }
 
@@ -55,6 +57,7 @@ class Interrupt : public ::testing::Test {
     return testing_util::tiny_train_options(work, (root / out).string(), arch, tasks, 4);
   }
 };
+std::unique_ptr<testing_util::TempDir> Interrupt::tmp;
 fs::path Interrupt::root;
 std::string Interrupt::work;
 

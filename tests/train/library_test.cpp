@@ -35,11 +35,12 @@ std::vector<float> music(double seconds, int sr, uint32_t seed) {
 
 class Library : public ::testing::Test {
  protected:
+  static std::unique_ptr<testing_util::TempDir> tmp;  // removed in TearDownTestSuite
   static fs::path root;
   static std::string model, audio;
   static void SetUpTestSuite() {
-    root = fs::temp_directory_path() / ("agf_library_" + std::to_string(getpid()));
-    fs::remove_all(root);
+    tmp = std::make_unique<testing_util::TempDir>("library");
+    root = tmp->path();
     model = (root / "model").string();
     audio = (root / "audio").string();
     test::make_random_transfer_model(model);
@@ -53,10 +54,10 @@ class Library : public ::testing::Test {
     std::vector<float> nan = music(3.0, sr, 5);
     nan[1000] = std::numeric_limits<float>::quiet_NaN();
     test::write_sound(audio + "/nan.wav", nan, 1, sr);
-    test::write_bytes(audio + "/broken.mp3", "this is not audio");
-    test::write_bytes(audio + "/notes.txt", "not an audio extension: never collected");
+    testing_util::write_file(audio + "/broken.mp3", "this is not audio");
+    testing_util::write_file(audio + "/notes.txt", "not an audio extension: never collected");
   }
-  static void TearDownTestSuite() { fs::remove_all(root); }
+  static void TearDownTestSuite() { tmp.reset(); }
   static PredictOptions opts() {
     PredictOptions o;
     o.model_dir = model;
@@ -67,6 +68,7 @@ class Library : public ::testing::Test {
     return o;
   }
 };
+std::unique_ptr<testing_util::TempDir> Library::tmp;
 fs::path Library::root;
 std::string Library::model, Library::audio;
 

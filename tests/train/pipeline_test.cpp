@@ -25,6 +25,7 @@
 #include "../tiny_work.h"
 #include "agf/train/transfer.h"
 #include "agf/util/fs.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
@@ -32,20 +33,22 @@ namespace fs = std::filesystem;
 
 class Pipeline : public ::testing::Test {
  protected:
+  static std::unique_ptr<testing_util::TempDir> tmp;  // removed in TearDownTestSuite
   static fs::path root;
   static std::string work, corpus;
   static void SetUpTestSuite() {
-    root = fs::temp_directory_path() / ("agf_pipeline_" + std::to_string(getpid()));
-    fs::remove_all(root);
+    tmp = std::make_unique<testing_util::TempDir>("pipeline");
+    root = tmp->path();
     corpus = (root / "corpus").string();
     work = testing_util::make_tiny_work(root.string(), 3, 3);
   }
-  static void TearDownTestSuite() { fs::remove_all(root); }
+  static void TearDownTestSuite() { tmp.reset(); }
 
   static TrainOptions small(const std::string& arch, const std::string& tasks, const std::string& out) {
     return testing_util::tiny_train_options(work, (root / out).string(), arch, tasks, 4);
   }
 };
+std::unique_ptr<testing_util::TempDir> Pipeline::tmp;
 fs::path Pipeline::root;
 std::string Pipeline::work, Pipeline::corpus;
 

@@ -16,6 +16,7 @@
 #include "agf/train/transfer.h"
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
@@ -234,15 +235,17 @@ TEST(Plan, FmaMediumCorpusIsThePapersSplitOfThirtySecondClips) {
 
 class PlanWork : public ::testing::Test {
  protected:
+  static std::unique_ptr<testing_util::TempDir> tmp;  // removed in TearDownTestSuite
   static fs::path root;
   static std::string work;
   static void SetUpTestSuite() {
-    root = fs::temp_directory_path() / ("agf_plan_" + std::to_string(getpid()));
-    fs::remove_all(root);
+    tmp = std::make_unique<testing_util::TempDir>("plan");
+    root = tmp->path();
     work = testing_util::make_tiny_work(root.string(), 7, 3);
   }
-  static void TearDownTestSuite() { fs::remove_all(root); }
+  static void TearDownTestSuite() { tmp.reset(); }
 };
+std::unique_ptr<testing_util::TempDir> PlanWork::tmp;
 fs::path PlanWork::root;
 std::string PlanWork::work;
 

@@ -24,6 +24,7 @@
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
 #include "engine/safetensors.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
@@ -31,20 +32,22 @@ namespace fs = std::filesystem;
 
 class Protocol : public ::testing::Test {
  protected:
+  static std::unique_ptr<testing_util::TempDir> tmp;  // removed in TearDownTestSuite
   static fs::path root;
   static std::string work;
   static void SetUpTestSuite() {
-    root = fs::temp_directory_path() / ("agf_protocol_" + std::to_string(getpid()));
-    fs::remove_all(root);
+    tmp = std::make_unique<testing_util::TempDir>("protocol");
+    root = tmp->path();
     work = testing_util::make_tiny_work(root.string(), 5, 3);
   }
-  static void TearDownTestSuite() { fs::remove_all(root); }
+  static void TearDownTestSuite() { tmp.reset(); }
 
   static TrainOptions small(const std::string& arch, const std::string& tasks, const std::string& out,
                             const std::string& w = work) {
     return testing_util::tiny_train_options(w, (root / out).string(), arch, tasks, 1);
   }
 };
+std::unique_ptr<testing_util::TempDir> Protocol::tmp;
 fs::path Protocol::root;
 std::string Protocol::work;
 

@@ -16,23 +16,19 @@
 #include "agf/train/report.h"
 #include "agf/train/result_tables.h"
 #include "agf/util/error.h"
+#include "tests/test_util.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
+// A fresh folder NAME in one temporary folder per test process (tests/test_util.h), removed at exit.
 fs::path temp_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("agf_report_test_" + name + "_" + std::to_string(::getpid()));
+  static const agf::testing_util::TempDir root("report_test");
+  const fs::path d = root / name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 // Checks that every element is closed in order; returns "" or the first problem. Void HTML elements and
@@ -244,7 +240,7 @@ TEST(Report, WritesAWellFormedSelfContainedFile) {
   agf::write_report_html(path, in);
   for (const auto& e : fs::directory_iterator(dir))  // no temporary file left behind
     EXPECT_EQ(e.path().filename().string(), "report.html");
-  const std::string html = slurp(path);
+  const std::string html = agf::read_file_bytes(path);
   if (const char* keep = std::getenv("AGF_KEEP_REPORT")) fs::copy_file(path, keep, fs::copy_options::overwrite_existing);
   int n_svg = 0;
   EXPECT_EQ(check_balanced(html, &n_svg), "");
@@ -272,8 +268,8 @@ TEST(Report, WritesAWellFormedSelfContainedFile) {
   agf::ReportInput small;
   small.title = "second";
   agf::write_report_html(path, small);
-  EXPECT_NE(slurp(path).find("<title>second</title>"), std::string::npos);
-  EXPECT_EQ(check_balanced(slurp(path)), "");
+  EXPECT_NE(agf::read_file_bytes(path).find("<title>second</title>"), std::string::npos);
+  EXPECT_EQ(check_balanced(agf::read_file_bytes(path)), "");
   EXPECT_THROW(agf::write_report_html((dir / "no" / "such" / "r.html").string(), small), agf::IOError);
   fs::remove_all(dir);
 }

@@ -26,6 +26,7 @@
 #include "agf/util/filelock.h"
 #include "agf/util/fs.h"
 #include "agf/util/interrupt.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
@@ -36,8 +37,10 @@ using testing_util::run_agf;
 using testing_util::spawn_agf;
 using testing_util::wait_child;
 
+// A fresh folder WHAT in one temporary folder per test process (tests/test_util.h), removed at exit.
 fs::path temp_root(const char* what) {
-  fs::path p = fs::temp_directory_path() / (std::string("agf_") + what + "_" + std::to_string(getpid()));
+  static const testing_util::TempDir root("scale_out");
+  fs::path p = root / what;
   fs::remove_all(p);
   fs::create_directories(p);
   return p;

@@ -17,6 +17,7 @@
 #include "agf/util/fs.h"
 #include "engine/safetensors.h"
 #include "../tiny_work.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
@@ -103,8 +104,8 @@ TEST(SeedStats, EqualSidesAreNotDifferent) {
 }
 
 TEST(SeedStats, TrackLossesFromPredictions) {
-  const fs::path dir = fs::temp_directory_path() / ("agf_seeds_pred_" + std::to_string(getpid()));
-  fs::create_directories(dir);
+  const testing_util::TempDir tmp("seeds_pred");
+  const fs::path dir = tmp.path();
   const std::string p = (dir / "predictions.csv").string();
   write_file_atomic(p, std::string("track_id,label,predicted,Rock,Pop\n3,Rock,Rock,0.8,0.2\n7,Pop,Rock,0.75,0.25\n"
                                    "9,Pop,Pop,0,1\n"));
@@ -123,7 +124,6 @@ TEST(SeedStats, TrackLossesFromPredictions) {
   }
   write_file_atomic(p, std::string("track_id,label,predicted,Rock,Pop\n3,Rock,Rock,0.8\n"));
   EXPECT_THROW(load_track_losses(p), FormatError);
-  fs::remove_all(dir);
 }
 
 SeedsSummary hand_summary() {
@@ -168,14 +168,15 @@ TEST(SeedTables, OneSeedFindingSaysItCannotTell) {
 
 class Seeds : public ::testing::Test {
  protected:
+  static std::unique_ptr<testing_util::TempDir> tmp;  // removed in TearDownTestSuite
   static fs::path root;
   static std::string work;
   static void SetUpTestSuite() {
-    root = fs::temp_directory_path() / ("agf_seeds_" + std::to_string(getpid()));
-    fs::remove_all(root);
+    tmp = std::make_unique<testing_util::TempDir>("seeds");
+    root = tmp->path();
     work = testing_util::make_tiny_work(root.string(), 5, 3);
   }
-  static void TearDownTestSuite() { fs::remove_all(root); }
+  static void TearDownTestSuite() { tmp.reset(); }
   static ExperimentOptions tiny(const std::string& out) {
     ExperimentOptions o;
     o.work_dir = work;
@@ -191,6 +192,7 @@ class Seeds : public ::testing::Test {
     return o;
   }
 };
+std::unique_ptr<testing_util::TempDir> Seeds::tmp;
 fs::path Seeds::root;
 std::string Seeds::work;
 

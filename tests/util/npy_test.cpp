@@ -12,16 +12,17 @@
 
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
 
 const std::string kFixtures = std::string(AGF_SOURCE_DIR) + "/tests/fixtures/safetensors/";
 
+// A file in one temporary folder for the whole run (removed at exit).
 std::string temp_path(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "agf_npy_" + std::to_string(::getpid());
-  ensure_dir(dir);
-  return dir + "/" + name;
+  static const testing_util::TempDir dir("npy");
+  return dir.file(name);
 }
 
 TEST(Npy, ReadsNumpyFixturesExactly) {
@@ -119,7 +120,7 @@ TEST(Npy, RefusesWhatItCannotRead) {
 
   const std::string good = read_file_bytes(kFixtures + "numpy_f4_2x3.npy");
   auto write = [](const std::string& p, const std::string& b) {
-    std::ofstream(p, std::ios::binary).write(b.data(), static_cast<std::streamsize>(b.size()));
+    testing_util::write_file(p, b);
     return p;
   };
   expect_refused(write(temp_path("magic.npy"), "PK\x03\x04 not numpy"), "magic");

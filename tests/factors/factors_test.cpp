@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include "agf/data/fma.h"
@@ -21,6 +22,7 @@
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
 #include "engine/safetensors.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
@@ -75,6 +77,7 @@ TEST(Bags, CountsDividedByTracks) {
 
 // ---- a tiny FMA-layout corpus: 3 genres x 2 artists x 2 tracks with audio, 1 artist without audio
 struct TinyCorpus {
+  std::shared_ptr<const testing_util::TempDir> tmp;  // removed with the last copy
   std::string root, work;
   std::map<int64_t, int64_t> artist_of;  // track -> artist
   std::map<int64_t, int> style_of;       // artist -> style
@@ -99,8 +102,8 @@ void write_wav(const std::string& path, double freq, uint64_t seed) {
 // genres: per track id, a replacement for the (track, genres) list (a list literal such as "[15]").
 TinyCorpus make_corpus(const std::map<int64_t, std::string>& genres = {}) {
   TinyCorpus c;
-  char tmpl[] = "/tmp/agf_factors_test_XXXXXX";
-  c.root = mkdtemp(tmpl);
+  c.tmp = std::make_shared<const testing_util::TempDir>("factors_test");
+  c.root = c.tmp->str();
   c.work = c.root + "/work";
   ensure_dir(c.root + "/fma_metadata");
   ensure_dir(c.work);
@@ -249,7 +252,6 @@ TEST(Factors, PipelineOnTinyCorpus) {
   // a re-run reads the cache and gives the same targets (same seed)
   compute_factors(o);
   EXPECT_EQ(load_factor_targets(c.work, 'm').targets, tm.targets);
-  std::system(("rm -rf '" + c.root + "'").c_str());
 }
 
 // --factors-from train (issue 12): a validation track's genre ids reach no training target. Tracks 100..113,
@@ -351,7 +353,6 @@ TEST(Factors, FromTrainUsesTrainingAudioOnlyAndRecordsMfccWidth) {
   EXPECT_EQ(model.get("centroids").shape[1], 25);
   o.n_mfcc = 20;
   EXPECT_THROW(compute_factors(o), UsageError);
-  std::system(("rm -rf '" + c.root + "'").c_str());
 }
 
 TEST(Factors, BadOptions) {

@@ -7,6 +7,7 @@
 
 #include "agf/util/error.h"
 #include "agf/util/fs.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
@@ -32,7 +33,8 @@ TEST(Json, SettingsMatchNamesTheFirstDifference) {
 }
 
 TEST(Json, ReadJsonFileNamesTheFile) {
-  const std::string p = ::testing::TempDir() + "agf_json_" + std::to_string(::getpid()) + ".json";
+  const testing_util::TempDir dir("json");
+  const std::string p = dir.file("a.json");
   write_file_atomic(p, std::string("{\"a\": [1, 2]}\n"));
   EXPECT_EQ(read_json_file(p), (nlohmann::json{{"a", {1, 2}}}));
   write_file_atomic(p, std::string("{\"a\": "));

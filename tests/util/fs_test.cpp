@@ -10,12 +10,15 @@
 #include <stdexcept>
 
 #include "agf/util/error.h"
+#include "tests/test_util.h"
 
 namespace agf {
 namespace {
 
+// One temporary folder for the whole run (removed at exit), a fresh sub-folder per test.
 std::string fresh_dir(const std::string& name) {
-  std::string d = ::testing::TempDir() + "agf_fs_" + std::to_string(::getpid()) + "/" + name;
+  static const testing_util::TempDir root("fs");
+  std::string d = root.file(name);
   ensure_dir(d);
   return d;
 }

@@ -48,7 +48,7 @@ TEST(CudaErrors, NoDeviceKeepsTheRuntimesReason) {
 TEST(CudaErrors, CudaCheckNamesExpressionFileAndLibraryMessage) {
   std::string m = thrown_device_error([] { CUDA_CHECK(cudaErrorInvalidValue); });
   EXPECT_TRUE(contains(m, "cudaErrorInvalidValue")) << m;
-  EXPECT_TRUE(contains(m, "test_cuda_ctx.cpp:")) << m;
+  EXPECT_TRUE(contains(m, "cuda_ctx_test.cpp:")) << m;
   EXPECT_TRUE(contains(m, "invalid argument")) << m;  // cudaGetErrorString's text
 }
 
