@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "agf/train/grid.h"
+#include "agf/train/result_tables.h"
 
 namespace agf {
 
@@ -24,26 +25,6 @@ struct Mean {
   void add(double v) { sum += v, ++n; }
   double get() const { return n ? sum / n : kNaN; }
 };
-
-std::string fmt4(double v) {
-  if (std::isnan(v)) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  return buf;
-}
-
-// Bold when v equals the best of its group (ties all bold); "-" for missing values.
-std::string cell(double v, double best) {
-  const std::string s = fmt4(v);
-  return (!std::isnan(v) && v == best) ? "**" + s + "**" : s;
-}
-
-double best_of(const std::vector<double>& v, bool lower_is_better) {
-  double best = kNaN;
-  for (double x : v)
-    if (!std::isnan(x) && (std::isnan(best) || (lower_is_better ? x < best : x > best))) best = x;
-  return best;
-}
 
 }  // namespace
 
@@ -101,85 +82,18 @@ std::vector<Table5Row> compute_table5(const std::vector<CaseResult>& results) {
   return out;
 }
 
-// ---- Markdown tables
+// ---- Markdown tables: the data tables of result_tables.h written as Markdown (the HTML report renders the
+// same tables, so results.md and report.html show the same cells).
 
-std::string table3_markdown(const std::vector<CaseResult>& results) {
-  const Table3 t = compute_table3(results);
-  const double b[4] = {best_of({t.stn_log_loss[0], t.stn_log_loss[1]}, true),
-                       best_of({t.mtn_log_loss[0], t.mtn_log_loss[1]}, true),
-                       best_of({t.stn_f1[0], t.stn_f1[1]}, false), best_of({t.mtn_f1[0], t.mtn_f1[1]}, false)};
-  std::ostringstream os;
-  os << "|  | LogLoss STN | LogLoss MTN | F1 STN | F1 MTN |\n|---|---:|---:|---:|---:|\n";
-  const char* names[2] = {"without g", "with g"};
-  for (int i = 0; i < 2; ++i)
-    os << "| " << names[i] << " | " << cell(t.stn_log_loss[i], b[0]) << " | " << cell(t.mtn_log_loss[i], b[1])
-       << " | " << cell(t.stn_f1[i], b[2]) << " | " << cell(t.mtn_f1[i], b[3]) << " |\n";
-  return os.str();
-}
-
+std::string table3_markdown(const std::vector<CaseResult>& results) { return to_markdown(table3_table(results)); }
 std::string average_by_n_markdown(const std::vector<CaseResult>& results) {
-  std::ostringstream os;
-  os << "| N | LogLoss STN | LogLoss MTN | F1 STN | F1 MTN | cases STN | cases MTN |\n"
-     << "|---:|---:|---:|---:|---:|---:|---:|\n";
-  for (const auto& a : compute_average_by_n(results))
-    os << "| " << a.n << " | " << fmt4(a.stn_log_loss) << " | " << (a.n == 1 ? "N/A" : fmt4(a.mtn_log_loss))
-       << " | " << fmt4(a.stn_f1) << " | " << (a.n == 1 ? "N/A" : fmt4(a.mtn_f1)) << " | " << a.stn_count
-       << " | " << a.mtn_count << " |\n";
-  return os.str();
+  return to_markdown(average_by_n_table(results));
 }
-
 std::string table4_markdown(const std::vector<CaseResult>& results, bool skip_empty_rows) {
-  const auto combos = task_combinations();
-  auto value = [&](const char* arch, const std::string& t, bool f1) {
-    const CaseResult* r = find_result(results, std::string(arch) + "-" + t);
-    return r ? (f1 ? r->f1 : r->log_loss) : kNaN;
-  };
-  std::ostringstream os;
-  os << "| Tasks | STN LogLoss | STN F1 | MTN LogLoss | MTN F1 |\n|---|---:|---:|---:|---:|\n";
-  for (int n = 1; n <= 5; ++n) {
-    std::vector<double> col[4];  // stn ll, stn f1, mtn ll, mtn f1 over this N
-    for (const auto& t : combos) {
-      if (static_cast<int>(t.size()) != n) continue;
-      col[0].push_back(value("stn", t, false));
-      col[1].push_back(value("stn", t, true));
-      col[2].push_back(value("mtn", t, false));
-      col[3].push_back(value("mtn", t, true));
-    }
-    const double best[4] = {best_of(col[0], true), best_of(col[1], false), best_of(col[2], true),
-                            best_of(col[3], false)};
-    for (const auto& t : combos) {
-      if (static_cast<int>(t.size()) != n) continue;
-      if (skip_empty_rows && std::isnan(value("stn", t, false)) && std::isnan(value("mtn", t, false))) continue;
-      os << "| " << t << " | " << cell(value("stn", t, false), best[0]) << " | "
-         << cell(value("stn", t, true), best[1]) << " | ";
-      if (n == 1) os << "N/A | N/A |\n";
-      else
-        os << cell(value("mtn", t, false), best[2]) << " | " << cell(value("mtn", t, true), best[3]) << " |\n";
-    }
-  }
-  return os.str();
+  return to_markdown(table4_table(results, skip_empty_rows));
 }
-
 std::string table5_markdown(const std::vector<CaseResult>& results) {
-  const auto rows = compute_table5(results);
-  std::ostringstream os;
-  os << "| N | LogLoss wSTN | LogLoss STN | LogLoss MTN | F1 wSTN | F1 STN | F1 MTN |\n"
-     << "|---:|---:|---:|---:|---:|---:|---:|\n";
-  for (const auto& r : rows) {
-    const double bl = best_of({r.wstn_log_loss, r.stn_log_loss, r.mtn_log_loss}, true);
-    const double bf = best_of({r.wstn_f1, r.stn_f1, r.mtn_f1}, false);
-    os << "| " << r.n << " | " << cell(r.wstn_log_loss, bl) << " | " << cell(r.stn_log_loss, bl) << " | "
-       << cell(r.mtn_log_loss, bl) << " | " << cell(r.wstn_f1, bf) << " | " << cell(r.stn_f1, bf) << " | "
-       << cell(r.mtn_f1, bf) << " |\n";
-  }
-  os << "\nBest cases per N (log loss / F1):";
-  for (const auto& r : rows) {
-    auto name = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
-    os << (r.n == 2 ? " " : "; ") << "N=" << r.n << " STN " << name(r.stn_ll_case) << " / " << name(r.stn_f1_case)
-       << ", MTN " << name(r.mtn_ll_case) << " / " << name(r.mtn_f1_case);
-  }
-  os << "\n";
-  return os.str();
+  return to_markdown(table5_table(results)) + "\n" + table5_best_cases(results) + "\n";
 }
 
 std::string results_markdown(const std::vector<CaseResult>& results, bool skip_empty_rows) {
@@ -198,24 +112,9 @@ std::string results_markdown(const std::vector<CaseResult>& results, bool skip_e
   return os.str();
 }
 
-std::string calibration_markdown(const std::vector<CaseResult>& results) {
-  auto f4 = [](double v) {
-    if (std::isnan(v)) return std::string("-");
-    char b[32];
-    std::snprintf(b, sizeof b, "%.4f", v);
-    return std::string(b);
-  };
-  std::ostringstream os;
-  bool any = false;
-  for (const CaseResult& r : results) {
-    if (std::isnan(r.log_loss_calibrated)) continue;
-    if (!any) os << "| case | log loss (raw) | log loss (calibrated) | ECE (raw) | ECE (calibrated) | T |\n"
-                 << "|---|---|---|---|---|---|\n";
-    any = true;
-    os << "| " << r.case_name << " | " << f4(r.log_loss) << " | " << f4(r.log_loss_calibrated) << " | " << f4(r.ece)
-       << " | " << f4(r.ece_calibrated) << " | " << f4(r.temperature) << " |\n";
-  }
-  return any ? os.str() : std::string();
+std::string calibration_markdown(const std::vector<CaseResult>& results) {  // "" when no case has one
+  const TextTable t = calibration_table(results);
+  return t.rows.empty() ? std::string() : to_markdown(t);
 }
 
 }  // namespace agf
