@@ -16,7 +16,7 @@
 #include "agf/factors/factors.h"
 #include "agf/train/experiment.h"
 #include "agf/train/session.h"
-#include "agf/util/interrupt.h"
+#include "util/interrupt.h"
 #include "apps/command.h"
 
 namespace {

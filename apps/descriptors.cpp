@@ -4,8 +4,8 @@
 
 #include "agf/audio/decode.h"
 #include "agf/audio/descriptors.h"
-#include "agf/util/fs.h"
-#include "agf/util/npy.h"
+#include "util/fs.h"
+#include "util/npy.h"
 #include "apps/command.h"
 
 namespace {

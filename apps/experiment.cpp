@@ -10,9 +10,9 @@
 #include "agf/train/experiment.h"
 #include "agf/train/plan.h"
 #include "agf/train/workers.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
-#include "agf/util/interrupt.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/interrupt.h"
 #include "apps/command.h"
 
 namespace {

@@ -6,7 +6,7 @@
 #include <omp.h>
 
 #include "agf/factors/factors.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "apps/command.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // agf: one program, many subcommands (one file each under apps/). Errors from the library are
 // typed exceptions; here they become a message on stderr and a non-zero exit: 1 for an error, 75
-// (EX_TEMPFAIL, agf/util/interrupt.h) for a training run stopped by SIGTERM/SIGINT after writing its
+// (EX_TEMPFAIL, util/interrupt.h) for a training run stopped by SIGTERM/SIGINT after writing its
 // checkpoint (resumable: rerun with --resume, or rerun agf experiment).
 #include <algorithm>
 #include <cstdio>
@@ -8,8 +8,8 @@
 #include <exception>
 #include <memory>
 #include "agf_build_info.h"
-#include "agf/util/error.h"
-#include "agf/util/interrupt.h"
+#include "util/error.h"
+#include "util/interrupt.h"
 #include "apps/command.h"
 
 namespace agf::app {

@@ -4,7 +4,7 @@
 
 #include "agf/audio/decode.h"
 #include "agf/audio/mel.h"
-#include "agf/util/npy.h"
+#include "util/npy.h"
 #include "apps/command.h"
 
 namespace {

@@ -5,7 +5,7 @@
 
 #include "agf/audio/decode.h"
 #include "agf/audio/mfcc.h"
-#include "agf/util/npy.h"
+#include "util/npy.h"
 #include "apps/command.h"
 
 namespace {

@@ -1,7 +1,7 @@
 // `agf synth`: writes a synthetic corpus in FMA's layout (fma_metadata/, fma_audio/); see docs/SYNTH.md.
 #include <cstdio>
 #include "agf/data/synth.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "apps/command.h"
 
 AGF_COMMAND("synth", "write a synthetic corpus in the FMA layout (metadata CSVs and audio)", [](CLI::App& c) {

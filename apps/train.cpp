@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "agf/train/trainer.h"
-#include "agf/util/interrupt.h"
+#include "util/interrupt.h"
 #include "apps/command.h"
 
 namespace {

@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 namespace agf {
 namespace {

@@ -26,7 +26,7 @@ struct StView {
   size_t nbytes = 0;
 };
 
-// Writes `tensors` to `path` atomically (agf/util/fs.h). Tensors are laid out as the reference
+// Writes `tensors` to `path` atomically (util/fs.h). Tensors are laid out as the reference
 // implementation does: by dtype alignment (descending), then by name. Throws UsageError for
 // duplicate or empty names, a "__metadata__" tensor, or nbytes != product(shape) * dtype size;
 // IOError when the file cannot be written.

@@ -8,7 +8,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "kernels/cuda_fwd.h"
 
 namespace agf {

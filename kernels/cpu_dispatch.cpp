@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "kernels/adam.h"
 #include "kernels/batchnorm.h"
 #include "kernels/conv2d.h"

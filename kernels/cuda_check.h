@@ -12,7 +12,7 @@
 
 #include <string>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

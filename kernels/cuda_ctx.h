@@ -17,7 +17,7 @@
 #include <memory>
 #include <string>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "kernels/cuda_buffer.h"
 #include "kernels/cuda_check.h"
 #include "kernels/cuda_graph.h"

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

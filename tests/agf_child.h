@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agf/util/fs.h"
+#include "util/fs.h"
 
 extern char** environ;
 

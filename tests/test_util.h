@@ -1,5 +1,5 @@
 // Helpers shared by every test suite: a temporary folder that removes itself, and writing a test input
-// file. Reading a whole file is the library's agf::read_file_bytes (agf/util/fs.h, included here): it throws
+// file. Reading a whole file is the library's agf::read_file_bytes (util/fs.h, included here): it throws
 // IOError naming the path, so a missing file fails the test instead of comparing as "".
 // Helpers of one area stay beside its tests (tests/audio/audio_test_util.h, tests/kernels/gradcheck.h, ...);
 // tests/tiny_work.h makes a tiny synthetic work folder, tests/agf_child.h runs the built agf.
@@ -16,8 +16,8 @@
 #include <string>
 #include <system_error>
 
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 namespace agf::testing_util {
 

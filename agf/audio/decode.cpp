@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

@@ -15,7 +15,7 @@
 
 #include "agf/audio/mel.h"
 #include "agf/audio/mfcc.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

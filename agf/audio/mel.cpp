@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

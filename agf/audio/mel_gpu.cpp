@@ -2,7 +2,7 @@
 #ifndef AGF_HAVE_CUDA
 #include "agf/audio/mel_gpu.h"
 
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "agf/audio/mel_gpu.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "kernels/cuda_ctx.h"
 #include "kernels/mel.h"
 

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "agf/audio/mel.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

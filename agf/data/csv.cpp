@@ -5,8 +5,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 namespace agf {
 

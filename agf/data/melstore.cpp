@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
-#include "agf/util/half.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/half.h"
 #include "engine/safetensors.h"
 #include "agf/data/workdir.h"
 

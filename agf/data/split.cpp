@@ -6,8 +6,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include "agf/data/synth_rng.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 namespace agf {
 

@@ -13,10 +13,10 @@
 #include "agf/data/csv.h"
 #include "agf/data/fma.h"
 #include "agf/data/synth_style.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
-#include "agf/util/parallel.h"
-#include "agf/util/progress.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/parallel.h"
+#include "util/progress.h"
 
 namespace agf {
 

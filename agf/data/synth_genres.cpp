@@ -5,7 +5,7 @@
 #include <set>
 #include "agf/data/fma.h"
 #include "agf/data/synth_style.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf::synth {
 

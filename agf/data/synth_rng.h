@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "agf/util/random.h"
+#include "util/random.h"
 
 namespace agf {
 

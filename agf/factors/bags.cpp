@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

@@ -16,9 +16,9 @@
 #include "agf/factors/features.h"
 #include "agf/factors/kmeans.h"
 #include "agf/factors/lda.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
-#include "agf/util/json.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/json.h"
 #include "engine/safetensors.h"
 #include "agf/data/workdir.h"
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 #include <vector>
-#include "agf/util/text_table.h"
+#include "util/text_table.h"
 #include "layers/tasks.h"
 #include "layers/paper.h"
 

@@ -10,8 +10,8 @@
 #include <memory>
 #include <random>
 #include <type_traits>
-#include "agf/util/error.h"
-#include "agf/util/progress.h"
+#include "util/error.h"
+#include "util/progress.h"
 #include "kernels/kmeans.h"
 
 namespace agf {

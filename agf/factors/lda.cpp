@@ -10,8 +10,8 @@
 #include <limits>
 #include <random>
 #include <omp.h>
-#include "agf/util/error.h"
-#include "agf/util/progress.h"
+#include "util/error.h"
+#include "util/progress.h"
 
 namespace agf {
 

@@ -7,7 +7,7 @@
 #include <numeric>
 #include <nlohmann/json.hpp>
 #include "agf/factors/factors.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "engine/safetensors.h"
 #include "agf/data/workdir.h"
 

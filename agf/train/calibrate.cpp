@@ -7,7 +7,7 @@
 
 #include "agf/train/metrics.h"
 #include "agf/train/svg.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

@@ -5,9 +5,9 @@
 
 #include "agf/train/jsonl.h"
 #include "agf/train/session.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
-#include "agf/util/json.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/json.h"
 #include "engine/safetensors.h"
 
 namespace agf {

@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "agf/data/csv.h"
-#include "agf/util/fs.h"
-#include "agf/util/npy.h"
+#include "util/fs.h"
+#include "util/npy.h"
 
 namespace agf {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "agf/train/rng.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

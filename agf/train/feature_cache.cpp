@@ -5,8 +5,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "agf/util/fs.h"
-#include "agf/util/progress.h"
+#include "util/fs.h"
+#include "util/progress.h"
 #include "engine/safetensors.h"
 
 namespace agf {

@@ -8,9 +8,9 @@
 #include <mutex>
 
 #include "agf/train/calibrate.h"
-#include "agf/util/fs.h"
-#include "agf/util/half.h"
-#include "agf/util/interrupt.h"
+#include "util/fs.h"
+#include "util/half.h"
+#include "util/interrupt.h"
 #include "layers/step.h"
 
 namespace agf {

@@ -10,7 +10,7 @@
 
 #include "agf/audio/mel.h"
 #include "agf/train/session.h"
-#include "agf/util/progress.h"
+#include "util/progress.h"
 #include "layers/paper.h"
 
 namespace agf {

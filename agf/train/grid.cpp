@@ -3,7 +3,7 @@
 // paper's tables tables.cpp.
 #include "agf/train/grid.h"
 
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 namespace agf {
 

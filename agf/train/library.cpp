@@ -15,8 +15,8 @@
 
 #include "agf/audio/decode.h"
 #include "agf/audio/mel.h"
-#include "agf/util/half.h"
-#include "agf/util/progress.h"
+#include "util/half.h"
+#include "util/progress.h"
 
 namespace agf {
 

@@ -8,7 +8,7 @@
 #include <limits>
 #include <set>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 namespace {

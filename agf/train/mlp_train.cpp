@@ -12,9 +12,9 @@
 #include "agf/train/jsonl.h"
 #include "agf/train/metrics.h"
 #include "agf/train/rng.h"
-#include "agf/util/fs.h"
-#include "agf/util/interrupt.h"
-#include "agf/util/progress.h"
+#include "util/fs.h"
+#include "util/interrupt.h"
+#include "util/progress.h"
 #include "layers/step_runner.h"
 
 namespace agf {

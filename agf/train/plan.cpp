@@ -12,7 +12,7 @@
 #include "agf/train/rng.h"
 #include "agf/train/session.h"
 #include "layers/tasks.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "layers/paper.h"
 
 namespace agf {

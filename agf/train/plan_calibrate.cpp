@@ -14,7 +14,7 @@
 #include "agf/train/features.h"
 #include "agf/train/plan.h"
 #include "agf/train/session.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "engine/ops.h"
 #include "kernels/isa.h"
 #include "kernels/philox.h"

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "agf/train/plan.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "agf/train/result_tables.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
-#include "agf/util/progress.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/progress.h"
 
 namespace agf {
 namespace {

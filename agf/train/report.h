@@ -12,7 +12,7 @@
 #include "agf/train/grid.h"
 #include "agf/train/jsonl.h"
 #include "agf/train/svg.h"
-#include "agf/util/text_table.h"
+#include "util/text_table.h"
 
 namespace agf {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "agf/train/grid.h"
-#include "agf/util/text_table.h"
+#include "util/text_table.h"
 
 namespace agf {
 

@@ -16,9 +16,9 @@
 #include <limits>
 
 #include "agf/data/csv.h"
-#include "agf/util/error.h"
-#include "agf/util/filelock.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/filelock.h"
+#include "util/fs.h"
 
 namespace agf {
 namespace {

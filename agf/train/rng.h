@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "agf/util/random.h"
+#include "util/random.h"
 #include "kernels/philox.h"
 #include "layers/nets.h"  // Arch
 

@@ -7,8 +7,8 @@
 #include <filesystem>
 
 #include "agf/data/csv.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 namespace agf {
 

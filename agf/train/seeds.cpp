@@ -11,8 +11,8 @@
 
 #include "agf/data/csv.h"
 #include "agf/train/rng.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 namespace agf {
 namespace {

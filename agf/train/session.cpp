@@ -11,8 +11,8 @@
 
 #include "agf/data/fma.h"
 #include "agf/factors/factors.h"
-#include "agf/util/half.h"
-#include "agf/util/json.h"
+#include "util/half.h"
+#include "util/json.h"
 #include "engine/safetensors.h"
 #include "agf/data/workdir.h"
 

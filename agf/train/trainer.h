@@ -10,7 +10,7 @@
 // full configuration; rewritten atomically every --checkpoint-every epochs), train.jsonl (one record
 // per epoch: loss per task on train and validation), config.json, and model.safetensors when done.
 //
-// Preemption (issue 15, agf/util/interrupt.h): on SIGTERM or SIGINT the step in flight finishes, the
+// Preemption (issue 15, util/interrupt.h): on SIGTERM or SIGINT the step in flight finishes, the
 // checkpoint is written at that step boundary with the position inside the epoch (batches done, the epoch's
 // loss sums so far), and run_train throws Interrupted (the CLI's exit status 75). --resume continues at that
 // batch, and the run ends bit-identical (CPU) to one that was never interrupted.

@@ -16,7 +16,7 @@
 #include "agf/train/features.h"
 #include "agf/train/mlp_train.h"
 #include "agf/train/rng.h"
-#include "agf/util/fs.h"
+#include "util/fs.h"
 
 namespace agf {
 

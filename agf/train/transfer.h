@@ -46,7 +46,7 @@ struct TransferOptions {
                                   // across cases; on fma_medium an STN's train + valid window features are
                                   // ~1.1 GB, and crops add one 21k x 256 file per epoch: ~1.1 GB for 50, estimated)
   bool quiet = false;
-  // Continue from OUT/checkpoint.safetensors, which a stop on SIGTERM/SIGINT (agf/util/interrupt.h) writes at
+  // Continue from OUT/checkpoint.safetensors, which a stop on SIGTERM/SIGINT (util/interrupt.h) writes at
   // an MLP step boundary; the run then ends bit-identical (CPU) to an uninterrupted one. false: a checkpoint
   // left in OUT is removed and the MLP starts again. A finished transfer removes its checkpoint.
   bool resume = false;

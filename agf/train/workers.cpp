@@ -18,10 +18,10 @@
 #include <sstream>
 #include <thread>
 
-#include "agf/util/error.h"
-#include "agf/util/filelock.h"
-#include "agf/util/fs.h"
-#include "agf/util/interrupt.h"
+#include "util/error.h"
+#include "util/filelock.h"
+#include "util/fs.h"
+#include "util/interrupt.h"
 #include "engine/device.h"
 
 namespace agf {

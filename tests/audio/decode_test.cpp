@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "agf/audio/decode.h"
-#include "agf/util/error.h"
-#include "agf/util/npy.h"
+#include "util/error.h"
+#include "util/npy.h"
 #include "tests/audio/audio_test_util.h"
 
 namespace agf {

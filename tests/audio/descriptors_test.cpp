@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "agf/audio/descriptors.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 namespace {

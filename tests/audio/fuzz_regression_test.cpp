@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "agf/audio/decode.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "tests/audio/audio_test_util.h"
 
 // A replaceable global operator new that refuses any one allocation above a cap while a

@@ -7,7 +7,7 @@
 
 #include "agf/audio/mel.h"
 #include "agf/audio/mel_gpu.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 namespace {

@@ -9,8 +9,8 @@
 #include "agf/audio/decode.h"
 #include "agf/audio/mel.h"
 #include "agf/audio/mfcc.h"
-#include "agf/util/error.h"
-#include "agf/util/npy.h"
+#include "util/error.h"
+#include "util/npy.h"
 #include "tests/audio/audio_test_util.h"
 
 namespace agf {

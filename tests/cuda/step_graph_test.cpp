@@ -15,7 +15,7 @@
 #include "agf/train/session.h"
 #include "agf/train/trainer.h"
 #include "../tiny_work.h"
-#include "agf/util/fs.h"
+#include "util/fs.h"
 #include "cuda_test_util.h"
 
 namespace agf::cudatest {

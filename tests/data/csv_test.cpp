@@ -2,7 +2,7 @@
 // physical line numbers errors report, and Python list-literal cells.
 #include <gtest/gtest.h>
 #include "agf/data/csv.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 using namespace agf;
 

@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include "agf/data/csv.h"
 #include "agf/data/fma.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "tests/test_util.h"
 
 using namespace agf;

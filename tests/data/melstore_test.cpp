@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "agf/data/melstore.h"
-#include "agf/util/error.h"
-#include "agf/util/half.h"
+#include "util/error.h"
+#include "util/half.h"
 #include "tests/test_util.h"
 
 namespace agf {

@@ -19,8 +19,8 @@
 #include "agf/data/prepare.h"
 #include "agf/data/split.h"
 #include "agf/data/synth.h"
-#include "agf/util/error.h"
-#include "agf/util/half.h"
+#include "util/error.h"
+#include "util/half.h"
 #include "engine/device.h"
 #include "tests/test_util.h"
 

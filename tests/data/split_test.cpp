@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "agf/data/fma.h"
 #include "agf/data/split.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "tests/test_util.h"
 
 using namespace agf;

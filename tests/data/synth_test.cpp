@@ -17,8 +17,8 @@
 #include "agf/data/split.h"
 #include "agf/data/synth.h"
 #include "agf/data/synth_style.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "tests/test_util.h"
 
 using namespace agf;

@@ -13,9 +13,9 @@
 #include <fstream>
 #include <limits>
 
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
-#include "agf/util/half.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/half.h"
 #include "tests/test_util.h"
 #include "tests/torch_fixture.h"
 

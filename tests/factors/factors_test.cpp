@@ -19,8 +19,8 @@
 #include "agf/factors/bags.h"
 #include "agf/factors/factors.h"
 #include "agf/factors/features.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "engine/safetensors.h"
 #include "tests/test_util.h"
 

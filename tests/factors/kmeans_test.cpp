@@ -9,7 +9,7 @@
 #include <random>
 #include <set>
 #include "agf/factors/kmeans.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "kernels/kmeans.h"
 #ifdef AGF_HAVE_CUDA
 #include <cuda_runtime.h>

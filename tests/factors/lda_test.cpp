@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include "agf/factors/lda.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "agf/audio/decode.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -9,7 +9,7 @@
 
 #include "agf/data/csv.h"
 #include "agf/data/fma.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

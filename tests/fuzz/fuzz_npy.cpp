@@ -1,11 +1,11 @@
-// libFuzzer target: agf::read_npy (agf/util/npy.h) on arbitrary bytes, then the conversions.
+// libFuzzer target: agf::read_npy (util/npy.h) on arbitrary bytes, then the conversions.
 // Bad input must end in an agf::Error; anything else (a sanitizer report, std::bad_alloc, another
 // exception type) is a finding.
 #include <cstddef>
 #include <cstdint>
 
-#include "agf/util/error.h"
-#include "agf/util/npy.h"
+#include "util/error.h"
+#include "util/npy.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "engine/safetensors.h"
 #include "tests/fuzz/fuzz_util.h"
 

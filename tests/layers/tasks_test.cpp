@@ -1,7 +1,7 @@
 // The paper's vocabulary (layers/tasks.h, layers/paper.h): one place for the task letters and the numbers.
 #include <gtest/gtest.h>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "layers/nets.h"
 #include "layers/paper.h"
 #include "layers/tasks.h"

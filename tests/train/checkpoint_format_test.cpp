@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agf/util/fs.h"
+#include "util/fs.h"
 #include "agf/train/session.h"
 #include "layers/step.h"
 #include "tests/test_util.h"

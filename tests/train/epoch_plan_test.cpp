@@ -8,7 +8,7 @@
 #include <set>
 
 #include "agf/train/epoch_plan.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 namespace {

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "agf/train/grid.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "tests/test_util.h"
 
 namespace fs = std::filesystem;

@@ -22,9 +22,9 @@
 #include "agf/train/jsonl.h"
 #include "agf/train/trainer.h"
 #include "agf/train/transfer.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
-#include "agf/util/interrupt.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/interrupt.h"
 #include "engine/safetensors.h"
 #include "tests/test_util.h"
 

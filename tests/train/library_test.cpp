@@ -14,7 +14,7 @@
 #include "agf/data/csv.h"
 #include "agf/train/embed.h"
 #include "agf/train/predict.h"
-#include "agf/util/npy.h"
+#include "util/npy.h"
 #include "tests/audio/audio_test_util.h"
 #include "tests/train/random_model.h"
 

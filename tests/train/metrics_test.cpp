@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agf/train/metrics.h"
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace {
 

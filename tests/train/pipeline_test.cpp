@@ -24,7 +24,7 @@
 #include "agf/train/trainer.h"
 #include "../tiny_work.h"
 #include "agf/train/transfer.h"
-#include "agf/util/fs.h"
+#include "util/fs.h"
 #include "tests/test_util.h"
 
 namespace agf {

@@ -14,8 +14,8 @@
 #include "agf/train/rng.h"
 #include "agf/train/trainer.h"
 #include "agf/train/transfer.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "tests/test_util.h"
 
 namespace agf {

@@ -21,8 +21,8 @@
 #include "agf/train/trainer.h"
 #include "../tiny_work.h"
 #include "agf/train/transfer.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "engine/safetensors.h"
 #include "tests/test_util.h"
 

@@ -6,7 +6,7 @@
 #include "agf/audio/mel.h"
 #include "agf/data/fma.h"
 #include "agf/train/session.h"
-#include "agf/util/fs.h"
+#include "util/fs.h"
 
 namespace agf::test {
 

@@ -15,8 +15,8 @@
 #include "agf/train/jsonl.h"
 #include "agf/train/report.h"
 #include "agf/train/result_tables.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "tests/test_util.h"
 
 namespace fs = std::filesystem;

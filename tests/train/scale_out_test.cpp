@@ -22,10 +22,10 @@
 #include "agf/train/grid.h"
 #include "agf/train/workers.h"
 #include "engine/device.h"
-#include "agf/util/error.h"
-#include "agf/util/filelock.h"
-#include "agf/util/fs.h"
-#include "agf/util/interrupt.h"
+#include "util/error.h"
+#include "util/filelock.h"
+#include "util/fs.h"
+#include "util/interrupt.h"
 #include "tests/test_util.h"
 
 namespace agf {

@@ -13,8 +13,8 @@
 
 #include "agf/train/experiment.h"
 #include "agf/train/seeds.h"
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "engine/safetensors.h"
 #include "../tiny_work.h"
 #include "tests/test_util.h"

@@ -1,6 +1,6 @@
-// agf/util/fs.h: atomic writes replace the target whole and leave no temporary file, a failed
+// util/fs.h: atomic writes replace the target whole and leave no temporary file, a failed
 // write leaves the old file untouched, ensure_dir is mkdir -p, errors name the path.
-#include "agf/util/fs.h"
+#include "util/fs.h"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 
 #include <stdexcept>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 #include "tests/test_util.h"
 
 namespace agf {

@@ -1,12 +1,12 @@
-// agf/util/json.h: read_json_file names the file in its errors; check_settings_match names the first key
+// util/json.h: read_json_file names the file in its errors; check_settings_match names the first key
 // that differs or is missing, with both values, and ignores keys only the recorded side has.
-#include "agf/util/json.h"
+#include "util/json.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "tests/test_util.h"
 
 namespace agf {

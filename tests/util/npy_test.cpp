@@ -1,6 +1,6 @@
 // .npy: our writer's bytes equal numpy.save's for the same arrays (committed fixtures from
 // tools/make_safetensors_fixtures.py), numpy-made files read exactly, round trips, refusals.
-#include "agf/util/npy.h"
+#include "util/npy.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,8 +10,8 @@
 #include <fstream>
 #include <limits>
 
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 #include "tests/test_util.h"
 
 namespace agf {

@@ -1,6 +1,6 @@
-// agf/util/parallel.h: every item runs once whatever the thread count, the first error comes back with its
+// util/parallel.h: every item runs once whatever the thread count, the first error comes back with its
 // type and message and stops the taking of new items, and the progress ends at the count of work done.
-#include "agf/util/parallel.h"
+#include "util/parallel.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "agf/util/error.h"
-#include "agf/util/progress.h"
+#include "util/error.h"
+#include "util/progress.h"
 
 namespace agf {
 namespace {

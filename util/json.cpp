@@ -1,8 +1,8 @@
 // JSON file helpers (see json.h).
-#include "agf/util/json.h"
+#include "util/json.h"
 
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 namespace agf {
 

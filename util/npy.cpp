@@ -1,13 +1,13 @@
 // .npy reader and writer (see npy.h). The header dict is parsed by a small strict parser that
 // accepts what numpy writes: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }.
-#include "agf/util/npy.h"
+#include "util/npy.h"
 
 #include <cctype>
 #include <cstring>
 #include <limits>
 
-#include "agf/util/error.h"
-#include "agf/util/fs.h"
+#include "util/error.h"
+#include "util/fs.h"
 
 namespace agf {
 namespace {

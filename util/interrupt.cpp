@@ -1,5 +1,5 @@
 // SIGTERM/SIGINT as a stop request (see interrupt.h).
-#include "agf/util/interrupt.h"
+#include "util/interrupt.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <csignal>
 #include <cstring>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 

@@ -8,7 +8,7 @@
 
 namespace agf {
 
-// Writes an array atomically (agf/util/fs.h). IOError when it cannot be written.
+// Writes an array atomically (util/fs.h). IOError when it cannot be written.
 void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape);    // '<f4'
 void write_npy(const std::string& path, const double* data, const std::vector<int64_t>& shape);   // '<f8'
 void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape);  // '<i8'

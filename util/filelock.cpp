@@ -1,5 +1,5 @@
 // Advisory whole-file locks (see filelock.h).
-#include "agf/util/filelock.h"
+#include "util/filelock.h"
 
 #include <cerrno>
 #include <cstring>
@@ -8,8 +8,8 @@
 #include <thread>
 #include <unistd.h>
 
-#include "agf/util/error.h"
-#include "agf/util/interrupt.h"
+#include "util/error.h"
+#include "util/interrupt.h"
 
 namespace agf {
 

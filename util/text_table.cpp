@@ -1,5 +1,5 @@
 // Markdown writers of text_table.h.
-#include "agf/util/text_table.h"
+#include "util/text_table.h"
 
 namespace agf {
 

@@ -1,6 +1,6 @@
 // Atomic file writes and folder helpers (see fs.h). The temporary file is `<path>.tmp.<pid>.<n>`
 // in the target's folder, so the final rename(2) never crosses a file system.
-#include "agf/util/fs.h"
+#include "util/fs.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "agf/util/error.h"
+#include "util/error.h"
 
 namespace agf {
 namespace {

@@ -1,5 +1,5 @@
 // parallel_for (see parallel.h).
-#include "agf/util/parallel.h"
+#include "util/parallel.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "agf/util/progress.h"
+#include "util/progress.h"
 
 namespace agf {
 

@@ -1,5 +1,5 @@
 // Progress bar / periodic progress lines with rate and ETA (see progress.h).
-#include "agf/util/progress.h"
+#include "util/progress.h"
 #include <unistd.h>
 #include <cmath>
 #include <cstdio>
