@@ -82,11 +82,13 @@ void print_demo_summary(const agf::ExperimentSummary& s, const std::vector<std::
   std::printf("\ndemo finished in %.0f s (%d cases run, %d found finished)\n", seconds, s.ran, s.skipped);
   std::printf("tables: %s\nreport: %s (open it in a browser)\n", s.results_md.c_str(), s.report_html.c_str());
   std::printf("try:    agf predict --model %s/cases/stn-gsedm %s/fma_audio/000/000003.wav\n",
-              (s.seeds.empty() ? s.out_dir : s.out_dir + "/seed-" + std::to_string(s.seeds.front())).c_str(), corpus.c_str());
+              (s.seeds.empty() ? s.out_dir : s.out_dir + "/seed-" + std::to_string(s.seeds.front())).c_str(),
+              corpus.c_str());
   if (!s.finding.empty()) std::printf("\n%s\n", s.finding.c_str());
 }
 
-AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> tables and HTML report", [](CLI::App& c) {
+AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> tables and HTML report",
+            [](CLI::App& c) {
   auto out = std::make_shared<std::string>("agf-demo");
   auto seed = std::make_shared<uint64_t>(1);
   auto device = std::make_shared<std::string>("auto");
@@ -98,7 +100,8 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   ex->quick = true;
   c.add_option("--out", *out, "demo folder (corpus/, work/)")->capture_default_str();
   auto seeds = std::make_shared<std::vector<uint64_t>>();
-  auto* seed_opt = c.add_option("--seed", *seed, "seed of the corpus, the split, the factors and the nets")->capture_default_str();
+  auto* seed_opt =
+      c.add_option("--seed", *seed, "seed of the corpus, the split, the factors and the nets")->capture_default_str();
   c.add_option("--seeds", *seeds,
                "run the grid under each of these seeds (e.g. 1,2,3) and report mean ± std and paired comparisons "
                "(agf experiment --seeds, in work/experiment-seeds); the corpus, split and factors use the first seed, "
@@ -115,9 +118,11 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   c.add_option("--tracks-per-artist", synth->tracks_per_artist, "easy: tracks per artist")->capture_default_str();
   c.add_option("--mislabel", synth->mislabel_fraction, "fraction of albums labelled with a neighbouring genre")
       ->capture_default_str();
-  c.add_option("--clusters", *clusters, "K-means dictionary size of the factors (the paper: 2048)")->capture_default_str();
+  c.add_option("--clusters", *clusters, "K-means dictionary size of the factors (the paper: 2048)")
+      ->capture_default_str();
   c.add_option("--stn-epochs", ex->stn_epochs, "STN/wSTN epochs (0: quick default 15)")->capture_default_str();
-  c.add_option("--mtn-epochs", ex->mtn_epochs, "MTN epochs, the same for every N (0: quick default 30)")->capture_default_str();
+  c.add_option("--mtn-epochs", ex->mtn_epochs, "MTN epochs, the same for every N (0: quick default 30)")
+      ->capture_default_str();
   c.add_option("--mtn-epochs-per-task", ex->mtn_epochs_per_task,
                "an N-task MTN trains this x N epochs instead (the paper's \"multiply by the number of tasks\")")
       ->capture_default_str();
@@ -132,18 +137,22 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
   c.add_option("--mlp-epochs", ex->mlp_epochs, "MLP epochs (0: quick default 15)")->capture_default_str();
   c.add_option("--bn-momentum", ex->bn_momentum, "nets' batch-norm momentum (0: paper 0.01, quick 0.1)")
       ->capture_default_str();
-  c.add_option("--val-every", ex->val_every, "epochs between a net's validation losses (0: every epoch, quick every 5th; "
-                                           "the last epoch always)")
+  c.add_option("--val-every", ex->val_every,
+               "epochs between a net's validation losses (0: every epoch, quick every 5th; "
+               "the last epoch always)")
       ->capture_default_str();
-  c.add_flag("--calibrate", ex->calibrate, "temperature-scale every case's MLP on held-out training tracks "
-                                         "(agf experiment --calibrate)");
-  c.add_option("--calibrate-fraction", ex->calibrate_fraction, "--calibrate: fraction of each genre's training tracks "
-                                                               "held out for the fit, in (0, 1)")
+  c.add_flag("--calibrate", ex->calibrate,
+             "temperature-scale every case's MLP on held-out training tracks "
+             "(agf experiment --calibrate)");
+  c.add_option("--calibrate-fraction", ex->calibrate_fraction,
+               "--calibrate: fraction of each genre's training tracks "
+               "held out for the fit, in (0, 1)")
       ->capture_default_str();
   c.add_flag("--full", "the paper's whole grid (31 STN, 26 MTN, 4 wSTN cases) instead of the quick one");
-  c.footer("float32 results differ across CPUs (the vector width and instruction set change the order of summation) "
-           "and between CPU and GPU; a run resumes bit-identically only on the same machine and build. One seed "
-           "cannot tell a small difference from training noise: --seeds 1,2,3 measures the spread.");
+  c.footer(
+      "float32 results differ across CPUs (the vector width and instruction set change the order of summation) "
+      "and between CPU and GPU; a run resumes bit-identically only on the same machine and build. One seed "
+      "cannot tell a small difference from training noise: --seeds 1,2,3 measures the spread.");
   return std::function<int()>([=, &c] {
     const auto t0 = std::chrono::steady_clock::now();
     auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -151,7 +160,8 @@ AGF_COMMAND("demo", "synthetic corpus -> mel store -> factors -> quick grid -> t
     // As agf synth: each preset's sizing options only (the other preset's would be silently ignored).
     for (const char* f : {"--artists", "--tracks-per-artist"})
       if (synth->preset == "fma" && c.count(f))
-        throw agf::UsageError(agf::str("demo: ", f, " is an option of --preset easy; the fma preset sizes artists "
+        throw agf::UsageError(agf::str("demo: ", f,
+                                       " is an option of --preset easy; the fma preset sizes artists "
                                        "itself (--tracks)"));
     if (synth->preset == "easy" && c.count("--tracks"))
       throw agf::UsageError("demo: --tracks is an option of --preset fma");

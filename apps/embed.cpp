@@ -16,14 +16,16 @@ AGF_COMMAND("embed", "transfer features of audio files and folders (per net and 
   c.add_flag("--windows", o->windows, "per-window features too (safetensors) or instead of the means (npy, csv)");
   c.add_option("--hop", o->hop, "hop between windows in frames (0: the model's)")->capture_default_str();
   c.add_option("--threads", o->threads, "decode worker threads (0: every core)")->capture_default_str();
-  c.add_option("--batch", o->batch, "windows per inference batch")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  c.add_option("--batch", o->batch, "windows per inference batch")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
   c.add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
   c.add_flag("--quiet", o->quiet, "no progress line (failures are still reported)");
   return [o] {
     const agf::EmbedSummary s = agf::run_embed(*o);
     std::fprintf(stderr, "agf embed: %lld of %lld tracks, %lld-d features%s -> %s (%s)\n", (long long)s.embedded,
-                 (long long)s.tracks, (long long)s.dim,
-                 o->windows ? agf::str(", ", s.windows, " windows").c_str() : "", o->out.c_str(), s.format.c_str());
+                 (long long)s.tracks, (long long)s.dim, o->windows ? agf::str(", ", s.windows, " windows").c_str() : "",
+                 o->out.c_str(), s.format.c_str());
     return s.failed ? 1 : 0;
   };
 });

@@ -75,7 +75,8 @@ int run_collect(const agf::ExperimentOptions& o) {
   if (!missing.empty()) {
     std::string list;
     for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
-    std::fprintf(stderr, "experiment: --collect: %zu of the grid's cases have no result yet: %s\n", missing.size(), list.c_str());
+    std::fprintf(stderr, "experiment: --collect: %zu of the grid's cases have no result yet: %s\n", missing.size(),
+                 list.c_str());
     return 1;
   }
   return 0;
@@ -98,7 +99,8 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
   auto report_only = std::make_shared<bool>(false);
   c.add_option("--work", o->work_dir, "work folder (mel store, split, factors)")->required();
   c.add_option("--out", o->out_dir, "experiment folder (default WORK/experiment)");
-  c.add_flag("--quick", o->quick, "reduced grid (stn-g, stn-s, stn-gs, stn-gsedm, mtn-gs, mtn-gsedm, wstn-5), short schedules");
+  c.add_flag("--quick", o->quick,
+             "reduced grid (stn-g, stn-s, stn-gs, stn-gsedm, mtn-gs, mtn-gsedm, wstn-5), short schedules");
   c.add_option("--case", o->cases, "run only these cases (e.g. stn-gs, mtn-gsedm, wstn-3); repeatable")->delimiter(',');
   c.add_option("--stn-epochs", o->stn_epochs, "STN and wSTN epochs (0: 200, quick 30)")->capture_default_str();
   c.add_option("--mtn-epochs", o->mtn_epochs,
@@ -121,8 +123,9 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
   c.add_option("--mlp-epochs", o->mlp_epochs, "transfer MLP epochs (0: 50, quick 30)")->capture_default_str();
   c.add_option("--bn-momentum", o->bn_momentum, "nets' batch-norm momentum (0: paper 0.01, quick 0.1)")
       ->capture_default_str();
-  c.add_option("--val-every", o->val_every, "epochs between a net's validation losses (0: every epoch, quick every 5th; "
-                                           "the last epoch always)")
+  c.add_option("--val-every", o->val_every,
+               "epochs between a net's validation losses (0: every epoch, quick every 5th; "
+               "the last epoch always)")
       ->capture_default_str();
   c.add_option("--batch", o->batch, "batch size")->capture_default_str();
   c.add_option("--hop", o->eval_hop, "hop between a track's windows at evaluation")->capture_default_str();
@@ -140,32 +143,34 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
              "temperature-scale every case's MLP: hold out --calibrate-fraction of each genre's training tracks from "
              "it, fit one T on them (never on validation); results.csv/md add the calibrated log loss and the ECE "
              "before and after beside the raw numbers, the report a reliability diagram");
-  c.add_option("--calibrate-fraction", o->calibrate_fraction, "--calibrate: fraction of each genre's training tracks "
-                                                              "held out for the fit, in (0, 1)")
+  c.add_option("--calibrate-fraction", o->calibrate_fraction,
+               "--calibrate: fraction of each genre's training tracks "
+               "held out for the fit, in (0, 1)")
       ->capture_default_str();
   auto shard = std::make_shared<std::string>();
-  c.add_option("--shard", *shard,
-               "I/N: run this process's deterministic, cost-balanced share of the grid's cases (0 <= I < N), e.g. one "
-               "task of a Slurm job array (scripts/slurm/agf-grid.sbatch). Every shard uses the same --out, on a file "
-               "system all of them see: the nets a case needs are trained once, by whichever shard reaches them first "
-               "(the others wait, or take over a net nobody holds: a shard that dies leaves it resumable); results.csv, "
-               "results.md and report.html are merged as cases finish. Then --collect");
+  c.add_option(
+      "--shard", *shard,
+      "I/N: run this process's deterministic, cost-balanced share of the grid's cases (0 <= I < N), e.g. one "
+      "task of a Slurm job array (scripts/slurm/agf-grid.sbatch). Every shard uses the same --out, on a file "
+      "system all of them see: the nets a case needs are trained once, by whichever shard reaches them first "
+      "(the others wait, or take over a net nobody holds: a shard that dies leaves it resumable); results.csv, "
+      "results.md and report.html are merged as cases finish. Then --collect");
   auto collect = std::make_shared<bool>(false);
   c.add_flag("--collect", *collect,
              "build results.md and report.html from every shard's (or worker's) finished cases, print the tables, and "
              "exit 1 naming the grid's cases that have no result yet (the same grid options as the shards)");
   auto workers = std::make_shared<int>(0);
   auto devices = std::make_shared<std::string>();
-  auto* wopt = c.add_option("--workers", *workers,
-               "run independent cases concurrently in N worker processes on this machine (each with cores/N threads "
-               "unless OMP_NUM_THREADS is set), sharing --out as --shard does: nets trained once, results merged live, "
-               "a worker's log in OUT/logs/wK.log; on the --device given (the CPU without a GPU)");
+  auto* wopt = c.add_option(
+      "--workers", *workers,
+      "run independent cases concurrently in N worker processes on this machine (each with cores/N threads "
+      "unless OMP_NUM_THREADS is set), sharing --out as --shard does: nets trained once, results merged live, "
+      "a worker's log in OUT/logs/wK.log; on the --device given (the CPU without a GPU)");
   c.add_option("--devices", *devices,
                "one worker process per GPU: 'all' or ordinals such as 0,1,2 (each worker sees only its GPU through "
                "CUDA_VISIBLE_DEVICES and runs --device cuda)")
       ->excludes(wopt);
-  c.add_option("--worker-id", o->worker_id, "(internal) this process is worker ID of --workers/--devices")
-      ->group("");
+  c.add_option("--worker-id", o->worker_id, "(internal) this process is worker ID of --workers/--devices")->group("");
   // --plan (issue 15 §2): size the grid before submitting it; trains nothing, writes nothing in OUT (plan.h).
   auto plan = std::make_shared<agf::PlanRequest>();
   auto plan_on = std::make_shared<bool>(false);
@@ -178,21 +183,24 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
                "--plan: count for fma_medium under the paper's protocol (21,250 training / 3,750 validation 30-s "
                "clips) instead of WORK's split and mel store")
       ->check(CLI::IsMember({"fma_medium"}));
-  c.add_option("--plan-train-tracks", plan->train_tracks, "--plan: this many training tracks (windows scale with them)");
+  c.add_option("--plan-train-tracks", plan->train_tracks,
+               "--plan: this many training tracks (windows scale with them)");
   c.add_option("--plan-valid-tracks", plan->valid_tracks, "--plan: this many validation tracks");
-  auto* plan_devices = c.add_option("--plan-devices", plan->devices,
-                                    "--plan: the list schedule's number of devices (default: --workers N, the number of "
-                                    "--devices, the N of --shard I/N, else 1)");
+  auto* plan_devices =
+      c.add_option("--plan-devices", plan->devices,
+                   "--plan: the list schedule's number of devices (default: --workers N, the number of "
+                   "--devices, the N of --shard I/N, else 1)");
   c.add_option("--plan-json", *plan_json, "--plan: also write the plan's numbers as JSON to this file");
   c.add_flag("--report-only", *report_only, "only rewrite results.md and report.html from what --out holds");
   c.add_flag("--quiet", o->quiet, "no progress output");
-  c.footer("float32 results differ across CPUs (the vector width and instruction set change the order of summation) "
-           "and between CPU and GPU, so compare numbers from one machine; a run resumes bit-identically only on the "
-           "same machine and build. The seed-to-seed spread of --seeds says how far apart two runs may land.\n"
-           "On SIGTERM (Slurm's first signal on preemption or at the time limit) or SIGINT, the net or MLP in "
-           "training finishes its step, checkpoints at that step boundary (mid-epoch) and the grid stops at that "
-           "case with exit status 75 (EX_TEMPFAIL: resumable). Rerunning the same command resumes it (finished "
-           "cases are skipped; the interrupted one continues bit-identically on the CPU). A third signal ends at once.");
+  c.footer(
+      "float32 results differ across CPUs (the vector width and instruction set change the order of summation) "
+      "and between CPU and GPU, so compare numbers from one machine; a run resumes bit-identically only on the "
+      "same machine and build. The seed-to-seed spread of --seeds says how far apart two runs may land.\n"
+      "On SIGTERM (Slurm's first signal on preemption or at the time limit) or SIGINT, the net or MLP in "
+      "training finishes its step, checkpoints at that step boundary (mid-epoch) and the grid stops at that "
+      "case with exit status 75 (EX_TEMPFAIL: resumable). Rerunning the same command resumes it (finished "
+      "cases are skipped; the interrupted one continues bit-identically on the CPU). A third signal ends at once.");
   return std::function<int()>([=] {
     if (*plan_on) return run_plan(*o, *plan, plan_devices->count() > 0, *shard, *workers, *devices, *plan_json);
     agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
@@ -210,7 +218,8 @@ AGF_COMMAND("experiment", "run the paper's grid of STN/MTN/wSTN cases (resumable
     } else if (*collect) {
       return run_collect(*o);
     } else if (*report_only) {
-      const std::string out = o->out_dir.empty() ? agf::default_experiment_out(o->work_dir, o->seeds.size()) : o->out_dir;
+      const std::string out =
+          o->out_dir.empty() ? agf::default_experiment_out(o->work_dir, o->seeds.size()) : o->out_dir;
       agf::write_experiment_report(o->work_dir, out, &s);
     } else {
       s = agf::run_experiment(*o);

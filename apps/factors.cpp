@@ -21,25 +21,28 @@ AGF_COMMAND("factors", "artist group factors m, d, e, s: K-means dictionaries, a
   c.add_option("--metadata", o->metadata_dir, "FMA metadata folder (overrides dataset.json)");
   c.add_option("--audio", o->audio_dir, "FMA audio folder (overrides dataset.json)");
   c.add_option("--subset", o->subset, "small | medium | large | all (overrides dataset.json)");
-  c.add_option("--kinds", *kinds, "factors to compute, comma separated: m (MFCC), d (delta-MFCC), "
-                                  "e (song descriptors), s (genre ids)")->capture_default_str();
-  c.add_option("--factors-from", o->factors_from,
-               "tracks the dictionaries, quantile normalisation, bags and LDA are fitted on: all (every track of the "
-               "subset, validation included: the paper's protocol and the authors' code; transductive, and the s factor "
-               "counts validation tracks' genre ids) or train (the training tracks of WORK/split.json only; an artist "
-               "with no training track gets no target)")
+  c.add_option("--kinds", *kinds,
+               "factors to compute, comma separated: m (MFCC), d (delta-MFCC), "
+               "e (song descriptors), s (genre ids)")
+      ->capture_default_str();
+  c.add_option(
+       "--factors-from", o->factors_from,
+       "tracks the dictionaries, quantile normalisation, bags and LDA are fitted on: all (every track of the "
+       "subset, validation included: the paper's protocol and the authors' code; transductive, and the s factor "
+       "counts validation tracks' genre ids) or train (the training tracks of WORK/split.json only; an artist "
+       "with no training track gets no target)")
       ->check(CLI::IsMember({"all", "train"}))
       ->capture_default_str();
-  c.add_option("--n-mfcc", o->n_mfcc, "MFCC coefficients of the m and d factors: 13 (the authors' code) or 25 (the "
-                                      "paper's Table 1); recorded in the factor files")
+  c.add_option("--n-mfcc", o->n_mfcc,
+               "MFCC coefficients of the m and d factors: 13 (the authors' code) or 25 (the "
+               "paper's Table 1); recorded in the factor files")
       ->check(CLI::IsMember({13, 25}))
       ->capture_default_str();
   c.add_option("--clusters", o->clusters, "K-means dictionary size (clamped to the number of points)")
       ->capture_default_str();
   c.add_option("--topics", o->topics, "LDA topics (artist groups)")->capture_default_str();
   c.add_option("--seed", o->seed, "random seed (k-means++, subsampling, LDA init)")->capture_default_str();
-  c.add_option("--threads", o->threads, "threads for features, K-means and LDA (0 = all cores)")
-      ->capture_default_str();
+  c.add_option("--threads", o->threads, "threads for features, K-means and LDA (0 = all cores)")->capture_default_str();
   c.add_option("--device", o->device, "K-means assignments: auto | cpu | cuda")->capture_default_str();
   c.add_option("--kmeans", *kmeans, "lloyd | minibatch (the authors' code used MiniBatchKMeans)")
       ->capture_default_str();
@@ -65,13 +68,13 @@ AGF_COMMAND("factors", "artist group factors m, d, e, s: K-means dictionaries, a
     const auto reports = agf::compute_factors(opt);
     for (const auto& r : reports) {
       std::printf("factor %c: %lld artists, %lld tracks, %lld points, %d terms", r.kind,
-                  static_cast<long long>(r.artists), static_cast<long long>(r.tracks),
-                  static_cast<long long>(r.points), r.clusters);
+                  static_cast<long long>(r.artists), static_cast<long long>(r.tracks), static_cast<long long>(r.points),
+                  r.clusters);
       if (r.kind != 's') std::printf(", inertia %.6g (%d iterations)", r.inertia, r.kmeans_iters);
       std::printf(", LDA %d topics, perplexity %.4f\n", r.topics, r.perplexity);
       for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
-      std::printf("  -> %s (summary %s/factors/%c_summary.md)\n", agf::factor_targets_path(opt.work_dir, r.kind).c_str(),
-                  opt.work_dir.c_str(), r.kind);
+      std::printf("  -> %s (summary %s/factors/%c_summary.md)\n",
+                  agf::factor_targets_path(opt.work_dir, r.kind).c_str(), opt.work_dir.c_str(), r.kind);
     }
     return 0;
   });

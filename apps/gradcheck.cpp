@@ -11,34 +11,45 @@
 #include "engine/parity.h"
 #include "layers/gradcheck_net.h"
 
-AGF_COMMAND("gradcheck", "float64 finite-difference gradient checks of every op and of whole nets; "
-                         "--device cuda adds the CUDA-vs-CPU parity of every op", [](CLI::App& c) {
+AGF_COMMAND("gradcheck",
+            "float64 finite-difference gradient checks of every op and of whole nets; "
+            "--device cuda adds the CUDA-vs-CPU parity of every op",
+            [](CLI::App& c) {
   auto op = std::make_shared<std::string>();
   auto net = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto parity = std::make_shared<bool>(false);
-  c.add_option("--op", *op, "conv2d dense batchnorm maxpool elu gap dropout softmax_xent, all or none "
-                            "(default: all, or none when only --net is given)");
+  c.add_option("--op", *op,
+               "conv2d dense batchnorm maxpool elu gap dropout softmax_xent, all or none "
+               "(default: all, or none when only --net is given)");
   c.add_option("--net", *net, "dcnn | mtn | mlp | all | none (default: all, or none when only --op is given)");
-  c.add_flag("--json", *json, "one JSON object per checked tensor instead of the tables (\"kind\": \"gradcheck\" "
-                              "or \"parity\")");
+  c.add_flag("--json", *json,
+             "one JSON object per checked tensor instead of the tables (\"kind\": \"gradcheck\" "
+             "or \"parity\")");
   auto device = std::make_shared<std::string>("cpu");
-  c.add_option("--device", *device, "cpu: the float64 checks; cuda: also each --op forward and backward on CUDA in "
-                                    "float32 against the CPU in float64 (an error, never a CPU run, without a "
-                                    "CUDA build or device)")
-      ->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
-  c.add_flag("--parity", *parity, "the parity table on --device cpu too: the CPU's float32 kernels against float64 "
-                                  "(the harness itself, no GPU needed); implied by --device cuda");
+  c.add_option("--device", *device,
+               "cpu: the float64 checks; cuda: also each --op forward and backward on CUDA in "
+               "float32 against the CPU in float64 (an error, never a CPU run, without a "
+               "CUDA build or device)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
+  c.add_flag("--parity", *parity,
+             "the parity table on --device cpu too: the CPU's float32 kernels against float64 "
+             "(the harness itself, no GPU needed); implied by --device cuda");
   return std::function<int()>([=] {
     std::vector<agf::GradCheckRow> rows;
     std::vector<agf::ParityRow> prows;
     std::vector<std::string> ops, nets;
     // No flag: everything. One of them: only what it names. "all" and "none" work for both.
     const bool neither = op->empty() && net->empty();
-    if (*op == "all" || neither) ops = agf::gradcheck_op_names();
-    else if (!op->empty() && *op != "none") ops = {*op};
-    if (*net == "all" || neither) nets = agf::gradcheck_net_names();
-    else if (!net->empty() && *net != "none") nets = {*net};
+    if (*op == "all" || neither)
+      ops = agf::gradcheck_op_names();
+    else if (!op->empty() && *op != "none")
+      ops = {*op};
+    if (*net == "all" || neither)
+      nets = agf::gradcheck_net_names();
+    else if (!net->empty() && *net != "none")
+      nets = {*net};
     // The parity first: without a usable CUDA device the command fails before minutes of float64 checks.
     const bool cuda = *device == "cuda";
     std::string against = "CPU float32";
@@ -68,10 +79,12 @@ AGF_COMMAND("gradcheck", "float64 finite-difference gradient checks of every op 
     for (const auto& r : rows) {
       failed += !r.pass;
       if (*json) {
-        nlohmann::json j = {{"kind", "gradcheck"}, {"op", r.op},           {"tensor", r.tensor},
-                            {"checked", r.checked}, {"max_rel", r.max_rel}, {"max_abs", r.max_abs},
-                            {"step", r.step},       {"tol", r.tol},         {"pass", r.pass},
-                            {"worst_element", r.worst}, {"analytic", r.analytic}, {"numeric", r.numeric}};
+        nlohmann::json j = {{"kind", "gradcheck"},    {"op", r.op},
+                            {"tensor", r.tensor},     {"checked", r.checked},
+                            {"max_rel", r.max_rel},   {"max_abs", r.max_abs},
+                            {"step", r.step},         {"tol", r.tol},
+                            {"pass", r.pass},         {"worst_element", r.worst},
+                            {"analytic", r.analytic}, {"numeric", r.numeric}};
         std::printf("%s\n", j.dump().c_str());
       } else {
         std::printf("%-30s %-22s %8lld %10.2e %10.2e %8.0e %8.0e  %s\n", r.op.c_str(), r.tensor.c_str(),

@@ -25,8 +25,9 @@ std::vector<std::string>& command_line() {
 
 int main(int argc, char** argv) {
   using namespace agf::app;
-  CLI::App app{"agf: artist group factors for musical genre classification (Kim et al., WWW'18), "
-               "a C++17/CUDA engine"};
+  CLI::App app{
+      "agf: artist group factors for musical genre classification (Kim et al., WWW'18), "
+      "a C++17/CUDA engine"};
   app.set_version_flag("--version", std::string("agf ") + AGF_VERSION_STRING);
   app.require_subcommand(1);
   auto& cmds = registry();

@@ -38,8 +38,8 @@ AGF_COMMAND("mel", "one audio file's mel spectrogram as .npy float32 (n_mels, fr
     int frames = 0;
     std::vector<float> S = agf::mel_spectrogram(y, *p, &frames);
     agf::write_npy(*out, S.data(), {p->n_mels, frames});
-    std::fprintf(stderr, "mel: %s -> %s (%d, %d), %.2f s at %d Hz\n", file->c_str(), out->c_str(),
-                 p->n_mels, frames, double(y.size()) / p->sr, p->sr);
+    std::fprintf(stderr, "mel: %s -> %s (%d, %d), %.2f s at %d Hz\n", file->c_str(), out->c_str(), p->n_mels, frames,
+                 double(y.size()) / p->sr, p->sr);
     return 0;
   });
 });

@@ -20,8 +20,10 @@ AGF_COMMAND("model", "print a network's layer table and parameter count", [](CLI
   auto topics = std::make_shared<int>(40);
   auto match = std::make_shared<int>(0);
   c.add_option("--arch", *arch, "dcnn | mtn | wstn | mlp")->check(CLI::IsMember({"dcnn", "stn", "mtn", "wstn", "mlp"}));
-  c.add_option("--outputs", *outputs, "output size (default: 16 for g, topics for m/d/e/s)")->check(CLI::Range(1, 100000));
-  c.add_option("--tasks", *tasks, "task letters, e.g. g,m,d,e,s (mtn: one branch each; wstn: matches an MTN of as many tasks)");
+  c.add_option("--outputs", *outputs, "output size (default: 16 for g, topics for m/d/e/s)")
+      ->check(CLI::Range(1, 100000));
+  c.add_option("--tasks", *tasks,
+               "task letters, e.g. g,m,d,e,s (mtn: one branch each; wstn: matches an MTN of as many tasks)");
   c.add_option("--inputs", *inputs, "mlp input width (256 x number of source nets)")->check(CLI::Range(1, 1 << 20));
   c.add_option("--topics", *topics, "factor task output size")->check(CLI::Range(2, 10000));
   c.add_option("--match", *match, "wstn: number of tasks of the MTN to match (default: the number of --tasks)")
@@ -49,7 +51,8 @@ AGF_COMMAND("model", "print a network's layer table and parameter count", [](CLI
     std::printf("%s%s", format_layer_table(*net, table).c_str(), note.c_str());
     if (!note.empty()) {
       int64_t target = mtn_params_for_tasks(*match ? *match : int(strip_commas(*tasks).size()), cfg);
-      std::printf("difference from the target: %+.3f %%\n", 100.0 * double(table.total_params - target) / double(target));
+      std::printf("difference from the target: %+.3f %%\n",
+                  100.0 * double(table.total_params - target) / double(target));
     }
     return 0;
   };

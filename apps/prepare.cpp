@@ -14,7 +14,8 @@ AGF_COMMAND("prepare", "decode a dataset's audio and write its mel store in WORK
   c.add_option("--split", o->split, "random (the paper's 85/15) | fma")->capture_default_str();
   c.add_option("--seed", o->seed, "seed of the random split")->capture_default_str();
   c.add_flag("--float32", o->float32, "store float32 frames (default float16)");
-  c.add_option("--max-fail,--max_fail", o->max_fail_fraction, "fraction of failed tracks allowed")->capture_default_str();
+  c.add_option("--max-fail,--max_fail", o->max_fail_fraction, "fraction of failed tracks allowed")
+      ->capture_default_str();
   c.add_option("--threads", o->threads, "decoding threads (0: all cores)")->capture_default_str();
   c.add_option("--device", o->device, "auto | cpu | cuda")->capture_default_str();
   c.add_option("--chunk", o->chunk_tracks, "tracks per part file (the unit of resumption)")->capture_default_str();

@@ -24,9 +24,10 @@ AGF_COMMAND("synth", "write a synthetic corpus in the FMA layout (metadata CSVs 
   c.add_option("--overlap", o->overlap,
                "fma: how far an artist's sound may lean towards a neighbouring genre (0: genres apart)")
       ->capture_default_str();
-  c.add_option("--track-blend", o->track_blend,
-               "fma: each track's style blended towards a random neighbouring genre by a weight up to this (0: the tracks "
-               "of an album alike)")
+  c.add_option(
+       "--track-blend", o->track_blend,
+       "fma: each track's style blended towards a random neighbouring genre by a weight up to this (0: the tracks "
+       "of an album alike)")
       ->capture_default_str();
   c.add_option("--artist-exponent", o->artist_exponent,
                "fma: artist sizes p(k) ~ k^-this on 1..--max-artist-tracks (larger: more one-track artists)")
@@ -48,17 +49,19 @@ AGF_COMMAND("synth", "write a synthetic corpus in the FMA layout (metadata CSVs 
   return [o, &c] {
     for (const char* f : {"--artists", "--tracks-per-artist"})
       if (o->preset == "fma" && c.count(f))
-        throw agf::UsageError(agf::str("synth: ", f, " is an option of --preset easy; the fma preset sizes artists "
+        throw agf::UsageError(agf::str("synth: ", f,
+                                       " is an option of --preset easy; the fma preset sizes artists "
                                        "itself (--tracks, --max-artist-tracks)"));
-    for (const char* f : {"--tracks", "--genre-floor", "--max-artist-tracks", "--overlap", "--track-blend", "--artist-exponent"})
+    for (const char* f :
+         {"--tracks", "--genre-floor", "--max-artist-tracks", "--overlap", "--track-blend", "--artist-exponent"})
       if (o->preset == "easy" && c.count(f))
         throw agf::UsageError(agf::str("synth: ", f, " is an option of --preset fma"));
     agf::SynthSummary s = agf::synth_corpus(*o);
-    std::printf("synth: %lld tracks, %lld artists (%lld in two genres), %lld albums (%lld mislabelled), "
-                "%lld tracks without a top genre, %s audio at %d Hz, %.1f s\n",
-                (long long)s.n_tracks, (long long)s.n_artists, (long long)s.n_two_genre_artists,
-                (long long)s.n_albums, (long long)s.n_mislabelled_albums, (long long)s.n_no_top,
-                o->format.c_str(), o->sample_rate, s.seconds_taken);
+    std::printf(
+        "synth: %lld tracks, %lld artists (%lld in two genres), %lld albums (%lld mislabelled), "
+        "%lld tracks without a top genre, %s audio at %d Hz, %.1f s\n",
+        (long long)s.n_tracks, (long long)s.n_artists, (long long)s.n_two_genre_artists, (long long)s.n_albums,
+        (long long)s.n_mislabelled_albums, (long long)s.n_no_top, o->format.c_str(), o->sample_rate, s.seconds_taken);
     std::printf("synth: metadata in %s/fma_metadata, audio in %s/fma_audio, ground truth in %s/synth_truth.csv\n",
                 o->out_dir.c_str(), o->out_dir.c_str(), o->out_dir.c_str());
     return 0;

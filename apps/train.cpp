@@ -22,11 +22,11 @@ AGF_COMMAND("train", "train an STN, MTN or wSTN on the mel store (checkpoints, -
   c.add_option("--work", o->work_dir, "work folder (mels.safetensors, split.json, factors/)")->required();
   c.add_option("--out", o->run_dir, "run folder (default WORK/runs/<arch>-<tasks>)");
   c.add_option_function<std::string>(
-       "--arch",
-       [o](const std::string& a) { o->arch = agf::parse_arch(a); }, "stn | mtn | wstn")
+       "--arch", [o](const std::string& a) { o->arch = agf::parse_arch(a); }, "stn | mtn | wstn")
       ->check(CLI::IsMember({"stn", "mtn", "wstn"}))
       ->default_str("stn");
-  c.add_option("--tasks", o->tasks, "task letters: g (genre), m, d, e, s (artist group factors)")->capture_default_str();
+  c.add_option("--tasks", o->tasks, "task letters: g (genre), m, d, e, s (artist group factors)")
+      ->capture_default_str();
   c.add_option("--match", o->match, "wstn: as many parameters as the MTN with this many tasks (default 5)")
       ->check(CLI::Range(0, 5));
   c.add_option("--epochs", o->epochs, "epochs (default: stn/wstn 200, mtn 1000, as the paper)");
@@ -36,8 +36,9 @@ AGF_COMMAND("train", "train an STN, MTN or wSTN on the mel store (checkpoints, -
   c.add_option("--l2", o->l2, "L2 weight decay on conv and dense kernels")->capture_default_str();
   c.add_option("--bn-momentum", o->bn_momentum, "batch-norm running-statistics momentum (Keras 0.99 = 0.01)")
       ->capture_default_str();
-  c.add_option("--seed", o->seed, "seed of every random stream (init, shuffles, crops, dropout), mixed with the case "
-                                  "(arch, tasks, wSTN match) so that nets of one seed are independent")
+  c.add_option("--seed", o->seed,
+               "seed of every random stream (init, shuffles, crops, dropout), mixed with the case "
+               "(arch, tasks, wSTN match) so that nets of one seed are independent")
       ->capture_default_str();
   c.add_flag("--shared-streams", o->shared_streams,
              "key the random streams by --seed alone (before issue 12): every net of one seed starts from the same "
@@ -54,16 +55,18 @@ AGF_COMMAND("train", "train an STN, MTN or wSTN on the mel store (checkpoints, -
   c.add_option("--max-bad-steps", o->max_bad_steps, "stop after this many non-finite steps in a row")
       ->capture_default_str();
   c.add_option("--stop-after", o->stop_after, "stop (resumably) after this many epochs of this invocation");
-  c.add_flag("--resume", o->resume, "continue the run in --out from its checkpoint (also one written mid-epoch on "
-                                     "SIGTERM/SIGINT: the run ends bit-identical on the CPU to an uninterrupted one)");
+  c.add_flag("--resume", o->resume,
+             "continue the run in --out from its checkpoint (also one written mid-epoch on "
+             "SIGTERM/SIGINT: the run ends bit-identical on the CPU to an uninterrupted one)");
   c.add_flag("--quiet", o->quiet, "no progress output");
   c.add_option("--drill-wait-at-step", o->drill_wait_at_step,
                "tests: when global step N begins, write OUT/drill-waiting and wait up to 120 s for SIGTERM/SIGINT")
       ->group("Drills");
-  c.footer("On SIGTERM (Slurm's first signal on preemption or at the time limit) or SIGINT the step in flight "
-           "finishes, the checkpoint is written at that step boundary (with the position inside the epoch) and agf "
-           "exits with status 75 (EX_TEMPFAIL: resumable); --resume continues. A second signal changes nothing, a "
-           "third ends at once (the last whole checkpoint is kept: writes are atomic).");
+  c.footer(
+      "On SIGTERM (Slurm's first signal on preemption or at the time limit) or SIGINT the step in flight "
+      "finishes, the checkpoint is written at that step boundary (with the position inside the epoch) and agf "
+      "exits with status 75 (EX_TEMPFAIL: resumable); --resume continues. A second signal changes nothing, a "
+      "third ends at once (the last whole checkpoint is kept: writes are atomic).");
   return std::function<int()>([=] {
     agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
     agf::TrainOptions opt = *o;

@@ -36,16 +36,18 @@ AGF_COMMAND("transfer", "train the genre MLP on trained nets' features and evalu
              "temperature scaling: hold out --calibrate-fraction of each genre's training tracks (a seeded shuffle of "
              "tracks, at least one per genre with two or more) from the MLP, fit one T > 0 minimising their per-track "
              "log loss, store it in the model (agf predict and evaluate apply it); writes OUT/reliability.svg");
-  c.add_option("--calibrate-fraction", o->calibrate_fraction, "--calibrate: fraction of each genre's training tracks "
-                                                              "held out for the fit, in (0, 1)")
+  c.add_option("--calibrate-fraction", o->calibrate_fraction,
+               "--calibrate: fraction of each genre's training tracks "
+               "held out for the fit, in (0, 1)")
       ->capture_default_str();
   c.add_flag("--resume", o->resume,
              "continue the MLP from OUT/checkpoint.safetensors (written on SIGTERM/SIGINT at a step boundary; the "
              "result is bit-identical on the CPU to an uninterrupted run); without it a checkpoint in OUT is removed");
   c.add_flag("--quiet", o->quiet, "no progress output");
-  c.footer("On SIGTERM or SIGINT the MLP finishes its step in flight, writes OUT/checkpoint.safetensors and agf exits "
-           "with status 75 (resumable: rerun with --resume); during feature extraction nothing needs saving (the "
-           "finished nets' feature caches are kept). A third signal ends at once.");
+  c.footer(
+      "On SIGTERM or SIGINT the MLP finishes its step in flight, writes OUT/checkpoint.safetensors and agf exits "
+      "with status 75 (resumable: rerun with --resume); during feature extraction nothing needs saving (the "
+      "finished nets' feature caches are kept). A third signal ends at once.");
   return std::function<int()>([=] {
     agf::InterruptHandlers stop_on_signal;  // SIGTERM/SIGINT: checkpoint at the next step boundary, exit 75
     agf::TransferResult r = agf::run_transfer(*o);
@@ -56,9 +58,10 @@ AGF_COMMAND("transfer", "train the genre MLP on trained nets' features and evalu
     std::printf("majority baseline:                log loss %.4f  macro F1 %.4f  accuracy %.4f\n", b.log_loss,
                 b.macro_f1, b.accuracy);
     if (r.eval.calibrated)
-      std::printf("calibration: T = %.4f (on %d held-out training tracks); validation log loss %.4f -> %.4f, "
-                  "ECE %.4f -> %.4f (raw -> calibrated; the lines above are calibrated)\n",
-                  r.eval.temperature, r.eval.held_out_tracks, r.eval.raw.log_loss, m.log_loss, r.eval.ece_raw, r.eval.ece);
+      std::printf(
+          "calibration: T = %.4f (on %d held-out training tracks); validation log loss %.4f -> %.4f, "
+          "ECE %.4f -> %.4f (raw -> calibrated; the lines above are calibrated)\n",
+          r.eval.temperature, r.eval.held_out_tracks, r.eval.raw.log_loss, m.log_loss, r.eval.ece_raw, r.eval.ece);
     else
       std::printf("ECE (15 bins): %.4f\n", r.eval.ece);
     std::printf("model: %s (%d-d features, %.1f s)\n", r.model_path.c_str(), r.feature_dim, r.seconds);

@@ -22,9 +22,10 @@ constexpr int kWarmup = 3;
 
 // Forward multiply-adds x 2 of the DCNN's convolutions and dense layers for one segment.
 double dcnn_forward_flops() {
-  struct L { double c, k, r, h, w; } convs[] = {{1, 16, 5, 128, 43}, {16, 32, 3, 64, 43}, {32, 64, 3, 32, 21},
-                                               {64, 64, 3, 16, 10}, {64, 128, 3, 8, 5},  {128, 256, 3, 4, 2},
-                                               {256, 256, 1, 4, 2}};
+  struct L {
+    double c, k, r, h, w;
+  } convs[] = {{1, 16, 5, 128, 43}, {16, 32, 3, 64, 43}, {32, 64, 3, 32, 21}, {64, 64, 3, 16, 10},
+               {64, 128, 3, 8, 5},  {128, 256, 3, 4, 2}, {256, 256, 1, 4, 2}};
   double f = 0;
   for (auto& l : convs) f += 2 * l.c * l.k * l.r * l.r * l.h * l.w;
   return f + 2 * (256 * 256 + 256 * 16);

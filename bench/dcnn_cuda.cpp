@@ -54,8 +54,7 @@ Tensor one_hot_device(int n, int k, uint64_t seed) {
 }
 
 // Runs `step` (one training step issued to ctx.stream) under CUDA-event timing.
-template <typename F>
-void time_steps(benchmark::State& st, CudaCtx& ctx, int items_per_step, F step) {
+template <typename F> void time_steps(benchmark::State& st, CudaCtx& ctx, int items_per_step, F step) {
   for (int i = 0; i < kWarmup; ++i) step();
   ctx.synchronize();
   cudaEvent_t a, b;

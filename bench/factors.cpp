@@ -26,8 +26,7 @@ struct BenchData {
   std::vector<double> bags, lda_init;
 };
 
-template <typename T>
-bool read_raw(const std::string& path, size_t count, std::vector<T>* out) {
+template <typename T> bool read_raw(const std::string& path, size_t count, std::vector<T>* out) {
   std::ifstream f(path, std::ios::binary);
   out->resize(count);
   return f.read(reinterpret_cast<char*>(out->data()), static_cast<std::streamsize>(count * sizeof(T))).good();
@@ -58,7 +57,10 @@ const BenchData& data() {
 
 void BM_KMeansAssign(benchmark::State& st) {
   const BenchData& b = data();
-  if (!b.ok) { st.SkipWithError("set AGF_FACTORS_BENCH_DIR (bench/peers/sklearn_kmeans_lda.py writes it)"); return; }
+  if (!b.ok) {
+    st.SkipWithError("set AGF_FACTORS_BENCH_DIR (bench/peers/sklearn_kmeans_lda.py writes it)");
+    return;
+  }
   std::vector<float> xs(b.n), cs(b.k), d2(b.n);
   std::vector<int32_t> lab(b.n);
   agf::row_sqnorm(agf::Cpu{}, xs.data(), b.x.data(), b.n, b.d);
@@ -68,14 +70,17 @@ void BM_KMeansAssign(benchmark::State& st) {
                        b.k);
     benchmark::DoNotOptimize(lab.data());
   }
-  st.counters["GFLOP/s"] = benchmark::Counter(2.0 * b.n * b.k * b.d * st.iterations() * 1e-9,
-                                              benchmark::Counter::kIsRate);
+  st.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * b.n * b.k * b.d * st.iterations() * 1e-9, benchmark::Counter::kIsRate);
   st.counters["threads"] = omp_get_max_threads();
 }
 
 void BM_KMeansLloyd(benchmark::State& st) {
   const BenchData& b = data();
-  if (!b.ok) { st.SkipWithError("set AGF_FACTORS_BENCH_DIR"); return; }
+  if (!b.ok) {
+    st.SkipWithError("set AGF_FACTORS_BENCH_DIR");
+    return;
+  }
   agf::KMeansParams p;
   p.k = b.k;
   p.tol = 0;  // fixed iterations, as the peer (sklearn tol=0)
@@ -95,7 +100,10 @@ void BM_KMeansLloyd(benchmark::State& st) {
 
 void BM_LdaBatch(benchmark::State& st) {
   const BenchData& b = data();
-  if (!b.ok) { st.SkipWithError("set AGF_FACTORS_BENCH_DIR"); return; }
+  if (!b.ok) {
+    st.SkipWithError("set AGF_FACTORS_BENCH_DIR");
+    return;
+  }
   const int threads = static_cast<int>(st.range(0));
   const int saved = omp_get_max_threads();
   omp_set_num_threads(threads);

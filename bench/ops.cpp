@@ -247,7 +247,8 @@ BENCHMARK(BM_gap_backward)->UseRealTime();
 // ---- dense: args I, O (fc1 256->256, fc2 256->16). FLOPs: forward 2*N*I*O, backward 4*N*I*O (dx and dw).
 void BM_dense_forward(benchmark::State& st) {
   const int I = st.range(0), O = st.range(1);
-  auto x = rand_vec(size_t(kBatch) * I, -1, 1, 17), w = rand_vec(size_t(O) * I, -0.1f, 0.1f, 18), b = rand_vec(O, -1, 1, 19);
+  auto x = rand_vec(size_t(kBatch) * I, -1, 1, 17), w = rand_vec(size_t(O) * I, -0.1f, 0.1f, 18),
+       b = rand_vec(O, -1, 1, 19);
   std::vector<float> y(size_t(kBatch) * O);
   for (auto _ : st) {
     agf::dense_forward<float>(agf::Cpu{}, y.data(), x.data(), w.data(), b.data(), kBatch, I, O);

@@ -44,8 +44,7 @@ DeviceBuffer<float> filled(size_t n, float value) {
 
 // Times launch() with CUDA events around each iteration, after 3 warm-up launches. `bytes` and `flops` are per
 // iteration; reported as rates over the manual (GPU) time.
-template <typename F>
-void run_timed(benchmark::State& st, CudaCtx& ctx, F launch, double bytes, double flops = 0.0) {
+template <typename F> void run_timed(benchmark::State& st, CudaCtx& ctx, F launch, double bytes, double flops = 0.0) {
   for (int i = 0; i < 3; ++i) launch();
   ctx.synchronize();
   cudaEvent_t a, b;
@@ -71,10 +70,10 @@ void run_timed(benchmark::State& st, CudaCtx& ctx, F launch, double bytes, doubl
 #define AGF_GPU_BENCH(fn) \
   BENCHMARK(fn)->UseManualTime()->Repetitions(5)->DisplayAggregatesOnly(true)->Unit(benchmark::kMicrosecond)
 
-#define NEED_GPU(st)                                        \
-  if (cuda_device_count() == 0) {                           \
-    st.SkipWithError("no CUDA device");                     \
-    return;                                                 \
+#define NEED_GPU(st)                    \
+  if (cuda_device_count() == 0) {       \
+    st.SkipWithError("no CUDA device"); \
+    return;                             \
   }
 
 // ---- The ceiling: cudaMemcpyAsync device to device (bytes read + bytes written).
@@ -83,7 +82,8 @@ void BM_copy_d2d(benchmark::State& st) {
   CudaCtx& ctx = *bench_ctx(false);
   size_t n = size_t(st.range(0)) << 20;
   DeviceBuffer<char> src(n), dst(n);
-  run_timed(st, ctx, [&] { cuda_memcpy_d2d_async(ctx, dst.get(), src.get(), n); }, 2.0 * n);
+  run_timed(
+      st, ctx, [&] { cuda_memcpy_d2d_async(ctx, dst.get(), src.get(), n); }, 2.0 * n);
 }
 AGF_GPU_BENCH(BM_copy_d2d)->Arg(64)->Arg(256);
 
@@ -94,13 +94,15 @@ void BM_elu_backward(benchmark::State& st) {
   NEED_GPU(st);
   CudaCtx& ctx = *bench_ctx(false);
   auto dx = filled(kAct, 0.f), dy = filled(kAct, 1.f), y = filled(kAct, 1.f);
-  run_timed(st, ctx, [&] { elu_backward(ctx, dx.get(), dy.get(), y.get(), kAct, 1.0f); }, 16.0 * kAct);
+  run_timed(
+      st, ctx, [&] { elu_backward(ctx, dx.get(), dy.get(), y.get(), kAct, 1.0f); }, 16.0 * kAct);
 }
 void BM_elu_forward_cudnn(benchmark::State& st) {
   NEED_GPU(st);
   CudaCtx& ctx = *bench_ctx(false);
   auto x = filled(kAct, 1.f), y = filled(kAct, 0.f);
-  run_timed(st, ctx, [&] { elu_forward(ctx, y.get(), x.get(), kAct, 1.0f); }, 8.0 * kAct);
+  run_timed(
+      st, ctx, [&] { elu_forward(ctx, y.get(), x.get(), kAct, 1.0f); }, 8.0 * kAct);
 }
 // Dropout's [seed, offset] = [42, 0] in device memory, where the kernel reads it.
 DeviceBuffer<uint64_t> seed_offset_42() {
@@ -115,8 +117,8 @@ void BM_dropout_forward(benchmark::State& st) {
   auto x = filled(kAct, 1.f), y = filled(kAct, 0.f);
   DeviceBuffer<uint8_t> mask(kAct);
   DeviceBuffer<uint64_t> seed_offset = seed_offset_42();
-  run_timed(st, ctx, [&] { dropout_forward(ctx, y.get(), mask.get(), x.get(), kAct, 0.5f, seed_offset.get()); },
-            9.0 * kAct);
+  run_timed(
+      st, ctx, [&] { dropout_forward(ctx, y.get(), mask.get(), x.get(), kAct, 0.5f, seed_offset.get()); }, 9.0 * kAct);
 }
 void BM_dropout_backward(benchmark::State& st) {
   NEED_GPU(st);
@@ -126,8 +128,9 @@ void BM_dropout_backward(benchmark::State& st) {
   DeviceBuffer<uint64_t> seed_offset = seed_offset_42();
   dropout_forward(ctx, y.get(), mask.get(), x.get(), kAct, 0.5f, seed_offset.get());
   // mask read + (1-p) of dy read and dx read-modify-write
-  run_timed(st, ctx, [&] { dropout_backward(ctx, dx.get(), y.get(), mask.get(), kAct, 0.5f); },
-            1.0 * kAct + 0.5 * 12.0 * kAct);
+  run_timed(
+      st, ctx, [&] { dropout_backward(ctx, dx.get(), y.get(), mask.get(), kAct, 0.5f); },
+      1.0 * kAct + 0.5 * 12.0 * kAct);
 }
 void BM_maxpool_forward(benchmark::State& st) {
   NEED_GPU(st);
@@ -136,8 +139,8 @@ void BM_maxpool_forward(benchmark::State& st) {
   size_t nout = kAct / 2;
   auto x = filled(kAct, 1.f), y = filled(nout, 0.f);
   DeviceBuffer<int32_t> arg(nout);
-  run_timed(st, ctx, [&] { maxpool_forward(ctx, y.get(), arg.get(), x.get(), N, C, H, W, 2, 1); },
-            4.0 * kAct + 8.0 * nout);
+  run_timed(
+      st, ctx, [&] { maxpool_forward(ctx, y.get(), arg.get(), x.get(), N, C, H, W, 2, 1); }, 4.0 * kAct + 8.0 * nout);
 }
 void BM_maxpool_backward(benchmark::State& st) {
   NEED_GPU(st);
@@ -147,8 +150,8 @@ void BM_maxpool_backward(benchmark::State& st) {
   auto x = filled(kAct, 1.f), y = filled(nout, 0.f), dx = filled(kAct, 0.f);
   DeviceBuffer<int32_t> arg(nout);
   maxpool_forward(ctx, y.get(), arg.get(), x.get(), N, C, H, W, 2, 1);
-  run_timed(st, ctx, [&] { maxpool_backward(ctx, dx.get(), y.get(), arg.get(), N, C, H, W, 2, 1); },
-            16.0 * nout);
+  run_timed(
+      st, ctx, [&] { maxpool_backward(ctx, dx.get(), y.get(), arg.get(), N, C, H, W, 2, 1); }, 16.0 * nout);
 }
 void BM_gap_forward(benchmark::State& st) {
   NEED_GPU(st);
@@ -156,7 +159,8 @@ void BM_gap_forward(benchmark::State& st) {
   const int N = 256, C = int(st.range(0)), HW = int(st.range(1));
   size_t n = size_t(N) * C * HW;
   auto x = filled(n, 1.f), y = filled(size_t(N) * C, 0.f);
-  run_timed(st, ctx, [&] { gap_forward(ctx, y.get(), x.get(), N, C, HW); }, 4.0 * n + 4.0 * N * C);
+  run_timed(
+      st, ctx, [&] { gap_forward(ctx, y.get(), x.get(), N, C, HW); }, 4.0 * n + 4.0 * N * C);
 }
 void BM_gap_backward(benchmark::State& st) {
   NEED_GPU(st);
@@ -164,7 +168,8 @@ void BM_gap_backward(benchmark::State& st) {
   const int N = 256, C = int(st.range(0)), HW = int(st.range(1));
   size_t n = size_t(N) * C * HW;
   auto dx = filled(n, 0.f), dy = filled(size_t(N) * C, 1.f);
-  run_timed(st, ctx, [&] { gap_backward(ctx, dx.get(), dy.get(), N, C, HW); }, 8.0 * n + 4.0 * N * C);
+  run_timed(
+      st, ctx, [&] { gap_backward(ctx, dx.get(), dy.get(), N, C, HW); }, 8.0 * n + 4.0 * N * C);
 }
 void BM_adam(benchmark::State& st) {
   NEED_GPU(st);
@@ -174,23 +179,25 @@ void BM_adam(benchmark::State& st) {
   DeviceBuffer<float> bc(2);
   float hbc[2] = {0.1f, 0.001f};
   cuda_memcpy_h2d(bc.get(), hbc, sizeof(hbc));
-  run_timed(st, ctx,
-            [&] { adam_update(ctx, p.get(), g.get(), m.get(), v.get(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc.get()); },
-            28.0 * n);
+  run_timed(
+      st, ctx, [&] { adam_update(ctx, p.get(), g.get(), m.get(), v.get(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, bc.get()); },
+      28.0 * n);
 }
 void BM_l2_grad(benchmark::State& st) {
   NEED_GPU(st);
   CudaCtx& ctx = *bench_ctx(false);
   size_t n = size_t(st.range(0));
   auto p = filled(n, 0.1f), g = filled(n, 0.01f);
-  run_timed(st, ctx, [&] { l2_grad(ctx, g.get(), p.get(), n, 1e-4f); }, 12.0 * n);
+  run_timed(
+      st, ctx, [&] { l2_grad(ctx, g.get(), p.get(), n, 1e-4f); }, 12.0 * n);
 }
 void BM_count_nonfinite(benchmark::State& st) {
   NEED_GPU(st);
   CudaCtx& ctx = *bench_ctx(false);
   auto x = filled(kAct, 1.f);
   DeviceBuffer<int> count(1);
-  run_timed(st, ctx, [&] { count_nonfinite(ctx, count.get(), x.get(), kAct); }, 4.0 * kAct);
+  run_timed(
+      st, ctx, [&] { count_nonfinite(ctx, count.get(), x.get(), kAct); }, 4.0 * kAct);
 }
 void BM_softmax_xent(benchmark::State& st) {
   NEED_GPU(st);
@@ -199,12 +206,13 @@ void BM_softmax_xent(benchmark::State& st) {
   size_t n = size_t(N) * K;
   auto z = filled(n, 1.f), t = filled(n, 0.1f), p = filled(n, 0.f), dz = filled(n, 0.f), dl = filled(1, 1.f);
   DeviceBuffer<float> loss(1);
-  run_timed(st, ctx,
-            [&] {
-              softmax_xent_forward(ctx, p.get(), loss.get(), z.get(), t.get(), N, K);
-              softmax_xent_backward(ctx, dz.get(), p.get(), t.get(), N, K, dl.get());
-            },
-            4.0 * n * 7);
+  run_timed(
+      st, ctx,
+      [&] {
+    softmax_xent_forward(ctx, p.get(), loss.get(), z.get(), t.get(), N, K);
+    softmax_xent_backward(ctx, dz.get(), p.get(), t.get(), N, K, dl.get());
+      },
+      4.0 * n * 7);
 }
 AGF_GPU_BENCH(BM_elu_forward_cudnn);
 AGF_GPU_BENCH(BM_elu_backward);
@@ -220,8 +228,10 @@ AGF_GPU_BENCH(BM_count_nonfinite);
 AGF_GPU_BENCH(BM_softmax_xent)->Args({64, 16})->Args({256, 16});
 
 // ---- The DCNN's convolutions. Args: layer (1..7), batch, direction (0 fwd, 1 bwd-data, 2 bwd-filter), tf32.
-struct ConvLayer { int C, H, W, K, R; };
-const ConvLayer kLayers[8] = {{0, 0, 0, 0, 0},      {1, 128, 43, 16, 5}, {16, 64, 43, 32, 3}, {32, 32, 21, 64, 3},
+struct ConvLayer {
+  int C, H, W, K, R;
+};
+const ConvLayer kLayers[8] = {{0, 0, 0, 0, 0},     {1, 128, 43, 16, 5}, {16, 64, 43, 32, 3}, {32, 32, 21, 64, 3},
                               {64, 16, 10, 64, 3}, {64, 8, 5, 128, 3},  {128, 4, 2, 256, 3}, {256, 4, 2, 256, 1}};
 
 void BM_conv(benchmark::State& st) {
@@ -236,15 +246,17 @@ void BM_conv(benchmark::State& st) {
   const double flops = 2.0 * N * L.K * L.C * L.R * L.R * L.H * L.W;
   const int C = L.C, H = L.H, W = L.W, K = L.K, R = L.R;
   if (dir == 0)
-    run_timed(st, ctx, [&] { conv2d_forward(ctx, y.get(), x.get(), w.get(), b.get(), N, C, H, W, K, R, R); },
-              4.0 * (nx + ny + nw), flops);
+    run_timed(
+        st, ctx, [&] { conv2d_forward(ctx, y.get(), x.get(), w.get(), b.get(), N, C, H, W, K, R, R); },
+        4.0 * (nx + ny + nw), flops);
   else if (dir == 1)
-    run_timed(st, ctx, [&] { conv2d_backward_data(ctx, dx.get(), y.get(), w.get(), N, C, H, W, K, R, R); },
-              4.0 * (2 * nx + ny + nw), flops);
+    run_timed(
+        st, ctx, [&] { conv2d_backward_data(ctx, dx.get(), y.get(), w.get(), N, C, H, W, K, R, R); },
+        4.0 * (2 * nx + ny + nw), flops);
   else
-    run_timed(st, ctx,
-              [&] { conv2d_backward_filter(ctx, dw.get(), db.get(), y.get(), x.get(), N, C, H, W, K, R, R); },
-              4.0 * (nx + ny + 2 * nw), flops);
+    run_timed(
+        st, ctx, [&] { conv2d_backward_filter(ctx, dw.get(), db.get(), y.get(), x.get(), N, C, H, W, K, R, R); },
+        4.0 * (nx + ny + 2 * nw), flops);
 }
 void conv_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"layer", "batch", "dir", "tf32"});

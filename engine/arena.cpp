@@ -16,8 +16,10 @@ Arena::Arena(Device dev, size_t reserve_bytes) : dev_(dev) {
 
 Arena::~Arena() {
   if (leases_ > 0) {  // a destructor cannot throw; a graph outliving its memory is a programming error
-    std::fprintf(stderr, "agf: fatal: an arena is destroyed while %d captured graph(s) still use its memory; "
-                         "destroy the graphs (StepGraph) before their tape and arena\n", leases_);
+    std::fprintf(stderr,
+                 "agf: fatal: an arena is destroyed while %d captured graph(s) still use its memory; "
+                 "destroy the graphs (StepGraph) before their tape and arena\n",
+                 leases_);
     std::abort();
   }
 }

@@ -23,24 +23,33 @@ class Arena {
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
-  Tensor alloc(Shape s, DType t);   // uninitialised, 256-byte aligned
+  Tensor alloc(Shape s, DType t);                           // uninitialised, 256-byte aligned
   Tensor zeros(Shape s, DType t, CudaCtx* cuda = nullptr);  // CUDA: zeroed on cuda's stream (Tensor::zero_)
-  void reset();                     // every tensor from this arena is invalid afterwards
+  void reset();                                             // every tensor from this arena is invalid afterwards
 
   // Pins the arena for as long as the returned lease lives (move-only).
   class Lease {
    public:
     Lease() = default;
-    explicit Lease(Arena* a) : a_(a) { if (a_) ++a_->leases_; }
+    explicit Lease(Arena* a) : a_(a) {
+      if (a_) ++a_->leases_;
+    }
     ~Lease() { release(); }
     Lease(Lease&& o) noexcept : a_(o.a_) { o.a_ = nullptr; }
     Lease& operator=(Lease&& o) noexcept {
-      if (this != &o) { release(); a_ = o.a_; o.a_ = nullptr; }
+      if (this != &o) {
+        release();
+        a_ = o.a_;
+        o.a_ = nullptr;
+      }
       return *this;
     }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
-    void release() noexcept { if (a_) --a_->leases_; a_ = nullptr; }
+    void release() noexcept {
+      if (a_) --a_->leases_;
+      a_ = nullptr;
+    }
 
    private:
     Arena* a_ = nullptr;
@@ -50,7 +59,7 @@ class Arena {
   uint64_t generation() const { return generation_; }  // incremented whenever a chunk is freed
 
   Device device() const { return dev_; }
-  size_t capacity() const;          // bytes reserved over all chunks
+  size_t capacity() const;  // bytes reserved over all chunks
   size_t chunks() const { return chunks_.size(); }
   size_t used() const { return used_total_; }
   size_t high_water() const { return high_water_; }

@@ -21,8 +21,9 @@ static void check_cuda_context(CudaCtx* cuda, const char* what) {
 #endif
 
 static void no_cuda(const char* what) {
-  throw DeviceError(str(what, ": this agf was built without the CUDA backend (configure with -DAGF_CUDA=ON where "
-                              "nvcc and cuDNN exist)"));
+  throw DeviceError(str(what,
+                        ": this agf was built without the CUDA backend (configure with -DAGF_CUDA=ON where "
+                        "nvcc and cuDNN exist)"));
 }
 
 void* device_alloc(Device dev, size_t bytes) {

@@ -10,7 +10,7 @@
 
 namespace agf {
 
-void* device_alloc(Device dev, size_t bytes);      // throws DeviceError on failure (with free/total on CUDA)
+void* device_alloc(Device dev, size_t bytes);  // throws DeviceError on failure (with free/total on CUDA)
 void device_free(Device dev, void* p) noexcept;
 void device_memset_zero(Device dev, void* p, size_t bytes, CudaCtx* cuda = nullptr);
 // Device-side copy (CPU->CPU, CUDA->CUDA: capturable) or a host<->device transfer (synchronous; never
@@ -21,7 +21,7 @@ void device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, siz
 // host buffer that may be gone).
 void host_to_device(Device dst_dev, void* dst, const void* src, size_t bytes);
 void device_to_host(void* dst, Device src_dev, const void* src, size_t bytes);
-bool cuda_compiled();                               // built with the CUDA backend
-int cuda_devices();                                 // 0 without a CUDA build, driver or device
+bool cuda_compiled();  // built with the CUDA backend
+int cuda_devices();    // 0 without a CUDA build, driver or device
 
 }  // namespace agf

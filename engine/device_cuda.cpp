@@ -22,9 +22,9 @@ void cuda_device_memset_zero(void* p, size_t bytes, CudaCtx* ctx) {
 }
 
 void cuda_device_copy(Device dst_dev, void* dst, Device src_dev, const void* src, size_t bytes, CudaCtx* ctx) {
-  cudaMemcpyKind kind = dst_dev == Device::CUDA ? (src_dev == Device::CUDA ? cudaMemcpyDeviceToDevice
-                                                                            : cudaMemcpyHostToDevice)
-                                                : cudaMemcpyDeviceToHost;
+  cudaMemcpyKind kind = dst_dev == Device::CUDA
+                            ? (src_dev == Device::CUDA ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
+                            : cudaMemcpyDeviceToHost;
   if (ctx) {
     const bool captured = ctx->capturing();  // a raw CudaGraph capture too, not only a DeviceGraph
     AGF_CHECK(!captured || kind == cudaMemcpyDeviceToDevice, CaptureError,

@@ -6,7 +6,7 @@
 
 namespace agf {
 
-float* cuda_pinned_floats(size_t n);       // page-locked host memory (device copies read it at execution)
+float* cuda_pinned_floats(size_t n);  // page-locked host memory (device copies read it at execution)
 uint64_t* cuda_pinned_u64(size_t n);
 void cuda_free_pinned(void* p) noexcept;
 void cuda_upload_async(CudaCtx& ctx, void* dst_dev, const void* src_pinned, size_t bytes);

@@ -15,8 +15,8 @@ namespace agf {
 
 std::string GradCheckRow::describe() const {
   char b[320];
-  std::snprintf(b, sizeof b, "%s %s[%lld]: analytic %.9g numeric %.9g, rel %.2e %s tol %.0e", op.c_str(), tensor.c_str(),
-                (long long)worst, analytic, numeric, max_rel, pass ? "<=" : ">", tol);
+  std::snprintf(b, sizeof b, "%s %s[%lld]: analytic %.9g numeric %.9g, rel %.2e %s tol %.0e", op.c_str(),
+                tensor.c_str(), (long long)worst, analytic, numeric, max_rel, pass ? "<=" : ">", tol);
   return b;
 }
 
@@ -106,7 +106,8 @@ std::vector<GradCheckRow> run_case(const std::string& op, std::vector<In> ins, c
   forward(true);
   std::vector<GradCheckRow> rows;
   for (size_t k = 0; k < ins.size(); ++k) {
-    const std::vector<double> num = numeric_grad(ins[k].values, [&] { return forward(false); }, h);
+    const std::vector<double> num = numeric_grad(
+        ins[k].values, [&] { return forward(false); }, h);
     GradCheckRow row;
     row.op = op;
     row.tensor = ins[k].name;
@@ -131,49 +132,57 @@ std::vector<GradCheckRow> run_case(const std::string& op, std::vector<In> ins, c
 constexpr double kTol = 1e-6;
 
 std::vector<GradCheckRow> check(const std::string& name) {
-  std::mt19937_64 g(std::hash<std::string>{}(name) & 0xffffffffu);
+  std::mt19937_64 g(std::hash<std::string>{}(name)&0xffffffffu);
   std::vector<GradCheckRow> out;
   auto add = [&](std::vector<GradCheckRow> r) { out.insert(out.end(), r.begin(), r.end()); };
   if (name == "conv2d") {
     for (int k : {5, 3, 1}) {
       const int N = 2, C = 3, H = 6, W = 5, K = 4;
-      add(run_case(str("conv2d ", k, "x", k),
-                   {input("x", Shape{N, C, H, W}, uniform(g, size_t(N * C * H * W), -1.5, 1.5)),
-                    input("w", Shape{K, C, k, k}, uniform(g, size_t(K * C * k * k), -0.5, 0.5)),
-                    input("b", Shape{K}, uniform(g, size_t(K), -0.5, 0.5))},
-                   [](Tape& t, const std::vector<Var>& v) { return conv2d(t, v[0], v[1], v[2]); }, 1e-5, kTol, 1));
+      add(run_case(
+          str("conv2d ", k, "x", k),
+          {input("x", Shape{N, C, H, W}, uniform(g, size_t(N * C * H * W), -1.5, 1.5)),
+           input("w", Shape{K, C, k, k}, uniform(g, size_t(K * C * k * k), -0.5, 0.5)),
+           input("b", Shape{K}, uniform(g, size_t(K), -0.5, 0.5))},
+          [](Tape& t, const std::vector<Var>& v) { return conv2d(t, v[0], v[1], v[2]); }, 1e-5, kTol, 1));
     }
   } else if (name == "dense") {
-    add(run_case("dense", {input("x", Shape{3, 7}, uniform(g, 21, -1.5, 1.5)), input("w", Shape{5, 7}, uniform(g, 35, -0.5, 0.5)),
-                           input("b", Shape{5}, uniform(g, 5, -0.5, 0.5))},
-                 [](Tape& t, const std::vector<Var>& v) { return dense(t, v[0], v[1], v[2]); }, 1e-5, kTol, 1));
+    add(run_case(
+        "dense",
+        {input("x", Shape{3, 7}, uniform(g, 21, -1.5, 1.5)), input("w", Shape{5, 7}, uniform(g, 35, -0.5, 0.5)),
+         input("b", Shape{5}, uniform(g, 5, -0.5, 0.5))},
+        [](Tape& t, const std::vector<Var>& v) { return dense(t, v[0], v[1], v[2]); }, 1e-5, kTol, 1));
   } else if (name == "batchnorm") {
     for (bool four : {true, false}) {
       const Shape xs = four ? Shape{3, 4, 3, 2} : Shape{6, 4};
-      add(run_case(four ? "batchnorm (N,C,H,W) train" : "batchnorm (N,C) train",
-                   {input("x", xs, uniform(g, size_t(xs.numel()), -1.5, 1.5)), input("gamma", Shape{4}, uniform(g, 4, 0.5, 1.5)),
-                    input("beta", Shape{4}, uniform(g, 4, -0.5, 0.5))},
-                   [](Tape& t, const std::vector<Var>& v) {
-                     Tensor rm = Tensor::zeros(Shape{4}, DType::F64), rv = Tensor::zeros(Shape{4}, DType::F64);
-                     rv.fill_(1.0);
-                     return batchnorm(t, v[0], v[1], v[2], rm, rv, 0.01, 1e-3);
-                   },
-                   1e-5, kTol, 1));
+      add(run_case(
+          four ? "batchnorm (N,C,H,W) train" : "batchnorm (N,C) train",
+          {input("x", xs, uniform(g, size_t(xs.numel()), -1.5, 1.5)), input("gamma", Shape{4}, uniform(g, 4, 0.5, 1.5)),
+           input("beta", Shape{4}, uniform(g, 4, -0.5, 0.5))},
+          [](Tape& t, const std::vector<Var>& v) {
+        Tensor rm = Tensor::zeros(Shape{4}, DType::F64), rv = Tensor::zeros(Shape{4}, DType::F64);
+        rv.fill_(1.0);
+        return batchnorm(t, v[0], v[1], v[2], rm, rv, 0.01, 1e-3);
+          },
+          1e-5, kTol, 1));
     }
   } else if (name == "maxpool") {
     for (int kw : {1, 2}) {
-      add(run_case(str("maxpool 2x", kw, " (tie-free)"), {input("x", Shape{2, 3, 6, 5}, tie_free(g, 180))},
-                   [kw](Tape& t, const std::vector<Var>& v) { return maxpool(t, v[0], 2, kw); }, 1e-6, kTol, 1));
+      add(run_case(
+          str("maxpool 2x", kw, " (tie-free)"), {input("x", Shape{2, 3, 6, 5}, tie_free(g, 180))},
+          [kw](Tape& t, const std::vector<Var>& v) { return maxpool(t, v[0], 2, kw); }, 1e-6, kTol, 1));
     }
   } else if (name == "elu") {
-    add(run_case("elu (|x| >= 0.05)", {input("x", Shape{2, 3, 4, 5}, off_kink(g, 120))},
-                 [](Tape& t, const std::vector<Var>& v) { return elu(t, v[0], 1.0); }, 1e-5, kTol, 1));
+    add(run_case(
+        "elu (|x| >= 0.05)", {input("x", Shape{2, 3, 4, 5}, off_kink(g, 120))},
+        [](Tape& t, const std::vector<Var>& v) { return elu(t, v[0], 1.0); }, 1e-5, kTol, 1));
   } else if (name == "gap") {
-    add(run_case("gap", {input("x", Shape{2, 3, 4, 5}, uniform(g, 120, -1.5, 1.5))},
-                 [](Tape& t, const std::vector<Var>& v) { return gap(t, v[0]); }, 1e-5, kTol, 1));
+    add(run_case(
+        "gap", {input("x", Shape{2, 3, 4, 5}, uniform(g, 120, -1.5, 1.5))},
+        [](Tape& t, const std::vector<Var>& v) { return gap(t, v[0]); }, 1e-5, kTol, 1));
   } else if (name == "dropout") {
-    add(run_case("dropout p=0.3 (replayed mask)", {input("x", Shape{2, 3, 4, 5}, uniform(g, 120, -1.5, 1.5))},
-                 [](Tape& t, const std::vector<Var>& v) { return dropout(t, v[0], 0.3f); }, 1e-5, kTol, 77));
+    add(run_case(
+        "dropout p=0.3 (replayed mask)", {input("x", Shape{2, 3, 4, 5}, uniform(g, 120, -1.5, 1.5))},
+        [](Tape& t, const std::vector<Var>& v) { return dropout(t, v[0], 0.3f); }, 1e-5, kTol, 77));
   } else if (name == "softmax_xent") {
     Tensor y = Tensor::empty(Shape{4, 6}, DType::F64);
     for (int n = 0; n < 4; ++n) {
@@ -181,8 +190,9 @@ std::vector<GradCheckRow> check(const std::string& name) {
       for (int k = 0; k < 6; ++k) s += (y.data<double>()[n * 6 + k] = 1.0 + std::cos(1.3 * n + 0.7 * k));
       for (int k = 0; k < 6; ++k) y.data<double>()[n * 6 + k] /= s;
     }
-    add(run_case("softmax_xent (soft targets)", {input("logits", Shape{4, 6}, uniform(g, 24, -2, 2))},
-                 [y](Tape& t, const std::vector<Var>& v) { return softmax_xent(t, v[0], y); }, 1e-5, kTol, 1));
+    add(run_case(
+        "softmax_xent (soft targets)", {input("logits", Shape{4, 6}, uniform(g, 24, -2, 2))},
+        [y](Tape& t, const std::vector<Var>& v) { return softmax_xent(t, v[0], y); }, 1e-5, kTol, 1));
   } else {
     throw_unknown_gradcheck_op(name);
   }
@@ -198,8 +208,8 @@ void throw_unknown_gradcheck_op(const std::string& name) {
 }
 
 std::vector<GradCheckRow> gradcheck_function(const std::string& op, std::vector<GradCheckInput> inputs,
-                                             const std::function<Var(Tape&, const std::vector<Var>&)>& build,
-                                             double h, double tol, uint64_t seed) {
+                                             const std::function<Var(Tape&, const std::vector<Var>&)>& build, double h,
+                                             double tol, uint64_t seed) {
   return run_case(op, std::move(inputs), build, h, tol, seed);
 }
 

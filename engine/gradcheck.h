@@ -49,12 +49,12 @@ inline double max_rel_err(const std::vector<double>& a, const std::vector<double
 // One checked tensor: an op's input or parameter, or a net's parameter tensor.
 struct GradCheckRow {
   std::string op, tensor;
-  int64_t checked = 0;           // elements compared
+  int64_t checked = 0;  // elements compared
   double max_rel = 0, max_abs = 0, step = 0, tol = 0;
   bool pass = true;
-  int64_t worst = -1;            // flat index of the worst element
+  int64_t worst = -1;                // flat index of the worst element
   double analytic = 0, numeric = 0;  // at that element
-  std::string describe() const;  // "conv2d w[17]: analytic 0.123 numeric 0.124, rel 1e-2 > tol 1e-6"
+  std::string describe() const;      // "conv2d w[17]: analytic 0.123 numeric 0.124, rel 1e-2 > tol 1e-6"
 };
 
 // The op checks: conv2d (5x5, 3x3, 1x1), dense, batchnorm (training mode, 4-D and 2-D), maxpool
@@ -76,8 +76,8 @@ struct GradCheckInput {
   std::vector<double> values;
 };
 std::vector<GradCheckRow> gradcheck_function(const std::string& op, std::vector<GradCheckInput> inputs,
-                                             const std::function<Var(Tape&, const std::vector<Var>&)>& build,
-                                             double h, double tol, uint64_t seed);
+                                             const std::function<Var(Tape&, const std::vector<Var>&)>& build, double h,
+                                             double tol, uint64_t seed);
 
 // Whole-net checks: layers/gradcheck_net.h.
 

@@ -86,7 +86,8 @@ void DeviceGraph::end() {
     if (dev_ == Device::CUDA) cuda_graph_abort(*cu_, *cuda_);
 #endif
     ops_.clear();
-    throw CaptureError(str("DeviceGraph: ", frees, " device buffer(s) freed inside a captured step: memory the step "
+    throw CaptureError(str("DeviceGraph: ", frees,
+                           " device buffer(s) freed inside a captured step: memory the step "
                            "uses must outlive its graph (an arena that coalesced, or a temporary tensor)"));
   }
 #ifdef AGF_HAVE_CUDA

@@ -23,13 +23,15 @@ namespace agf {
 
 // A rule of captured steps was broken (allocation, free, host transfer or arena coalescing inside a
 // capture; a replay over memory that has since been freed).
-struct CaptureError : DeviceError { using DeviceError::DeviceError; };
+struct CaptureError : DeviceError {
+  using DeviceError::DeviceError;
+};
 
 namespace detail {
 struct CaptureState {
   Device device = Device::CPU;
   std::vector<std::function<void()>>* cpu_ops = nullptr;  // CPU captures record here
-  std::vector<std::pair<Device, void*>> deferred_frees;     // frees asked for during the capture
+  std::vector<std::pair<Device, void*>> deferred_frees;   // frees asked for during the capture
 };
 CaptureState*& capture_state();  // this thread's open capture, or null
 }  // namespace detail
@@ -42,8 +44,7 @@ void check_not_capturing(const char* what);
 // Runs CPU device work now, or records it when a CPU capture is open on this thread. Everything the
 // CPU backend does to tensor memory inside a step goes through here (engine/ops_*.cpp, memsets,
 // tensor copies, Adam), so the recorded list is the whole step.
-template <typename F>
-void cpu_exec(F&& f) {
+template <typename F> void cpu_exec(F&& f) {
   detail::CaptureState* s = detail::capture_state();
   if (s && s->cpu_ops) {
     s->cpu_ops->emplace_back(std::forward<F>(f));
@@ -59,10 +60,10 @@ class DeviceGraph {
   DeviceGraph(const DeviceGraph&) = delete;
   DeviceGraph& operator=(const DeviceGraph&) = delete;
 
-  void begin();            // opens this thread's capture (one at a time per thread)
-  void end();              // closes it and instantiates; CaptureError if a rule was broken meanwhile
-  void abort() noexcept;   // closes a failed capture and discards it
-  void launch();           // runs the recorded work (CUDA: asynchronously on the context's stream)
+  void begin();           // opens this thread's capture (one at a time per thread)
+  void end();             // closes it and instantiates; CaptureError if a rule was broken meanwhile
+  void abort() noexcept;  // closes a failed capture and discards it
+  void launch();          // runs the recorded work (CUDA: asynchronously on the context's stream)
   bool ready() const { return ready_; }
   size_t num_nodes() const;
   Device device() const { return dev_; }

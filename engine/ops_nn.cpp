@@ -56,7 +56,8 @@ Var conv2d_bn_elu_pool_infer(Tape& t, Var xv, Var wv, Var bv, const BnInference*
   AGF_CHECK(x.ndim() == 4 && w.ndim() == 4 && b.ndim() == 1 && w.dim(1) == x.dim(1) && b.dim(0) == w.dim(0) &&
                 w.dim(2) % 2 == 1 && w.dim(3) % 2 == 1 && kh >= 1 && kw >= 1 && x.dim(2) >= kh && x.dim(3) >= kw,
             ShapeError, "conv2d_bn_elu_pool_infer: x ", x.shape().str(), ", w ", w.shape().str(), ", b ",
-            b.shape().str(), ", pool ", kh, "x", kw, ": need x (N,C,H,W) with H >= kh, W >= kw, w (K,C,R,S) with odd R,S, b (K)");
+            b.shape().str(), ", pool ", kh, "x", kw,
+            ": need x (N,C,H,W) with H >= kh, W >= kw, w (K,C,R,S) with odd R,S, b (K)");
   const int N = int(x.dim(0)), C = int(x.dim(1)), H = int(x.dim(2)), W = int(x.dim(3));
   const int K = int(w.dim(0)), R = int(w.dim(2)), S = int(w.dim(3));
   Tensor g, beta, rm, rv;
@@ -128,8 +129,8 @@ Var batchnorm(Tape& t, Var xv, Var gv, Var bv, const Tensor& rmean, const Tensor
   if (!t.training) {
     dispatch(t, x, "batchnorm", [=](auto& be, auto tag) {
       using T = decltype(tag);
-      batchnorm_forward_infer(be, ptr<T>(y), ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), ptr<T>(rmean), ptr<T>(rvar), N,
-                              C, HW, eps);
+      batchnorm_forward_infer(be, ptr<T>(y), ptr<T>(x), ptr<T>(gamma), ptr<T>(beta), ptr<T>(rmean), ptr<T>(rvar), N, C,
+                              HW, eps);
     });
     return t.make(y, false);  // inference mode is never differentiated here
   }

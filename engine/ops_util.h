@@ -13,14 +13,13 @@
 namespace agf::detail {
 
 inline void check_float(const char* op, const Tensor& x) {
-  AGF_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::F64, DTypeError, op, ": expected F32 or F64, got ",
-            x.str());
+  AGF_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::F64, DTypeError, op, ": expected F32 or F64, got ", x.str());
   AGF_CHECK(x.device() == Device::CPU || x.dtype() == DType::F32, DTypeError, op,
             ": the CUDA backend computes in F32, got ", x.str());
 }
 inline void check_same(const char* op, const Tensor& a, const Tensor& b) {
-  AGF_CHECK(a.dtype() == b.dtype() && a.device() == b.device(), DTypeError, op, ": operands differ: ", a.str(),
-            " vs ", b.str());
+  AGF_CHECK(a.dtype() == b.dtype() && a.device() == b.device(), DTypeError, op, ": operands differ: ", a.str(), " vs ",
+            b.str());
 }
 inline CudaCtx& cuda_of(Tape& t, const char* op) {
   AGF_CHECK(t.cuda != nullptr, DeviceError, op, ": CUDA tensors but the tape has no CUDA context");
@@ -37,13 +36,18 @@ template <typename T> T* ptr(const Tensor& x) { return x.raw() ? static_cast<T*>
 // closure holding copies of what f captured, so a CPU capture records it with its pointers (anything the kernel
 // must read at execution time, it reads through a pointer). CUDA (F32): be is the tape's CudaCtx and T = float;
 // the call is issued on the context's stream. Without the CUDA backend, CUDA tensors throw DeviceError.
-template <typename F>
-void dispatch(Tape& t, const Tensor& x, const char* op, F f) {
+template <typename F> void dispatch(Tape& t, const Tensor& x, const char* op, F f) {
   if (x.device() == Device::CPU) {
     if (x.dtype() == DType::F32)
-      cpu_exec([f = std::move(f)] { Cpu be; f(be, float{}); });
+      cpu_exec([f = std::move(f)] {
+        Cpu be;
+        f(be, float{});
+      });
     else
-      cpu_exec([f = std::move(f)] { Cpu be; f(be, double{}); });
+      cpu_exec([f = std::move(f)] {
+        Cpu be;
+        f(be, double{});
+      });
     return;
   }
 #ifdef AGF_HAVE_CUDA
@@ -55,13 +59,18 @@ void dispatch(Tape& t, const Tensor& x, const char* op, F f) {
 }
 
 // The same for an op with a CPU kernel only: CUDA tensors throw DeviceError.
-template <typename F>
-void dispatch_cpu(const Tensor& x, const char* op, F f) {
+template <typename F> void dispatch_cpu(const Tensor& x, const char* op, F f) {
   AGF_CHECK(x.device() == Device::CPU, DeviceError, op, ": a CPU kernel, got ", x.str());
   if (x.dtype() == DType::F32)
-    cpu_exec([f = std::move(f)] { Cpu be; f(be, float{}); });
+    cpu_exec([f = std::move(f)] {
+      Cpu be;
+      f(be, float{});
+    });
   else
-    cpu_exec([f = std::move(f)] { Cpu be; f(be, double{}); });
+    cpu_exec([f = std::move(f)] {
+      Cpu be;
+      f(be, double{});
+    });
 }
 
 }  // namespace agf::detail

@@ -22,9 +22,8 @@ Adam::Adam(ParamStore& ps, AdamConfig cfg, CudaCtx* cuda, std::vector<ParamRange
   if (whole) ranges_.push_back({0, ps.n_trainable()});
   int64_t end = 0, total = 0;
   for (const ParamRange& r : ranges_) {
-    AGF_CHECK(r.offset >= end && r.n > 0 && r.offset + r.n <= ps.n_trainable(), Error, "Adam: range [", r.offset,
-              ", ", r.offset + r.n, ") is not ascending, disjoint and within the ", ps.n_trainable(),
-              " trainable elements");
+    AGF_CHECK(r.offset >= end && r.n > 0 && r.offset + r.n <= ps.n_trainable(), Error, "Adam: range [", r.offset, ", ",
+              r.offset + r.n, ") is not ascending, disjoint and within the ", ps.n_trainable(), " trainable elements");
     end = r.offset + r.n;
     total += r.n;
   }
@@ -72,9 +71,9 @@ void Adam::begin_step() {
 
 // L2 then Adam over each range, on backend be (Cpu, or a CudaCtx with T = float). bc: [bc1, bc2] in be's memory,
 // read when the kernels run.
-template <typename Backend, typename T>
-static void launch_ranges(Backend& be, T* p, T* g, T* m, T* v, const std::vector<ParamRange>& ranges, int64_t nd,
-                          const AdamConfig& c, const float* bc) {
+template <typename Backend, typename T> static void launch_ranges(Backend& be, T* p, T* g, T* m, T* v,
+                                                                  const std::vector<ParamRange>& ranges, int64_t nd,
+                                                                  const AdamConfig& c, const float* bc) {
   int64_t so = 0;
   for (const ParamRange& r : ranges) {
     const int64_t dec = std::min(r.offset + r.n, nd) - r.offset;  // the decayed prefix of this range

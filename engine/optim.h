@@ -32,16 +32,16 @@ class Adam {
   ~Adam();
   Adam(const Adam&) = delete;
   Adam& operator=(const Adam&) = delete;
-  void step();                 // begin_step() then launch()
-  void begin_step();           // host: t += 1 and this step's bias corrections (before a graph replay too)
-  void launch();               // the device work: L2 and Adam over each range (capturable)
+  void step();        // begin_step() then launch()
+  void begin_step();  // host: t += 1 and this step's bias corrections (before a graph replay too)
+  void launch();      // the device work: L2 and Adam over each range (capturable)
   int64_t steps() const { return t_; }
   void set_steps(int64_t t) { t_ = t; }  // for resuming from a checkpoint
   const AdamConfig& config() const { return cfg_; }
   const std::vector<ParamRange>& ranges() const { return ranges_; }
   Tensor m() const { return m_; }  // (sum of range sizes)
   Tensor v() const { return v_; }
-  double l2_penalty() const;   // l2 * sum(w^2) of the decayed weights it updates (host computation)
+  double l2_penalty() const;  // l2 * sum(w^2) of the decayed weights it updates (host computation)
 
  private:
   ParamStore& ps_;
@@ -50,9 +50,9 @@ class Adam {
   std::vector<ParamRange> ranges_;
   Tensor m_, v_;
   int64_t t_ = 0;
-  float bc_[2] = {1.f, 1.f};   // this step's [bc1, bc2]: CPU kernels read it at execution
-  float* bc_pinned_ = nullptr; // CUDA: pinned copy read by a captured upload at execution
-  float* bc_dev_ = nullptr;    // CUDA: device [bc1, bc2] the kernel reads
+  float bc_[2] = {1.f, 1.f};    // this step's [bc1, bc2]: CPU kernels read it at execution
+  float* bc_pinned_ = nullptr;  // CUDA: pinned copy read by a captured upload at execution
+  float* bc_dev_ = nullptr;     // CUDA: device [bc1, bc2] the kernel reads
 };
 
 // The ranges of an MTN task's step: the shared block ("shared.*") and the task's branch ("<task>.*"),

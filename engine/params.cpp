@@ -62,8 +62,10 @@ void ParamStore::finalize(Device dev, DType dt, uint64_t seed) {
   }
   values_ = Tensor::empty(Shape{n_total_}, dt, Device::CPU);
   for (int64_t j = 0; j < n_total_; ++j) {
-    if (dt == DType::F32) values_.data<float>()[j] = float(host[size_t(j)]);
-    else values_.data<double>()[j] = host[size_t(j)];
+    if (dt == DType::F32)
+      values_.data<float>()[j] = float(host[size_t(j)]);
+    else
+      values_.data<double>()[j] = host[size_t(j)];
   }
   if (dev != Device::CPU) values_ = values_.to(dev);
   grads_ = Tensor::zeros(Shape{n_trainable_}, dt, dev);

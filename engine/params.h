@@ -17,8 +17,8 @@ struct ParamInfo {
   Shape shape;
   Init init;
   bool trainable = true;
-  bool decay = false;   // L2 weight decay applies (conv and dense kernels)
-  size_t offset = 0;    // element offset in the buffer, set by finalize()
+  bool decay = false;  // L2 weight decay applies (conv and dense kernels)
+  size_t offset = 0;   // element offset in the buffer, set by finalize()
   int64_t fan_in = 0, fan_out = 0;
 };
 
@@ -34,7 +34,7 @@ class ParamStore {
   const ParamInfo& info(int i) const { return infos_[size_t(i)]; }
   int find(const std::string& name) const;  // -1 if absent
   Tensor value(int i) const;
-  Tensor grad(int i) const;                 // trainable parameters only
+  Tensor grad(int i) const;  // trainable parameters only
 
   int64_t n_trainable() const { return n_trainable_; }  // elements updated by Adam: [0, n_trainable)
   int64_t n_decay() const { return n_decay_; }          // elements with L2 decay: [0, n_decay)
@@ -46,7 +46,7 @@ class ParamStore {
   Tensor grads() const { return grads_; }    // (n_trainable)
   Tensor adam_m() const { return m_; }       // (n_trainable)
   Tensor adam_v() const { return v_; }       // (n_trainable)
-  void zero_grad(CudaCtx* cuda = nullptr);  // CUDA: on cuda's stream (capturable)
+  void zero_grad(CudaCtx* cuda = nullptr);   // CUDA: on cuda's stream (capturable)
 
  private:
   std::vector<ParamInfo> infos_;

@@ -54,8 +54,10 @@ ParityRow parity_compare(const std::string& op, const std::string& tensor, const
   for (size_t i = 0; i < got.size(); ++i) {
     const double err = std::fabs(got[i] - ref[i]), allowed = t.rtol * std::fabs(ref[i]) + t.atol * row.scale;
     if (!(err <= allowed)) ++row.outside;  // NaN fails
-    if (std::isnan(err)) nan = true;
-    else row.max_abs = std::max(row.max_abs, err);
+    if (std::isnan(err))
+      nan = true;
+    else
+      row.max_abs = std::max(row.max_abs, err);
     const double excess = std::isnan(err) ? std::numeric_limits<double>::infinity() : err - allowed;
     if (excess > worst_excess) {
       worst_excess = excess;
@@ -143,7 +145,8 @@ std::vector<ParityTensor> run_side(const Case& c, const ParitySide& s, std::vect
     const Var loss = t.make(arena.zeros(Shape{1}, s.dtype, s.cuda), true);
     const Tensor rt = on_side(s, ys, r);
     t.record([&t, y, rt] { t.grad(y).copy_from(rt, t.cuda); });
-    for (size_t k = 0; k < vars.size(); ++k) t.grad(vars[k]).copy_from(on_side(s, c.inputs[k].shape, c.inputs[k].grad0), s.cuda);
+    for (size_t k = 0; k < vars.size(); ++k)
+      t.grad(vars[k]).copy_from(on_side(s, c.inputs[k].shape, c.inputs[k].grad0), s.cuda);
     t.backward(loss);
     out.push_back({"y", c.y_tol, host(t.value(y))});
     for (size_t k = 0; k < vars.size(); ++k)
@@ -183,18 +186,24 @@ std::vector<Case> cases(const std::string& name) {
   std::mt19937_64 g(fnv1a(name));
   std::vector<Case> out;
   if (name == "conv2d") {
-    struct { int N, C, H, W, K, R; } shapes[] = {{4, 1, 64, 43, 16, 5}, {4, 16, 16, 11, 32, 3}, {4, 64, 4, 2, 64, 1}};
+    struct {
+      int N, C, H, W, K, R;
+    } shapes[] = {{4, 1, 64, 43, 16, 5}, {4, 16, 16, 11, 32, 3}, {4, 64, 4, 2, 64, 1}};
     for (auto s : shapes) {
       const double a = std::sqrt(3.0 / (s.C * s.R * s.R));
       out.push_back({str("conv2d ", s.R, "x", s.R),
                      "conv2d_forward",
-                     {input(g, "x", "conv2d_backward_data", Shape{s.N, s.C, s.H, s.W}, uniform(g, int64_t(s.N) * s.C * s.H * s.W, -1.5, 1.5)),
-                      input(g, "w", "conv2d_backward_filter", Shape{s.K, s.C, s.R, s.R}, uniform(g, int64_t(s.K) * s.C * s.R * s.R, -a, a)),
+                     {input(g, "x", "conv2d_backward_data", Shape{s.N, s.C, s.H, s.W},
+                            uniform(g, int64_t(s.N) * s.C * s.H * s.W, -1.5, 1.5)),
+                      input(g, "w", "conv2d_backward_filter", Shape{s.K, s.C, s.R, s.R},
+                            uniform(g, int64_t(s.K) * s.C * s.R * s.R, -a, a)),
                       input(g, "b", "conv2d_backward_filter", Shape{s.K}, uniform(g, s.K, -0.5, 0.5))},
                      [](Run& r, const std::vector<Var>& v) { return conv2d(r.t, v[0], v[1], v[2]); }});
     }
   } else if (name == "dense") {
-    struct { int N, I, O; } shapes[] = {{16, 256, 40}, {7, 129, 17}};
+    struct {
+      int N, I, O;
+    } shapes[] = {{16, 256, 40}, {7, 129, 17}};
     for (auto s : shapes) {
       const double a = std::sqrt(3.0 / s.I);
       out.push_back({str("dense ", s.N, "x", s.I, "->", s.O),
@@ -218,16 +227,18 @@ std::vector<Case> cases(const std::string& name) {
                       input(g, "gamma", "batchnorm_backward", Shape{C}, uniform(g, C, 0.5, 1.5)),
                       input(g, "beta", "batchnorm_backward", Shape{C}, uniform(g, C, -0.5, 0.5))},
                      [C, rm, rv](Run& r, const std::vector<Var>& v) {
-                       Tensor m = r.tensor(Shape{C}, rm), s = r.tensor(Shape{C}, rv);
-                       r.keep("running_mean", "batchnorm", m);
-                       r.keep("running_var", "batchnorm", s);
-                       return batchnorm(r.t, v[0], v[1], v[2], m, s, 0.01, 1e-3);
+        Tensor m = r.tensor(Shape{C}, rm), s = r.tensor(Shape{C}, rv);
+        r.keep("running_mean", "batchnorm", m);
+        r.keep("running_var", "batchnorm", s);
+        return batchnorm(r.t, v[0], v[1], v[2], m, s, 0.01, 1e-3);
                      }});
     }
   } else if (name == "maxpool") {
     // y copies the maximum (exact); dx adds dy to the starting gradient: one float32 rounding.
-    for (auto [kw, xs] : {std::pair<int, Shape>{1, Shape{4, 8, 32, 21}}, std::pair<int, Shape>{2, Shape{4, 8, 16, 11}}}) {
-      out.push_back({str("maxpool 2x", kw, " (tie-free)"), "exact",
+    for (auto [kw, xs] :
+         {std::pair<int, Shape>{1, Shape{4, 8, 32, 21}}, std::pair<int, Shape>{2, Shape{4, 8, 16, 11}}}) {
+      out.push_back({str("maxpool 2x", kw, " (tie-free)"),
+                     "exact",
                      {input(g, "x", "elementwise", xs, tie_free(g, xs.numel()))},
                      [kw = kw](Run& r, const std::vector<Var>& v) { return maxpool(r.t, v[0], 2, kw); }});
     }
@@ -235,21 +246,29 @@ std::vector<Case> cases(const std::string& name) {
     // dx is computed from each side's own y, so it inherits y's few ulp (tests/cuda compares the backward
     // alone, from the GPU's y; here the whole op is compared).
     const Shape xs{4, 8, 16, 11};
-    out.push_back({"elu", "elu", {input(g, "x", "elu_backward", xs, uniform(g, xs.numel(), -3.0, 3.0))},
+    out.push_back({"elu",
+                   "elu",
+                   {input(g, "x", "elu_backward", xs, uniform(g, xs.numel(), -3.0, 3.0))},
                    [](Run& r, const std::vector<Var>& v) { return elu(r.t, v[0], 1.0); }});
   } else if (name == "gap") {
     const Shape xs{4, 32, 32, 21};
-    out.push_back({"gap", "gap", {input(g, "x", "elementwise", xs, uniform(g, xs.numel(), -1.5, 1.5))},
+    out.push_back({"gap",
+                   "gap",
+                   {input(g, "x", "elementwise", xs, uniform(g, xs.numel(), -1.5, 1.5))},
                    [](Run& r, const std::vector<Var>& v) { return gap(r.t, v[0]); }});
   } else if (name == "dropout") {
     const Shape xs{4, 8, 32, 21};
-    Case c{"dropout p=0.3 (offset 5)", "elementwise", {input(g, "x", "elementwise", xs, uniform(g, xs.numel(), -1.5, 1.5))},
+    Case c{"dropout p=0.3 (offset 5)",
+           "elementwise",
+           {input(g, "x", "elementwise", xs, uniform(g, xs.numel(), -1.5, 1.5))},
            [](Run& r, const std::vector<Var>& v) { return dropout(r.t, v[0], 0.3f); }};
     c.seed = 0x1234abcd9876ull;
     c.rng_offset = 5;  // not a multiple of Philox's 4 outputs per call
     out.push_back(c);
   } else if (name == "softmax_xent") {
-    struct { int N, K; } shapes[] = {{64, 16}, {33, 40}};
+    struct {
+      int N, K;
+    } shapes[] = {{64, 16}, {33, 40}};
     for (auto s : shapes) {
       std::vector<double> y = uniform(g, int64_t(s.N) * s.K, 0.0, 1.0);
       for (int n = 0; n < s.N; ++n) {
@@ -261,7 +280,7 @@ std::vector<Case> cases(const std::string& name) {
                      "softmax_xent",
                      {input(g, "logits", "softmax_xent", Shape{s.N, s.K}, uniform(g, int64_t(s.N) * s.K, -4.0, 4.0))},
                      [s, y](Run& r, const std::vector<Var>& v) {
-                       return softmax_xent(r.t, v[0], r.tensor(Shape{s.N, s.K}, y));
+        return softmax_xent(r.t, v[0], r.tensor(Shape{s.N, s.K}, y));
                      }});
     }
   } else {
@@ -280,7 +299,8 @@ std::vector<ParityRow> parity_op(const std::string& name, const ParitySide& side
     const std::vector<ParityTensor> ref = run_side(c, reference, r);
     std::vector<ParityTensor> got = run_side(c, side, r);
     if (hook) hook(c.op, got);
-    AGF_CHECK(got.size() == ref.size(), ShapeError, "parity: ", c.op, ": ", got.size(), " results against ", ref.size());
+    AGF_CHECK(got.size() == ref.size(), ShapeError, "parity: ", c.op, ": ", got.size(), " results against ",
+              ref.size());
     for (size_t k = 0; k < ref.size(); ++k)
       rows.push_back(parity_compare(c.op, ref[k].name, ref[k].tol, got[k].values, ref[k].values));
   }
@@ -289,8 +309,9 @@ std::vector<ParityRow> parity_op(const std::string& name, const ParitySide& side
 
 #ifndef AGF_HAVE_CUDA
 std::vector<ParityRow> parity_cuda(const std::vector<std::string>&, std::string*) {
-  throw DeviceError("--device cuda: this agf was built without CUDA (configure with -DAGF_CUDA=ON); "
-                    "nothing was run on the CPU in its place");
+  throw DeviceError(
+      "--device cuda: this agf was built without CUDA (configure with -DAGF_CUDA=ON); "
+      "nothing was run on the CPU in its place");
 }
 #endif
 

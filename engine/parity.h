@@ -26,35 +26,38 @@ struct ParityTol {
   const char* why;
 };
 inline const ParityTol kParityTols[] = {
-    {"conv2d_forward", 1e-4, 2e-5, "FP32 (FMA) math; sums of C*R*S <= 2304 terms in cuDNN's order; Winograd/FFT "
-                                   "algorithms add a transform error of a few ulp of the largest term"},
+    {"conv2d_forward", 1e-4, 2e-5,
+     "FP32 (FMA) math; sums of C*R*S <= 2304 terms in cuDNN's order; Winograd/FFT "
+     "algorithms add a transform error of a few ulp of the largest term"},
     {"conv2d_backward_data", 1e-4, 2e-5, "FP32 math, sums of K*R*S <= 2304 terms"},
     {"conv2d_backward_filter", 1e-4, 5e-5, "FP32 sums over N*H*W (up to 88k terms) in cuDNN's blocked order"},
     {"batchnorm", 1e-4, 2e-5, "FP32 mean/variance over N*HW values; cuDNN's one-pass (Welford) vs our two-pass"},
     {"batchnorm_backward", 1e-4, 5e-5, "FP32 reductions of dy and dy*xhat over N*HW, then a difference of them"},
     {"elu", 2e-6, 1e-7, "expf vs exp in float64: a few ulp"},
-    {"elu_backward", 2e-6, 5e-7, "dx0 + dy * (y + alpha) from the side's own y: y's few ulp (cuDNN's ELU) times "
-                                 "|dy| <= 1, plus two float32 roundings"},
+    {"elu_backward", 2e-6, 5e-7,
+     "dx0 + dy * (y + alpha) from the side's own y: y's few ulp (cuDNN's ELU) times "
+     "|dy| <= 1, plus two float32 roundings"},
     {"dense", 1e-4, 2e-5, "cuBLAS FP32 GEMM, sums of up to 1024 terms in a blocked order"},
     {"gap", 1e-5, 1e-6, "sums of HW <= 5504 floats, warp-strided order"},
     {"softmax_xent", 1e-5, 1e-6, "expf/logf, sums over K <= 64 and a batch mean over N <= 256 in float32"},
     {"adam", 1e-5, 1e-7, "float32 update, sqrtf and division correctly rounded; reference in float64"},
     {"tf32", 5e-3, 2e-3, "TF32 tensor cores round inputs to a 10-bit mantissa (2^-11 relative per product)"},
     {"exact", 0.0, 0.0, "no arithmetic freedom: copies, max, masks, scaling by one rounded factor"},
-    {"elementwise", 1e-6, 2e-7, "one or two rounded float32 operations per element (a*b+c may fuse into an FMA); "
-                                "atol covers cancellation in dx0 + dy*f"},
+    {"elementwise", 1e-6, 2e-7,
+     "one or two rounded float32 operations per element (a*b+c may fuse into an FMA); "
+     "atol covers cancellation in dx0 + dy*f"},
 };
 const ParityTol& parity_tol(const std::string& name);  // Error for a name not in the table
 
 // One compared tensor.
 struct ParityRow {
-  std::string op, tensor, tol;  // tol: the kParityTols entry
-  int64_t elements = 0, outside = 0;  // compared, and outside the tolerance
-  double max_rel = 0, max_abs = 0;    // max_rel as gradcheck.h's max_rel_err (floor 1e-3 max|ref|)
+  std::string op, tensor, tol;           // tol: the kParityTols entry
+  int64_t elements = 0, outside = 0;     // compared, and outside the tolerance
+  double max_rel = 0, max_abs = 0;       // max_rel as gradcheck.h's max_rel_err (floor 1e-3 max|ref|)
   double rtol = 0, atol = 0, scale = 0;  // scale: max|ref|
   bool pass = true;
-  int64_t worst = -1;        // flat index of the element furthest outside (or nearest to) its allowance
-  double got = 0, ref = 0;   // at that element
+  int64_t worst = -1;            // flat index of the element furthest outside (or nearest to) its allowance
+  double got = 0, ref = 0;       // at that element
   std::string describe() const;  // "dense dw[17]: got 0.125 ref 0.124, |diff| 1e-03 > allowed 2e-05 (...)"
 };
 

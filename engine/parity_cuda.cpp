@@ -8,10 +8,10 @@
 namespace agf {
 
 std::vector<ParityRow> parity_cuda(const std::vector<std::string>& ops, std::string* device) {
-  AGF_CHECK(cuda_device_count() > 0, DeviceError, "--device cuda: no CUDA device visible (",
-            cuda_device_count_error() == cudaSuccess ? std::string("0 devices")
-                                                     : cuda_error_text(cuda_device_count_error()),
-            "; agf info lists the devices, CUDA_VISIBLE_DEVICES selects them); nothing was run on the CPU in its place");
+  AGF_CHECK(
+      cuda_device_count() > 0, DeviceError, "--device cuda: no CUDA device visible (",
+      cuda_device_count_error() == cudaSuccess ? std::string("0 devices") : cuda_error_text(cuda_device_count_error()),
+      "; agf info lists the devices, CUDA_VISIBLE_DEVICES selects them); nothing was run on the CPU in its place");
   CudaCtxOptions opt;
   opt.deterministic = true;  // as training runs by default; TF32 stays off (the float32 tolerances)
   CudaCtx ctx(opt);

@@ -30,9 +30,9 @@ struct DTypeInfo {
   int rank;  // the reference crate's Dtype order (increasing alignment); layout sorts descending
 };
 const DTypeInfo kDTypes[] = {
-    {StDType::F64, "F64", 8, 12}, {StDType::F32, "F32", 4, 11}, {StDType::F16, "F16", 2, 7},
+    {StDType::F64, "F64", 8, 12},  {StDType::F32, "F32", 4, 11}, {StDType::F16, "F16", 2, 7},
     {StDType::BF16, "BF16", 2, 8}, {StDType::I64, "I64", 8, 13}, {StDType::I32, "I32", 4, 9},
-    {StDType::I16, "I16", 2, 5},  {StDType::I8, "I8", 1, 2},     {StDType::U8, "U8", 1, 1},
+    {StDType::I16, "I16", 2, 5},   {StDType::I8, "I8", 1, 2},    {StDType::U8, "U8", 1, 1},
     {StDType::BOOL, "BOOL", 1, 0},
 };
 const DTypeInfo& info(StDType t) {
@@ -106,8 +106,8 @@ std::string build_header(const std::vector<StView>& tensors, const std::map<std:
   for (const StView* t : *order) {
     if (!first) h += ",";
     first = false;
-    h += json_string(t->name, "a tensor name") + ":{\"dtype\":\"" + info(t->dtype).name + "\",\"shape\":" +
-         shape_str(t->shape) + ",\"data_offsets\":[" + std::to_string(offset) + "," +
+    h += json_string(t->name, "a tensor name") + ":{\"dtype\":\"" + info(t->dtype).name +
+         "\",\"shape\":" + shape_str(t->shape) + ",\"data_offsets\":[" + std::to_string(offset) + "," +
          std::to_string(offset + t->nbytes) + "]}";
     offset += t->nbytes;
   }
@@ -133,7 +133,8 @@ bool st_dtype_from_name(const std::string& name, StDType* out) {
   return false;
 }
 
-std::string serialize_safetensors(const std::vector<StView>& tensors, const std::map<std::string, std::string>& metadata) {
+std::string serialize_safetensors(const std::vector<StView>& tensors,
+                                  const std::map<std::string, std::string>& metadata) {
   std::vector<const StView*> order;
   std::string h = build_header(tensors, metadata, &order);
   std::string out(8, '\0');
@@ -284,7 +285,8 @@ Entry parse_entry(const std::string& name, const nlohmann::json& v, uint64_t dat
   AGF_CHECK(st_dtype_from_name(dt, &e.dtype), FormatError, tw, "unknown dtype '", dt, "'");
   for (const auto& d : v["shape"]) {
     AGF_CHECK(d.is_number_integer(), FormatError, tw, "shape holds ", d.dump(), ", not an integer");
-    AGF_CHECK(d.is_number_unsigned(), FormatError, tw, "negative dimension ", d.dump(), " in shape ", v["shape"].dump());
+    AGF_CHECK(d.is_number_unsigned(), FormatError, tw, "negative dimension ", d.dump(), " in shape ",
+              v["shape"].dump());
     uint64_t ud = d.template get<uint64_t>();
     AGF_CHECK(ud <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), FormatError, tw, "dimension ", ud,
               " is too large");
@@ -300,8 +302,8 @@ Entry parse_entry(const std::string& name, const nlohmann::json& v, uint64_t dat
   uint64_t want = 0;
   AGF_CHECK(span_bytes(e.shape, info(e.dtype).size, &want), FormatError, tw, "shape ", shape_str(e.shape),
             " overflows the element count");
-  AGF_CHECK(en - b == want, FormatError, tw, dt, " ", shape_str(e.shape), " needs ", want,
-            " bytes but data_offsets [", b, ",", en, "] span ", en - b);
+  AGF_CHECK(en - b == want, FormatError, tw, dt, " ", shape_str(e.shape), " needs ", want, " bytes but data_offsets [",
+            b, ",", en, "] span ", en - b);
   e.begin = static_cast<size_t>(b);
   e.end = static_cast<size_t>(en);
   return e;
@@ -322,8 +324,8 @@ std::vector<std::string> data_order(const EntryMap& entries, uint64_t data_size,
   for (const auto& p : sorted) {
     AGF_CHECK(p.second->begin >= pos, FormatError, where, "tensor '", *p.first, "' at [", p.second->begin, ",",
               p.second->end, ") overlaps the previous tensor, which ends at ", pos);
-    AGF_CHECK(p.second->begin == pos, FormatError, where, "gap in the data buffer: bytes [", pos, ",",
-              p.second->begin, ") belong to no tensor (next is '", *p.first, "')");
+    AGF_CHECK(p.second->begin == pos, FormatError, where, "gap in the data buffer: bytes [", pos, ",", p.second->begin,
+              ") belong to no tensor (next is '", *p.first, "')");
     pos = p.second->end;
     order.push_back(*p.first);
   }

@@ -12,8 +12,8 @@ namespace agf {
 
 enum class StDType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL };
 
-const char* st_dtype_name(StDType t);     // "F64", "F32", ... as in the file
-size_t st_dtype_size(StDType t);          // bytes per element
+const char* st_dtype_name(StDType t);                            // "F64", "F32", ... as in the file
+size_t st_dtype_size(StDType t);                                 // bytes per element
 bool st_dtype_from_name(const std::string& name, StDType* out);  // false when unknown
 
 // A tensor's bytes in C order, little-endian. `data` is borrowed: for views returned by

@@ -33,11 +33,11 @@ class Tape {
   Tape& operator=(const Tape&) = delete;
 
   // Step state, set by the caller before forward.
-  bool training = true;         // BN batch statistics and dropout on
-  uint64_t seed = 0;            // Philox key for dropout masks
-  uint64_t rng_offset = 0;      // advanced by every dropout op by its element count
-  CudaCtx* cuda = nullptr;      // required when the arena's device is CUDA
-  bool trace = false;           // record a LayerRow per module (agf model)
+  bool training = true;     // BN batch statistics and dropout on
+  uint64_t seed = 0;        // Philox key for dropout masks
+  uint64_t rng_offset = 0;  // advanced by every dropout op by its element count
+  CudaCtx* cuda = nullptr;  // required when the arena's device is CUDA
+  bool trace = false;       // record a LayerRow per module (agf model)
   std::vector<LayerRow> rows;
 
   Var input(const Tensor& t, bool requires_grad = false);  // a leaf
@@ -45,7 +45,7 @@ class Tape {
   Var make(const Tensor& value, bool requires_grad);       // an op's output
   const Tensor& value(Var v) const { return vals_[size_t(v.id)]; }
   bool requires_grad(Var v) const { return needs_[size_t(v.id)] != 0; }
-  Tensor& grad(Var v);                                     // zero-initialised from the arena on first use
+  Tensor& grad(Var v);  // zero-initialised from the arena on first use
   // The gradient of v for a backward closure whose kernel writes all of it. On the CPU the first writer of an
   // activation's gradient gets it uninitialised and overwrites it (accumulate = false): no memset and no read
   // of zeros per activation, ~10 % of a DCNN step. Later writers (fan-out), parameters' gradients (ParamStore
@@ -57,8 +57,8 @@ class Tape {
   GradWrite grad_for_write(Var v);
 
   void record(std::function<void()> backward) { nodes_.push_back(std::move(backward)); }
-  void backward(Var loss);                                 // seeds d loss = 1 and runs the tape in reverse
-  void reset();                                            // forget everything (capacities kept) and reset the arena
+  void backward(Var loss);  // seeds d loss = 1 and runs the tape in reverse
+  void reset();             // forget everything (capacities kept) and reset the arena
 
   // Dropout reads its [seed, offset] through a slot at execution time, so a captured step draws new
   // masks at every replay. Each dropout op of a step takes the next slot: on the CPU a host pair the

@@ -141,8 +141,10 @@ void Tensor::fill_(double v) {
     void* p = ptr_;
     const bool f32 = dtype_ == DType::F32;
     cpu_exec([p, n, f32, v] {
-      if (f32) for (int64_t i = 0; i < n; ++i) static_cast<float*>(p)[i] = float(v);
-      else for (int64_t i = 0; i < n; ++i) static_cast<double*>(p)[i] = v;
+      if (f32)
+        for (int64_t i = 0; i < n; ++i) static_cast<float*>(p)[i] = float(v);
+      else
+        for (int64_t i = 0; i < n; ++i) static_cast<double*>(p)[i] = v;
     });
     return;
   }

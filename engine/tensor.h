@@ -67,23 +67,23 @@ class Tensor {
   size_t bytes() const { return size_t(numel()) * dtype_size(dtype_); }
   void* raw() const { return ptr_; }
   template <typename T> T* data() const {
-    AGF_CHECK(dtype_of<T>() == dtype_, DTypeError, "tensor ", shape_.str(), " is ", dtype_name(dtype_), ", accessed as ",
-              dtype_name(dtype_of<T>()));
+    AGF_CHECK(dtype_of<T>() == dtype_, DTypeError, "tensor ", shape_.str(), " is ", dtype_name(dtype_),
+              ", accessed as ", dtype_name(dtype_of<T>()));
     return static_cast<T*>(ptr_);
   }
 
-  Tensor view(Shape s) const;                      // same memory, new shape (numel must match)
-  Tensor slice0(int64_t begin, int64_t end) const; // rows [begin, end) of the first dimension
+  Tensor view(Shape s) const;                       // same memory, new shape (numel must match)
+  Tensor slice0(int64_t begin, int64_t end) const;  // rows [begin, end) of the first dimension
   // CUDA work goes on `cuda`'s stream when given (a device copy is then stream-ordered and capturable), else on
   // the default stream, synchronously and never inside a captured step. The CPU ignores `cuda`.
   void copy_from(const Tensor& src, CudaCtx* cuda = nullptr);  // same numel and dtype; any devices
-  void copy_from_host(const void* src);            // numel elements of this dtype from host memory
-  void copy_to_host(void* dst) const;              // numel elements of this dtype into host memory
-  Tensor to(Device dev) const;                     // new owning copy on dev
-  Tensor to_dtype(DType t) const;                  // CPU only: F32 <-> F64 conversion, owning copy
+  void copy_from_host(const void* src);                        // numel elements of this dtype from host memory
+  void copy_to_host(void* dst) const;                          // numel elements of this dtype into host memory
+  Tensor to(Device dev) const;                                 // new owning copy on dev
+  Tensor to_dtype(DType t) const;                              // CPU only: F32 <-> F64 conversion, owning copy
   void zero_(CudaCtx* cuda = nullptr);
-  void fill_(double v);                            // CPU: any float dtype; CUDA: F32 via host copy
-  std::string str() const;                         // "F32 CPU (64, 16)"
+  void fill_(double v);     // CPU: any float dtype; CUDA: F32 via host copy
+  std::string str() const;  // "F32 CPU (64, 16)"
 
  private:
   std::shared_ptr<Storage> owner_;

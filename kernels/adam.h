@@ -11,10 +11,8 @@ namespace agf {
 // bc: [bc1, bc2], read when the kernel runs (host memory on the CPU, device memory on CUDA), so a captured step
 // (CPU or CUDA graph) replays with each step's corrections. lr, b1, b2, eps by value: constant for a run.
 template <typename T>
-void adam_update(Cpu, T* p, const T* g, T* m, T* v, size_t n, float lr, float b1, float b2, float eps,
-                 const float* bc);
-template <typename T>
-void l2_grad(Cpu, T* g, const T* p, size_t n, float coeff);
+void adam_update(Cpu, T* p, const T* g, T* m, T* v, size_t n, float lr, float b1, float b2, float eps, const float* bc);
+template <typename T> void l2_grad(Cpu, T* g, const T* p, size_t n, float coeff);
 
 #ifdef AGF_HAVE_CUDA
 void adam_update(CudaCtx& ctx, float* p, const float* g, float* m, float* v, size_t n, float lr, float b1, float b2,

@@ -12,8 +12,7 @@ namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 // Eigen array expressions in blocks of 4096: vectorised (a plain loop is not, as std::sqrt may set errno), the
 // same IEEE operations in the same order per element as the formula above.
 template <typename T>
-void adam_update_cpu(T* p, const T* g, T* m, T* v, size_t n, float lr, float b1, float b2, float eps,
-                     const float* bc) {
+void adam_update_cpu(T* p, const T* g, T* m, T* v, size_t n, float lr, float b1, float b2, float eps, const float* bc) {
   using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
   const T tlr = lr, tb1 = b1, tb2 = b2, teps = eps, tbc1 = bc[0], tbc2 = bc[1];
   const T c1 = T(1) - tb1, c2 = T(1) - tb2;
@@ -30,8 +29,7 @@ void adam_update_cpu(T* p, const T* g, T* m, T* v, size_t n, float lr, float b1,
   }
 }
 
-template <typename T>
-void l2_grad_cpu(T* g, const T* p, size_t n, float coeff) {
+template <typename T> void l2_grad_cpu(T* g, const T* p, size_t n, float coeff) {
   const T k = T(2) * T(coeff);
 #pragma omp parallel for schedule(static) if (n > 65536)
   for (long long i = 0; i < static_cast<long long>(n); ++i) g[i] += k * p[i];

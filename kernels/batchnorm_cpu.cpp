@@ -11,8 +11,7 @@ namespace {
 
 // Sums over one (n, c) plane with 8 independent double accumulators: the order is fixed (deterministic) and
 // the compiler can vectorise it, which a single running double sum forbids without -ffast-math.
-template <typename T>
-double plane_sum(const T* x, int n) {
+template <typename T> double plane_sum(const T* x, int n) {
   double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int i = 0;
   for (; i + 8 <= n; i += 8)
@@ -21,8 +20,7 @@ double plane_sum(const T* x, int n) {
   return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-template <typename T>
-double plane_sqdev(const T* x, int n, double mean) {  // sum (x - mean)^2
+template <typename T> double plane_sqdev(const T* x, int n, double mean) {  // sum (x - mean)^2
   double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int i = 0;
   for (; i + 8 <= n; i += 8)
@@ -38,8 +36,7 @@ double plane_sqdev(const T* x, int n, double mean) {  // sum (x - mean)^2
 }
 
 // sum dy and sum dy * (x - mean) over one plane (times invstd later gives sum dy * xhat).
-template <typename T>
-void plane_dots(const T* dy, const T* x, int n, double mean, double& sdy, double& sdyd) {
+template <typename T> void plane_dots(const T* dy, const T* x, int n, double mean, double& sdy, double& sdyd) {
   double a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int i = 0;
   for (; i + 8 <= n; i += 8)
@@ -57,12 +54,11 @@ void plane_dots(const T* dy, const T* x, int n, double mean, double& sdy, double
 
 }  // namespace
 
-template <typename T>
-void batchnorm_forward_train_cpu(T* y, T* save_mean, T* save_invstd, T* running_mean, T* running_var,
-                                 const T* x, const T* gamma, const T* beta, int N, int C, int HW,
-                                 double momentum, double eps) {
+template <typename T> void batchnorm_forward_train_cpu(T* y, T* save_mean, T* save_invstd, T* running_mean,
+                                                       T* running_var, const T* x, const T* gamma, const T* beta, int N,
+                                                       int C, int HW, double momentum, double eps) {
   const double M = static_cast<double>(N) * HW;
-#pragma omp parallel for schedule(static) if (static_cast<long long>(N) * C * HW > 32768)
+#pragma omp parallel for schedule(static) if (static_cast <long long>(N) * C * HW > 32768)
   for (int c = 0; c < C; ++c) {
     double sum = 0;
     for (int n = 0; n < N; ++n) sum += plane_sum(x + (static_cast<size_t>(n) * C + c) * HW, HW);
@@ -86,10 +82,10 @@ void batchnorm_forward_train_cpu(T* y, T* save_mean, T* save_invstd, T* running_
   }
 }
 
-template <typename T>
-void batchnorm_forward_infer_cpu(T* y, const T* x, const T* gamma, const T* beta, const T* running_mean,
-                                 const T* running_var, int N, int C, int HW, double eps) {
-#pragma omp parallel for schedule(static) if (static_cast<long long>(N) * C * HW > 32768)
+template <typename T> void batchnorm_forward_infer_cpu(T* y, const T* x, const T* gamma, const T* beta,
+                                                       const T* running_mean, const T* running_var, int N, int C,
+                                                       int HW, double eps) {
+#pragma omp parallel for schedule(static) if (static_cast <long long>(N) * C * HW > 32768)
   for (int c = 0; c < C; ++c) {
     const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
     const double scale = gamma[c] * invstd, shift = beta[c] - running_mean[c] * scale;
@@ -101,11 +97,11 @@ void batchnorm_forward_infer_cpu(T* y, const T* x, const T* gamma, const T* beta
   }
 }
 
-template <typename T>
-void batchnorm_backward_cpu(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* gamma,
-                            const T* save_mean, const T* save_invstd, int N, int C, int HW, bool accumulate) {
+template <typename T> void batchnorm_backward_cpu(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* gamma,
+                                                  const T* save_mean, const T* save_invstd, int N, int C, int HW,
+                                                  bool accumulate) {
   const double M = static_cast<double>(N) * HW;
-#pragma omp parallel for schedule(static) if (static_cast<long long>(N) * C * HW > 32768)
+#pragma omp parallel for schedule(static) if (static_cast <long long>(N) * C * HW > 32768)
   for (int c = 0; c < C; ++c) {
     const double mean = save_mean[c], invstd = save_invstd[c];
     double sdy = 0, sdyd = 0;  // sum dy, sum dy * (x - mean)
@@ -129,13 +125,13 @@ void batchnorm_backward_cpu(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x,
   }
 }
 
-#define AGF_INSTANTIATE(T)                                                                                   \
-  template void batchnorm_forward_train_cpu<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, int, int, \
-                                               int, double, double);                                       \
-  template void batchnorm_forward_infer_cpu<T>(T*, const T*, const T*, const T*, const T*, const T*, int,  \
-                                               int, int, double);                                          \
-  template void batchnorm_backward_cpu<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int, \
-                                          int, int, bool);
+#define AGF_INSTANTIATE(T)                                                                                             \
+  template void batchnorm_forward_train_cpu<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, int, int, int,        \
+                                               double, double);                                                        \
+  template void batchnorm_forward_infer_cpu<T>(T*, const T*, const T*, const T*, const T*, const T*, int, int, int,    \
+                                               double);                                                                \
+  template void batchnorm_backward_cpu<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, int, int, int, \
+                                          bool);
 AGF_INSTANTIATE(float)
 AGF_INSTANTIATE(double)
 #undef AGF_INSTANTIATE

@@ -7,11 +7,11 @@
 
 namespace agf {
 
-#define BN_CHECK(expr, what)                                                                                 \
-  do {                                                                                                       \
-    cudnnStatus_t s_ = (expr);                                                                               \
-    if (s_ != CUDNN_STATUS_SUCCESS)                                                                          \
-      throw_cudnn_error(s_, str(what, " x (", N, ",", C, ",", HW, ")").c_str(), __FILE__, __LINE__);         \
+#define BN_CHECK(expr, what)                                                                         \
+  do {                                                                                               \
+    cudnnStatus_t s_ = (expr);                                                                       \
+    if (s_ != CUDNN_STATUS_SUCCESS)                                                                  \
+      throw_cudnn_error(s_, str(what, " x (", N, ",", C, ",", HW, ")").c_str(), __FILE__, __LINE__); \
   } while (0)
 
 void batchnorm_forward_train(CudaCtx& ctx, float* y, float* save_mean, float* save_invstd, float* running_mean,

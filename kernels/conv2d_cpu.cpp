@@ -20,17 +20,13 @@
 namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 namespace {
 
-template <typename T>
-using MatR = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using MapR = Eigen::Map<MatR<T>>;
-template <typename T>
-using CMapR = Eigen::Map<const MatR<T>>;
+template <typename T> using MatR = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T> using MapR = Eigen::Map<MatR<T>>;
+template <typename T> using CMapR = Eigen::Map<const MatR<T>>;
 
 // A row segment of a few dozen elements (the planes are 43 wide and less): inline vector moves, where memcpy was
 // a library call per row, 5 % of a DCNN training step (perf, AVX2 path).
-template <typename T>
-inline void copy_row(T* dst, const T* src, int n) {
+template <typename T> inline void copy_row(T* dst, const T* src, int n) {
   int i = 0;
   if constexpr (std::is_same_v<T, float>) {
     for (; i + simd::kLanes <= n; i += simd::kLanes) simd::store(dst + i, simd::load(src + i));
@@ -38,8 +34,7 @@ inline void copy_row(T* dst, const T* src, int n) {
   for (; i < n; ++i) dst[i] = src[i];
 }
 
-template <typename T>
-inline void zero_row(T* dst, int n) {
+template <typename T> inline void zero_row(T* dst, int n) {
   int i = 0;
   if constexpr (std::is_same_v<T, float>) {
     for (; i + simd::kLanes <= n; i += simd::kLanes) simd::store(dst + i, simd::splat(0.f));
@@ -49,8 +44,7 @@ inline void zero_row(T* dst, int n) {
 
 // col rows of length HW at stride ld: col[(c,r,s)][(h,w)] = x[c][h + r - R/2][w + s - S/2], zero outside.
 // x: (C,H,W). ld = G*HW when G samples share one GEMM (their columns side by side).
-template <typename T>
-void im2col(T* col, size_t ld, const T* x, int C, int H, int W, int R, int S) {
+template <typename T> void im2col(T* col, size_t ld, const T* x, int C, int H, int W, int R, int S) {
   const int pr = R / 2, ps = S / 2;
   const size_t HW = static_cast<size_t>(H) * W;
   for (int c = 0; c < C; ++c)
@@ -74,8 +68,7 @@ void im2col(T* col, size_t ld, const T* x, int C, int H, int W, int R, int S) {
 }
 
 // dx (C,H,W) += col2im(col), the adjoint of im2col (same ld).
-template <typename T>
-void col2im_add(T* dx, const T* col, size_t ld, int C, int H, int W, int R, int S) {
+template <typename T> void col2im_add(T* dx, const T* col, size_t ld, int C, int H, int W, int R, int S) {
   const int pr = R / 2, ps = S / 2;
   const size_t HW = static_cast<size_t>(H) * W;
   for (int c = 0; c < C; ++c)
@@ -95,8 +88,7 @@ void col2im_add(T* dx, const T* col, size_t ld, int C, int H, int W, int R, int 
 }
 
 // G samples of (rows, HW) -> one (rows, G*HW) matrix, sample g in columns [g*HW, (g+1)*HW).
-template <typename T>
-void gather(T* dst, const T* src, int G, int rows, int HW) {
+template <typename T> void gather(T* dst, const T* src, int G, int rows, int HW) {
   const size_t ld = static_cast<size_t>(G) * HW;
   for (int g = 0; g < G; ++g)
     for (int k = 0; k < rows; ++k)
@@ -105,8 +97,7 @@ void gather(T* dst, const T* src, int G, int rows, int HW) {
 }
 
 // Two scratch buffers per thread (Tag 0: im2col columns, Tag 1: gathered outputs / gradients).
-template <typename T, int Tag>
-T* thread_scratch(size_t n) {
+template <typename T, int Tag> T* thread_scratch(size_t n) {
   thread_local Buffer<T> buf;  // grows, never shrinks: no allocation once it is large enough
   return buf.reserve(n);
 }
@@ -121,8 +112,7 @@ int group_size(int N, int HW) {
 }
 
 // col (CRS, G*HW) for samples x[n0 .. n0+G); returns x itself for a single 1x1 sample.
-template <typename T>
-const T* build_col(const T* x, int n0, int G, int C, int H, int W, int R, int S) {
+template <typename T> const T* build_col(const T* x, int n0, int G, int C, int H, int W, int R, int S) {
   const int HW = H * W;
   const T* xn = x + static_cast<size_t>(n0) * C * HW;
   const bool one = (R == 1 && S == 1);
@@ -132,15 +122,15 @@ const T* build_col(const T* x, int n0, int G, int C, int H, int W, int R, int S)
   if (one) {
     gather(col, xn, G, C, HW);
   } else {
-    for (int g = 0; g < G; ++g) im2col(col + static_cast<size_t>(g) * HW, ld, xn + static_cast<size_t>(g) * C * HW, C, H, W, R, S);
+    for (int g = 0; g < G; ++g)
+      im2col(col + static_cast<size_t>(g) * HW, ld, xn + static_cast<size_t>(g) * C * HW, C, H, W, R, S);
   }
   return col;
 }
 
 // Max-pool values of one (H, W) plane into (H/kh, W/kw), without the argmax that only training needs: the comparisons
 // of maxpool_forward_cpu in its order (a later element wins only when strictly greater), hence the same values.
-template <typename T>
-void pool_values(T* y, const T* x, int H, int W, int kh, int kw) {
+template <typename T> void pool_values(T* y, const T* x, int H, int W, int kh, int kw) {
   const int Ho = H / kh, Wo = W / kw;
   if constexpr (std::is_same_v<T, float>) {
     if (kh == 2 && kw == 1) {
@@ -203,10 +193,10 @@ void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, 
   }
 }
 
-template <typename T>
-void conv2d_bn_elu_pool_infer_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, int H, int W, int K, int R,
-                                  int S, const T* gamma, const T* beta, const T* running_mean, const T* running_var,
-                                  double eps, T alpha, int kh, int kw) {
+template <typename T> void conv2d_bn_elu_pool_infer_cpu(T* y, const T* x, const T* w, const T* b, int N, int C, int H,
+                                                        int W, int K, int R, int S, const T* gamma, const T* beta,
+                                                        const T* running_mean, const T* running_var, double eps,
+                                                        T alpha, int kh, int kw) {
   const int HW = H * W, CRS = C * R * S, G = group_size(N, HW), groups = (N + G - 1) / G;
   const int HWo = (H / kh) * (W / kw);
   const bool pool = kh != 1 || kw != 1;
@@ -234,7 +224,8 @@ void conv2d_bn_elu_pool_infer_cpu(T* y, const T* x, const T* w, const T* b, int 
     }
     for (int j = 0; j < g; ++j)
       for (int k = 0; k < K; ++k) {
-        T* row = out + (g == 1 ? static_cast<size_t>(k) * HW : static_cast<size_t>(k) * L + static_cast<size_t>(j) * HW);
+        T* row =
+            out + (g == 1 ? static_cast<size_t>(k) * HW : static_cast<size_t>(k) * L + static_cast<size_t>(j) * HW);
         if (g > 1) {
           const T bk = b ? b[k] : T(0);
           for (int i = 0; i < HW; ++i) row[i] = row[i] + bk;
@@ -246,15 +237,16 @@ void conv2d_bn_elu_pool_infer_cpu(T* y, const T* x, const T* w, const T* b, int 
         }
         elu_row(row, row, static_cast<size_t>(HW), alpha);
         T* yk = y + (static_cast<size_t>(n0 + j) * K + k) * (pool ? HWo : HW);
-        if (pool) pool_values(yk, row, H, W, kh, kw);
-        else if (g > 1) std::memcpy(yk, row, sizeof(T) * static_cast<size_t>(HW));
+        if (pool)
+          pool_values(yk, row, H, W, kh, kw);
+        else if (g > 1)
+          std::memcpy(yk, row, sizeof(T) * static_cast<size_t>(HW));
       }
   }
 }
 
-template <typename T>
-void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int H, int W, int K, int R, int S,
-                              bool accumulate) {
+template <typename T> void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int H, int W, int K,
+                                                    int R, int S, bool accumulate) {
   const int HW = H * W, CRS = C * R * S, G = group_size(N, HW), groups = (N + G - 1) / G;
   const bool one = (R == 1 && S == 1);
   CMapR<T> wm(w, K, CRS);
@@ -269,8 +261,10 @@ void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int 
     }
     T* dxn = dx + static_cast<size_t>(n0) * C * HW;
     if (one && g == 1) {
-      if (accumulate) MapR<T>(dxn, C, HW).noalias() += wm.transpose() * CMapR<T>(dyg, K, HW);
-      else MapR<T>(dxn, C, HW).noalias() = wm.transpose() * CMapR<T>(dyg, K, HW);
+      if (accumulate)
+        MapR<T>(dxn, C, HW).noalias() += wm.transpose() * CMapR<T>(dyg, K, HW);
+      else
+        MapR<T>(dxn, C, HW).noalias() = wm.transpose() * CMapR<T>(dyg, K, HW);
       continue;
     }
     T* col = thread_scratch<T, 0>(static_cast<size_t>(CRS) * L);
@@ -294,9 +288,8 @@ void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, int N, int C, int 
 
 // Race-free: each thread sums its contiguous block of samples into its own partial (dw, db); the calling
 // thread then adds the partials in thread order, so the result is deterministic for a given thread count.
-template <typename T>
-void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, int C, int H, int W, int K, int R,
-                                int S) {
+template <typename T> void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, int C, int H, int W,
+                                                      int K, int R, int S) {
   const int HW = H * W, CRS = C * R * S, G = group_size(N, HW);
   const size_t KCRS = static_cast<size_t>(K) * CRS, per = KCRS + K;  // one thread's partial: dw then db
   const int want = std::max(1, std::min(omp_get_max_threads(), N));
@@ -337,11 +330,11 @@ void conv2d_backward_filter_cpu(T* dw, T* db, const T* dy, const T* x, int N, in
   }
 }
 
-#define AGF_INSTANTIATE(T)                                                                                      \
-  template void conv2d_forward_cpu<T>(T*, const T*, const T*, const T*, int, int, int, int, int, int, int);     \
+#define AGF_INSTANTIATE(T)                                                                                           \
+  template void conv2d_forward_cpu<T>(T*, const T*, const T*, const T*, int, int, int, int, int, int, int);          \
   template void conv2d_bn_elu_pool_infer_cpu<T>(T*, const T*, const T*, const T*, int, int, int, int, int, int, int, \
-                                                const T*, const T*, const T*, const T*, double, T, int, int);   \
-  template void conv2d_backward_data_cpu<T>(T*, const T*, const T*, int, int, int, int, int, int, int, bool);   \
+                                                const T*, const T*, const T*, const T*, double, T, int, int);        \
+  template void conv2d_backward_data_cpu<T>(T*, const T*, const T*, int, int, int, int, int, int, int, bool);        \
   template void conv2d_backward_filter_cpu<T>(T*, T*, const T*, const T*, int, int, int, int, int, int, int);
 AGF_INSTANTIATE(float)
 AGF_INSTANTIATE(double)

@@ -13,8 +13,8 @@ namespace agf {
 namespace {
 
 const char* fwd_name(cudnnConvolutionFwdAlgo_t a) {
-  static const char* n[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT",
-                            "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+  static const char* n[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT", "FFT", "FFT_TILING",
+                            "WINOGRAD",      "WINOGRAD_NONFUSED"};
   return int(a) >= 0 && int(a) < 8 ? n[int(a)] : "?";
 }
 const char* bwd_data_name(cudnnConvolutionBwdDataAlgo_t a) {
@@ -36,8 +36,7 @@ const char* math_name(cudnnMathType_t m) {
 }
 
 // Does a candidate fit the context's rules? FP32 parity mode refuses tensor-op (TF32) math.
-template <typename Perf>
-bool acceptable(const CudaCtx& ctx, const Perf& p) {
+template <typename Perf> bool acceptable(const CudaCtx& ctx, const Perf& p) {
   if (p.status != CUDNN_STATUS_SUCCESS) return false;
   if (p.memory > ctx.workspace_bytes) return false;
   if (ctx.deterministic && p.determinism != CUDNN_DETERMINISTIC) return false;
@@ -63,19 +62,19 @@ cudnnMathType_t conv_math_type(bool tf32, cudnnMathType_t candidate) {
   return candidate;
 }
 
-#define CONV_CHECK(expr)                                                                                 \
-  do {                                                                                                   \
-    cudnnStatus_t s_ = (expr);                                                                           \
-    if (s_ != CUDNN_STATUS_SUCCESS)                                                                      \
-      throw_cudnn_error(s_, str(#expr, " for conv2d ", shape_text(N, C, H, W, K, R, S)).c_str(), __FILE__, \
-                        __LINE__);                                                                       \
+#define CONV_CHECK(expr)                                                                                              \
+  do {                                                                                                                \
+    cudnnStatus_t s_ = (expr);                                                                                        \
+    if (s_ != CUDNN_STATUS_SUCCESS)                                                                                   \
+      throw_cudnn_error(s_, str(#expr, " for conv2d ", shape_text(N, C, H, W, K, R, S)).c_str(), __FILE__, __LINE__); \
   } while (0)
 
 // CONV_CHECK for code without the shape's ints in scope: `shape` is shape_text's string.
-#define CONV_CHECK_FOR(expr, shape)                                                                     \
-  do {                                                                                                 \
-    cudnnStatus_t s_ = (expr);                                                                         \
-    if (s_ != CUDNN_STATUS_SUCCESS) throw_cudnn_error(s_, str(#expr, " for conv2d ", shape).c_str(), __FILE__, __LINE__); \
+#define CONV_CHECK_FOR(expr, shape)                                                         \
+  do {                                                                                      \
+    cudnnStatus_t s_ = (expr);                                                              \
+    if (s_ != CUDNN_STATUS_SUCCESS)                                                         \
+      throw_cudnn_error(s_, str(#expr, " for conv2d ", shape).c_str(), __FILE__, __LINE__); \
   } while (0)
 
 namespace {
@@ -84,11 +83,9 @@ namespace {
 // calls (each direction passes the descriptors in its own order) and where the plan keeps the choice: one
 // specialisation per perf struct names them. The calls are spelled as they always were, so that a failure's
 // message quotes the same expression.
-template <typename Perf>
-struct ConvSearch;
+template <typename Perf> struct ConvSearch;
 
-template <>
-struct ConvSearch<cudnnConvolutionFwdAlgoPerf_t> {
+template <> struct ConvSearch<cudnnConvolutionFwdAlgoPerf_t> {
   using Perf = cudnnConvolutionFwdAlgoPerf_t;
   static constexpr const char* kWhat = "forward";
   static constexpr bool kSaysMath = true;  // its error says "with FP32 math" in FP32 mode
@@ -96,11 +93,13 @@ struct ConvSearch<cudnnConvolutionFwdAlgoPerf_t> {
     CONV_CHECK_FOR(cudnnGetConvolutionForwardAlgorithmMaxCount(ctx.cudnn, &max), shape);
   }
   static void find(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
-    CONV_CHECK_FOR(cudnnFindConvolutionForwardAlgorithm(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got, perf.data()), shape);
+    CONV_CHECK_FOR(cudnnFindConvolutionForwardAlgorithm(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got, perf.data()),
+                   shape);
   }
-  static void heuristic(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
-    CONV_CHECK_FOR(cudnnGetConvolutionForwardAlgorithm_v7(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got,
-                                                          perf.data()), shape);
+  static void heuristic(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf,
+                        const std::string& shape) {
+    CONV_CHECK_FOR(cudnnGetConvolutionForwardAlgorithm_v7(ctx.cudnn, p.x, p.w, p.fwd_conv, p.y, max, &got, perf.data()),
+                   shape);
   }
   static void set_math(CudaCtx& ctx, ConvPlan& p, const std::vector<Perf>& perf, int i, const std::string& shape) {
     CONV_CHECK_FOR(cudnnSetConvolutionMathType(p.fwd_conv, math_for(ctx, perf[i].mathType)), shape);
@@ -114,8 +113,7 @@ struct ConvSearch<cudnnConvolutionFwdAlgoPerf_t> {
   }
 };
 
-template <>
-struct ConvSearch<cudnnConvolutionBwdDataAlgoPerf_t> {
+template <> struct ConvSearch<cudnnConvolutionBwdDataAlgoPerf_t> {
   using Perf = cudnnConvolutionBwdDataAlgoPerf_t;
   static constexpr const char* kWhat = "backward-data";
   static constexpr bool kSaysMath = false;
@@ -124,11 +122,14 @@ struct ConvSearch<cudnnConvolutionBwdDataAlgoPerf_t> {
   }
   static void find(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
     CONV_CHECK_FOR(cudnnFindConvolutionBackwardDataAlgorithm(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, max, &got,
-                                                             perf.data()), shape);
+                                                             perf.data()),
+                   shape);
   }
-  static void heuristic(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
+  static void heuristic(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf,
+                        const std::string& shape) {
     CONV_CHECK_FOR(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.cudnn, p.w, p.y, p.bwd_data_conv, p.x, max, &got,
-                                                               perf.data()), shape);
+                                                               perf.data()),
+                   shape);
   }
   static void set_math(CudaCtx& ctx, ConvPlan& p, const std::vector<Perf>& perf, int i, const std::string& shape) {
     CONV_CHECK_FOR(cudnnSetConvolutionMathType(p.bwd_data_conv, math_for(ctx, perf[i].mathType)), shape);
@@ -142,8 +143,7 @@ struct ConvSearch<cudnnConvolutionBwdDataAlgoPerf_t> {
   }
 };
 
-template <>
-struct ConvSearch<cudnnConvolutionBwdFilterAlgoPerf_t> {
+template <> struct ConvSearch<cudnnConvolutionBwdFilterAlgoPerf_t> {
   using Perf = cudnnConvolutionBwdFilterAlgoPerf_t;
   static constexpr const char* kWhat = "backward-filter";
   static constexpr bool kSaysMath = false;
@@ -152,11 +152,14 @@ struct ConvSearch<cudnnConvolutionBwdFilterAlgoPerf_t> {
   }
   static void find(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
     CONV_CHECK_FOR(cudnnFindConvolutionBackwardFilterAlgorithm(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, max, &got,
-                                                               perf.data()), shape);
+                                                               perf.data()),
+                   shape);
   }
-  static void heuristic(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf, const std::string& shape) {
-    CONV_CHECK_FOR(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, max,
-                                                                 &got, perf.data()), shape);
+  static void heuristic(CudaCtx& ctx, ConvPlan& p, int max, int& got, std::vector<Perf>& perf,
+                        const std::string& shape) {
+    CONV_CHECK_FOR(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.cudnn, p.x, p.y, p.bwd_filter_conv, p.w, max, &got,
+                                                                 perf.data()),
+                   shape);
   }
   static void set_math(CudaCtx& ctx, ConvPlan& p, const std::vector<Perf>& perf, int i, const std::string& shape) {
     CONV_CHECK_FOR(cudnnSetConvolutionMathType(p.bwd_filter_conv, math_for(ctx, perf[i].mathType)), shape);
@@ -172,8 +175,7 @@ struct ConvSearch<cudnnConvolutionBwdFilterAlgoPerf_t> {
 
 // One direction's algorithm: the candidates cuDNN times (find) or ranks by its heuristics, in its order; the
 // first the context accepts (acceptable()) whose workspace fits is kept in the plan, with its math type set.
-template <typename Perf>
-void choose_algorithm(CudaCtx& ctx, ConvPlan& p, bool find, const std::string& shape) {
+template <typename Perf> void choose_algorithm(CudaCtx& ctx, ConvPlan& p, bool find, const std::string& shape) {
   using Search = ConvSearch<Perf>;
   int max = 0, got = 0;
   Search::max_count(ctx, max, shape);
@@ -207,14 +209,13 @@ ConvPlan make_conv_plan(CudaCtx& ctx, int N, int C, int H, int W, int K, int R, 
   CONV_CHECK(cudnnSetFilter4dDescriptor(p.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, K, C, R, S));
   const cudnnMathType_t initial = ctx.tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
   for (cudnnConvolutionDescriptor_t d : {p.fwd_conv.get(), p.bwd_data_conv.get(), p.bwd_filter_conv.get()}) {
-    CONV_CHECK(cudnnSetConvolution2dDescriptor(d, R / 2, S / 2, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION,
-                                               CUDNN_DATA_FLOAT));
+    CONV_CHECK(cudnnSetConvolution2dDescriptor(d, R / 2, S / 2, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     CONV_CHECK(cudnnSetConvolutionMathType(d, initial));
   }
   int on = 0, ok = 0, oh = 0, ow = 0;
   CONV_CHECK(cudnnGetConvolution2dForwardOutputDim(p.fwd_conv, p.x, p.w, &on, &ok, &oh, &ow));
-  AGF_CHECK(on == N && ok == K && oh == H && ow == W, ShapeError, "conv2d_cuda: cuDNN output (", on, ",", ok, ",",
-            oh, ",", ow, ") for ", shape_text(N, C, H, W, K, R, S), " is not 'same'");
+  AGF_CHECK(on == N && ok == K && oh == H && ow == W, ShapeError, "conv2d_cuda: cuDNN output (", on, ",", ok, ",", oh,
+            ",", ow, ") for ", shape_text(N, C, H, W, K, R, S), " is not 'same'");
   // cudnnFind* runs and times every algorithm (allocating its own scratch): not allowed inside a graph capture,
   // so a plan first needed while capturing falls back to the heuristics.
   const bool find = ctx.benchmark && !ctx.capturing();
@@ -227,12 +228,10 @@ ConvPlan make_conv_plan(CudaCtx& ctx, int N, int C, int H, int W, int K, int R, 
   cudnnGetConvolutionMathType(p.fwd_conv, &mf);
   cudnnGetConvolutionMathType(p.bwd_data_conv, &md);
   cudnnGetConvolutionMathType(p.bwd_filter_conv, &mw);
-  std::fprintf(stderr,
-               "agf: conv2d %s (%s%s%s): fwd %s/%s %zu KiB, bwd-data %s/%s %zu KiB, bwd-filter %s/%s %zu KiB\n",
-               shape.c_str(), how, ctx.tf32 ? ", tf32" : ", fp32",
-               ctx.deterministic ? ", deterministic" : "", fwd_name(p.fwd_algo), math_name(mf), p.fwd_ws >> 10,
-               bwd_data_name(p.bwd_data_algo), math_name(md), p.bwd_data_ws >> 10, bwd_filter_name(p.bwd_filter_algo),
-               math_name(mw), p.bwd_filter_ws >> 10);
+  std::fprintf(stderr, "agf: conv2d %s (%s%s%s): fwd %s/%s %zu KiB, bwd-data %s/%s %zu KiB, bwd-filter %s/%s %zu KiB\n",
+               shape.c_str(), how, ctx.tf32 ? ", tf32" : ", fp32", ctx.deterministic ? ", deterministic" : "",
+               fwd_name(p.fwd_algo), math_name(mf), p.fwd_ws >> 10, bwd_data_name(p.bwd_data_algo), math_name(md),
+               p.bwd_data_ws >> 10, bwd_filter_name(p.bwd_filter_algo), math_name(mw), p.bwd_filter_ws >> 10);
   return p;
 }
 

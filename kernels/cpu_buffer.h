@@ -17,8 +17,7 @@ void cpu_buffer_free(void* p) noexcept;
 
 namespace agf::AGF_ISA_NS {
 
-template <typename T>
-class Buffer {
+template <typename T> class Buffer {
  public:
   Buffer() = default;
   Buffer(size_t n, T value) { assign(n, value); }

@@ -140,13 +140,15 @@ CpuIsa cpu_isa() { return chosen().isa; }
 std::string cpu_isa_summary() {
   std::string others;
   for (CpuIsa i : cpu_isas_built())
-    if (i != cpu_isa()) others += std::string(others.empty() ? "" : ", ") + cpu_isa_name(i) + (cpu_runs(i) ? "" : " (not on this CPU)");
+    if (i != cpu_isa())
+      others += std::string(others.empty() ? "" : ", ") + cpu_isa_name(i) + (cpu_runs(i) ? "" : " (not on this CPU)");
   return str(cpu_isa_name(cpu_isa()), " (", chosen().why, "; also built: ", others.empty() ? "none" : others, ")");
 }
 
 // Public entry points name(Cpu, P...): each returns the chosen path's name_cpu(A...).
 #define AGF_PATH_CASE(tag, ns, name, A) \
-  case CpuIsa::tag: return ns::name##_cpu<T> A;
+  case CpuIsa::tag:                     \
+    return ns::name##_cpu<T> A;
 #define AGF_UNPAREN(...) __VA_ARGS__
 #ifdef AGF_ISA_HAVE_BASELINE
 #define AGF_CASE_BASELINE(name, A) AGF_PATH_CASE(baseline, isa_baseline, name, A)
@@ -169,14 +171,13 @@ std::string cpu_isa_summary() {
 #define AGF_CASE_NATIVE(name, A)
 #endif
 
-#define AGF_CPU_KERNEL(R, name, P, A)                                                       \
-  template <typename T>                                                                     \
-  R name(Cpu, AGF_UNPAREN P) {                                                              \
-    switch (cpu_isa()) {                                                                    \
-      AGF_CASE_BASELINE(name, A) AGF_CASE_AVX2(name, A) AGF_CASE_AVX512(name, A)            \
-      AGF_CASE_NATIVE(name, A) default: break;                                              \
-    }                                                                                       \
-    throw Error(str(#name ": no CPU path ", cpu_isa_name(cpu_isa()), " in this build"));    \
+#define AGF_CPU_KERNEL(R, name, P, A)                                                           \
+  template <typename T> R name(Cpu, AGF_UNPAREN P) {                                            \
+    switch (cpu_isa()) {                                                                        \
+      AGF_CASE_BASELINE(name, A)                                                                \
+      AGF_CASE_AVX2(name, A) AGF_CASE_AVX512(name, A) AGF_CASE_NATIVE(name, A) default : break; \
+    }                                                                                           \
+    throw Error(str(#name ": no CPU path ", cpu_isa_name(cpu_isa()), " in this build"));        \
   }
 #include "kernels/cpu_kernels.inc"
 #undef AGF_CPU_KERNEL

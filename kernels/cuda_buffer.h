@@ -17,13 +17,13 @@ namespace agf {
 struct CudaCtx;
 
 // ---- Device queries and memory.
-int cuda_device_count();                  // 0 without a driver or a device; never throws (logs the reason once)
+int cuda_device_count();  // 0 without a driver or a device; never throws (logs the reason once)
 // The error cudaGetDeviceCount gave (cudaSuccess when it worked), e.g. cudaErrorInsufficientDriver.
 cudaError_t cuda_device_count_error();
 std::string cuda_device_summary(int dev);  // name, CC, memory, driver/runtime/cuDNN/cuBLAS versions
 // Throws DeviceError naming the bytes requested, free/total memory, and suggesting a smaller --batch.
 void* cuda_malloc(size_t bytes);
-void cuda_free(void* p) noexcept;  // logs on failure
+void cuda_free(void* p) noexcept;                                // logs on failure
 void cuda_memcpy_h2d(void* dst, const void* src, size_t bytes);  // synchronous
 void cuda_memcpy_d2h(void* dst, const void* src, size_t bytes);
 void cuda_memcpy_d2d(void* dst, const void* src, size_t bytes);
@@ -33,15 +33,23 @@ void cuda_memcpy_d2d_async(CudaCtx& ctx, void* dst, const void* src, size_t byte
 void cuda_memset_async(CudaCtx& ctx, void* dst, int value, size_t bytes);
 
 // Move-only owning device buffer (tests, benches, small scratch).
-template <typename T>
-class DeviceBuffer {
+template <typename T> class DeviceBuffer {
  public:
   DeviceBuffer() = default;
   explicit DeviceBuffer(size_t n) : n_(n) { p_ = static_cast<T*>(n ? cuda_malloc(n * sizeof(T)) : nullptr); }
   ~DeviceBuffer() { cuda_free(p_); }
-  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(o.p_), n_(o.n_) { o.p_ = nullptr; o.n_ = 0; }
+  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(o.p_), n_(o.n_) {
+    o.p_ = nullptr;
+    o.n_ = 0;
+  }
   DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-    if (this != &o) { cuda_free(p_); p_ = o.p_; n_ = o.n_; o.p_ = nullptr; o.n_ = 0; }
+    if (this != &o) {
+      cuda_free(p_);
+      p_ = o.p_;
+      n_ = o.n_;
+      o.p_ = nullptr;
+      o.n_ = 0;
+    }
     return *this;
   }
   DeviceBuffer(const DeviceBuffer&) = delete;

@@ -48,9 +48,9 @@ std::string cuda_device_summary(int dev) {
   cublasGetProperty(PATCH_LEVEL, &cbp);
   size_t cudnn_ver = cudnnGetVersion();
   std::ostringstream os;
-  os << "GPU " << dev << ": " << p.name << ", sm_" << p.major << p.minor << ", " << p.multiProcessorCount
-     << " SMs, " << (p.totalGlobalMem >> 20) << " MiB; driver " << driver / 1000 << "." << (driver % 1000) / 10
-     << ", runtime " << runtime / 1000 << "." << (runtime % 1000) / 10 << ", cuDNN " << cudnn_ver / 10000 << "."
+  os << "GPU " << dev << ": " << p.name << ", sm_" << p.major << p.minor << ", " << p.multiProcessorCount << " SMs, "
+     << (p.totalGlobalMem >> 20) << " MiB; driver " << driver / 1000 << "." << (driver % 1000) / 10 << ", runtime "
+     << runtime / 1000 << "." << (runtime % 1000) / 10 << ", cuDNN " << cudnn_ver / 10000 << "."
      << (cudnn_ver % 10000) / 100 << "." << cudnn_ver % 100 << ", cuBLAS " << cbm << "." << cbn << "." << cbp;
   // A cuDNN built for another CUDA major (a cu12 PyTorch wheel's, found through LD_LIBRARY_PATH) loads,
   // but some of its engines then dlopen CUDA-12 libraries beside our CUDA-13 runtime.

@@ -33,19 +33,19 @@ void log_destroy_failure(const char* what, int status);  // destructors log, nev
 
 }  // namespace agf
 
-#define CUDA_CHECK(expr)                                                                      \
-  do {                                                                                        \
-    cudaError_t agf_e_ = (expr);                                                              \
-    if (agf_e_ != cudaSuccess) ::agf::throw_cuda_error(agf_e_, #expr, __FILE__, __LINE__);    \
+#define CUDA_CHECK(expr)                                                                   \
+  do {                                                                                     \
+    cudaError_t agf_e_ = (expr);                                                           \
+    if (agf_e_ != cudaSuccess) ::agf::throw_cuda_error(agf_e_, #expr, __FILE__, __LINE__); \
   } while (0)
-#define CUDNN_CHECK(expr)                                                                     \
-  do {                                                                                        \
-    cudnnStatus_t agf_s_ = (expr);                                                            \
+#define CUDNN_CHECK(expr)                                                                            \
+  do {                                                                                               \
+    cudnnStatus_t agf_s_ = (expr);                                                                   \
     if (agf_s_ != CUDNN_STATUS_SUCCESS) ::agf::throw_cudnn_error(agf_s_, #expr, __FILE__, __LINE__); \
   } while (0)
-#define CUBLAS_CHECK(expr)                                                                    \
-  do {                                                                                        \
-    cublasStatus_t agf_s_ = (expr);                                                           \
+#define CUBLAS_CHECK(expr)                                                                             \
+  do {                                                                                                 \
+    cublasStatus_t agf_s_ = (expr);                                                                    \
     if (agf_s_ != CUBLAS_STATUS_SUCCESS) ::agf::throw_cublas_error(agf_s_, #expr, __FILE__, __LINE__); \
   } while (0)
 #define CUFFT_CHECK(expr)                                                                     \

@@ -15,9 +15,10 @@ std::string cuda_error_text(cudaError_t e) {
       cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
       cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
     }
-    msg += str(". This binary has code for sm_80/sm_90 (the default CMAKE_CUDA_ARCHITECTURES "
-               "80-real;90-real;90-virtual); the GPU is sm_", major, minor,
-               ": rebuild with -DCMAKE_CUDA_ARCHITECTURES=", major, minor);
+    msg +=
+        str(". This binary has code for sm_80/sm_90 (the default CMAKE_CUDA_ARCHITECTURES "
+            "80-real;90-real;90-virtual); the GPU is sm_",
+            major, minor, ": rebuild with -DCMAKE_CUDA_ARCHITECTURES=", major, minor);
   } else if (e == cudaErrorMemoryAllocation) {
     size_t free_b = 0, total_b = 0;
     if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess)
@@ -39,8 +40,8 @@ void throw_cudnn_error(cudnnStatus_t s, const char* expr, const char* file, int 
                         detail[0] ? str(" (", detail, ")") : std::string()));
 }
 void throw_cublas_error(cublasStatus_t s, const char* expr, const char* file, int line) {
-  throw DeviceError(str(expr, " failed at ", file, ":", line, ": ", cublasGetStatusName(s), ": ",
-                        cublasGetStatusString(s)));
+  throw DeviceError(
+      str(expr, " failed at ", file, ":", line, ": ", cublasGetStatusName(s), ": ", cublasGetStatusString(s)));
 }
 const char* cufft_error_string(cufftResult s) {
   switch (s) {

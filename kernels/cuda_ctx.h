@@ -25,14 +25,17 @@
 namespace agf {
 
 // ---- RAII cuDNN descriptors (move-only; destructors only log on failure).
-template <typename H, cudnnStatus_t (*Create)(H*), cudnnStatus_t (*Destroy)(H)>
-class CudnnDesc {
+template <typename H, cudnnStatus_t (*Create)(H*), cudnnStatus_t (*Destroy)(H)> class CudnnDesc {
  public:
   CudnnDesc() { CUDNN_CHECK(Create(&h_)); }
   ~CudnnDesc() { reset(); }
   CudnnDesc(CudnnDesc&& o) noexcept : h_(o.h_) { o.h_ = nullptr; }
   CudnnDesc& operator=(CudnnDesc&& o) noexcept {
-    if (this != &o) { reset(); h_ = o.h_; o.h_ = nullptr; }
+    if (this != &o) {
+      reset();
+      h_ = o.h_;
+      o.h_ = nullptr;
+    }
     return *this;
   }
   CudnnDesc(const CudnnDesc&) = delete;
@@ -52,7 +55,6 @@ using ConvDesc =
 using ActivationDesc =
     CudnnDesc<cudnnActivationDescriptor_t, cudnnCreateActivationDescriptor, cudnnDestroyActivationDescriptor>;
 
-
 template <typename H, cudnnStatus_t (*Create)(H*), cudnnStatus_t (*Destroy)(H)>
 void CudnnDesc<H, Create, Destroy>::reset() noexcept {
   if (h_) {
@@ -67,8 +69,8 @@ TensorDesc make_tensor_desc(int n, int c, int h, int w);
 
 // ---- The per-shape convolution plan: descriptors and the three chosen algorithms.
 struct ConvPlan {
-  TensorDesc x, y, bias;                  // (N,C,H,W), (N,K,H,W), (1,K,1,1)
-  FilterDesc w;                           // (K,C,R,S)
+  TensorDesc x, y, bias;                              // (N,C,H,W), (N,K,H,W), (1,K,1,1)
+  FilterDesc w;                                       // (K,C,R,S)
   ConvDesc fwd_conv, bwd_data_conv, bwd_filter_conv;  // one per direction: each carries its algo's math type
   cudnnConvolutionFwdAlgo_t fwd_algo{};
   cudnnConvolutionBwdDataAlgo_t bwd_data_algo{};
@@ -85,9 +87,9 @@ ConvPlan make_conv_plan(CudaCtx& ctx, int N, int C, int H, int W, int K, int R, 
 struct CudaCtxOptions {
   int device = 0;
   size_t workspace_bytes = size_t(256) << 20;  // cuDNN workspace cap, allocated once
-  bool deterministic = false;  // only algorithms cuDNN marks CUDNN_DETERMINISTIC
-  bool tf32 = false;           // false: FP32 FMA math (parity); true: TF32 tensor cores (cuDNN and cuBLAS)
-  bool benchmark = false;      // true: time candidate algorithms (cudnnFind*) once per shape; false: heuristics
+  bool deterministic = false;                  // only algorithms cuDNN marks CUDNN_DETERMINISTIC
+  bool tf32 = false;       // false: FP32 FMA math (parity); true: TF32 tensor cores (cuDNN and cuBLAS)
+  bool benchmark = false;  // true: time candidate algorithms (cudnnFind*) once per shape; false: heuristics
 };
 
 // Move-only. Not thread-safe: one host thread drives one context.
@@ -119,15 +121,12 @@ struct CudaCtx {
   // A cached packed float32 NCHW descriptor (stable address for the context's lifetime).
   cudnnTensorDescriptor_t tensor_desc(int n, int c, int h, int w);
   cudnnActivationDescriptor_t elu_desc(float alpha);
-  cublasComputeType_t gemm_compute_type() const {
-    return tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-  }
+  cublasComputeType_t gemm_compute_type() const { return tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F; }
 
  private:
   struct Caches;
   std::unique_ptr<Caches> caches_;
   void release() noexcept;
 };
-
 
 }  // namespace agf

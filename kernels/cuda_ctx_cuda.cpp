@@ -30,8 +30,8 @@ CudaCtx::CudaCtx(const CudaCtxOptions& opt)
                 ? std::string("0 devices")
                 : str(cudaGetErrorName(cuda_device_count_error()), ": ", cudaGetErrorString(cuda_device_count_error())),
             "); run with --device cpu");
-  AGF_CHECK(opt.device >= 0 && opt.device < count, DeviceError, "CUDA: device ", opt.device,
-            " requested but only ", count, " device(s) present");
+  AGF_CHECK(opt.device >= 0 && opt.device < count, DeviceError, "CUDA: device ", opt.device, " requested but only ",
+            count, " device(s) present");
   caches_ = std::make_unique<Caches>();
   try {
     CUDA_CHECK(cudaSetDevice(device));

@@ -4,8 +4,7 @@
 
 namespace agf {
 
-template <typename T>
-void dense_forward(Cpu, T* y, const T* x, const T* w, const T* b, int N, int I, int O);
+template <typename T> void dense_forward(Cpu, T* y, const T* x, const T* w, const T* b, int N, int I, int O);
 // dx (N,I) += dy w (dx may be nullptr); dw (O,I) += dy^T x; db (O) += sum_n dy (db may be nullptr)
 template <typename T>
 void dense_backward(Cpu, T* dx, T* dw, T* db, const T* dy, const T* x, const T* w, int N, int I, int O);

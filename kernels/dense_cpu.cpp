@@ -6,16 +6,12 @@
 
 namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 namespace {
-template <typename T>
-using MatR = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using MapR = Eigen::Map<MatR<T>>;
-template <typename T>
-using CMapR = Eigen::Map<const MatR<T>>;
+template <typename T> using MatR = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T> using MapR = Eigen::Map<MatR<T>>;
+template <typename T> using CMapR = Eigen::Map<const MatR<T>>;
 }  // namespace
 
-template <typename T>
-void dense_forward_cpu(T* y, const T* x, const T* w, const T* b, int N, int I, int O) {
+template <typename T> void dense_forward_cpu(T* y, const T* x, const T* w, const T* b, int N, int I, int O) {
   MapR<T> ym(y, N, O);
   CMapR<T> xm(x, N, I), wm(w, O, I);
   if (b) {
@@ -38,7 +34,7 @@ template void dense_forward_cpu<float>(float*, const float*, const float*, const
 template void dense_forward_cpu<double>(double*, const double*, const double*, const double*, int, int, int);
 template void dense_backward_cpu<float>(float*, float*, float*, const float*, const float*, const float*, int, int,
                                         int);
-template void dense_backward_cpu<double>(double*, double*, double*, const double*, const double*, const double*,
-                                         int, int, int);
+template void dense_backward_cpu<double>(double*, double*, double*, const double*, const double*, const double*, int,
+                                         int, int);
 
 }  // namespace agf::AGF_ISA_NS

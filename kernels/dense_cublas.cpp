@@ -7,7 +7,7 @@
 
 namespace agf {
 
-void dense_bias_forward_cuda(CudaCtx& ctx, float* y, const float* b, int N, int O);    // dense_cuda.cu
+void dense_bias_forward_cuda(CudaCtx& ctx, float* y, const float* b, int N, int O);     // dense_cuda.cu
 void dense_bias_backward_cuda(CudaCtx& ctx, float* db, const float* dy, int N, int O);  // dense_cuda.cu
 
 namespace {
@@ -16,8 +16,8 @@ namespace {
 void gemm(CudaCtx& ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc, const char* what, int N, int I, int O) {
   const float alpha = 1.0f;
-  cublasStatus_t s = cublasGemmEx(ctx.cublas, ta, tb, m, n, k, &alpha, A, CUDA_R_32F, lda, B, CUDA_R_32F, ldb, &beta,
-                                  C, CUDA_R_32F, ldc, ctx.gemm_compute_type(), CUBLAS_GEMM_DEFAULT);
+  cublasStatus_t s = cublasGemmEx(ctx.cublas, ta, tb, m, n, k, &alpha, A, CUDA_R_32F, lda, B, CUDA_R_32F, ldb, &beta, C,
+                                  CUDA_R_32F, ldc, ctx.gemm_compute_type(), CUBLAS_GEMM_DEFAULT);
   if (s != CUBLAS_STATUS_SUCCESS)
     throw_cublas_error(s, str("cublasGemmEx (", what, ") for dense x (", N, ",", I, ") w (", O, ",", I, ")").c_str(),
                        __FILE__, __LINE__);

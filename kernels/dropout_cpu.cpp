@@ -20,8 +20,8 @@ namespace {
 #if defined(__AVX2__)
 // lo and hi halves of the eight 32x32-bit products m * a (m the same in every lane).
 inline void mulhilo8(__m256i m, __m256i a, __m256i& lo, __m256i& hi) {
-  const __m256i even = _mm256_mul_epu32(a, m);                         // lanes 0,2,4,6 as 64-bit products
-  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);   // lanes 1,3,5,7
+  const __m256i even = _mm256_mul_epu32(a, m);                        // lanes 0,2,4,6 as 64-bit products
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);  // lanes 1,3,5,7
   lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
   hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
 }
@@ -38,7 +38,8 @@ inline void philox8(uint32_t* out, uint64_t block0, uint32_t k0, uint32_t k1) {
   __m256i c0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(c[0]));
   __m256i c1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(c[1]));
   __m256i c2 = _mm256_setzero_si256(), c3 = _mm256_setzero_si256();
-  const __m256i M0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u)), M1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  const __m256i M0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u)),
+                M1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
   for (int r = 0; r < 10; ++r) {
     __m256i lo0, hi0, lo1, hi1;
     mulhilo8(M0, c0, lo0, hi0);
@@ -62,9 +63,8 @@ inline void philox8(uint32_t* out, uint64_t block0, uint32_t k0, uint32_t k1) {
 #endif
 
 // Elements [i0, i1) of the stream: keep iff u >= p, the same operations per element on every path.
-template <typename T>
-inline void dropout_elems(T* y, uint8_t* mask, const T* x, const uint32_t* draws, size_t i0, size_t i1, float p,
-                          T keep_frac) {
+template <typename T> inline void dropout_elems(T* y, uint8_t* mask, const T* x, const uint32_t* draws, size_t i0,
+                                                size_t i1, float p, T keep_frac) {
   for (size_t i = i0; i < i1; ++i) {
     const float u = static_cast<float>(static_cast<int32_t>(draws[i - i0] >> 8)) * (1.0f / 16777216.0f);
     const bool keep = u >= p;

@@ -33,8 +33,7 @@ __global__ void dropout_forward_dev_kernel(float* __restrict__ y, uint8_t* __res
        b += uint64_t(gridDim.x) * blockDim.x) {
     uint64_t block = first_block + b;
     if (block > last_block) break;
-    Philox4 r = philox4x32_10(uint32_t(block), uint32_t(block >> 32), 0u, 0u, uint32_t(seed),
-                              uint32_t(seed >> 32));
+    Philox4 r = philox4x32_10(uint32_t(block), uint32_t(block >> 32), 0u, 0u, uint32_t(seed), uint32_t(seed >> 32));
     for (int lane = 0; lane < 4; ++lane) {
       uint64_t e = block * 4 + lane;
       if (e < offset || e - offset >= n) continue;
@@ -51,8 +50,7 @@ void dropout_forward(CudaCtx& ctx, float* y, uint8_t* mask, const float* x, size
                      const uint64_t* seed_offset) {
   if (n == 0) return;
   uint64_t max_blocks = n / 4 + 2;
-  dropout_forward_dev_kernel<<<grid_for(max_blocks), 256, 0, ctx.stream>>>(y, mask, x, n, p, seed_offset,
-                                                                           max_blocks);
+  dropout_forward_dev_kernel<<<grid_for(max_blocks), 256, 0, ctx.stream>>>(y, mask, x, n, p, seed_offset, max_blocks);
   AGF_KERNEL_CHECK(ctx.stream);
 }
 

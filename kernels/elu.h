@@ -6,10 +6,8 @@
 
 namespace agf {
 
-template <typename T>
-void elu_forward(Cpu, T* y, const T* x, size_t n, T alpha);
-template <typename T>
-void elu_backward(Cpu, T* dx, const T* dy, const T* y, size_t n, T alpha, bool accumulate = true);
+template <typename T> void elu_forward(Cpu, T* y, const T* x, size_t n, T alpha);
+template <typename T> void elu_backward(Cpu, T* dx, const T* dy, const T* y, size_t n, T alpha, bool accumulate = true);
 
 #ifdef AGF_HAVE_CUDA
 void elu_forward(CudaCtx& ctx, float* y, const float* x, size_t n, float alpha);

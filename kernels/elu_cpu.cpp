@@ -25,8 +25,7 @@ constexpr int L = simd::kLanes;
 
 inline vf elu_grad_v(vf dy, vf y, float alpha) { return dy * simd::select(y > 0.f, simd::splat(1.f), y + alpha); }
 
-template <bool Acc>
-void elu_backward_range(float* dx, const float* dy, const float* y, size_t n, float alpha) {
+template <bool Acc> void elu_backward_range(float* dx, const float* dy, const float* y, size_t n, float alpha) {
   size_t i = 0;
   for (; i + L <= n; i += L) {
     const vf g = elu_grad_v(simd::load(dy + i), simd::load(y + i), alpha);
@@ -44,8 +43,7 @@ constexpr size_t kBlock = 4096;
 
 }  // namespace
 
-template <typename T>
-void elu_forward_cpu(T* y, const T* x, size_t n, T alpha) {
+template <typename T> void elu_forward_cpu(T* y, const T* x, size_t n, T alpha) {
   const long long blocks = static_cast<long long>((n + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static) if (n > 65536)
   for (long long b = 0; b < blocks; ++b) {
@@ -54,16 +52,17 @@ void elu_forward_cpu(T* y, const T* x, size_t n, T alpha) {
   }
 }
 
-template <typename T>
-void elu_backward_cpu(T* dx, const T* dy, const T* y, size_t n, T alpha, bool accumulate) {
+template <typename T> void elu_backward_cpu(T* dx, const T* dy, const T* y, size_t n, T alpha, bool accumulate) {
   if constexpr (std::is_same_v<T, float>) {
     const long long blocks = static_cast<long long>((n + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (long long b = 0; b < blocks; ++b) {
       const size_t i0 = static_cast<size_t>(b) * kBlock;
       const size_t len = std::min(kBlock, n - i0);
-      if (accumulate) elu_backward_range<true>(dx + i0, dy + i0, y + i0, len, alpha);
-      else elu_backward_range<false>(dx + i0, dy + i0, y + i0, len, alpha);
+      if (accumulate)
+        elu_backward_range<true>(dx + i0, dy + i0, y + i0, len, alpha);
+      else
+        elu_backward_range<false>(dx + i0, dy + i0, y + i0, len, alpha);
     }
   } else {
 #pragma omp parallel for schedule(static) if (n > 65536)

@@ -21,9 +21,12 @@ inline vf expm1_clamped(vf x) {
   const vf xk = simd::select(x == x, x, simd::splat(0.f));
   const vi ki = __builtin_convertvector(xk * 1.44269504f - 0.5f, vi);  // truncation toward zero, as static_cast
   const vf kf = __builtin_convertvector(ki, vf);
-  const vf r = (x - kf * 0.693359375f) - kf * -2.12194440e-4f;                       // ln2 split hi + lo
-  const vf p = r + r * r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 +
-               r * (1.0f / 5040 + r * (1.0f / 40320)))))));
+  const vf r = (x - kf * 0.693359375f) - kf * -2.12194440e-4f;  // ln2 split hi + lo
+  const vf p =
+      r +
+      r * r *
+          (0.5f + r * (1.0f / 6 +
+                       r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040 + r * (1.0f / 40320)))))));
   const vf twok = reinterpret_cast<vf>((ki + 127) << 23);
   return twok * p + (twok - 1.0f);
 }

@@ -4,10 +4,8 @@
 
 namespace agf {
 
-template <typename T>
-void gap_forward(Cpu, T* y, const T* x, int N, int C, int HW);
-template <typename T>
-void gap_backward(Cpu, T* dx, const T* dy, int N, int C, int HW);
+template <typename T> void gap_forward(Cpu, T* y, const T* x, int N, int C, int HW);
+template <typename T> void gap_backward(Cpu, T* dx, const T* dy, int N, int C, int HW);
 
 #ifdef AGF_HAVE_CUDA
 void gap_forward(CudaCtx& ctx, float* y, const float* x, int N, int C, int HW);

@@ -4,8 +4,7 @@
 
 namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 
-template <typename T>
-void gap_forward_cpu(T* y, const T* x, int N, int C, int HW) {
+template <typename T> void gap_forward_cpu(T* y, const T* x, int N, int C, int HW) {
   const long long planes = static_cast<long long>(N) * C;
 #pragma omp parallel for schedule(static) if (planes * HW > 65536)
   for (long long p = 0; p < planes; ++p) {
@@ -16,8 +15,7 @@ void gap_forward_cpu(T* y, const T* x, int N, int C, int HW) {
   }
 }
 
-template <typename T>
-void gap_backward_cpu(T* dx, const T* dy, int N, int C, int HW) {
+template <typename T> void gap_backward_cpu(T* dx, const T* dy, int N, int C, int HW) {
   const long long planes = static_cast<long long>(N) * C;
 #pragma omp parallel for schedule(static) if (planes * HW > 65536)
   for (long long p = 0; p < planes; ++p) {

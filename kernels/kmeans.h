@@ -8,22 +8,19 @@
 namespace agf {
 
 // out (N) = sum_d x[n, d]^2.   x (N, D)
-template <typename T>
-void row_sqnorm(Cpu, T* out, const T* x, int64_t N, int D);
+template <typename T> void row_sqnorm(Cpu, T* out, const T* x, int64_t N, int D);
 
 // labels (N), min_d2 (N, may be nullptr): index and squared distance of the nearest centroid;
 // ties go to the lowest index; distances clamped at 0 (cancellation in the expansion).
 // x (N, D), x_sq (N), c (K, D), c_sq (K). Multi-threaded over row tiles (OpenMP); each thread
 // holds one (TN x TK) tile of dot products. Returns nothing; the tile scratch is thread-local.
-template <typename T>
-void kmeans_assign(Cpu, int32_t* labels, T* min_d2, const T* x, const T* x_sq, const T* c, const T* c_sq, int64_t N,
-                   int D, int K);
+template <typename T> void kmeans_assign(Cpu, int32_t* labels, T* min_d2, const T* x, const T* x_sq, const T* c,
+                                         const T* c_sq, int64_t N, int D, int K);
 
 // sums (K, D) += sum of x rows per label; counts (K) += rows per label. Sums in double whatever T
 // (float data with millions of frames). Multi-threaded with per-thread partial sums.
 template <typename T>
-void kmeans_accumulate(Cpu, double* sums, int64_t* counts, const T* x, const int32_t* labels, int64_t N, int D,
-                       int K);
+void kmeans_accumulate(Cpu, double* sums, int64_t* counts, const T* x, const int32_t* labels, int64_t N, int D, int K);
 
 #ifdef AGF_HAVE_CUDA
 // FP32 on the device, all pointers device memory, asynchronous on `s`.

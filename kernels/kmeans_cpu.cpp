@@ -16,8 +16,7 @@ constexpr int64_t kTileN = 256;
 constexpr int kTileK = 512;
 }  // namespace
 
-template <typename T>
-void row_sqnorm_cpu(T* out, const T* x, int64_t N, int D) {
+template <typename T> void row_sqnorm_cpu(T* out, const T* x, int64_t N, int D) {
 #pragma omp parallel for schedule(static) if (N * D > 65536)
   for (int64_t n = 0; n < N; ++n) {
     T s = 0;
@@ -26,15 +25,14 @@ void row_sqnorm_cpu(T* out, const T* x, int64_t N, int D) {
   }
 }
 
-template <typename T>
-void kmeans_assign_cpu(int32_t* labels, T* min_d2, const T* x, const T* x_sq, const T* c, const T* c_sq,
-                       int64_t N, int D, int K) {
+template <typename T> void kmeans_assign_cpu(int32_t* labels, T* min_d2, const T* x, const T* x_sq, const T* c,
+                                             const T* c_sq, int64_t N, int D, int K) {
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using CMap = Eigen::Map<const Mat>;
   const int64_t n_tiles = (N + kTileN - 1) / kTileN;
 #pragma omp parallel
   {
-    Mat dots(kTileN, std::min(kTileK, K));             // (TN, TK) scratch of this thread
+    Mat dots(kTileN, std::min(kTileK, K));  // (TN, TK) scratch of this thread
     Buffer<T> best(kTileN, T(0));
     Buffer<int32_t> arg(kTileN, 0);
 #pragma omp for schedule(dynamic, 1)
@@ -54,7 +52,10 @@ void kmeans_assign_cpu(int32_t* labels, T* min_d2, const T* x, const T* x_sq, co
           int32_t a = arg[i];
           for (int j = 0; j < tk; ++j) {
             const T d = c_sq[k0 + j] - T(2) * row[j];
-            if (d < b) { b = d; a = k0 + j; }
+            if (d < b) {
+              b = d;
+              a = k0 + j;
+            }
           }
           best[i] = b;
           arg[i] = a;
@@ -69,8 +70,7 @@ void kmeans_assign_cpu(int32_t* labels, T* min_d2, const T* x, const T* x_sq, co
 }
 
 template <typename T>
-void kmeans_accumulate_cpu(double* sums, int64_t* counts, const T* x, const int32_t* labels, int64_t N, int D,
-                           int K) {
+void kmeans_accumulate_cpu(double* sums, int64_t* counts, const T* x, const int32_t* labels, int64_t N, int D, int K) {
   const int nt = (N * D > 65536) ? omp_get_max_threads() : 1;
   if (nt <= 1) {
     for (int64_t n = 0; n < N; ++n) {
@@ -106,8 +106,8 @@ template void row_sqnorm_cpu<float>(float*, const float*, int64_t, int);
 template void row_sqnorm_cpu<double>(double*, const double*, int64_t, int);
 template void kmeans_assign_cpu<float>(int32_t*, float*, const float*, const float*, const float*, const float*,
                                        int64_t, int, int);
-template void kmeans_assign_cpu<double>(int32_t*, double*, const double*, const double*, const double*,
-                                        const double*, int64_t, int, int);
+template void kmeans_assign_cpu<double>(int32_t*, double*, const double*, const double*, const double*, const double*,
+                                        int64_t, int, int);
 template void kmeans_accumulate_cpu<float>(double*, int64_t*, const float*, const int32_t*, int64_t, int, int);
 template void kmeans_accumulate_cpu<double>(double*, int64_t*, const double*, const int32_t*, int64_t, int, int);
 

@@ -18,18 +18,20 @@ __global__ void row_sqnorm_kernel(float* __restrict__ out, const float* __restri
   out[n] = s;
 }
 
-__global__ void __launch_bounds__(256) kmeans_assign_kernel(int32_t* __restrict__ labels, float* __restrict__ min_d2,
-                                                            const float* __restrict__ x,
-                                                            const float* __restrict__ x_sq,
-                                                            const float* __restrict__ c,
-                                                            const float* __restrict__ c_sq, int64_t N, int D, int K) {
+__global__ void __launch_bounds__(256)
+    kmeans_assign_kernel(int32_t* __restrict__ labels, float* __restrict__ min_d2, const float* __restrict__ x,
+                         const float* __restrict__ x_sq, const float* __restrict__ c, const float* __restrict__ c_sq,
+                         int64_t N, int D, int K) {
   __shared__ float xs[TD][TN + 1];  // (d, point): +1 avoids bank conflicts on the transposed store
   __shared__ float cs[TD][TK + 1];  // (d, centroid)
   const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * blockDim.x + tx;
   const int64_t n0 = int64_t(blockIdx.x) * TN;
   float best[MICRO];
   int arg[MICRO];
-  for (int i = 0; i < MICRO; ++i) { best[i] = FLT_MAX; arg[i] = 0; }
+  for (int i = 0; i < MICRO; ++i) {
+    best[i] = FLT_MAX;
+    arg[i] = 0;
+  }
 
   for (int k0 = 0; k0 < K; k0 += TK) {
     float acc[MICRO][MICRO] = {};
@@ -47,7 +49,10 @@ __global__ void __launch_bounds__(256) kmeans_assign_kernel(int32_t* __restrict_
       for (int d = 0; d < TD; ++d) {
         float a[MICRO], b[MICRO];
 #pragma unroll
-        for (int i = 0; i < MICRO; ++i) { a[i] = xs[d][ty * MICRO + i]; b[i] = cs[d][tx * MICRO + i]; }
+        for (int i = 0; i < MICRO; ++i) {
+          a[i] = xs[d][ty * MICRO + i];
+          b[i] = cs[d][tx * MICRO + i];
+        }
 #pragma unroll
         for (int i = 0; i < MICRO; ++i)
 #pragma unroll
@@ -64,7 +69,10 @@ __global__ void __launch_bounds__(256) kmeans_assign_kernel(int32_t* __restrict_
 #pragma unroll
       for (int i = 0; i < MICRO; ++i) {
         const float dist = fmaf(-2.f, acc[i][j], ck);
-        if (dist < best[i]) { best[i] = dist; arg[i] = k; }
+        if (dist < best[i]) {
+          best[i] = dist;
+          arg[i] = k;
+        }
       }
     }
   }
@@ -76,7 +84,10 @@ __global__ void __launch_bounds__(256) kmeans_assign_kernel(int32_t* __restrict_
     for (int off = 8; off > 0; off >>= 1) {
       const float ob = __shfl_xor_sync(0xffffffffu, b, off, 16);
       const int oa = __shfl_xor_sync(0xffffffffu, a, off, 16);
-      if (ob < b || (ob == b && oa < a)) { b = ob; a = oa; }
+      if (ob < b || (ob == b && oa < a)) {
+        b = ob;
+        a = oa;
+      }
     }
     const int64_t n = n0 + ty * MICRO + i;
     if (tx == 0 && n < N) {

@@ -10,9 +10,8 @@ namespace agf {
 template <typename T>
 void maxpool_forward(Cpu, T* y, int32_t* argmax, const T* x, int N, int C, int H, int W, int kh, int kw);
 // dx (N,C,H,W) += scatter(dy, argmax); accumulate = false: dx = scatter(dy, argmax), every element written
-template <typename T>
-void maxpool_backward(Cpu, T* dx, const T* dy, const int32_t* argmax, int N, int C, int H, int W, int kh, int kw,
-                      bool accumulate = true);
+template <typename T> void maxpool_backward(Cpu, T* dx, const T* dy, const int32_t* argmax, int N, int C, int H, int W,
+                                            int kh, int kw, bool accumulate = true);
 
 #ifdef AGF_HAVE_CUDA
 void maxpool_forward(CudaCtx& ctx, float* y, int32_t* argmax, const float* x, int N, int C, int H, int W, int kh,

@@ -51,9 +51,18 @@ void pool_2x2_plane(float* yp, int32_t* ap, const float* xp, int Ho, int Wo, int
       const int c = 2 * ow;
       float bv = r0[c];
       int best = b0 + c;
-      if (r0[c + 1] > bv) { bv = r0[c + 1]; best = b0 + c + 1; }
-      if (r1[c] > bv) { bv = r1[c]; best = b1 + c; }
-      if (r1[c + 1] > bv) { bv = r1[c + 1]; best = b1 + c + 1; }
+      if (r0[c + 1] > bv) {
+        bv = r0[c + 1];
+        best = b0 + c + 1;
+      }
+      if (r1[c] > bv) {
+        bv = r1[c];
+        best = b1 + c;
+      }
+      if (r1[c + 1] > bv) {
+        bv = r1[c + 1];
+        best = b1 + c + 1;
+      }
       y[ow] = bv;
       a[ow] = best;
     }
@@ -99,9 +108,8 @@ void maxpool_forward_cpu(T* y, int32_t* argmax, const T* x, int N, int C, int H,
   }
 }
 
-template <typename T>
-void maxpool_backward_cpu(T* dx, const T* dy, const int32_t* argmax, int N, int C, int H, int W, int kh, int kw,
-                          bool accumulate) {
+template <typename T> void maxpool_backward_cpu(T* dx, const T* dy, const int32_t* argmax, int N, int C, int H, int W,
+                                                int kh, int kw, bool accumulate) {
   const int Ho = H / kh, Wo = W / kw;
   const long long planes = static_cast<long long>(N) * C;
 #pragma omp parallel for schedule(static) if (planes * H * W > 65536)
@@ -114,8 +122,8 @@ void maxpool_backward_cpu(T* dx, const T* dy, const int32_t* argmax, int N, int 
   }
 }
 
-#define AGF_INSTANTIATE(T)                                                                               \
-  template void maxpool_forward_cpu<T>(T*, int32_t*, const T*, int, int, int, int, int, int);            \
+#define AGF_INSTANTIATE(T)                                                                    \
+  template void maxpool_forward_cpu<T>(T*, int32_t*, const T*, int, int, int, int, int, int); \
   template void maxpool_backward_cpu<T>(T*, const T*, const int32_t*, int, int, int, int, int, int, bool);
 AGF_INSTANTIATE(float)
 AGF_INSTANTIATE(double)

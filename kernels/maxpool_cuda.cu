@@ -9,9 +9,8 @@
 
 namespace agf {
 
-__global__ void maxpool_forward_kernel(float* __restrict__ y, int32_t* __restrict__ argmax,
-                                       const float* __restrict__ x, size_t n_out, int H, int W, int Ho, int Wo,
-                                       int kh, int kw) {
+__global__ void maxpool_forward_kernel(float* __restrict__ y, int32_t* __restrict__ argmax, const float* __restrict__ x,
+                                       size_t n_out, int H, int W, int Ho, int Wo, int kh, int kw) {
   for (size_t o = blockIdx.x * size_t(blockDim.x) + threadIdx.x; o < n_out; o += size_t(gridDim.x) * blockDim.x) {
     int wo = int(o % Wo);
     int ho = int((o / Wo) % Ho);
@@ -24,7 +23,10 @@ __global__ void maxpool_forward_kernel(float* __restrict__ y, int32_t* __restric
       for (int s = 0; s < kw; ++s) {
         int idx = (h0 + r) * W + (w0 + s);
         float v = xp[idx];
-        if (v > bv) { bv = v; best = idx; }
+        if (v > bv) {
+          bv = v;
+          best = idx;
+        }
       }
     y[o] = bv;
     argmax[o] = best;

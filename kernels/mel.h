@@ -28,10 +28,9 @@ void mel_frame_cuda(float* frames, const MelBatchLayout& L, const float* window,
 // out (total_frames, n_mels) = mel(|spec|^power), then dB (mode 1 amplitude_to_db, 2 power_to_db,
 // 0 linear) with track_max (n_tracks, as ordered ints, initialised by the caller to the minimum) updated.
 // Filterbank rows m use weights w[w_off[m] .. + (hi[m]-lo[m])] for bins lo[m] .. hi[m]-1.
-void mel_fused_cuda(float* out, int* track_max, const float* spec /*(total_frames, n_bins, 2)*/,
-                    const int* frame_track, const float* w, const int* w_off, const int* lo, const int* hi,
-                    int total_frames, int n_bins, int n_mels, float power, int db_mode, float db_amin,
-                    float db_offset, cudaStream_t s);
+void mel_fused_cuda(float* out, int* track_max, const float* spec /*(total_frames, n_bins, 2)*/, const int* frame_track,
+                    const float* w, const int* w_off, const int* lo, const int* hi, int total_frames, int n_bins,
+                    int n_mels, float power, int db_mode, float db_amin, float db_offset, cudaStream_t s);
 
 // out[f, m] = max(out[f, m], track_max[frame_track[f]] - top_db).
 void mel_top_db_cuda(float* out, const int* track_max, const int* frame_track, int total_frames, int n_mels,

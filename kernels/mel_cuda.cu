@@ -57,8 +57,10 @@ __global__ void mel_fused_kernel(float* __restrict__ out, int* __restrict__ trac
     float acc = 0.f;
     for (int k = lo[m]; k < hi[m]; ++k) acc += wm[k - lo[m]] * mag[k];
     float v = acc;
-    if (db_mode == 1) v = 10.f * log10f(fmaxf(db_amin, acc * acc)) - db_offset;
-    else if (db_mode == 2) v = 10.f * log10f(fmaxf(db_amin, acc)) - db_offset;
+    if (db_mode == 1)
+      v = 10.f * log10f(fmaxf(db_amin, acc * acc)) - db_offset;
+    else if (db_mode == 2)
+      v = 10.f * log10f(fmaxf(db_amin, acc)) - db_offset;
     out[size_t(f) * n_mels + m] = v;
     local_max = max(local_max, float_to_ordered(v));
   }
@@ -80,8 +82,8 @@ __global__ void mel_top_db_kernel(float* __restrict__ out, const int* __restrict
 void mel_frame_cuda(float* frames, const MelBatchLayout& L, const float* window, int n_fft, int hop, int pad,
                     cudaStream_t s) {
   if (L.total_frames == 0) return;
-  mel_frame_kernel<<<L.total_frames, 256, 0, s>>>(frames, L.y, L.sample_off, L.n_samples, L.frame_track,
-                                                  L.frame_first, window, n_fft, hop, pad);
+  mel_frame_kernel<<<L.total_frames, 256, 0, s>>>(frames, L.y, L.sample_off, L.n_samples, L.frame_track, L.frame_first,
+                                                  window, n_fft, hop, pad);
   AGF_KERNEL_CHECK(s);
 }
 
@@ -89,9 +91,11 @@ void mel_fused_cuda(float* out, int* track_max, const float* spec, const int* fr
                     const int* w_off, const int* lo, const int* hi, int total_frames, int n_bins, int n_mels,
                     float power, int db_mode, float db_amin, float db_offset, cudaStream_t s) {
   if (total_frames == 0) return;
-  mel_fused_kernel<<<total_frames, 128, size_t(n_bins) * sizeof(float), s>>>(
-      out, track_max, reinterpret_cast<const float2*>(spec), frame_track, w, w_off, lo, hi, n_bins, n_mels, power,
-      db_mode, db_amin, db_offset);
+  mel_fused_kernel<<<total_frames, 128, size_t(n_bins) * sizeof(float), s>>>(out, track_max,
+                                                                             reinterpret_cast<const float2*>(spec),
+                                                                             frame_track, w, w_off, lo, hi, n_bins,
+                                                                             n_mels, power, db_mode, db_amin,
+                                                                             db_offset);
   AGF_KERNEL_CHECK(s);
 }
 

@@ -44,9 +44,10 @@ void mel_batch_cuda(float* out, const MelBatchLayout& L, const MelCudaFilter& fb
   cufftHandle plan = r2c_plan(n_fft, L.total_frames);
   CUFFT_CHECK(cufftSetStream(plan, s));
   CUFFT_CHECK(cufftExecR2C(plan, frames.get(), reinterpret_cast<cufftComplex*>(spec.get())));
-  mel_fused_cuda(out, track_max.get(), spec.get(), L.frame_track, fb.w, fb.w_off, fb.lo, fb.hi, L.total_frames,
-                 n_bins, n_mels, power, db_mode, db_amin, db_offset, s);
-  if (db_mode != 0 && top_db > 0) mel_top_db_cuda(out, track_max.get(), L.frame_track, L.total_frames, n_mels, top_db, s);
+  mel_fused_cuda(out, track_max.get(), spec.get(), L.frame_track, fb.w, fb.w_off, fb.lo, fb.hi, L.total_frames, n_bins,
+                 n_mels, power, db_mode, db_amin, db_offset, s);
+  if (db_mode != 0 && top_db > 0)
+    mel_top_db_cuda(out, track_max.get(), L.frame_track, L.total_frames, n_mels, top_db, s);
   CUDA_CHECK(cudaStreamSynchronize(s));  // the scratch buffers are freed on return
 }
 

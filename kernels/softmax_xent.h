@@ -14,8 +14,7 @@ void softmax_xent_forward(Cpu, T* probs, T* loss, const T* logits, const T* targ
 template <typename T>
 void softmax_xent_backward(Cpu, T* dlogits, const T* probs, const T* targets, int N, int K, const T* dloss);
 // Softmax alone, for inference: probs(N,K) = softmax(logits) per row.
-template <typename T>
-void softmax_forward(Cpu, T* probs, const T* logits, int N, int K);
+template <typename T> void softmax_forward(Cpu, T* probs, const T* logits, int N, int K);
 
 #ifdef AGF_HAVE_CUDA
 void softmax_xent_forward(CudaCtx& ctx, float* probs, float* loss, const float* logits, const float* targets, int N,

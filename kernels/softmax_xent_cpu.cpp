@@ -9,8 +9,7 @@
 namespace agf::AGF_ISA_NS {  // one copy per instruction-set path: kernels/isa.h
 namespace {
 // probs row = softmax(z row); returns max + log sum exp(z - max) = log sum exp(z).
-template <typename T>
-double softmax_row(T* p, const T* z, int K) {
+template <typename T> double softmax_row(T* p, const T* z, int K) {
   double mx = z[0];
   for (int k = 1; k < K; ++k) mx = std::max(mx, static_cast<double>(z[k]));
   double s = 0;
@@ -46,10 +45,8 @@ void softmax_xent_backward_cpu(T* dlogits, const T* probs, const T* targets, int
   }
 }
 
-template <typename T>
-void softmax_forward_cpu(T* probs, const T* logits, int N, int K) {
-  for (int n = 0; n < N; ++n)
-    softmax_row(probs + static_cast<size_t>(n) * K, logits + static_cast<size_t>(n) * K, K);
+template <typename T> void softmax_forward_cpu(T* probs, const T* logits, int N, int K) {
+  for (int n = 0; n < N; ++n) softmax_row(probs + static_cast<size_t>(n) * K, logits + static_cast<size_t>(n) * K, K);
 }
 
 template void softmax_xent_forward_cpu<float>(float*, float*, const float*, const float*, int, int);

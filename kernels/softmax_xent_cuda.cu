@@ -39,8 +39,8 @@ __device__ float softmax_row(float* probs, const float* logits, const float* tar
 
 constexpr int kXentBlock = 256;
 
-__global__ void softmax_xent_forward_kernel(float* probs, float* loss, const float* logits, const float* targets,
-                                            int N, int K) {
+__global__ void softmax_xent_forward_kernel(float* probs, float* loss, const float* logits, const float* targets, int N,
+                                            int K) {
   __shared__ float warp_loss[kXentBlock / 32];
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nwarps = blockDim.x >> 5;
   float acc = 0.0f;
@@ -86,7 +86,7 @@ void softmax_xent_backward(CudaCtx& ctx, float* dlogits, const float* probs, con
   if (N == 0) return;
   const int warps = 8;
   softmax_xent_backward_kernel<<<(N + warps - 1) / warps, warps * 32, 0, ctx.stream>>>(dlogits, probs, targets, N, K,
-                                                                                      dloss);
+                                                                                       dloss);
   AGF_KERNEL_CHECK(ctx.stream);
 }
 

@@ -12,7 +12,7 @@ struct LayerTable {
   int64_t total_params = 0;
 };
 
-LayerTable describe_net(const Net& net);   // net.params must be finalized on the CPU
+LayerTable describe_net(const Net& net);  // net.params must be finalized on the CPU
 std::string format_layer_table(const Net& net, const LayerTable& table);
 
 }  // namespace agf

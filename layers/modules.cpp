@@ -29,8 +29,8 @@ BatchNorm::BatchNorm(ParamStore& ps, const std::string& name, int channels, BnCo
 }
 
 Var BatchNorm::operator()(Tape& t, Var x) const {
-  Var y = batchnorm(t, x, t.param(*ps_, g_), t.param(*ps_, b_), ps_->value(rm_), ps_->value(rv_), cfg_.momentum,
-                    cfg_.eps);
+  Var y =
+      batchnorm(t, x, t.param(*ps_, g_), t.param(*ps_, b_), ps_->value(rm_), ps_->value(rv_), cfg_.momentum, cfg_.eps);
   if (t.trace) trace(t, name_, y, num_params());
   return y;
 }
@@ -58,7 +58,7 @@ Var conv_unit(Tape& t, Var x, const Conv2d& conv, const BatchNorm* bn, const std
       bi.eps = bn->cfg_.eps;
     }
     return conv2d_bn_elu_pool_infer(t, x, t.param(*conv.ps_, conv.w_), t.param(*conv.ps_, conv.b_), bn ? &bi : nullptr,
-                                     1.0, kh, kw);
+                                    1.0, kh, kw);
   }
   Var h = conv(t, x);
   if (bn) h = (*bn)(t, h);

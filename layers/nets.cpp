@@ -17,8 +17,11 @@ int scaled(int base, double width) { return std::max(1, int(std::lround(base * w
 struct Block1 {
   Conv2d conv1;
   std::string prefix;
-  Block1(ParamStore& ps, const std::string& pre, double width) : conv1(ps, pre + "conv1", 1, scaled(16, width), 5), prefix(pre) {}
-  Var operator()(Tape& t, Var x) const { return conv_unit(t, x, conv1, nullptr, prefix + "elu1", 2, 1, prefix + "pool1"); }
+  Block1(ParamStore& ps, const std::string& pre, double width)
+      : conv1(ps, pre + "conv1", 1, scaled(16, width), 5), prefix(pre) {}
+  Var operator()(Tape& t, Var x) const {
+    return conv_unit(t, x, conv1, nullptr, prefix + "elu1", 2, 1, prefix + "pool1");
+  }
 };
 
 struct Branch {
@@ -28,15 +31,14 @@ struct Branch {
   Dense fc1, fc2;
   float drop_conv, drop_fc;
   Branch(ParamStore& ps, const std::string& pre, int in, double w, int outputs, const NetConfig& c)
-      : p(pre),
-        conv2(ps, pre + "conv2", in, scaled(32, w), 3), conv3(ps, pre + "conv3", scaled(32, w), scaled(64, w), 3),
+      : p(pre), conv2(ps, pre + "conv2", in, scaled(32, w), 3),
+        conv3(ps, pre + "conv3", scaled(32, w), scaled(64, w), 3),
         conv4(ps, pre + "conv4", scaled(64, w), scaled(64, w), 3),
         conv5(ps, pre + "conv5", scaled(64, w), scaled(128, w), 3),
         conv6(ps, pre + "conv6", scaled(128, w), scaled(256, w), 3),
-        conv7(ps, pre + "conv7", scaled(256, w), scaled(256, w), 1),
-        bn2(ps, pre + "bn2", scaled(32, w), c.bn), bn4(ps, pre + "bn4", scaled(64, w), c.bn),
-        bn7(ps, pre + "bn7", scaled(256, w), c.bn), bn_gap(ps, pre + "bn_gap", scaled(256, w), c.bn),
-        bn_fc1(ps, pre + "bn_fc1", scaled(256, w), c.bn),
+        conv7(ps, pre + "conv7", scaled(256, w), scaled(256, w), 1), bn2(ps, pre + "bn2", scaled(32, w), c.bn),
+        bn4(ps, pre + "bn4", scaled(64, w), c.bn), bn7(ps, pre + "bn7", scaled(256, w), c.bn),
+        bn_gap(ps, pre + "bn_gap", scaled(256, w), c.bn), bn_fc1(ps, pre + "bn_fc1", scaled(256, w), c.bn),
         fc1(ps, pre + "fc1", scaled(256, w), scaled(256, w)), fc2(ps, pre + "fc2", scaled(256, w), outputs),
         drop_conv(c.drop_conv), drop_fc(c.drop_fc) {}
   NetOutput operator()(Tape& t, Var h) const {
@@ -55,7 +57,8 @@ struct Branch {
 
 class Dcnn : public Net {
  public:
-  explicit Dcnn(const NetConfig& c) : b1_(params, "", c.width), br_(params, "", scaled(16, c.width), c.width, out_of(c), c) {
+  explicit Dcnn(const NetConfig& c)
+      : b1_(params, "", c.width), br_(params, "", scaled(16, c.width), c.width, out_of(c), c) {
     config = c;
     out_ = out_of(c);
   }
@@ -79,7 +82,8 @@ class Mtn : public Net {
     config = c;
     AGF_CHECK(!c.tasks.empty(), UsageError, "mtn: no tasks given");
     for (char task : c.tasks)
-      branches_.push_back(std::make_unique<Branch>(params, std::string(1, task) + ".", 16, 1.0, task_outputs(task, c), c));
+      branches_.push_back(
+          std::make_unique<Branch>(params, std::string(1, task) + ".", 16, 1.0, task_outputs(task, c), c));
   }
   NetOutput forward(Tape& t, Var x, int task) const override { return forward_head(t, forward_trunk(t, x), task); }
   Var forward_trunk(Tape& t, Var x) const override { return b1_(t, x); }

@@ -30,12 +30,12 @@ std::string net_name(Arch arch, const std::string& tasks, int match);
 
 struct NetConfig {
   Arch arch = Arch::stn;
-  std::string tasks = "g";        // task letters: g (16 genres), m, d, e, s (topics each)
+  std::string tasks = "g";                               // task letters: g (16 genres), m, d, e, s (topics each)
   int genres = paper::kGenres, topics = paper::kTopics;  // output sizes
-  int outputs = 0;                // dcnn/wstn/mlp: override the output size (0 = from the task)
-  double width = 1.0;             // dcnn/wstn channel and unit scale
-  int inputs = 1280;              // mlp input width
-  int hidden = 1024;              // mlp hidden width
+  int outputs = 0;                                       // dcnn/wstn/mlp: override the output size (0 = from the task)
+  double width = 1.0;                                    // dcnn/wstn channel and unit scale
+  int inputs = 1280;                                     // mlp input width
+  int hidden = 1024;                                     // mlp hidden width
   float drop_conv = 0.1f, drop_fc = 0.5f, drop_in = 0.5f;
   BnConfig bn;
 };
@@ -52,8 +52,8 @@ class Net {
   virtual NetOutput forward_head(Tape& t, Var h, int task) const { return forward(t, h, task); }
   virtual int num_tasks() const { return 1; }
   virtual int outputs(int task) const = 0;
-  virtual Shape input_shape(int batch) const = 0;   // (N,1,128,43) or (N,inputs)
-  int64_t num_trainable() const;                     // trainable parameter count (BN running stats excluded)
+  virtual Shape input_shape(int batch) const = 0;  // (N,1,128,43) or (N,inputs)
+  int64_t num_trainable() const;                   // trainable parameter count (BN running stats excluded)
   NetConfig config;
 };
 

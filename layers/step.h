@@ -8,8 +8,8 @@
 namespace agf {
 
 struct StepResult {
-  Tensor loss;      // (1) on the net's device, valid until the next tape reset
-  Tensor logits;    // (N, K)
+  Tensor loss;    // (1) on the net's device, valid until the next tape reset
+  Tensor logits;  // (N, K)
 };
 
 StepResult train_step(const Net& net, Tape& t, Adam& opt, const Tensor& x, const Tensor& targets, int task = 0);

@@ -26,8 +26,7 @@ class StepGraph {
  public:
   // x, targets: tensors on the tape's device at fixed addresses; on CUDA the tape carries its context
   // (Tape::cuda), which every memset and copy of the step uses. warmup_seed: the dropout seed of the warm-up step (a real step on the current batch).
-  StepGraph(const Net& net, Tape& t, Adam& opt, const Tensor& x, const Tensor& targets, int task,
-            uint64_t warmup_seed);
+  StepGraph(const Net& net, Tape& t, Adam& opt, const Tensor& x, const Tensor& targets, int task, uint64_t warmup_seed);
   StepGraph(const StepGraph&) = delete;
   StepGraph& operator=(const StepGraph&) = delete;
 

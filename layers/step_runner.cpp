@@ -64,7 +64,9 @@ StepOutcome StepRunner::step(int task, const Tensor& x, const Tensor& targets, u
   return eager_step(task, x, targets, step_seed);
 }
 
-bool StepRunner::finite(double loss) { return std::isfinite(loss) && grads_finite(net_.params, tape_.cuda, nonfinite_count_); }
+bool StepRunner::finite(double loss) {
+  return std::isfinite(loss) && grads_finite(net_.params, tape_.cuda, nonfinite_count_);
+}
 
 // A replay includes Adam: guarded, it is undone from a snapshot of the parameters and the task's moments.
 StepOutcome StepRunner::graph_step(int task, const Tensor& x, const Tensor& targets, uint64_t step_seed) {

@@ -24,7 +24,8 @@ const char* task_label(char task) {
 }
 
 void throw_unknown_task(char task) {
-  throw UsageError(str("unknown task '", task, "': tasks are g (genre), m (MFCC), d (delta-MFCC), e (descriptors), "
+  throw UsageError(str("unknown task '", task,
+                       "': tasks are g (genre), m (MFCC), d (delta-MFCC), e (descriptors), "
                        "s (subgenres)"));
 }
 

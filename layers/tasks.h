@@ -14,9 +14,9 @@ inline constexpr char kGenreTask = 'g';
 inline constexpr const char* kTaskOrder = "gsedm";   // the paper's order inside a combination
 inline constexpr const char* kFactorKinds = "mdes";  // the factor kinds in the order `agf factors` builds them
 
-bool is_task(char task);         // one of g, s, e, d, m
-bool is_factor_task(char task);  // one of s, e, d, m (an artist group factor: topic targets)
-const char* task_label(char task);  // "genre", "sub-genres", "descriptors", "delta-MFCC", "MFCC"
+bool is_task(char task);                          // one of g, s, e, d, m
+bool is_factor_task(char task);                   // one of s, e, d, m (an artist group factor: topic targets)
+const char* task_label(char task);                // "genre", "sub-genres", "descriptors", "delta-MFCC", "MFCC"
 [[noreturn]] void throw_unknown_task(char task);  // UsageError naming the letters
 
 // Letters of `tasks` reordered into kTaskOrder ("mg" -> "gm"); throws UsageError on an unknown or

@@ -67,7 +67,8 @@ inline std::string log_of(const Child& c) {
   return std::filesystem::exists(c.log) ? read_file_bytes(c.log) : std::string("(no log)");
 }
 
-inline int run_agf(const std::vector<std::string>& args, const std::string& log, const std::vector<std::string>& env = {}) {
+inline int run_agf(const std::vector<std::string>& args, const std::string& log,
+                   const std::vector<std::string>& env = {}) {
   return wait_child(spawn_agf(args, log, env));
 }
 

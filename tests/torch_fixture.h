@@ -16,8 +16,7 @@ inline std::string torch_fixture_path() {
 }
 
 // A stored tensor's elements copied out (C order). The caller checks the dtype.
-template <typename T>
-std::vector<T> st_values(const StView& v) {
+template <typename T> std::vector<T> st_values(const StView& v) {
   std::vector<T> out(v.nbytes / sizeof(T));
   if (!out.empty()) std::memcpy(out.data(), v.data, out.size() * sizeof(T));
   return out;

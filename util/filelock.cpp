@@ -89,7 +89,7 @@ FileLock FileLock::try_acquire(const std::string& path, Mode mode) {
 FileLock FileLock::acquire(const std::string& path, Mode mode) {
   // A polling wait rather than F_OFD_SETLKW: the blocking call is restarted after a signal (SA_RESTART), so
   // a SIGTERM would go unnoticed until the holder let go.
-  for (int waited_ms = 0;; ) {
+  for (int waited_ms = 0;;) {
     FileLock l = try_acquire(path, mode);
     if (l.held()) return l;
     throw_if_interrupted(str("waiting for the lock ", path));

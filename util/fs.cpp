@@ -50,10 +50,11 @@ void ensure_dir(const std::string& path) {
     size_t next = path.find('/', pos + 1);
     prefix = path.substr(0, next);
     pos = next;
-    if (prefix.empty() || prefix == "/" ) continue;
+    if (prefix.empty() || prefix == "/") continue;
     struct stat st;
     if (::stat(prefix.c_str(), &st) == 0) {
-      AGF_CHECK(S_ISDIR(st.st_mode), IOError, "ensure_dir: ", prefix, " exists and is not a folder (creating ", path, ")");
+      AGF_CHECK(S_ISDIR(st.st_mode), IOError, "ensure_dir: ", prefix, " exists and is not a folder (creating ", path,
+                ")");
       continue;
     }
     if (::mkdir(prefix.c_str(), 0777) != 0 && errno != EEXIST)

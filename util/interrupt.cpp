@@ -36,8 +36,9 @@ extern "C" void on_stop_signal(int sig) {
     write_stderr(sig == SIGINT ? "\nagf: SIGINT: stopping after the step in flight (checkpoint, exit 75)\n"
                                : "\nagf: SIGTERM: stopping after the step in flight (checkpoint, exit 75)\n");
   } else if (n == 2) {
-    write_stderr("\nagf: already stopping; a third signal ends the process at once (the last whole checkpoint "
-                 "is kept)\n");
+    write_stderr(
+        "\nagf: already stopping; a third signal ends the process at once (the last whole checkpoint "
+        "is kept)\n");
   } else {
     write_stderr("\nagf: third signal: ending at once\n");
     ::_exit(128 + sig);

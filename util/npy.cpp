@@ -23,7 +23,8 @@ size_t dtype_size(const std::string& d) {
 
 std::string shape_tuple(const std::vector<int64_t>& shape) {
   std::string s = "(";
-  for (size_t i = 0; i < shape.size(); ++i) s += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += std::to_string(shape[i]) + (shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
   return s + ")";
 }
 
@@ -34,7 +35,8 @@ void write_any(const std::string& path, const void* data, size_t itemsize, const
     AGF_CHECK(d >= 0, UsageError, "write_npy ", path, ": negative dimension in shape ", shape_tuple(shape));
     n *= static_cast<uint64_t>(d);
   }
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape_tuple(shape) + ", }";
+  std::string dict =
+      std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape_tuple(shape) + ", }";
   // magic(6) + version(2) + len(2) + dict + padding + '\n' must be a multiple of 64.
   size_t total = 10 + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
@@ -58,7 +60,9 @@ struct Cursor {
   const std::string& s;
   size_t i = 0;
   const std::string& path;
-  void ws() { while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i; }
+  void ws() {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  }
   [[noreturn]] void fail(const std::string& what) const {
     throw FormatError(str("npy ", path, ": bad header (", what, ") in ", s));
   }
@@ -67,7 +71,10 @@ struct Cursor {
     if (i >= s.size() || s[i] != c) fail(std::string("expected '") + c + "'");
     ++i;
   }
-  bool peek(char c) { ws(); return i < s.size() && s[i] == c; }
+  bool peek(char c) {
+    ws();
+    return i < s.size() && s[i] == c;
+  }
   std::string quoted() {
     ws();
     if (i >= s.size() || (s[i] != '\'' && s[i] != '"')) fail("expected a quoted string");
@@ -111,18 +118,31 @@ int64_t NpyArray::numel() const {
 
 size_t NpyArray::itemsize() const { return dtype_size(dtype); }
 
-template <typename Out>
-static std::vector<Out> convert(const NpyArray& a) {
+template <typename Out> static std::vector<Out> convert(const NpyArray& a) {
   const size_t n = static_cast<size_t>(a.numel());
   std::vector<Out> out(n);
   const unsigned char* p = a.bytes.data();
   for (size_t k = 0; k < n; ++k) {
-    if (a.dtype == "f4") { float v; std::memcpy(&v, p + 4 * k, 4); out[k] = static_cast<Out>(v); }
-    else if (a.dtype == "f8") { double v; std::memcpy(&v, p + 8 * k, 8); out[k] = static_cast<Out>(v); }
-    else if (a.dtype == "i8") { int64_t v; std::memcpy(&v, p + 8 * k, 8); out[k] = static_cast<Out>(v); }
-    else if (a.dtype == "i4") { int32_t v; std::memcpy(&v, p + 4 * k, 4); out[k] = static_cast<Out>(v); }
-    else if (a.dtype == "u1") { out[k] = static_cast<Out>(p[k]); }
-    else throw DTypeError(str("npy: cannot convert dtype '", a.dtype, "'"));
+    if (a.dtype == "f4") {
+      float v;
+      std::memcpy(&v, p + 4 * k, 4);
+      out[k] = static_cast<Out>(v);
+    } else if (a.dtype == "f8") {
+      double v;
+      std::memcpy(&v, p + 8 * k, 8);
+      out[k] = static_cast<Out>(v);
+    } else if (a.dtype == "i8") {
+      int64_t v;
+      std::memcpy(&v, p + 8 * k, 8);
+      out[k] = static_cast<Out>(v);
+    } else if (a.dtype == "i4") {
+      int32_t v;
+      std::memcpy(&v, p + 4 * k, 4);
+      out[k] = static_cast<Out>(v);
+    } else if (a.dtype == "u1") {
+      out[k] = static_cast<Out>(p[k]);
+    } else
+      throw DTypeError(str("npy: cannot convert dtype '", a.dtype, "'"));
   }
   return out;
 }
@@ -144,10 +164,11 @@ NpyArray read_npy(const std::string& path) {
     for (int i = 0; i < 4; ++i) hlen |= static_cast<size_t>(static_cast<unsigned char>(b[8 + i])) << (8 * i);
     hstart = 12;
   } else {
-    throw FormatError(str("npy ", path, ": unsupported format version ", major, ".", int(static_cast<unsigned char>(b[7]))));
+    throw FormatError(
+        str("npy ", path, ": unsupported format version ", major, ".", int(static_cast<unsigned char>(b[7]))));
   }
-  AGF_CHECK(hlen <= b.size() - hstart, FormatError, "npy ", path, ": header length ", hlen, " runs past the end of the ",
-            b.size(), "-byte file");
+  AGF_CHECK(hlen <= b.size() - hstart, FormatError, "npy ", path, ": header length ", hlen,
+            " runs past the end of the ", b.size(), "-byte file");
   const std::string dict = b.substr(hstart, hlen);
 
   Cursor c{dict, 0, path};
@@ -190,7 +211,8 @@ NpyArray read_npy(const std::string& path) {
             "' (supported: f4, f8, i8, i4, u1)");
   AGF_CHECK(order != '>' || a.dtype == "u1", FormatError, "npy ", path, ": big-endian dtype '", descr,
             "' is not supported");
-  AGF_CHECK(order == '<' || order == '|' || order == '=', FormatError, "npy ", path, ": bad byte order in '", descr, "'");
+  AGF_CHECK(order == '<' || order == '|' || order == '=', FormatError, "npy ", path, ": bad byte order in '", descr,
+            "'");
 
   uint64_t n = 1;
   for (int64_t d : a.shape) {

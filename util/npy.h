@@ -16,8 +16,8 @@ void write_npy(const std::string& path, const int32_t* data, const std::vector<i
 void write_npy(const std::string& path, const uint8_t* data, const std::vector<int64_t>& shape);  // '|u1'
 
 struct NpyArray {
-  std::string dtype;            // "f4", "f8", "i8", "i4" or "u1" (little-endian or byte order free)
-  std::vector<int64_t> shape;   // [] is a scalar
+  std::string dtype;           // "f4", "f8", "i8", "i4" or "u1" (little-endian or byte order free)
+  std::vector<int64_t> shape;  // [] is a scalar
   std::vector<unsigned char> bytes;
 
   int64_t numel() const;

@@ -9,15 +9,18 @@ namespace agf {
 std::string format_duration(double s) {
   char buf[32];
   if (!std::isfinite(s) || s < 0) return "?";
-  if (s < 60) std::snprintf(buf, sizeof buf, "%.1fs", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-  else std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, (int(s) % 3600) / 60);
   return buf;
 }
 
 Progress::Progress(std::string label, int64_t total, std::string unit, bool quiet)
-    : label_(std::move(label)), unit_(std::move(unit)), total_(total), quiet_(quiet),
-      tty_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : label_(std::move(label)), unit_(std::move(unit)), total_(total), quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 Progress::~Progress() {
   if (!finished_ && !quiet_ && tty_) std::fputc('\n', stderr);
@@ -28,7 +31,10 @@ double Progress::elapsed_s() const {
 }
 
 void Progress::add(int64_t n) { set(done_ + n); }
-void Progress::set(int64_t done) { done_ = done; draw(false); }
+void Progress::set(int64_t done) {
+  done_ = done;
+  draw(false);
+}
 void Progress::set_note(const std::string& note) { note_ = note; }
 
 void Progress::draw(bool force) {

@@ -12,10 +12,10 @@ class Progress {
   // label: what is counted ("prepare", "train g"); total: expected count (0 = unknown); unit: "tracks", "steps".
   Progress(std::string label, int64_t total, std::string unit = "it", bool quiet = false);
   ~Progress();
-  void add(int64_t n = 1);                     // thread-safe enough for one writer; call from one thread
+  void add(int64_t n = 1);  // thread-safe enough for one writer; call from one thread
   void set(int64_t done);
-  void set_note(const std::string& note);      // short status shown after the rate ("loss 1.23")
-  void finish(const std::string& summary = ""); // prints the one-line summary once
+  void set_note(const std::string& note);        // short status shown after the rate ("loss 1.23")
+  void finish(const std::string& summary = "");  // prints the one-line summary once
   double elapsed_s() const;
 
  private:

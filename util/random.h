@@ -22,8 +22,7 @@ inline uint64_t splitmix64_mix(uint64_t z) {
 
 // Fisher-Yates from the back; below(i) draws an index in [0, i). Same draws, same permutation everywhere
 // (std::shuffle is implementation-defined).
-template <typename T, typename Below>
-void fisher_yates(std::vector<T>& v, Below below) {
+template <typename T, typename Below> void fisher_yates(std::vector<T>& v, Below below) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
 }
 

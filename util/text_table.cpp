@@ -7,7 +7,8 @@ std::string to_markdown(const TextTable& t) {
   std::string s;
   auto row = [&](const std::vector<TableCell>& cells) {
     s += "|";
-    for (const TableCell& c : cells) s += " " + (c.strong.empty() ? std::string() : "**" + c.strong + "**") + c.text + " |";
+    for (const TableCell& c : cells)
+      s += " " + (c.strong.empty() ? std::string() : "**" + c.strong + "**") + c.text + " |";
     s += "\n";
   };
   row(std::vector<TableCell>(t.header.begin(), t.header.end()));
@@ -21,7 +22,9 @@ std::string to_markdown(const TextTable& t) {
 std::string to_markdown(const Paragraph& p) {
   std::string s;
   for (const TextSpan& sp : p)
-    s += sp.style == TextSpan::bold ? "**" + sp.text + "**" : sp.style == TextSpan::code ? "`" + sp.text + "`" : sp.text;
+    s += sp.style == TextSpan::bold   ? "**" + sp.text + "**"
+         : sp.style == TextSpan::code ? "`" + sp.text + "`"
+                                      : sp.text;
   return s;
 }
 

@@ -19,7 +19,9 @@ namespace agf {
 
 namespace {
 struct SndCloser {
-  void operator()(SNDFILE* f) const { if (f) sf_close(f); }
+  void operator()(SNDFILE* f) const {
+    if (f) sf_close(f);
+  }
 };
 }  // namespace
 
@@ -31,13 +33,13 @@ DecodedAudio decode_file(const std::string& path) {
     FILE* probe = std::fopen(path.c_str(), "rb");
     if (!probe) throw IOError(str("decode: cannot open '", path, "': ", std::strerror(errno)));
     std::fclose(probe);
-    throw FormatError(str("decode: '", path, "' is not a readable audio file (libsndfile: ",
-                          sf_strerror(nullptr), ")"));
+    throw FormatError(
+        str("decode: '", path, "' is not a readable audio file (libsndfile: ", sf_strerror(nullptr), ")"));
   }
-  AGF_CHECK(info.channels > 0 && info.channels <= 1024, FormatError, "decode: '", path, "' has ",
-            info.channels, " channels");
-  AGF_CHECK(info.samplerate > 0 && info.samplerate <= 1536000, FormatError, "decode: '", path,
-            "' has sample rate ", info.samplerate);
+  AGF_CHECK(info.channels > 0 && info.channels <= 1024, FormatError, "decode: '", path, "' has ", info.channels,
+            " channels");
+  AGF_CHECK(info.samplerate > 0 && info.samplerate <= 1536000, FormatError, "decode: '", path, "' has sample rate ",
+            info.samplerate);
   DecodedAudio out;
   out.channels = info.channels;
   out.sample_rate = info.samplerate;
@@ -82,8 +84,8 @@ DecodedAudio decode_file(const std::string& path) {
 }
 
 std::vector<float> downmix_mean(const std::vector<float>& x, int channels) {
-  AGF_CHECK(channels > 0 && x.size() % size_t(channels) == 0, ShapeError, "downmix_mean: ",
-            x.size(), " samples not divisible by ", channels, " channels");
+  AGF_CHECK(channels > 0 && x.size() % size_t(channels) == 0, ShapeError, "downmix_mean: ", x.size(),
+            " samples not divisible by ", channels, " channels");
   if (channels == 1) return x;
   const size_t n = x.size() / channels;
   std::vector<float> y(n);
@@ -148,8 +150,7 @@ bool sndfile_supports_mp3() {
     SF_FORMAT_INFO fi;
     fi.format = i;
     sf_command(nullptr, SFC_GET_FORMAT_SUBTYPE, &fi, sizeof(fi));
-    if ((fi.format & SF_FORMAT_SUBMASK) == SF_FORMAT_MPEG_LAYER_III)
-      return true;
+    if ((fi.format & SF_FORMAT_SUBMASK) == SF_FORMAT_MPEG_LAYER_III) return true;
   }
   return false;
 }

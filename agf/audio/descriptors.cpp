@@ -22,18 +22,33 @@ namespace agf {
 namespace {
 
 const char* kPitch[12] = {"C", "Cs", "D", "Ds", "E", "F", "Fs", "G", "Gs", "A", "As", "B"};
-const double kBark[28] = {0,    50,   100,  150,  200,  300,  400,   510,   630,   770,
-                          920,  1080, 1270, 1480, 1720, 2000, 2320,  2700,  3150,  3700,
-                          4400, 5300, 6400, 7700, 9500, 12000, 15500, 20500};
+const double kBark[28] = {0,    50,   100,  150,  200,  300,  400,  510,  630,  770,  920,  1080,  1270,  1480,
+                          1720, 2000, 2320, 2700, 3150, 3700, 4400, 5300, 6400, 7700, 9500, 12000, 15500, 20500};
 const double kContrastEdges[8] = {0, 200, 400, 800, 1600, 3200, 6400, 1e9};
 constexpr int kMel = 40, kMfcc = 13, kBarkN = 27, kContrast = 7;
 
 std::vector<std::string> make_series() {
-  std::vector<std::string> s = {"spectral_centroid", "spectral_spread", "spectral_skewness", "spectral_kurtosis",
-                                "spectral_rolloff", "spectral_flux", "spectral_flatness_db", "spectral_crest",
-                                "spectral_entropy", "spectral_energy", "spectral_hfc", "spectral_slope",
-                                "spectral_decrease", "zerocrossingrate", "rms", "loudness", "onset_strength",
-                                "energyband_low", "energyband_middle_low", "energyband_middle_high", "energyband_high"};
+  std::vector<std::string> s = {"spectral_centroid",
+                                "spectral_spread",
+                                "spectral_skewness",
+                                "spectral_kurtosis",
+                                "spectral_rolloff",
+                                "spectral_flux",
+                                "spectral_flatness_db",
+                                "spectral_crest",
+                                "spectral_entropy",
+                                "spectral_energy",
+                                "spectral_hfc",
+                                "spectral_slope",
+                                "spectral_decrease",
+                                "zerocrossingrate",
+                                "rms",
+                                "loudness",
+                                "onset_strength",
+                                "energyband_low",
+                                "energyband_middle_low",
+                                "energyband_middle_high",
+                                "energyband_high"};
   for (int b = 0; b < kContrast; ++b) s.push_back("spectral_contrast_" + std::to_string(b));
   for (int b = 0; b < kContrast; ++b) s.push_back("spectral_valley_" + std::to_string(b));
   for (int b = 0; b < kBarkN; ++b) s.push_back("barkbands_" + std::to_string(b));
@@ -129,12 +144,18 @@ int estimate_key(const float* c, bool* minor, float* strength, float* corr24) {
   static const double mnr[12] = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
   auto pearson = [&](const double* prof, int tonic) {
     double mx = 0, mp = 0;
-    for (int i = 0; i < 12; ++i) { mx += c[i]; mp += prof[i]; }
-    mx /= 12; mp /= 12;
+    for (int i = 0; i < 12; ++i) {
+      mx += c[i];
+      mp += prof[i];
+    }
+    mx /= 12;
+    mp /= 12;
     double sxy = 0, sxx = 0, syy = 0;
     for (int i = 0; i < 12; ++i) {
       const double a = c[(i + tonic) % 12] - mx, b = prof[i] - mp;
-      sxy += a * b; sxx += a * a; syy += b * b;
+      sxy += a * b;
+      sxx += a * a;
+      syy += b * b;
     }
     return sxx > 0 ? sxy / std::sqrt(sxx * syy) : 0.0;
   };
@@ -145,7 +166,11 @@ int estimate_key(const float* c, bool* minor, float* strength, float* corr24) {
     for (int mode = 0; mode < 2; ++mode) {
       const double r = pearson(mode ? mnr : maj, k);
       if (corr24) corr24[mode * 12 + k] = float(r);
-      if (r > bv) { bv = r; best = k; best_minor = mode == 1; }
+      if (r > bv) {
+        bv = r;
+        best = k;
+        best_minor = mode == 1;
+      }
     }
   *minor = best_minor;
   *strength = float(bv);
@@ -171,7 +196,10 @@ float estimate_bpm(const std::vector<float>& env, double frame_rate, float* conf
     const double bpm = 60.0 * frame_rate / lag;
     const double prior = std::exp(-0.5 * std::pow(std::log2(bpm / 120.0), 2));  // 1 octave std
     const double v = ac[lag] / ac[0] * prior;
-    if (v > bv) { bv = v; best = lag; }
+    if (v > bv) {
+      bv = v;
+      best = lag;
+    }
   }
   if (best < 0) return 0.f;
   // Parabolic refinement of the peak lag.
@@ -190,9 +218,9 @@ namespace {
 struct Analysis {
   int sr = 0, n_fft = 0, hop = 0, nb = 0, pad = 0;
   double nyq = 0;
-  std::vector<double> freq;    // (nb) bin centre frequencies, Hz
-  std::vector<float> window;   // (n_fft) periodic Hann
-  std::vector<float> melfb;    // (kMel, nb)
+  std::vector<double> freq;   // (nb) bin centre frequencies, Hz
+  std::vector<float> window;  // (n_fft) periodic Hann
+  std::vector<float> melfb;   // (kMel, nb)
   // HPCP weights: each bin in 40 Hz .. 5 kHz to the pitch classes within half a semitone (cos^2).
   std::vector<std::vector<std::pair<int, float>>> hpcp_w;  // (nb)
 };
@@ -227,8 +255,8 @@ Analysis make_analysis(int sr) {
 
 // One analysis frame: its samples (zero beyond the signal's ends) and the spectrum of the windowed frame.
 struct Frame {
-  std::vector<float> raw;       // (n_fft)
-  std::vector<double> mag, pw;  // (nb) magnitude and power
+  std::vector<float> raw;         // (n_fft)
+  std::vector<double> mag, pw;    // (nb) magnitude and power
   double sm = 0, sp = 0, mx = 0;  // sum of magnitudes, sum of powers (energy), largest magnitude
 };
 
@@ -284,11 +312,18 @@ void spectral_shape(const Analysis& a, const Frame& f, const std::vector<double>
     double m2 = 0, m3 = 0, m4 = 0;
     for (int k = 0; k < nb; ++k) {
       const double d = freq[k] - cen;
-      m2 += d * d * mag[k]; m3 += d * d * d * mag[k]; m4 += d * d * d * d * mag[k];
+      m2 += d * d * mag[k];
+      m3 += d * d * d * mag[k];
+      m4 += d * d * d * d * mag[k];
     }
-    m2 /= sm; m3 /= sm; m4 /= sm;
+    m2 /= sm;
+    m3 /= sm;
+    m4 /= sm;
     spr = std::sqrt(m2);
-    if (m2 > 0) { skw = m3 / std::pow(m2, 1.5); kur = m4 / (m2 * m2); }
+    if (m2 > 0) {
+      skw = m3 / std::pow(m2, 1.5);
+      kur = m4 / (m2 * m2);
+    }
   }
   out.put("spectral_centroid", cen);
   out.put("spectral_spread", spr);
@@ -299,7 +334,10 @@ void spectral_shape(const Analysis& a, const Frame& f, const std::vector<double>
     double acc = 0;
     for (int k = 0; k < nb; ++k) {
       acc += pw[k];
-      if (acc >= 0.85 * sp) { roll = freq[k]; break; }
+      if (acc >= 0.85 * sp) {
+        roll = freq[k];
+        break;
+      }
     }
   }
   out.put("spectral_rolloff", roll);
@@ -324,10 +362,16 @@ void spectral_shape(const Analysis& a, const Frame& f, const std::vector<double>
   double fm = 0, mm = sm / nb, sxy = 0, sxx = 0;
   for (int k = 0; k < nb; ++k) fm += freq[k];
   fm /= nb;
-  for (int k = 0; k < nb; ++k) { sxy += (freq[k] - fm) * (mag[k] - mm); sxx += (freq[k] - fm) * (freq[k] - fm); }
+  for (int k = 0; k < nb; ++k) {
+    sxy += (freq[k] - fm) * (mag[k] - mm);
+    sxx += (freq[k] - fm) * (freq[k] - fm);
+  }
   out.put("spectral_slope", sxy / sxx);
   double dec = 0, den = 0;
-  for (int k = 1; k < nb; ++k) { dec += (mag[k] - mag[0]) / k; den += mag[k]; }
+  for (int k = 1; k < nb; ++k) {
+    dec += (mag[k] - mag[0]) / k;
+    den += mag[k];
+  }
   out.put("spectral_decrease", den > 0 ? dec / den : 0.0);
 }
 
@@ -378,14 +422,16 @@ void band_energies(const Analysis& a, const Frame& f, FrameOut& out) {
   double energy[4];
   for (int b = 0; b < 4; ++b) {
     double acc = 0;
-    for (int k = 0; k < a.nb; ++k) if (a.freq[k] >= eb[b] && a.freq[k] < eb[b + 1]) acc += f.pw[k];
+    for (int k = 0; k < a.nb; ++k)
+      if (a.freq[k] >= eb[b] && a.freq[k] < eb[b + 1]) acc += f.pw[k];
     energy[b] = acc;
   }
   out.put("energyband_low", energy, 4);
   double bark[kBarkN];
   for (int b = 0; b < kBarkN; ++b) {
     double acc = 0;
-    for (int k = 0; k < a.nb; ++k) if (a.freq[k] >= kBark[b] && a.freq[k] < kBark[b + 1]) acc += f.pw[k];
+    for (int k = 0; k < a.nb; ++k)
+      if (a.freq[k] >= kBark[b] && a.freq[k] < kBark[b + 1]) acc += f.pw[k];
     bark[b] = acc;
   }
   out.put("barkbands_0", bark, kBarkN);
@@ -397,14 +443,20 @@ void spectral_contrast(const Analysis& a, const Frame& f, FrameOut& out) {
   double contrast[kContrast], valley[kContrast];
   for (int b = 0; b < kContrast; ++b) {
     std::vector<double> band;
-    for (int k = 0; k < a.nb; ++k) if (a.freq[k] >= kContrastEdges[b] && a.freq[k] < std::min(kContrastEdges[b + 1], a.nyq + 1)) band.push_back(f.mag[k]);
+    for (int k = 0; k < a.nb; ++k)
+      if (a.freq[k] >= kContrastEdges[b] && a.freq[k] < std::min(kContrastEdges[b + 1], a.nyq + 1))
+        band.push_back(f.mag[k]);
     contrast[b] = valley[b] = 0;
     if (band.empty()) continue;
     std::sort(band.begin(), band.end());
     const size_t q = std::max<size_t>(1, size_t(std::lround(0.02 * band.size())));
     double lo = 0, hi = 0;
-    for (size_t i = 0; i < q; ++i) { lo += band[i]; hi += band[band.size() - 1 - i]; }
-    lo /= q; hi /= q;
+    for (size_t i = 0; i < q; ++i) {
+      lo += band[i];
+      hi += band[band.size() - 1 - i];
+    }
+    lo /= q;
+    hi /= q;
     valley[b] = std::log10(lo + 1e-10);
     contrast[b] = std::log10(hi + 1e-10) - valley[b];
   }
@@ -416,7 +468,8 @@ void spectral_contrast(const Analysis& a, const Frame& f, FrameOut& out) {
 // *chroma_sum (the song's key is estimated from its mean).
 void hpcp(const Analysis& a, const Frame& f, std::vector<double>* chroma_sum, FrameOut& out) {
   double chroma[12] = {0};
-  for (int k = 0; k < a.nb; ++k) for (auto& [pc, w] : a.hpcp_w[k]) chroma[pc] += w * f.pw[k];
+  for (int k = 0; k < a.nb; ++k)
+    for (auto& [pc, w] : a.hpcp_w[k]) chroma[pc] += w * f.pw[k];
   double cmax = *std::max_element(chroma, chroma + 12);
   double norm[12];
   for (int p = 0; p < 12; ++p) {
@@ -579,7 +632,8 @@ std::vector<float> song_descriptors(const std::vector<float>& y, int sr) {
   rhythm(a, S[series_column("onset_strength")], frames, duration, tr);
   tonal(chroma_sum, frames, tr);
   loudness(y, S[series_column("rms")], frames, tr);
-  for (float& v : out) if (!std::isfinite(v)) v = 0.f;
+  for (float& v : out)
+    if (!std::isfinite(v)) v = 0.f;
   return out;
 }
 

@@ -41,8 +41,7 @@ void MelParams::validate() const {
   AGF_CHECK(n_fft >= 2 && n_fft <= (1 << 20), UsageError, "mel: n_fft must be in [2, 2^20], got ", n_fft);
   AGF_CHECK(hop_length >= 1, UsageError, "mel: hop_length must be >= 1, got ", hop_length);
   AGF_CHECK(n_mels >= 1 && n_mels <= 4096, UsageError, "mel: n_mels must be in [1, 4096], got ", n_mels);
-  AGF_CHECK(fmin >= 0 && fmax > fmin, UsageError, "mel: need 0 <= fmin < fmax, got fmin ", fmin,
-            " fmax ", fmax);
+  AGF_CHECK(fmin >= 0 && fmax > fmin, UsageError, "mel: need 0 <= fmin < fmax, got fmin ", fmin, " fmax ", fmax);
   AGF_CHECK(power > 0, UsageError, "mel: power must be > 0, got ", power);
   AGF_CHECK(amin > 0, UsageError, "mel: amin must be > 0, got ", amin);
   AGF_CHECK(ref > 0, UsageError, "mel: ref must be > 0, got ", ref);
@@ -70,7 +69,7 @@ std::vector<float> mel_filterbank(int sr, int n_fft, int n_mels, double fmin, do
   const double df = 1.0 / (double(n_fft) * (1.0 / double(sr)));  // np.fft.rfftfreq, same rounding
   for (int k = 0; k < n_bins; ++k) fft_f[k] = double(k) * df;
   const double mmin = hz_to_mel(fmin, htk), mmax = hz_to_mel(fmax, htk);
-  for (int i = 0; i < n_mels + 2; ++i) {  // np.linspace(min_mel, max_mel, n_mels + 2)
+  for (int i = 0; i < n_mels + 2; ++i) {                     // np.linspace(min_mel, max_mel, n_mels + 2)
     const double step = (mmax - mmin) / double(n_mels + 1);  // np.linspace: i * step + start, last = stop
     double m = (i == n_mels + 1) ? mmax : double(i) * step + mmin;
     mel_f[i] = mel_to_hz(m, htk);
@@ -108,13 +107,13 @@ namespace {
 // post-processing does not give back. Odd n_fft use FFTW's r2c.
 struct MelSetup {
   int n_fft = 0, n_bins = 0, n_mels = 0;
-  bool half = false;           // even n_fft: half-size complex FFT + post-processing
-  fftwf_plan plan = nullptr;   // half: c2c of n_fft / 2 points; else r2c of n_fft
-  std::vector<float> window;   // (n_fft) periodic Hann
+  bool half = false;                // even n_fft: half-size complex FFT + post-processing
+  fftwf_plan plan = nullptr;        // half: c2c of n_fft / 2 points; else r2c of n_fft
+  std::vector<float> window;        // (n_fft) periodic Hann
   std::vector<float> tw_re, tw_im;  // (n_fft / 2 + 1) W^k, half only
-  std::vector<int> lo, len;    // per mel: first non-zero bin and the number of bins from it
-  std::vector<size_t> off;     // per mel: start of its weights in w
-  std::vector<float> w;        // the rows' non-zero ranges, back to back
+  std::vector<int> lo, len;         // per mel: first non-zero bin and the number of bins from it
+  std::vector<size_t> off;          // per mel: start of its weights in w
+  std::vector<float> w;             // the rows' non-zero ranges, back to back
 };
 
 std::shared_ptr<const MelSetup> make_setup(const MelParams& p) {
@@ -141,9 +140,9 @@ std::shared_ptr<const MelSetup> make_setup(const MelParams& p) {
     std::lock_guard<std::mutex> lock(planner);
     float* in = fftwf_alloc_real(size_t(n_fft));
     fftwf_complex* out = fftwf_alloc_complex(size_t(n_bins));
-    s->plan = s->half ? fftwf_plan_dft_1d(n_fft / 2, reinterpret_cast<fftwf_complex*>(in), out, FFTW_FORWARD,
-                                          FFTW_ESTIMATE)
-                      : fftwf_plan_dft_r2c_1d(n_fft, in, out, FFTW_ESTIMATE);
+    s->plan = s->half
+                  ? fftwf_plan_dft_1d(n_fft / 2, reinterpret_cast<fftwf_complex*>(in), out, FFTW_FORWARD, FFTW_ESTIMATE)
+                  : fftwf_plan_dft_r2c_1d(n_fft, in, out, FFTW_ESTIMATE);
     fftwf_free(in);
     fftwf_free(out);
   }
@@ -235,7 +234,7 @@ inline float log10_pos(float x) {
   y += -2.12194440e-4f * fe;  // ln 2 = 0.693359375 - 2.12194440e-4, split for accuracy
   y += -0.5f * z;
   float r = ((f + y) + 0.693359375f * fe) * 0.43429448190325182765f;  // ln(x) * log10(e)
-  r = x <= 3.40282347e38f ? r : x;  // +inf stays +inf
+  r = x <= 3.40282347e38f ? r : x;                                    // +inf stays +inf
   r = x > 0.f ? r : -INFINITY;
   return r;
 }

@@ -11,14 +11,14 @@ struct MelParams {
   int sr = 22050, n_fft = 1024, hop_length = 512, n_mels = 128;
   double fmin = 0, fmax = 11025;
   bool center = true;
-  double power = 1.0;   // 1: magnitude (the paper), 2: power
-  bool htk = false;     // mel scale: Slaney (false) or HTK (true); filters are always Slaney-normalised
-  bool to_db = true;    // power 1: amplitude_to_db(ref, amin, top_db); power 2: power_to_db(...)
+  double power = 1.0;  // 1: magnitude (the paper), 2: power
+  bool htk = false;    // mel scale: Slaney (false) or HTK (true); filters are always Slaney-normalised
+  bool to_db = true;   // power 1: amplitude_to_db(ref, amin, top_db); power 2: power_to_db(...)
   double ref = 1.0, amin = 1e-5, top_db = 80;  // top_db <= 0 disables the floor
-  std::string to_json() const;  // the feature parameters, for store metadata
+  std::string to_json() const;                 // the feature parameters, for store metadata
   // The inverse of to_json; throws nlohmann::json::exception on bad JSON or a missing or mistyped field.
   static MelParams from_json(const std::string& text);
-  void validate() const;        // throws UsageError naming the bad parameter
+  void validate() const;  // throws UsageError naming the bad parameter
 };
 
 // librosa.mel_frequencies / hz_to_mel / mel_to_hz.

@@ -8,8 +8,7 @@ namespace agf {
 
 bool mel_gpu_available() { return false; }
 
-std::vector<std::vector<float>> mel_frames_batch_gpu(const std::vector<const std::vector<float>*>&,
-                                                     const MelParams&) {
+std::vector<std::vector<float>> mel_frames_batch_gpu(const std::vector<const std::vector<float>*>&, const MelParams&) {
   throw DeviceError("mel: this agf was built without CUDA (configure with -DAGF_CUDA=ON)");
 }
 

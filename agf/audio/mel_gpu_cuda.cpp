@@ -45,7 +45,10 @@ std::vector<std::vector<float>> mel_frames_batch_gpu(const std::vector<const std
   double amin = p.amin, ref = p.ref;
   if (p.to_db) {
     db_mode = p.power == 2.0 ? 2 : 1;
-    if (db_mode == 1) { amin = p.amin * p.amin; ref = p.ref * p.ref; }
+    if (db_mode == 1) {
+      amin = p.amin * p.amin;
+      ref = p.ref * p.ref;
+    }
   }
   const float db_offset = float(10.0 * std::log10(std::max(amin, ref)));
   auto upload = [](const auto& v) {

@@ -10,14 +10,15 @@
 namespace agf {
 
 std::vector<float> mfcc_from_db_mel(const std::vector<float>& s, int n_mels, int n_frames, int n_mfcc) {
-  AGF_CHECK(size_t(n_mels) * n_frames == s.size(), ShapeError, "mfcc: mel of ", s.size(),
-            " values is not (", n_mels, ", ", n_frames, ")");
-  AGF_CHECK(n_mfcc >= 1 && n_mfcc <= n_mels, UsageError, "mfcc: n_mfcc ", n_mfcc, " must be in [1, n_mels=",
-            n_mels, "]");
+  AGF_CHECK(size_t(n_mels) * n_frames == s.size(), ShapeError, "mfcc: mel of ", s.size(), " values is not (", n_mels,
+            ", ", n_frames, ")");
+  AGF_CHECK(n_mfcc >= 1 && n_mfcc <= n_mels, UsageError, "mfcc: n_mfcc ", n_mfcc, " must be in [1, n_mels=", n_mels,
+            "]");
   std::vector<double> basis(size_t(n_mfcc) * n_mels);
   for (int k = 0; k < n_mfcc; ++k) {
     const double sk = std::sqrt((k == 0 ? 1.0 : 2.0) / n_mels);
-    for (int n = 0; n < n_mels; ++n) basis[size_t(k) * n_mels + n] = sk * std::cos(M_PI * k * (2 * n + 1) / (2.0 * n_mels));
+    for (int n = 0; n < n_mels; ++n)
+      basis[size_t(k) * n_mels + n] = sk * std::cos(M_PI * k * (2 * n + 1) / (2.0 * n_mels));
   }
   std::vector<float> out(size_t(n_mfcc) * n_frames);
   for (int t = 0; t < n_frames; ++t)
@@ -49,8 +50,8 @@ std::vector<float> mfcc(const std::vector<float>& y, const MfccParams& p, int* n
 }
 
 std::vector<float> delta_mfcc(const std::vector<float>& m, int n_mfcc, int n_frames) {
-  AGF_CHECK(size_t(n_mfcc) * n_frames == m.size(), ShapeError, "delta_mfcc: ", m.size(),
-            " values is not (", n_mfcc, ", ", n_frames, ")");
+  AGF_CHECK(size_t(n_mfcc) * n_frames == m.size(), ShapeError, "delta_mfcc: ", m.size(), " values is not (", n_mfcc,
+            ", ", n_frames, ")");
   if (n_frames < 2) return {};
   std::vector<float> d(size_t(n_mfcc) * (n_frames - 1));
   for (int c = 0; c < n_mfcc; ++c)

@@ -92,8 +92,8 @@ std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& sou
 std::vector<CsvRecord> read_csv_file(const std::string& path) { return parse_csv(read_file_bytes(path), path); }
 
 void check_csv_width(const CsvRecord& r, size_t expected, const std::string& source) {
-  AGF_CHECK(r.fields.size() == expected, FormatError, source, ":", r.line, ": expected ", expected,
-            " columns, found ", r.fields.size());
+  AGF_CHECK(r.fields.size() == expected, FormatError, source, ":", r.line, ": expected ", expected, " columns, found ",
+            r.fields.size());
 }
 
 std::string csv_escape(const std::string& field) {
@@ -124,9 +124,17 @@ struct ListCursor {
   const std::string& s;
   const std::string& where;
   size_t i = 0;
-  void skip() { while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i; }
-  bool at_end() { skip(); return i >= s.size(); }
-  char peek() { skip(); return i < s.size() ? s[i] : '\0'; }
+  void skip() {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  }
+  bool at_end() {
+    skip();
+    return i >= s.size();
+  }
+  char peek() {
+    skip();
+    return i < s.size() ? s[i] : '\0';
+  }
   [[noreturn]] void fail(const std::string& what) {
     throw FormatError(str(where, ": bad list literal '", s, "': ", what));
   }
@@ -137,8 +145,7 @@ struct ListCursor {
 };
 
 // Calls item(cursor) for each element between '[' and ']'.
-template <typename F>
-void parse_list(const std::string& cell, const std::string& where, F item) {
+template <typename F> void parse_list(const std::string& cell, const std::string& where, F item) {
   ListCursor cur{cell, where};
   if (cur.at_end()) return;  // empty cell: empty list (pandas writes NaN as an empty cell)
   cur.expect('[');
@@ -150,10 +157,16 @@ void parse_list(const std::string& cell, const std::string& where, F item) {
       char c = cur.peek();
       if (c == ',') {
         ++cur.i;
-        if (cur.peek() == ']') { ++cur.i; break; }  // trailing comma, as Python allows
+        if (cur.peek() == ']') {
+          ++cur.i;
+          break;
+        }  // trailing comma, as Python allows
         continue;
       }
-      if (c == ']') { ++cur.i; break; }
+      if (c == ']') {
+        ++cur.i;
+        break;
+      }
       cur.fail(str("expected ',' or ']' at offset ", cur.i));
     }
   }
@@ -220,7 +233,10 @@ std::string format_str_list(const std::vector<std::string>& v) {
     s.push_back(q);
     for (char c : v[i]) {
       if (c == '\\' || c == q) s.push_back('\\');
-      if (c == '\n') { s += "\\n"; continue; }
+      if (c == '\n') {
+        s += "\\n";
+        continue;
+      }
       s.push_back(c);
     }
     s.push_back(q);
@@ -236,8 +252,8 @@ int64_t parse_int_cell(const std::string& cell, const std::string& where) {
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(t.c_str(), &end, 10);
-  AGF_CHECK(end && *end == '\0' && errno == 0 && !t.empty(), FormatError, where,
-            ": expected an integer, found '", cell, "'");
+  AGF_CHECK(end && *end == '\0' && errno == 0 && !t.empty(), FormatError, where, ": expected an integer, found '", cell,
+            "'");
   return v;
 }
 

@@ -13,10 +13,10 @@
 namespace agf {
 
 const std::vector<std::string>& top_genre_names() {
-  static const std::vector<std::string> names = {
-      "Blues", "Classical", "Country", "Easy Listening", "Electronic", "Experimental",
-      "Folk", "Hip-Hop", "Instrumental", "International", "Jazz", "Old-Time / Historic",
-      "Pop", "Rock", "Soul-RnB", "Spoken"};
+  static const std::vector<std::string> names = {"Blues",        "Classical",     "Country",  "Easy Listening",
+                                                 "Electronic",   "Experimental",  "Folk",     "Hip-Hop",
+                                                 "Instrumental", "International", "Jazz",     "Old-Time / Historic",
+                                                 "Pop",          "Rock",          "Soul-RnB", "Spoken"};
   return names;
 }
 
@@ -29,18 +29,18 @@ int top_genre_index(const std::string& title) {
 const std::vector<std::pair<std::string, std::string>>& fma_track_columns() {
   static const std::vector<std::pair<std::string, std::string>> cols = [] {
     std::vector<std::pair<std::string, std::string>> c;
-    for (const char* n : {"comments", "date_created", "date_released", "engineer", "favorites", "id",
-                          "information", "listens", "producer", "tags", "title", "tracks", "type"})
+    for (const char* n : {"comments", "date_created", "date_released", "engineer", "favorites", "id", "information",
+                          "listens", "producer", "tags", "title", "tracks", "type"})
       c.emplace_back("album", n);
     for (const char* n : {"active_year_begin", "active_year_end", "associated_labels", "bio", "comments",
-                          "date_created", "favorites", "id", "latitude", "location", "longitude",
-                          "members", "name", "related_projects", "tags", "website", "wikipedia_page"})
+                          "date_created", "favorites", "id", "latitude", "location", "longitude", "members", "name",
+                          "related_projects", "tags", "website", "wikipedia_page"})
       c.emplace_back("artist", n);
     for (const char* n : {"split", "subset"}) c.emplace_back("set", n);
-    for (const char* n : {"bit_rate", "comments", "composer", "date_created", "date_recorded", "duration",
-                          "favorites", "genre_top", "genres", "genres_all", "information", "interest",
-                          "language_code", "license", "listens", "lyricist", "number", "publisher",
-                          "tags", "title"})
+    for (const char* n :
+         {"bit_rate",  "comments", "composer",   "date_created", "date_recorded", "duration",      "favorites",
+          "genre_top", "genres",   "genres_all", "information",  "interest",      "language_code", "license",
+          "listens",   "lyricist", "number",     "publisher",    "tags",          "title"})
       c.emplace_back("track", n);
     return c;
   }();
@@ -102,7 +102,8 @@ FmaMetadata load_fma_metadata(const std::string& dir) {
   namespace fs = std::filesystem;
   FmaMetadata m;
   std::string gpath = (fs::path(dir) / "genres.csv").string(), tpath = (fs::path(dir) / "tracks.csv").string();
-  AGF_CHECK(fs::exists(gpath), IOError, "FMA metadata: '", gpath, "' not found (expected fma_metadata/ with "
+  AGF_CHECK(fs::exists(gpath), IOError, "FMA metadata: '", gpath,
+            "' not found (expected fma_metadata/ with "
             "tracks.csv and genres.csv)");
   AGF_CHECK(fs::exists(tpath), IOError, "FMA metadata: '", tpath, "' not found");
   load_genres(gpath, m);
@@ -115,8 +116,8 @@ FmaMetadata load_fma_metadata(const std::string& dir) {
   auto setup_columns = [&] {
     const auto& groups = header[0].fields;
     const auto& names = header[1].fields;
-    AGF_CHECK(!header[2].fields.empty() && header[2].fields[0] == "track_id", FormatError, tpath, ":",
-              header[2].line, ": the third header line should start with 'track_id' (is this FMA's tracks.csv?)");
+    AGF_CHECK(!header[2].fields.empty() && header[2].fields[0] == "track_id", FormatError, tpath, ":", header[2].line,
+              ": the third header line should start with 'track_id' (is this FMA's tracks.csv?)");
     width = names.size();
     check_csv_width(header[0], width, tpath);
     check_csv_width(header[2], width, tpath);
@@ -172,10 +173,10 @@ FmaMetadata load_fma_metadata(const std::string& dir) {
     t.artist_name = f[c_aname];
     t.split = f[c_split];
     t.subset = f[c_subset];
-    AGF_CHECK(t.split.empty() || t.split == "training" || t.split == "validation" || t.split == "test",
-              FormatError, tat, ": (set, split) '", t.split, "' is not training, validation or test");
-    AGF_CHECK(t.subset.empty() || t.subset == "small" || t.subset == "medium" || t.subset == "large", FormatError,
-              tat, ": (set, subset) '", t.subset, "' is not small, medium or large");
+    AGF_CHECK(t.split.empty() || t.split == "training" || t.split == "validation" || t.split == "test", FormatError,
+              tat, ": (set, split) '", t.split, "' is not training, validation or test");
+    AGF_CHECK(t.subset.empty() || t.subset == "small" || t.subset == "medium" || t.subset == "large", FormatError, tat,
+              ": (set, subset) '", t.subset, "' is not small, medium or large");
     m.track_index[t.id] = m.tracks.size();
     m.tracks.push_back(std::move(t));
   };
@@ -194,11 +195,16 @@ FmaMetadata load_fma_metadata(const std::string& dir) {
 
 std::vector<const Track*> select_subset(const FmaMetadata& m, const std::string& subset) {
   int level;
-  if (subset == "small") level = 0;
-  else if (subset == "medium") level = 1;
-  else if (subset == "large") level = 2;
-  else if (subset == "all") level = 3;
-  else throw UsageError(str("unknown FMA subset '", subset, "' (small, medium, large or all)"));
+  if (subset == "small")
+    level = 0;
+  else if (subset == "medium")
+    level = 1;
+  else if (subset == "large")
+    level = 2;
+  else if (subset == "all")
+    level = 3;
+  else
+    throw UsageError(str("unknown FMA subset '", subset, "' (small, medium, large or all)"));
   std::vector<const Track*> out;
   for (const auto& t : m.tracks) {
     int l = t.subset == "small" ? 0 : t.subset == "medium" ? 1 : t.subset == "large" ? 2 : 3;
@@ -208,8 +214,8 @@ std::vector<const Track*> select_subset(const FmaMetadata& m, const std::string&
 }
 
 const std::vector<int64_t>& fma_medium_known_bad_ids() {
-  static const std::vector<int64_t> ids = {1486,   5574,   65753,  80391,  98558,  98559,  98560, 98571,
-                                           99134,  105247, 108925, 126981, 127336, 133297, 143992};
+  static const std::vector<int64_t> ids = {1486,  5574,   65753,  80391,  98558,  98559,  98560, 98571,
+                                           99134, 105247, 108925, 126981, 127336, 133297, 143992};
   return ids;
 }
 

@@ -21,25 +21,25 @@ const std::vector<std::pair<std::string, std::string>>& fma_track_columns();
 
 struct Genre {
   int id;
-  int parent;       // 0 for a root
+  int parent;  // 0 for a root
   std::string title;
-  int top_level;    // id of the root above it (itself for a root)
-  int64_t n_tracks; // genres.csv's #tracks
+  int top_level;     // id of the root above it (itself for a root)
+  int64_t n_tracks;  // genres.csv's #tracks
 };
 
 struct Track {
   int64_t id;
-  int genre_top;                       // index 0..15 into top_genre_names(), -1 if none
-  std::vector<int> genres, genres_all; // genre ids (track, genres) and with ancestors (track, genres_all)
+  int genre_top;                        // index 0..15 into top_genre_names(), -1 if none
+  std::vector<int> genres, genres_all;  // genre ids (track, genres) and with ancestors (track, genres_all)
   int64_t artist_id = -1, album_id = -1;
   std::string artist_name, split, subset;  // split: training|validation|test; subset: small|medium|large
-  int64_t line = 0;                    // line of tracks.csv where the row starts (for messages)
+  int64_t line = 0;                        // line of tracks.csv where the row starts (for messages)
 };
 
 struct FmaMetadata {
-  std::vector<Track> tracks;           // in file order
-  std::vector<Genre> genres;           // in file order
-  std::vector<std::string> warnings;   // non-fatal problems found while loading (one line each)
+  std::vector<Track> tracks;                        // in file order
+  std::vector<Genre> genres;                        // in file order
+  std::vector<std::string> warnings;                // non-fatal problems found while loading (one line each)
   std::unordered_map<int64_t, size_t> track_index;  // id -> position in tracks
   std::unordered_map<int, size_t> genre_index;      // id -> position in genres
   const Track* find(int64_t id) const;              // nullptr if absent

@@ -49,8 +49,8 @@ MelStore MelStore::open_file(const std::string& path) {
   s.file_ = std::make_unique<SafetensorsFile>(SafetensorsFile::open(path));
   const SafetensorsFile& f = *s.file_;
   StView fr = f.get("frames");
-  AGF_CHECK((fr.dtype == StDType::F16 || fr.dtype == StDType::F32) && fr.shape.size() == 2, FormatError,
-            "mel store '", path, "': frames must be F16 or F32 (total_frames, n_mels)");
+  AGF_CHECK((fr.dtype == StDType::F16 || fr.dtype == StDType::F32) && fr.shape.size() == 2, FormatError, "mel store '",
+            path, "': frames must be F16 or F32 (total_frames, n_mels)");
   s.f16_ = fr.dtype == StDType::F16;
   s.total_frames_ = fr.shape[0];
   s.n_mels_ = int(fr.shape[1]);
@@ -64,15 +64,15 @@ MelStore MelStore::open_file(const std::string& path) {
   s.mean_ = f32_vec(f, "mean", s.n_mels_, path);
   s.std_ = f32_vec(f, "std", s.n_mels_, path);
   for (int64_t i = 0; i < n; ++i) {
-    AGF_CHECK(s.offsets_[i] >= 0 && s.counts_[i] >= 0 && s.offsets_[i] + s.counts_[i] <= s.total_frames_,
-              FormatError, "mel store '", path, "': track ", i, " (id ", s.ids_[i], ") frames [", s.offsets_[i],
-              ", +", s.counts_[i], ") outside the ", s.total_frames_, " stored frames");
+    AGF_CHECK(s.offsets_[i] >= 0 && s.counts_[i] >= 0 && s.offsets_[i] + s.counts_[i] <= s.total_frames_, FormatError,
+              "mel store '", path, "': track ", i, " (id ", s.ids_[i], ") frames [", s.offsets_[i], ", +", s.counts_[i],
+              ") outside the ", s.total_frames_, " stored frames");
     AGF_CHECK(s.index_.emplace(s.ids_[i], i).second, FormatError, "mel store '", path, "': duplicate track id ",
               s.ids_[i]);
   }
   for (int m = 0; m < s.n_mels_; ++m) {
-    AGF_CHECK(std::isfinite(s.std_[m]) && s.std_[m] > 0 && std::isfinite(s.mean_[m]), FormatError,
-              "mel store '", path, "': mean/std of mel bin ", m, " are not finite and positive");
+    AGF_CHECK(std::isfinite(s.std_[m]) && s.std_[m] > 0 && std::isfinite(s.mean_[m]), FormatError, "mel store '", path,
+              "': mean/std of mel bin ", m, " are not finite and positive");
     s.inv_std_.push_back(1.f / s.std_[m]);
   }
   auto it = f.metadata().find("params");
@@ -99,8 +99,8 @@ int64_t MelStore::index_of(int64_t id) const {
 
 void MelStore::raw_frames(int64_t i, int start, int n, float* out) const {
   AGF_CHECK(i >= 0 && i < num_tracks(), ShapeError, "MelStore: track index ", i, " of ", num_tracks());
-  AGF_CHECK(start >= 0 && n >= 0 && int64_t(start) + n <= counts_[i], ShapeError, "MelStore: frames [", start,
-            ", ", start + n, ") outside track ", ids_[i], " of ", counts_[i], " frames");
+  AGF_CHECK(start >= 0 && n >= 0 && int64_t(start) + n <= counts_[i], ShapeError, "MelStore: frames [", start, ", ",
+            start + n, ") outside track ", ids_[i], " of ", counts_[i], " frames");
   const size_t base = size_t(offsets_[i] + start) * n_mels_, count = size_t(n) * n_mels_;
   if (f16_) {
     const uint16_t* h = static_cast<const uint16_t*>(frames_) + base;  // (frames, n_mels)
@@ -112,8 +112,8 @@ void MelStore::raw_frames(int64_t i, int start, int n, float* out) const {
 
 void MelStore::segment(int64_t i, int start, int n, float* out) const {
   AGF_CHECK(i >= 0 && i < num_tracks(), ShapeError, "MelStore::segment: track index ", i, " of ", num_tracks());
-  AGF_CHECK(start >= 0 && n > 0 && int64_t(start) + n <= counts_[i], ShapeError, "MelStore::segment: frames [",
-            start, ", ", int64_t(start) + n, ") outside track ", ids_[i], " of ", counts_[i], " frames");
+  AGF_CHECK(start >= 0 && n > 0 && int64_t(start) + n <= counts_[i], ShapeError, "MelStore::segment: frames [", start,
+            ", ", int64_t(start) + n, ") outside track ", ids_[i], " of ", counts_[i], " frames");
   const size_t base = size_t(offsets_[i] + start) * n_mels_;
   for (int t = 0; t < n; ++t)
     for (int m = 0; m < n_mels_; ++m) {
@@ -173,8 +173,8 @@ void write_melstore(const std::string& path, const MelStoreWriteSpec& spec,
       buf.clear();
       track_frames(k, &buf);
       AGF_CHECK(int64_t(buf.size()) == spec.n_frames[k] * spec.n_mels, ShapeError, "write_melstore: track ",
-                spec.track_ids[k], " gave ", buf.size(), " values, expected (", spec.n_frames[k], ", ",
-                spec.n_mels, ")");
+                spec.track_ids[k], " gave ", buf.size(), " values, expected (", spec.n_frames[k], ", ", spec.n_mels,
+                ")");
       if (spec.float16) {
         hbuf.resize(buf.size());
         for (size_t j = 0; j < buf.size(); ++j) hbuf[j] = float_to_half(buf[j]);

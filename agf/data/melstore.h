@@ -19,7 +19,7 @@ std::string melstore_path(const std::string& work_dir);  // WORK/mels.safetensor
 
 class MelStore {
  public:
-  static MelStore open(const std::string& work_dir);   // IOError / FormatError naming the file
+  static MelStore open(const std::string& work_dir);  // IOError / FormatError naming the file
   static MelStore open_file(const std::string& path);
   MelStore(MelStore&&) noexcept;
   MelStore& operator=(MelStore&&) noexcept;

@@ -66,7 +66,8 @@ bool part_is_done(const std::string& path, const std::string& signature, const s
   AGF_CHECK(sig != md.end() && ids != md.end(), FormatError, "prepare: part '", path, "' lacks its metadata");
   AGF_CHECK(sig->second == signature, UsageError, "prepare: '", path,
             "' was made with other feature parameters; use a new --work folder or delete its mel_parts/ "
-            "and mels.safetensors (", sig->second, " vs ", signature, ")");
+            "and mels.safetensors (",
+            sig->second, " vs ", signature, ")");
   AGF_CHECK(ids->second == ids_json, UsageError, "prepare: '", path,
             "' holds other tracks (different subset or audio); use a new --work folder");
   return true;
@@ -111,7 +112,8 @@ void process_chunk(const PrepareOptions& o, const std::vector<int64_t>& ids, con
     std::lock_guard<std::mutex> lock(gpu_mu);
     mels = mel_frames_batch_gpu(ptrs, o.mel);
   } else {
-    for (size_t k = 0; k < signals.size(); ++k) mel_spectrogram_frames(signals[k].data(), int64_t(signals[k].size()), o.mel, &mels[k]);
+    for (size_t k = 0; k < signals.size(); ++k)
+      mel_spectrogram_frames(signals[k].data(), int64_t(signals[k].size()), o.mel, &mels[k]);
   }
   signals.clear();
   const int n_mels = o.mel.n_mels;
@@ -123,10 +125,16 @@ void process_chunk(const PrepareOptions& o, const std::vector<int64_t>& ids, con
   }
   std::vector<float> f32;
   std::vector<uint16_t> f16;
-  if (o.float32) f32.reserve(total); else f16.reserve(total);
+  if (o.float32)
+    f32.reserve(total);
+  else
+    f16.reserve(total);
   for (auto& m : mels) {
     for (float v : m) {
-      if (o.float32) f32.push_back(v); else f16.push_back(float_to_half(v));
+      if (o.float32)
+        f32.push_back(v);
+      else
+        f16.push_back(float_to_half(v));
     }
     m.clear();
     m.shrink_to_fit();
@@ -135,13 +143,12 @@ void process_chunk(const PrepareOptions& o, const std::vector<int64_t>& ids, con
   nlohmann::json jskips = nlohmann::json::array();
   for (const Skip& s : skips) jskips.push_back({{"id", s.id}, {"path", s.path}, {"reason", s.reason}});
   const int64_t n = int64_t(kept_ids.size()), tf = int64_t(total / n_mels);
-  std::vector<StView> views = {
-      {"track_ids", StDType::I64, {n}, kept_ids.data(), size_t(n) * 8},
-      {"n_frames", StDType::I64, {n}, counts.data(), size_t(n) * 8},
-      o.float32 ? StView{"frames", StDType::F32, {tf, n_mels}, f32.data(), total * 4}
-                : StView{"frames", StDType::F16, {tf, n_mels}, f16.data(), total * 2}};
-  write_safetensors(path, views, {{"signature", signature}, {"ids", nlohmann::json(ids).dump()},
-                                  {"skips", jskips.dump()}});
+  std::vector<StView> views = {{"track_ids", StDType::I64, {n}, kept_ids.data(), size_t(n) * 8},
+                               {"n_frames", StDType::I64, {n}, counts.data(), size_t(n) * 8},
+                               o.float32 ? StView{"frames", StDType::F32, {tf, n_mels}, f32.data(), total * 4}
+                                         : StView{"frames", StDType::F16, {tf, n_mels}, f16.data(), total * 2}};
+  write_safetensors(path, views,
+                    {{"signature", signature}, {"ids", nlohmann::json(ids).dump()}, {"skips", jskips.dump()}});
 }
 
 // The split: WORK/split.json when present (resumption; its kind must be the one asked), else made and saved.
@@ -150,8 +157,8 @@ Split load_or_make_split(const PrepareOptions& o, const std::vector<const Track*
   Split split;
   if (std::filesystem::exists(split_path)) {
     split = load_split(split_path);
-    AGF_CHECK(split.kind == split_kind_name(parse_split_kind(o.split)), UsageError, "prepare: ", split_path,
-              " is a '", split.kind, "' split but --split ", o.split, " was asked; use a new --work folder");
+    AGF_CHECK(split.kind == split_kind_name(parse_split_kind(o.split)), UsageError, "prepare: ", split_path, " is a '",
+              split.kind, "' split but --split ", o.split, " was asked; use a new --work folder");
   } else {
     split = make_split(tracks, parse_split_kind(o.split), o.seed);
     save_split(split_path, split);
@@ -186,7 +193,10 @@ ChunkPlan plan_chunks(const PrepareOptions& o, const std::vector<const Track*>& 
 
 // The finished parts, open, and where each stored track's frames are in them (in track id order).
 struct PartIndex {
-  struct Loc { size_t part; int64_t row_offset, frames, id; };
+  struct Loc {
+    size_t part;
+    int64_t row_offset, frames, id;
+  };
   std::vector<SafetensorsFile> parts;
   std::vector<Loc> locs;
   int n_mels = 0;
@@ -257,9 +267,13 @@ void write_store(const PrepareOptions& o, const PartIndex& ix, const Split& spli
     spec.mean.push_back(float(mean));
     spec.stdev.push_back(sd > 1e-6 ? float(sd) : 1.f);  // a constant bin: leave it unscaled
   }
-  spec.metadata = {{"params", o.mel.to_json()}, {"split", split.kind}, {"subset", o.subset},
-                   {"stats_frames", std::to_string(n_stat)}, {"stats_over", "training split"}};
-  write_melstore(melstore_path(o.work_dir), spec, [&](int64_t k, std::vector<float>* out) { ix.read_track(ix.locs[k], out); });
+  spec.metadata = {{"params", o.mel.to_json()},
+                   {"split", split.kind},
+                   {"subset", o.subset},
+                   {"stats_frames", std::to_string(n_stat)},
+                   {"stats_over", "training split"}};
+  write_melstore(melstore_path(o.work_dir), spec,
+                 [&](int64_t k, std::vector<float>* out) { ix.read_track(ix.locs[k], out); });
 }
 
 // WORK/prepare_skips.tsv: the known-bad tracks first (the first n_known skips), then the others by id.
@@ -299,7 +313,8 @@ int print_summary(const PrepareOptions& o, const std::vector<PartIndex::Loc>& lo
 
 int run_prepare(const PrepareOptions& o) {
   AGF_CHECK(!o.work_dir.empty(), UsageError, "prepare: --work is required");
-  AGF_CHECK(!o.metadata_dir.empty() && !o.audio_dir.empty(), UsageError, "prepare: --metadata and --audio are required");
+  AGF_CHECK(!o.metadata_dir.empty() && !o.audio_dir.empty(), UsageError,
+            "prepare: --metadata and --audio are required");
   AGF_CHECK(o.max_fail_fraction >= 0 && o.max_fail_fraction <= 1, UsageError, "prepare: --max-fail must be in [0, 1]");
   AGF_CHECK(o.chunk_tracks >= 1, UsageError, "prepare: chunk size must be >= 1");
   const bool use_gpu = resolve_device(o.device, "prepare") == Device::CUDA;
@@ -312,8 +327,11 @@ int run_prepare(const PrepareOptions& o) {
   std::vector<int64_t> known_bad = remove_known_bad(tracks);
   AGF_CHECK(!tracks.empty(), UsageError, "prepare: subset '", o.subset, "' of ", o.metadata_dir, " has no tracks");
   const Split split = load_or_make_split(o, tracks);
-  nlohmann::json ds = {{"metadata_dir", o.metadata_dir}, {"audio_dir", o.audio_dir}, {"subset", o.subset},
-                       {"split", o.split}, {"seed", o.seed}};
+  nlohmann::json ds = {{"metadata_dir", o.metadata_dir},
+                       {"audio_dir", o.audio_dir},
+                       {"subset", o.subset},
+                       {"split", o.split},
+                       {"seed", o.seed}};
   write_file_atomic(WorkDir(o.work_dir).dataset(), ds.dump(1) + "\n");
 
   const std::string signature = part_signature(o);
@@ -324,22 +342,25 @@ int run_prepare(const PrepareOptions& o) {
   const size_t n_chunks = chunks.size();
   const int64_t already = plan.already;
   if (!o.quiet)
-    std::fprintf(stderr, "prepare: %zu tracks (%s), %zu chunks, %zu to do, mels on %s\n", ids.size(),
-                 o.subset.c_str(), n_chunks, todo.size(), use_gpu ? "GPU" : "CPU");
+    std::fprintf(stderr, "prepare: %zu tracks (%s), %zu chunks, %zu to do, mels on %s\n", ids.size(), o.subset.c_str(),
+                 n_chunks, todo.size(), use_gpu ? "GPU" : "CPU");
 
   // Workers take chunks; progress counts tracks; the first error stops the run.
   std::atomic<int64_t> done{0};
   std::mutex gpu_mu;
   {
     Progress progress("prepare", int64_t(ids.size()) - already, "tracks", o.quiet);
-    parallel_for(todo.size(), o.threads, [&](size_t j) {
+    parallel_for(
+        todo.size(), o.threads,
+        [&](size_t j) {
       try {
         process_chunk(o, chunks[todo[j]], part_path(o.work_dir, todo[j]), signature, use_gpu, gpu_mu, done);
       } catch (const std::exception& e) {
-        throw Error(str("prepare: stopped (finished parts are kept; re-run to resume): chunk ", todo[j], ": ",
-                        e.what()));
+        throw Error(
+            str("prepare: stopped (finished parts are kept; re-run to resume): chunk ", todo[j], ": ", e.what()));
       }
-    }, &progress, &done);
+        },
+        &progress, &done);
     progress.finish();
   }
 

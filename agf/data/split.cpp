@@ -14,7 +14,8 @@ namespace agf {
 SplitKind parse_split_kind(const std::string& s) {
   if (s == "random") return SplitKind::Random;
   if (s == "fma") return SplitKind::Fma;
-  throw UsageError(str("unknown split '", s, "' (random: stratified 85/15 by top genre; fma: the (set, split) column)"));
+  throw UsageError(
+      str("unknown split '", s, "' (random: stratified 85/15 by top genre; fma: the (set, split) column)"));
 }
 
 std::string split_kind_name(SplitKind k) { return k == SplitKind::Random ? "random" : "fma"; }
@@ -63,9 +64,12 @@ Split make_split(const std::vector<const Track*>& tracks, SplitKind kind, uint64
   s.kind = "fma";
   s.seed = seed;
   for (const Track* t : tracks) {
-    if (t->split == "training") s.train.push_back(t->id);
-    else if (t->split == "validation") s.valid.push_back(t->id);
-    else if (t->split == "test") s.test.push_back(t->id);
+    if (t->split == "training")
+      s.train.push_back(t->id);
+    else if (t->split == "validation")
+      s.valid.push_back(t->id);
+    else if (t->split == "test")
+      s.test.push_back(t->id);
   }
   for (auto* v : {&s.train, &s.valid, &s.test}) std::sort(v->begin(), v->end());
   return s;

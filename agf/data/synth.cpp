@@ -31,8 +31,8 @@ struct ArtistPlan {
   int primary, second = -1;  // top-genre indices
   ArtistVoice voice;
   std::string split;
-  int lean = -1;        // fma: the neighbouring genre this artist's sound leans towards
-  double lean_w = 0;    // and how far (blend weight)
+  int lean = -1;      // fma: the neighbouring genre this artist's sound leans towards
+  double lean_w = 0;  // and how far (blend weight)
 };
 
 struct AlbumPlan {
@@ -62,7 +62,7 @@ int sf_format_of(const std::string& f) {
 }
 
 std::string make_name(Rng& rng, bool capital_words) {
-  static const std::vector<std::string> syl = {"ka", "lo", "mi", "ra", "zen", "tor", "vel", "na", "shi", "bel",
+  static const std::vector<std::string> syl = {"ka",  "lo", "mi",  "ra",  "zen", "tor", "vel", "na", "shi", "bel",
                                                "dor", "fa", "gri", "mon", "sel", "tak", "vor", "lu", "ein", "os"};
   std::string w;
   int n = int(rng.range(2, 3));
@@ -166,11 +166,13 @@ int check_options(const SynthOptions& o) {
   const int n_genres = o.genres != 0 ? o.genres : fma ? kNumTopGenres : 8;
   AGF_CHECK(n_genres >= 1 && n_genres <= kNumTopGenres, UsageError, "synth: --genres ", n_genres, " not in 1..16");
   if (fma) {
-    AGF_CHECK(o.max_artist_tracks >= 1, UsageError, "synth: --max-artist-tracks ", o.max_artist_tracks, " must be >= 1");
+    AGF_CHECK(o.max_artist_tracks >= 1, UsageError, "synth: --max-artist-tracks ", o.max_artist_tracks,
+              " must be >= 1");
     AGF_CHECK(o.overlap >= 0 && o.overlap <= 1, UsageError, "synth: --overlap ", o.overlap, " not in [0, 1]");
-    AGF_CHECK(o.track_blend >= 0 && o.track_blend <= 1, UsageError, "synth: --track-blend ", o.track_blend, " not in [0, 1]");
-    AGF_CHECK(o.artist_exponent >= 0 && o.artist_exponent <= 5, UsageError, "synth: --artist-exponent ", o.artist_exponent,
-              " not in [0, 5]");
+    AGF_CHECK(o.track_blend >= 0 && o.track_blend <= 1, UsageError, "synth: --track-blend ", o.track_blend,
+              " not in [0, 1]");
+    AGF_CHECK(o.artist_exponent >= 0 && o.artist_exponent <= 5, UsageError, "synth: --artist-exponent ",
+              o.artist_exponent, " not in [0, 5]");
     synth_genre_quotas(o.tracks, n_genres, o.genre_floor);  // checks tracks and floor
   }
   AGF_CHECK(o.artists >= 1, UsageError, "synth: --artists ", o.artists, " must be >= 1");
@@ -211,16 +213,15 @@ struct CorpusPlan {
 };
 
 const std::vector<std::string>& cities() {
-  static const std::vector<std::string> c = {"Lyon, France", "Austin, TX", "Leipzig, Germany",
+  static const std::vector<std::string> c = {"Lyon, France",    "Austin, TX",   "Leipzig, Germany",
                                              "Porto, Portugal", "Brooklyn, NY", "Kyoto, Japan"};
   return c;
 }
 
 std::string artist_bio(const ArtistPlan& p, int g, Rng& r) {
-  return str("<p>", p.name, " formed in ", r.range(1995, 2015), " in ", p.location,
-             ". Their sound is, in a word, \"", make_name(r, false), "\";\nthey call it \"",
-             top_genre_names()[size_t(g)], "\", more or less.</p>\r\n<p>Contact: ", make_name(r, false),
-             "@example.org, or don't.</p>");
+  return str("<p>", p.name, " formed in ", r.range(1995, 2015), " in ", p.location, ". Their sound is, in a word, \"",
+             make_name(r, false), "\";\nthey call it \"", top_genre_names()[size_t(g)],
+             "\", more or less.</p>\r\n<p>Contact: ", make_name(r, false), "@example.org, or don't.</p>");
 }
 
 // FMA's split is artist-filtered: whole artists go to training (80 %), validation, test (10 % each).
@@ -272,7 +273,8 @@ void plan_easy(const SynthOptions& o, Rng& rng, CorpusPlan& p) {
         al.mislabelled = true;
       }
       const auto& lst = styles[size_t(al.label_genre)];
-      int64_t sub_id = al.mislabelled ? lst.subs[size_t(rng.below(int64_t(lst.subs.size())))].id : st.subs[size_t(al.sub)].id;
+      int64_t sub_id =
+          al.mislabelled ? lst.subs[size_t(rng.below(int64_t(lst.subs.size())))].id : st.subs[size_t(al.sub)].id;
       al.genres = {sub_id};
       if (rng.chance(0.3)) al.genres.insert(al.genres.begin(), lst.root_id);
       if (!al.mislabelled && nb >= 0 && rng.chance(o.multi_root_fraction)) {
@@ -323,7 +325,8 @@ void plan_fma_artists(const SynthOptions& o, int n_genres, Rng& rng, FmaAlbums& 
   const auto quota = synth_genre_quotas(o.tracks, n_genres, o.genre_floor);
   auto left = quota;
   std::vector<double> cum;  // p(k) ~ k^-exponent on 1..max: many one-track artists, a few big ones
-  for (int k = 1; k <= o.max_artist_tracks; ++k) cum.push_back((cum.empty() ? 0.0 : cum.back()) + std::pow(k, -o.artist_exponent));
+  for (int k = 1; k <= o.max_artist_tracks; ++k)
+    cum.push_back((cum.empty() ? 0.0 : cum.back()) + std::pow(k, -o.artist_exponent));
   auto draw_size = [&] {
     double u = rng.uniform() * cum.back();
     return int64_t(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin()) + 1;
@@ -337,8 +340,10 @@ void plan_fma_artists(const SynthOptions& o, int n_genres, Rng& rng, FmaAlbums& 
       ap.name = artist_name(rng);
       ap.lean = p.genres.neighbour(g, rng);
       ap.lean_w = ap.lean >= 0 ? o.overlap * rng.uniform() : 0.0;
-      ap.voice = make_artist_voice(ap.lean >= 0 ? blend_styles(styles[size_t(g)], styles[size_t(ap.lean)], ap.lean_w, rng)
-                                                : styles[size_t(g)], rng);
+      ap.voice =
+          make_artist_voice(ap.lean >= 0 ? blend_styles(styles[size_t(g)], styles[size_t(ap.lean)], ap.lean_w, rng)
+                                         : styles[size_t(g)],
+                            rng);
       ap.location = rng.pick(cities());
       ap.bio = artist_bio(ap, g, rng);
       const int64_t size = first ? o.max_artist_tracks : draw_size();  // FMA has its prolific artists
@@ -387,7 +392,8 @@ void style_fma_albums(Rng& rng, CorpusPlan& p, size_t n_labelled_albums) {
     const auto& st = styles[size_t(al.true_genre)];
     al.sub = int(rng.below(int64_t(st.subs.size())));
     const auto& lst = styles[size_t(al.label_genre)];
-    al.genres = {al.mislabelled ? lst.subs[size_t(rng.below(int64_t(lst.subs.size())))].id : st.subs[size_t(al.sub)].id};
+    al.genres = {al.mislabelled ? lst.subs[size_t(rng.below(int64_t(lst.subs.size())))].id
+                                : st.subs[size_t(al.sub)].id};
     if (rng.chance(0.3)) al.genres.insert(al.genres.begin(), lst.root_id);
     if (ai >= n_labelled_albums) {
       const auto& ost = styles[size_t(p.genres.neighbour(al.true_genre, rng))];
@@ -397,8 +403,8 @@ void style_fma_albums(Rng& rng, CorpusPlan& p, size_t n_labelled_albums) {
     // Overlap: the album's style leans towards the artist's neighbour (or, away from home, towards
     // the artist's own genre), by the artist's weight give or take a little.
     int towards = ar.lean >= 0 && ar.lean != al.true_genre ? ar.lean
-                  : al.true_genre != ar.primary          ? ar.primary
-                                                         : p.genres.neighbour(al.true_genre, rng);
+                  : al.true_genre != ar.primary            ? ar.primary
+                                                           : p.genres.neighbour(al.true_genre, rng);
     double w = std::clamp(ar.lean_w + 0.05 * rng.normal(), 0.0, 1.0);
     if (towards >= 0 && towards != al.true_genre && w > 0) {
       al.style = blend_styles(st, styles[size_t(towards)], w, rng);
@@ -530,8 +536,8 @@ std::string genres_csv(const std::map<int64_t, int64_t>& genre_count) {
     int top = id;
     while (by_id.at(top).parent != 0) top = by_id.at(top).parent;
     const auto n = genre_count.find(id);
-    gcsv += csv_row({std::to_string(id), std::to_string(n == genre_count.end() ? 0 : n->second), std::to_string(g.parent),
-                     g.title, std::to_string(top)});
+    gcsv += csv_row({std::to_string(id), std::to_string(n == genre_count.end() ? 0 : n->second),
+                     std::to_string(g.parent), g.title, std::to_string(top)});
   }
   return gcsv;
 }
@@ -541,8 +547,8 @@ std::string truth_csv(const std::vector<SynthTrackTruth>& truth) {
   for (const auto& t : truth)
     out += csv_row({std::to_string(t.track_id), std::to_string(t.artist_id), std::to_string(t.album_id),
                     top_genre_names()[size_t(t.true_genre)],
-                    t.label_genre >= 0 ? top_genre_names()[size_t(t.label_genre)] : "",
-                    std::to_string(t.subgenre_id), t.mislabelled ? "1" : "0"});
+                    t.label_genre >= 0 ? top_genre_names()[size_t(t.label_genre)] : "", std::to_string(t.subgenre_id),
+                    t.mislabelled ? "1" : "0"});
   return out;
 }
 
@@ -556,7 +562,11 @@ void write_metadata(const SynthOptions& o, const CorpusPlan& p, SynthSummary* su
   std::string csv;
   {
     std::vector<std::string> l1{""}, l2{""}, l3{"track_id"};
-    for (const auto& c : fma_track_columns()) { l1.push_back(c.first); l2.push_back(c.second); l3.push_back(""); }
+    for (const auto& c : fma_track_columns()) {
+      l1.push_back(c.first);
+      l2.push_back(c.second);
+      l3.push_back("");
+    }
     csv = csv_row(l1) + csv_row(l2) + csv_row(l3);
   }
   std::map<int64_t, int64_t> genre_count;
@@ -609,8 +619,8 @@ void render_audio(const SynthOptions& o, const CorpusPlan& p) {
   };
   Progress prog("synth", int64_t(p.tracks.size()), "tracks", o.quiet);
   parallel_for(p.tracks.size(), o.threads, render, &prog, nullptr, 50);
-  prog.finish(str(p.tracks.size(), " tracks, ", p.artists.size(), " artists, ", p.albums.size(), " albums in ",
-                  o.out_dir));
+  prog.finish(
+      str(p.tracks.size(), " tracks, ", p.artists.size(), " artists, ", p.albums.size(), " albums in ", o.out_dir));
 }
 
 }  // namespace

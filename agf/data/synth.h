@@ -10,34 +10,35 @@
 namespace agf {
 
 struct SynthOptions {
-  std::string out_dir;            // writes OUT/fma_metadata and OUT/fma_audio
+  std::string out_dir;  // writes OUT/fma_metadata and OUT/fma_audio
   uint64_t seed = 1;
   // fma: fma_medium's imbalance (16 top genres in its proportions, with a floor), artists with 1 to
   // max_artist_tracks tracks, genres that overlap in sound. easy: the first corpus (balanced, genres
   // apart, `artists` x `tracks_per_artist` per genre); its bytes for a seed are as before the fma preset.
   std::string preset = "fma";
-  int genres = 0;                 // top genres used (1..16); 0: the preset's (fma 16, easy 8)
+  int genres = 0;  // top genres used (1..16); 0: the preset's (fma 16, easy 8)
   // fma preset only.
-  int tracks = 450;               // tracks with a top genre (multi-root albums come on top, subset large); the
-                                  // old demo corpus had 453, so a demo epoch has no more steps
-  int genre_floor = 8;            // least tracks per genre: 8 x 15 % >= 1 track in the random split's validation
-  int max_artist_tracks = 40;     // artist sizes are skewed over 1..this (one artist of the largest genre has it)
-  double overlap = 0.5;           // largest weight of an artist's lean towards a neighbouring genre's style
+  int tracks = 450;            // tracks with a top genre (multi-root albums come on top, subset large); the
+                               // old demo corpus had 453, so a demo epoch has no more steps
+  int genre_floor = 8;         // least tracks per genre: 8 x 15 % >= 1 track in the random split's validation
+  int max_artist_tracks = 40;  // artist sizes are skewed over 1..this (one artist of the largest genre has it)
+  double overlap = 0.5;        // largest weight of an artist's lean towards a neighbouring genre's style
   // Per track: its album's style blended towards a random neighbour of its genre by a weight drawn uniformly
   // in [0, track_blend], so that tracks of one artist and album vary (0: every track of an album alike).
-  double track_blend = 0.8;       // the fma default, calibrated (docs/SYNTH.md); 0: the earlier corpus
-  double artist_exponent = 2.0;   // (calibrated default; the earlier corpus: 1.4) artist sizes p(k) ~ k^-exponent on 1..max_artist_tracks (larger: more one-track artists)
+  double track_blend = 0.8;  // the fma default, calibrated (docs/SYNTH.md); 0: the earlier corpus
+  double artist_exponent =
+      2.0;  // (calibrated default; the earlier corpus: 1.4) artist sizes p(k) ~ k^-exponent on 1..max_artist_tracks (larger: more one-track artists)
   // easy preset only.
-  int artists = 6;                // artists per genre (primary genre)
+  int artists = 6;  // artists per genre (primary genre)
   int tracks_per_artist = 5;
-  double seconds = 10.0;          // clip length
-  int sample_rate = 22050;        // 22050 or 44100
-  std::string format = "wav";     // wav | flac | mp3
-  double mislabel_fraction = 0.1; // albums (fma: tracks, by whole albums) labelled with a neighbouring genre
+  double seconds = 10.0;              // clip length
+  int sample_rate = 22050;            // 22050 or 44100
+  std::string format = "wav";         // wav | flac | mp3
+  double mislabel_fraction = 0.1;     // albums (fma: tracks, by whole albums) labelled with a neighbouring genre
   double two_genre_fraction = 0.25;   // artists with an album in a second genre
   double multi_root_fraction = 0.04;  // albums tagged in two roots (empty genre_top, subset large)
-  int threads = 0;                // 0: hardware concurrency
-  bool quiet = false;             // no progress output
+  int threads = 0;                    // 0: hardware concurrency
+  bool quiet = false;                 // no progress output
 };
 
 // Ground truth the metadata does not show, also written to OUT/synth_truth.csv.

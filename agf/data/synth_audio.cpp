@@ -42,8 +42,8 @@ class Timbre {
 };
 
 // Adds a note: linear attack, exponential decay (time constant `decay`), 5 ms fade at the end.
-void add_note(std::vector<float>& buf, int sr, Timbre& tim, double hz, double t0, double dur, double amp,
-              double attack, double decay) {
+void add_note(std::vector<float>& buf, int sr, Timbre& tim, double hz, double t0, double dur, double amp, double attack,
+              double decay) {
   const auto& tab = tim.table(hz, sr);
   int64_t i0 = int64_t(t0 * sr), n = int64_t(dur * sr);
   if (i0 >= int64_t(buf.size()) || n <= 0) return;
@@ -67,7 +67,9 @@ void add_sample(std::vector<float>& buf, const std::vector<float>& one_shot, dou
     if (i0 + int64_t(j) >= 0) buf[size_t(i0 + j)] += float(amp * one_shot[j]);
 }
 
-struct Kit { std::vector<float> kick, snare, hat; };
+struct Kit {
+  std::vector<float> kick, snare, hat;
+};
 
 Kit make_kit(const ArtistVoice& v, bool brushes, Rng& rng, int sr) {
   Kit k;
@@ -97,30 +99,78 @@ Kit make_kit(const ArtistVoice& v, bool brushes, Rng& rng, int sr) {
   return k;
 }
 
-struct Pattern { std::array<bool, 16> kick{}, snare{}, hat{}; };
+struct Pattern {
+  std::array<bool, 16> kick{}, snare{}, hat{};
+};
 
 Pattern pattern_of(Drums d, int variant, Rng& rng) {
-  auto set = [](std::array<bool, 16>& a, const char* s) { for (int i = 0; i < 16; ++i) a[i] = s[i] == 'x'; };
+  auto set = [](std::array<bool, 16>& a, const char* s) {
+    for (int i = 0; i < 16; ++i) a[i] = s[i] == 'x';
+  };
   Pattern p;
   const char *k = "................", *s = k, *h = k;
   switch (d) {
-    case Drums::Rock: k = "x.......x.x....."; s = "....x.......x..."; h = "x.x.x.x.x.x.x.x."; break;
-    case Drums::FourFloor: k = "x...x...x...x..."; s = "....x.......x..."; h = "..x...x...x...x."; break;
-    case Drums::Breakbeat: k = "x.........x....."; s = "....x..x.x..x..."; h = "xxxxxxxxxxxxxxxx"; break;
-    case Drums::BoomBap: k = "x......x..x....."; s = "....x.......x..."; h = "x.x.x.x.x.x.x.x."; break;
-    case Drums::Shuffle: k = "x.....x.x.....x."; s = "....x.......x..."; h = "x..x.xx..x.xx..x"; break;
-    case Drums::Brushes: k = "x.......x......."; s = "x.x.x.x.x.x.x.x."; h = "....x.......x..."; break;
-    case Drums::Sparse: k = "x.......x......."; s = "................"; h = "....x.......x..."; break;
-    case Drums::Latin: k = "x..x..x.x..x..x."; s = "...x..x....x..x."; h = "x.xxx.xxx.xxx.xx"; break;
-    case Drums::Halftime: k = "x.........x....."; s = "........x......."; h = "x.x.x.x.x.x.x.x."; break;
+    case Drums::Rock:
+      k = "x.......x.x.....";
+      s = "....x.......x...";
+      h = "x.x.x.x.x.x.x.x.";
+      break;
+    case Drums::FourFloor:
+      k = "x...x...x...x...";
+      s = "....x.......x...";
+      h = "..x...x...x...x.";
+      break;
+    case Drums::Breakbeat:
+      k = "x.........x.....";
+      s = "....x..x.x..x...";
+      h = "xxxxxxxxxxxxxxxx";
+      break;
+    case Drums::BoomBap:
+      k = "x......x..x.....";
+      s = "....x.......x...";
+      h = "x.x.x.x.x.x.x.x.";
+      break;
+    case Drums::Shuffle:
+      k = "x.....x.x.....x.";
+      s = "....x.......x...";
+      h = "x..x.xx..x.xx..x";
+      break;
+    case Drums::Brushes:
+      k = "x.......x.......";
+      s = "x.x.x.x.x.x.x.x.";
+      h = "....x.......x...";
+      break;
+    case Drums::Sparse:
+      k = "x.......x.......";
+      s = "................";
+      h = "....x.......x...";
+      break;
+    case Drums::Latin:
+      k = "x..x..x.x..x..x.";
+      s = "...x..x....x..x.";
+      h = "x.xxx.xxx.xxx.xx";
+      break;
+    case Drums::Halftime:
+      k = "x.........x.....";
+      s = "........x.......";
+      h = "x.x.x.x.x.x.x.x.";
+      break;
     default: break;
   }
-  set(p.kick, k); set(p.snare, s); set(p.hat, h);
+  set(p.kick, k);
+  set(p.snare, s);
+  set(p.hat, h);
   if (d == Drums::Irregular)
-    for (int i = 0; i < 16; ++i) { p.kick[i] = rng.chance(0.2); p.snare[i] = rng.chance(0.12); p.hat[i] = rng.chance(0.3); }
+    for (int i = 0; i < 16; ++i) {
+      p.kick[i] = rng.chance(0.2);
+      p.snare[i] = rng.chance(0.12);
+      p.hat[i] = rng.chance(0.3);
+    }
   switch (variant) {  // the artist's habit
     case 1: p.kick[14] = true; break;
-    case 2: for (int i = 1; i < 16; i += 4) p.hat[i] = true; break;
+    case 2:
+      for (int i = 1; i < 16; i += 4) p.hat[i] = true;
+      break;
     case 3: p.snare[7] = p.snare[15] = d != Drums::None && d != Drums::Sparse; break;
     default: break;
   }
@@ -181,12 +231,16 @@ void add_speech(std::vector<float>& bus, int sr, const ArtistVoice& v, double ra
       for (int64_t j = 0; j < n && i0 + j < int64_t(bus.size()); ++j) {
         double x = 0;
         ph += pitch * (1 - 0.1 * double(j) / n) / sr;  // falling intonation
-        if (ph >= 1) { ph -= 1; x = 1; }
+        if (ph >= 1) {
+          ph -= 1;
+          x = 1;
+        }
         double out = 0;
         for (int r = 0; r < 2; ++r) {  // two-pole resonator at F[r], bandwidth 100 Hz
           double R = std::exp(-kTwoPi * 100.0 / sr), c = 2 * R * std::cos(kTwoPi * F[r] / sr);
           double y = x + c * y1[r] - R * R * y2[r];
-          y2[r] = y1[r]; y1[r] = y;
+          y2[r] = y1[r];
+          y1[r] = y;
           out += y * (r == 0 ? 1.0 : 0.6);
         }
         double env = std::sin(3.141592653589793 * double(j) / n);
@@ -269,11 +323,19 @@ std::vector<float> render_track(const GenreStyle& g, const Subgenre& sub, const 
     int root = chord_root(t), b = int(std::lround(t / beat)) % 4;
     switch (g.bass) {
       case Bass::None: break;
-      case Bass::Held: if (b == 0) bass_note(root, t, bar, 0.8); break;
-      case Bass::Pulse: bass_note(root, t, beat / 2, 0.7); bass_note(root, t + beat / 2, beat / 2, 0.6); break;
+      case Bass::Held:
+        if (b == 0) bass_note(root, t, bar, 0.8);
+        break;
+      case Bass::Pulse:
+        bass_note(root, t, beat / 2, 0.7);
+        bass_note(root, t + beat / 2, beat / 2, 0.6);
+        break;
       case Bass::Walking: bass_note(root + b, t, beat * 0.95, 0.7); break;
       case Bass::Octave: bass_note(root + (b % 2 ? 4 : 0), t, beat * 0.8, 0.7); break;
-      case Bass::Arpeggio: bass_note(root + 2 * (b % 3), t, beat / 2, 0.7); bass_note(root + 7, t + beat / 2, beat / 2, 0.5); break;
+      case Bass::Arpeggio:
+        bass_note(root + 2 * (b % 3), t, beat / 2, 0.7);
+        bass_note(root + 7, t + beat / 2, beat / 2, 0.5);
+        break;
     }
   }
 
@@ -302,8 +364,8 @@ std::vector<float> render_track(const GenreStyle& g, const Subgenre& sub, const 
       Timbre pad_tim(soft, 16);
       for (double t = 0; t < seconds; t += bar)
         for (int c = 0; c < 3; ++c)
-          add_note(lead, sr, pad_tim, midi_hz(v.key + 12 + degree(sc, chord_root(t) + 2 * c)), t, bar,
-                   0.12, std::min(0.4, bar / 3), 2.0 * bar);
+          add_note(lead, sr, pad_tim, midi_hz(v.key + 12 + degree(sc, chord_root(t) + 2 * c)), t, bar, 0.12,
+                   std::min(0.4, bar / 3), 2.0 * bar);
     }
   }
 

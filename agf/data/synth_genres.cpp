@@ -7,6 +7,8 @@
 #include "agf/data/synth_style.h"
 #include "util/error.h"
 
+// This file is data (the genre catalogue and the per-genre style table), laid out as tables by hand.
+// clang-format off
 namespace agf::synth {
 
 namespace {
@@ -156,3 +158,4 @@ const std::vector<GenreStyle>& genre_styles() {
 }
 
 }  // namespace agf::synth
+// clang-format on

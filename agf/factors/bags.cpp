@@ -12,12 +12,12 @@ namespace agf {
 double norm_ppf(double p) {
   if (p <= 0) return -INFINITY;
   if (p >= 1) return INFINITY;
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-                             1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
                              6.680131188771972e+01, -1.328068155288572e+01};
   static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                             -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
   static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
                              3.754408661907416e+00};
   const double lo = 0.02425;
@@ -44,13 +44,15 @@ double norm_ppf(double p) {
   return x;
 }
 
-QuantileNormalized quantile_normalize(const std::vector<float>& x, int64_t N, int D, const std::vector<int64_t>& row_ids,
-                                      const std::vector<std::string>& col_names) {
-  AGF_CHECK(static_cast<int64_t>(x.size()) == N * D, ShapeError, "quantile_normalize: ", x.size(),
-            " values for a (", N, ", ", D, ") matrix");
+QuantileNormalized quantile_normalize(const std::vector<float>& x, int64_t N, int D,
+                                      const std::vector<int64_t>& row_ids, const std::vector<std::string>& col_names) {
+  AGF_CHECK(static_cast<int64_t>(x.size()) == N * D, ShapeError, "quantile_normalize: ", x.size(), " values for a (", N,
+            ", ", D, ") matrix");
   AGF_CHECK(N >= 2, UsageError, "quantile_normalize: need at least 2 rows (tracks), got ", N);
   auto col_name = [&](int c) { return c < static_cast<int>(col_names.size()) ? col_names[c] : str("#", c); };
-  auto row_name = [&](int64_t r) { return r < static_cast<int64_t>(row_ids.size()) ? str("track ", row_ids[r]) : str("row ", r); };
+  auto row_name = [&](int64_t r) {
+    return r < static_cast<int64_t>(row_ids.size()) ? str("track ", row_ids[r]) : str("row ", r);
+  };
   for (int64_t r = 0; r < N; ++r)
     for (int c = 0; c < D; ++c)
       AGF_CHECK(std::isfinite(x[r * D + c]), NumericError, "descriptor '", col_name(c), "' of ", row_name(r), " is ",
@@ -58,7 +60,10 @@ QuantileNormalized quantile_normalize(const std::vector<float>& x, int64_t N, in
   QuantileNormalized out;
   for (int c = 0; c < D; ++c) {
     float mn = x[c], mx = x[c];
-    for (int64_t r = 1; r < N; ++r) { mn = std::min(mn, x[r * D + c]); mx = std::max(mx, x[r * D + c]); }
+    for (int64_t r = 1; r < N; ++r) {
+      mn = std::min(mn, x[r * D + c]);
+      mx = std::max(mx, x[r * D + c]);
+    }
     (mn == mx ? out.dropped : out.kept).push_back(c);
   }
   const int K = static_cast<int>(out.kept.size());
@@ -73,8 +78,10 @@ QuantileNormalized quantile_normalize(const std::vector<float>& x, int64_t N, in
     for (int64_t r = 0; r < N; ++r) {
       const double v = col[r];
       double p;
-      if (v - 1e-7 < sorted.front()) p = 0;
-      else if (v + 1e-7 > sorted.back()) p = 1;
+      if (v - 1e-7 < sorted.front())
+        p = 0;
+      else if (v + 1e-7 > sorted.back())
+        p = 1;
       else {
         const int64_t first = std::lower_bound(sorted.begin(), sorted.end(), v) - sorted.begin();
         const int64_t last = (std::upper_bound(sorted.begin(), sorted.end(), v) - sorted.begin()) - 1;

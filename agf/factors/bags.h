@@ -12,9 +12,9 @@ namespace agf {
 double norm_ppf(double p);
 
 struct QuantileNormalized {
-  std::vector<float> x;           // (N, kept.size()) row-major
-  std::vector<int> kept;          // input columns kept, ascending
-  std::vector<int> dropped;       // constant (or all-equal) columns, removed
+  std::vector<float> x;      // (N, kept.size()) row-major
+  std::vector<int> kept;     // input columns kept, ascending
+  std::vector<int> dropped;  // constant (or all-equal) columns, removed
 };
 
 // x (N, D). Each column: p = mean rank of the value among ties / (N - 1) (values within 1e-7 of the min

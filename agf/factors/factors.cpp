@@ -28,11 +28,11 @@ namespace {
 
 struct Corpus {
   FmaMetadata meta;
-  std::vector<const Track*> tracks;           // subset tracks with an artist, ascending id
-  std::vector<int64_t> artist_ids;            // ascending
+  std::vector<const Track*> tracks;  // subset tracks with an artist, ascending id
+  std::vector<int64_t> artist_ids;   // ascending
   std::vector<std::string> artist_names;
-  std::vector<int32_t> artist_of_track;       // (tracks) index into artist_ids
-  std::vector<char> in_fit;                   // (tracks) 1: the track feeds dictionaries, bags and LDA
+  std::vector<int32_t> artist_of_track;  // (tracks) index into artist_ids
+  std::vector<char> in_fit;              // (tracks) 1: the track feeds dictionaries, bags and LDA
   std::vector<std::string> notes;
 };
 
@@ -44,8 +44,10 @@ Corpus load_corpus(const FactorsOptions& o) {
   if (!bad.empty()) c.notes.push_back(str(bad.size(), " FMA tracks known to have no audio were left out"));
   int64_t no_artist = 0;
   for (const Track* t : sel) {
-    if (t->artist_id >= 0) c.tracks.push_back(t);
-    else ++no_artist;
+    if (t->artist_id >= 0)
+      c.tracks.push_back(t);
+    else
+      ++no_artist;
   }
   if (no_artist > 0) c.notes.push_back(str(no_artist, " tracks without an artist id have no factor and were left out"));
   AGF_CHECK(!c.tracks.empty(), UsageError, "factors: no tracks with an artist in subset '", o.subset, "' of ",
@@ -72,7 +74,8 @@ Corpus load_corpus(const FactorsOptions& o) {
       c.in_fit[i] = char(train.count(c.tracks[i]->id) > 0);
       n_fit += c.in_fit[i];
     }
-    AGF_CHECK(n_fit > 0, UsageError, "factors --factors-from train: no track of subset '", o.subset, "' is in the training split of ", sp);
+    AGF_CHECK(n_fit > 0, UsageError, "factors --factors-from train: no track of subset '", o.subset,
+              "' is in the training split of ", sp);
     c.notes.push_back(str("fitted on the ", n_fit, " training tracks of ", sp, " (--factors-from train); ",
                           int64_t(c.tracks.size()) - n_fit, " other tracks only receive their artist's topics"));
   }
@@ -114,18 +117,23 @@ ArtistSlots artist_slots(char kind, const FactorsOptions& o, const Corpus& c, co
   if (!skipped.empty()) {
     std::string list;
     for (size_t i = 0; i < std::min<size_t>(5, skipped.size()); ++i) list += (i ? ", " : "") + skipped[i];
-    r->notes.push_back(str(skipped.size(), " artists with no ", o.factors_from == "train" ? "usable training" : "decodable",
-                           " track were skipped (", list, skipped.size() > 5 ? ", ..." : "", ")"));
+    r->notes.push_back(str(skipped.size(), " artists with no ",
+                           o.factors_from == "train" ? "usable training" : "decodable", " track were skipped (", list,
+                           skipped.size() > 5 ? ", ..." : "", ")"));
   }
   const int A = static_cast<int>(as.kept.size());
   AGF_CHECK(A >= 1, UsageError, "factors ", kind, ": no artist has a usable track");
   int64_t bad_tracks = 0;
   for (size_t i = 0; i < c.tracks.size(); ++i) bad_tracks += c.in_fit[i] && !track_ok[i];
-  if (bad_tracks) r->notes.push_back(str(bad_tracks, " tracks had no usable audio (first: ", [&] {
-    for (size_t i = 0; i < c.tracks.size(); ++i)
-      if (c.in_fit[i] && !track_ok[i]) return (*feats)[i].error;
-    return std::string();
-  }(), ")"));
+  if (bad_tracks)
+    r->notes.push_back(str(
+        bad_tracks, " tracks had no usable audio (first: ",
+        [&] {
+      for (size_t i = 0; i < c.tracks.size(); ++i)
+        if (c.in_fit[i] && !track_ok[i]) return (*feats)[i].error;
+      return std::string();
+        }(),
+        ")"));
   return as;
 }
 
@@ -146,7 +154,10 @@ void genre_items(const Corpus& c, const ArtistSlots& as, Items* it, FactorReport
   for (size_t i = 0; i < c.tracks.size(); ++i)
     if (c.in_fit[i])
       for (int g : c.tracks[i]->genres) term.emplace(g, 0);
-  for (auto& [g, idx] : term) { idx = static_cast<int>(it->vocab_ids.size()); it->vocab_ids.push_back(g); }
+  for (auto& [g, idx] : term) {
+    idx = static_cast<int>(it->vocab_ids.size());
+    it->vocab_ids.push_back(g);
+  }
   AGF_CHECK(!it->vocab_ids.empty(), UsageError, "factors s: no track has a genre id");
   for (size_t i = 0; i < c.tracks.size(); ++i)
     if (c.in_fit[i])
@@ -195,7 +206,8 @@ void normalise_descriptors(std::vector<float>* points, int64_t N, const std::vec
   if (!q.dropped.empty()) {
     std::string list;
     for (size_t i = 0; i < std::min<size_t>(8, q.dropped.size()); ++i)
-      list += (i ? ", " : "") + (q.dropped[i] < static_cast<int>(names.size()) ? names[q.dropped[i]] : str("#", q.dropped[i]));
+      list += (i ? ", " : "") +
+              (q.dropped[i] < static_cast<int>(names.size()) ? names[q.dropped[i]] : str("#", q.dropped[i]));
     r->notes.push_back(str(q.dropped.size(), " constant descriptor columns were dropped (", list,
                            q.dropped.size() > 8 ? ", ..." : "", ")"));
   }
@@ -214,8 +226,8 @@ void cluster_items(char kind, const FactorsOptions& o, const Compute& compute, c
   KMeansParams kp;
   kp.k = o.clusters;
   if (kp.k > N) {
-    r->notes.push_back(str("--clusters ", o.clusters, " is more than the ", N, " points of '", kind,
-                           "': clamped to ", N));
+    r->notes.push_back(
+        str("--clusters ", o.clusters, " is more than the ", N, " points of '", kind, "': clamped to ", N));
     std::fprintf(stderr, "factors %c: note: --clusters %d > %lld points; using %lld clusters\n", kind, o.clusters,
                  static_cast<long long>(N), static_cast<long long>(N));
     kp.k = static_cast<int>(N);
@@ -242,8 +254,7 @@ void cluster_items(char kind, const FactorsOptions& o, const Compute& compute, c
 
 // A kind's items: genre terms (s) or clustered points (m, d, e).
 Items make_items(char kind, const FactorsOptions& o, const Compute& compute, const Corpus& c,
-                 const std::vector<TrackFeatures>* feats,
-                 const ArtistSlots& as, FactorReport* r) {
+                 const std::vector<TrackFeatures>* feats, const ArtistSlots& as, FactorReport* r) {
   Items it;
   if (kind == 's') {
     genre_items(c, as, &it, r);
@@ -292,8 +303,10 @@ void write_model(char kind, const FactorsOptions& o, const Corpus& c, const Arti
       {"artist_topics", StDType::F32, {A, o.topics}, artist_topics.data(), artist_topics.size() * 4},
       {"bags", StDType::F32, {A, V}, bagsf.data(), bagsf.size() * 4},
       {"lda_components", StDType::F32, {o.topics, V}, comp.data(), comp.size() * 4}};
-  if (kind == 's') model.push_back({"genre_ids", StDType::I64, {V}, it.vocab_ids.data(), it.vocab_ids.size() * 8});
-  else model.push_back({"centroids", StDType::F32, {V, D}, it.km.centroids.data(), it.km.centroids.size() * 4});
+  if (kind == 's')
+    model.push_back({"genre_ids", StDType::I64, {V}, it.vocab_ids.data(), it.vocab_ids.size() * 8});
+  else
+    model.push_back({"centroids", StDType::F32, {V, D}, it.km.centroids.data(), it.km.centroids.size() * 4});
   if (kind == 'e') model.push_back({"descriptor_columns", StDType::I64, {D}, cols.data(), cols.size() * 8});
   write_safetensors(WorkDir(o.work_dir).factor_file(kind, "_model.safetensors"), model, meta);
 }
@@ -306,7 +319,8 @@ void write_summaries(char kind, const FactorsOptions& o, const Corpus& c, const 
   std::vector<int> agt(static_cast<size_t>(A) * G, 0);
   for (size_t i = 0; i < c.tracks.size(); ++i) {
     const int slot = as.slot[c.artist_of_track[i]];
-    if (slot >= 0 && c.in_fit[i] && c.tracks[i]->genre_top >= 0) agt[static_cast<int64_t>(slot) * G + c.tracks[i]->genre_top] += 1;
+    if (slot >= 0 && c.in_fit[i] && c.tracks[i]->genre_top >= 0)
+      agt[static_cast<int64_t>(slot) * G + c.tracks[i]->genre_top] += 1;
   }
   std::vector<std::string> names;
   for (int a : as.kept) names.push_back(c.artist_names[a]);
@@ -328,7 +342,8 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   const int V = it.V;
   r.clusters = V;
   r.artists = A;
-  const auto bags = group_bags(it.labels.data(), it.item_artist.data(), static_cast<int64_t>(it.labels.size()), A, V, as.divisor);
+  const auto bags =
+      group_bags(it.labels.data(), it.item_artist.data(), static_cast<int64_t>(it.labels.size()), A, V, as.divisor);
 
   LdaParams lp;
   lp.topics = o.topics;
@@ -343,10 +358,13 @@ FactorReport run_kind(char kind, const FactorsOptions& o, const Corpus& c, const
   std::vector<float> artist_topics(theta.begin(), theta.end());
 
   ensure_dir(WorkDir(o.work_dir).factors());
-  std::map<std::string, std::string> meta{
-      {"kind", std::string(1, kind)}, {"topics", std::to_string(o.topics)}, {"terms", std::to_string(V)},
-      {"seed", std::to_string(o.seed)}, {"subset", o.subset}, {"artists", std::to_string(A)},
-      {"factors_from", o.factors_from}};
+  std::map<std::string, std::string> meta{{"kind", std::string(1, kind)},
+                                          {"topics", std::to_string(o.topics)},
+                                          {"terms", std::to_string(V)},
+                                          {"seed", std::to_string(o.seed)},
+                                          {"subset", o.subset},
+                                          {"artists", std::to_string(A)},
+                                          {"factors_from", o.factors_from}};
   if (kind == 'm' || kind == 'd') meta["n_mfcc"] = std::to_string(o.n_mfcc);
   write_targets(kind, o, c, as, artist_topics, meta, &r);
   write_model(kind, o, c, as, it, bags, lda, artist_topics, meta);
@@ -371,8 +389,7 @@ std::vector<FactorReport> compute_factors(const FactorsOptions& in) {
   AGF_CHECK(!o.metadata_dir.empty(), UsageError, "factors: no metadata folder: ", ds,
             " is missing (run `agf prepare`) and --metadata was not given");
   for (char k : o.kinds)
-    AGF_CHECK(is_factor_task(k), UsageError, "factors: unknown kind '", k,
-              "' (kinds are m, d, e, s)");
+    AGF_CHECK(is_factor_task(k), UsageError, "factors: unknown kind '", k, "' (kinds are m, d, e, s)");
   AGF_CHECK(o.clusters >= 1 && o.topics >= 1, UsageError, "factors: --clusters ", o.clusters, ", --topics ", o.topics);
   AGF_CHECK(o.factors_from == "all" || o.factors_from == "train", UsageError,
             "factors: --factors-from must be all (the paper's protocol) or train, got '", o.factors_from, "'");

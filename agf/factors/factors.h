@@ -41,16 +41,16 @@ struct FactorsOptions {
   // artist's topics (made from its training tracks alone), and an artist with no training track gets no
   // target (validation tracks need none for training; their validation losses skip them).
   std::string factors_from = "all";
-  int n_mfcc = 13;               // m, d: MFCC coefficients, 13 (the authors' code) or 25 (the paper's Table 1)
-  int clusters = 2048;           // clamped, with a note, to the number of points of a small corpus
+  int n_mfcc = 13;      // m, d: MFCC coefficients, 13 (the authors' code) or 25 (the paper's Table 1)
+  int clusters = 2048;  // clamped, with a note, to the number of points of a small corpus
   int topics = paper::kTopics;
   uint64_t seed = 0;
-  int threads = 0;               // feature extraction threads (0 = all cores)
-  std::string device = "auto";   // K-means assignments: auto | cpu | cuda (engine/compute.h open_compute)
+  int threads = 0;                        // feature extraction threads (0 = all cores)
+  std::string device = "auto";            // K-means assignments: auto | cpu | cuda (engine/compute.h open_compute)
   int64_t max_points_per_centroid = 256;  // faiss's cap (0 = all points)
-  bool minibatch = false;        // MiniBatchKMeans-like dictionary (the authors' code) instead of Lloyd
+  bool minibatch = false;                 // MiniBatchKMeans-like dictionary (the authors' code) instead of Lloyd
   int kmeans_max_iter = 300;
-  int lda_max_iter = 10;         // the authors' setting
+  int lda_max_iter = 10;  // the authors' setting
   bool lda_online = false;
   bool verbose = true;
 };
@@ -71,10 +71,10 @@ std::vector<FactorReport> compute_factors(const FactorsOptions& opt);
 // shares (tracks' genre_top weighted by the artist's topic share) and its strongest member artists.
 struct GroupSummary {
   int topic = 0;
-  int artists = 0;                                   // artists whose strongest topic this is
-  double weight = 0;                                  // sum of the artists' shares of this topic
-  std::vector<std::pair<std::string, double>> genres; // (top genre, share of the group), strongest first
-  std::vector<std::pair<std::string, double>> members;// (artist name, topic share), strongest first
+  int artists = 0;                                      // artists whose strongest topic this is
+  double weight = 0;                                    // sum of the artists' shares of this topic
+  std::vector<std::pair<std::string, double>> genres;   // (top genre, share of the group), strongest first
+  std::vector<std::pair<std::string, double>> members;  // (artist name, topic share), strongest first
 };
 // artist_topics (A, K); artist_genre_tracks (A, 16): tracks of each artist per top genre.
 std::vector<GroupSummary> summarize_groups(const std::vector<float>& artist_topics, int A, int K,

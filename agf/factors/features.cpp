@@ -110,8 +110,8 @@ void compute_one(int64_t id, const FeatureRequest& req, TrackFeatures* f) {
     if (!cache.empty()) {
       std::vector<StView> t{{"mfcc", StDType::F32, {f->n_mfcc, f->frames}, f->mfcc.data(), f->mfcc.size() * 4}};
       if (req.descriptors)
-        t.push_back({"descriptors", StDType::F32, {static_cast<int64_t>(f->desc.size())}, f->desc.data(),
-                     f->desc.size() * 4});
+        t.push_back(
+            {"descriptors", StDType::F32, {static_cast<int64_t>(f->desc.size())}, f->desc.data(), f->desc.size() * 4});
       write_safetensors(cache, t, {{"mfcc_params", params_tag(req)}, {"track_id", std::to_string(id)}});
     }
   } catch (const UsageError&) {
@@ -127,12 +127,15 @@ void compute_one(int64_t id, const FeatureRequest& req, TrackFeatures* f) {
 }  // namespace
 
 std::vector<TrackFeatures> compute_track_features(const std::vector<int64_t>& ids, const FeatureRequest& req) {
-  AGF_CHECK(req.n_mfcc == 13 || req.n_mfcc == 25, UsageError, "features: --n-mfcc must be 13 (the authors' code) or 25 "
-            "(the paper's Table 1), got ", req.n_mfcc);
+  AGF_CHECK(req.n_mfcc == 13 || req.n_mfcc == 25, UsageError,
+            "features: --n-mfcc must be 13 (the authors' code) or 25 "
+            "(the paper's Table 1), got ",
+            req.n_mfcc);
   if (!req.cache_dir.empty()) ensure_dir(req.cache_dir);
   std::vector<TrackFeatures> out(ids.size());
   Progress prog("features", static_cast<int64_t>(ids.size()), "tracks", !req.verbose);
-  parallel_for(ids.size(), req.threads, [&](size_t i) { compute_one(ids[i], req, &out[i]); }, &prog);
+  parallel_for(
+      ids.size(), req.threads, [&](size_t i) { compute_one(ids[i], req, &out[i]); }, &prog);
   int bad = 0;
   for (const auto& f : out) bad += !f.ok;
   prog.finish(str(ids.size() - bad, " tracks with features, ", bad, " without"));

@@ -10,19 +10,19 @@ namespace agf {
 
 struct TrackFeatures {
   int64_t track_id = 0;
-  bool ok = false;            // decoded and computed (or read from the cache)
-  std::string error;          // why not, when !ok
+  bool ok = false;    // decoded and computed (or read from the cache)
+  std::string error;  // why not, when !ok
   int n_mfcc = 0, frames = 0;
-  std::vector<float> mfcc;    // (n_mfcc, frames)
-  std::vector<float> desc;    // (descriptor_names().size()) when descriptors were requested
+  std::vector<float> mfcc;  // (n_mfcc, frames)
+  std::vector<float> desc;  // (descriptor_names().size()) when descriptors were requested
 };
 
 struct FeatureRequest {
   std::string audio_dir, cache_dir;  // cache_dir "" = no cache
   bool mfcc = true, descriptors = false;
-  int n_mfcc = 13;                   // MFCC coefficients: 13 (the authors' code) or 25 (the paper's Table 1)
-  int threads = 0;                   // 0 = std::thread::hardware_concurrency()
-  bool verbose = true;               // progress with rate and ETA on stderr
+  int n_mfcc = 13;      // MFCC coefficients: 13 (the authors' code) or 25 (the paper's Table 1)
+  int threads = 0;      // 0 = std::thread::hardware_concurrency()
+  bool verbose = true;  // progress with rate and ETA on stderr
 };
 
 // One entry per id, in the same order. A track whose audio is missing or cannot be decoded is

@@ -33,24 +33,21 @@ std::vector<int64_t> sample_indices(int64_t N, int64_t m, std::mt19937_64& rng) 
   return idx;
 }
 
-template <typename T>
-std::vector<T> gather_rows(const T* x, int D, const std::vector<int64_t>& idx) {
+template <typename T> std::vector<T> gather_rows(const T* x, int D, const std::vector<int64_t>& idx) {
   std::vector<T> out(idx.size() * D);
   for (size_t i = 0; i < idx.size(); ++i) std::copy(x + idx[i] * D, x + idx[i] * D + D, out.begin() + i * D);
   return out;
 }
 
-template <typename T>
-void check_finite(const T* x, int64_t N, int D) {
+template <typename T> void check_finite(const T* x, int64_t N, int D) {
   for (int64_t i = 0; i < N * D; ++i)
-    AGF_CHECK(std::isfinite(static_cast<double>(x[i])), NumericError, "k-means: non-finite value ", x[i],
-              " at row ", i / D, ", column ", i % D, " of the (", N, ", ", D, ") data");
+    AGF_CHECK(std::isfinite(static_cast<double>(x[i])), NumericError, "k-means: non-finite value ", x[i], " at row ",
+              i / D, ", column ", i % D, " of the (", N, ", ", D, ") data");
 }
 
 // Assignment step on the chosen device: labels and squared distances of x to c. `cuda` (float data only):
 // the context the assignments run on; null: the CPU.
-template <typename T>
-struct Assigner {
+template <typename T> struct Assigner {
   Assigner(const T* x, int64_t N, int D, int K, CudaCtx* cuda) : x_(x), N_(N), D_(D), K_(K) {
     x_sq_.resize(N);
     row_sqnorm(Cpu{}, x_sq_.data(), x, N, D);
@@ -79,17 +76,15 @@ struct Assigner {
 };
 
 // The context assignments of T data run on: a CUDA Compute's, for float data; else null (the CPU).
-template <typename T>
-CudaCtx* assign_context(const Compute* c) {
+template <typename T> CudaCtx* assign_context(const Compute* c) {
   if (!std::is_same_v<T, float> || c == nullptr || c->device != Device::CUDA) return nullptr;
   return c->cuda;
 }
 
 // sklearn's _relocate_empty_clusters_dense: the i-th empty cluster takes the i-th farthest point
 // (distance to its own centre), which leaves its old cluster. Returns the number re-seeded.
-template <typename T>
-int relocate_empty(std::vector<double>& sums, std::vector<int64_t>& counts, const T* x, int D, int K,
-                   const int32_t* labels, const T* d2, int64_t N) {
+template <typename T> int relocate_empty(std::vector<double>& sums, std::vector<int64_t>& counts, const T* x, int D,
+                                         int K, const int32_t* labels, const T* d2, int64_t N) {
   std::vector<int> empty;
   for (int k = 0; k < K; ++k)
     if (counts[k] == 0) empty.push_back(k);
@@ -114,8 +109,7 @@ int relocate_empty(std::vector<double>& sums, std::vector<int64_t>& counts, cons
 
 }  // namespace
 
-template <typename T>
-double kmeans_inertia(const T* x, int64_t N, int D, const T* c, const int32_t* labels) {
+template <typename T> double kmeans_inertia(const T* x, int64_t N, int D, const T* c, const int32_t* labels) {
   double total = 0;
 #pragma omp parallel for reduction(+ : total) schedule(static) if (N * D > 65536)
   for (int64_t n = 0; n < N; ++n) {
@@ -129,8 +123,7 @@ double kmeans_inertia(const T* x, int64_t N, int D, const T* c, const int32_t* l
   return total;
 }
 
-template <typename T>
-std::vector<T> kmeans_plusplus(const T* x, int64_t N, int D, int k, uint64_t seed) {
+template <typename T> std::vector<T> kmeans_plusplus(const T* x, int64_t N, int D, int k, uint64_t seed) {
   AGF_CHECK(k >= 1 && k <= N, UsageError, "k-means++: ", k, " clusters for ", N, " points (need 1 <= k <= N)");
   std::mt19937_64 rng(seed);
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
@@ -175,9 +168,8 @@ std::vector<T> kmeans_plusplus(const T* x, int64_t N, int D, int k, uint64_t see
   return c;
 }
 
-template <typename T>
-std::vector<int32_t> kmeans_predict(const T* x, int64_t N, int D, const T* c, int k, double* inertia,
-                                    const Compute* compute) {
+template <typename T> std::vector<int32_t> kmeans_predict(const T* x, int64_t N, int D, const T* c, int k,
+                                                          double* inertia, const Compute* compute) {
   std::vector<int32_t> labels(N);
   if (N == 0) {
     if (inertia) *inertia = 0;
@@ -193,9 +185,8 @@ std::vector<int32_t> kmeans_predict(const T* x, int64_t N, int D, const T* c, in
 namespace {
 
 // The initial centroids: `init` when given, else k-means++ on a sample of init_size points (or on all n).
-template <typename T>
-std::vector<T> initial_centroids(const T* x, int64_t n, int D, const KMeansParams& p, const T* init,
-                                 std::mt19937_64& rng) {
+template <typename T> std::vector<T> initial_centroids(const T* x, int64_t n, int D, const KMeansParams& p,
+                                                       const T* init, std::mt19937_64& rng) {
   const int K = p.k;
   if (init) {
     return std::vector<T>(init, init + static_cast<int64_t>(K) * D);
@@ -249,8 +240,14 @@ void lloyd(const T* x, int64_t n, int D, const KMeansParams& p, CudaCtx* cuda, K
     r.n_iter = it + 1;
     prog.set(it + 1);
     prog.set_note(str("shift ", shift));
-    if (labels == old) { r.converged = true; break; }
-    if (shift <= tol) { r.converged = true; break; }
+    if (labels == old) {
+      r.converged = true;
+      break;
+    }
+    if (shift <= tol) {
+      r.converged = true;
+      break;
+    }
     old.swap(labels);
   }
   prog.finish(str(r.n_iter, " iterations", r.converged ? ", converged" : ", not converged"));
@@ -280,9 +277,8 @@ void reseed_unused_centres(const T* x, int64_t n, int D, int K, CudaCtx* cuda, K
 
 // MiniBatchKMeans from r.centroids: per-centre counts; each batch moves a centre to the running mean of its
 // points; stops after max_no_improvement batches without a better smoothed batch inertia.
-template <typename T>
-void minibatch(const T* x, int64_t n, int D, const KMeansParams& p, std::mt19937_64& rng, CudaCtx* cuda,
-               KMeansResult<T>& r) {
+template <typename T> void minibatch(const T* x, int64_t n, int D, const KMeansParams& p, std::mt19937_64& rng,
+                                     CudaCtx* cuda, KMeansResult<T>& r) {
   const int K = p.k;
   std::vector<double> sums(static_cast<size_t>(K) * D);
   std::vector<int64_t> counts(K);
@@ -317,8 +313,13 @@ void minibatch(const T* x, int64_t n, int D, const KMeansParams& p, std::mt19937
     ewa = ewa < 0 ? bi : ewa * (1 - alpha) + bi * alpha;
     r.n_iter = static_cast<int>(s + 1);
     prog.set(s + 1);
-    if (ewa < best) { best = ewa; no_improve = 0; }
-    else if (p.max_no_improvement > 0 && ++no_improve >= p.max_no_improvement) { r.converged = true; break; }
+    if (ewa < best) {
+      best = ewa;
+      no_improve = 0;
+    } else if (p.max_no_improvement > 0 && ++no_improve >= p.max_no_improvement) {
+      r.converged = true;
+      break;
+    }
   }
   prog.finish(str(r.n_iter, " batches"));
   reseed_unused_centres(x, n, D, K, cuda, r);

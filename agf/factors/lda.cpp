@@ -17,7 +17,10 @@ namespace agf {
 
 double digamma(double x) {
   double r = 0;
-  while (x < 10) { r -= 1 / x; x += 1; }
+  while (x < 10) {
+    r -= 1 / x;
+    x += 1;
+  }
   const double f = 1 / (x * x);
   return r + std::log(x) - 0.5 / x -
          f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
@@ -41,7 +44,10 @@ Csr to_csr(const double* X, int64_t docs, int V) {
       const double x = X[d * V + v];
       AGF_CHECK(std::isfinite(x) && x >= 0, NumericError, "LDA: X[", d, ", ", v, "] = ", x,
                 " (the document-term matrix must be finite and non-negative)");
-      if (x > 0) { c.idx.push_back(v); c.val.push_back(x); }
+      if (x > 0) {
+        c.idx.push_back(v);
+        c.val.push_back(x);
+      }
     }
     c.ptr.push_back(static_cast<int64_t>(c.idx.size()));
   }
@@ -68,7 +74,10 @@ void e_step(const Csr& x, int64_t d0, int64_t d1, int K, int V, double alpha, co
   {
     const int tid = omp_get_thread_num();
     double* s = nullptr;
-    if (stats) { part[tid].assign(static_cast<size_t>(K) * V, 0.0); s = part[tid].data(); }
+    if (stats) {
+      part[tid].assign(static_cast<size_t>(K) * V, 0.0);
+      s = part[tid].data();
+    }
     std::vector<double> et(K), last(K), acc(K), norm;
     std::vector<double> eb;  // (K, nnz) gathered columns of exp_beta
 #pragma omp for schedule(dynamic, 4)
@@ -79,7 +88,8 @@ void e_step(const Csr& x, int64_t d0, int64_t d1, int K, int V, double alpha, co
       eb.resize(static_cast<size_t>(K) * nnz);
       norm.resize(nnz);
       for (int k = 0; k < K; ++k)
-        for (int j = 0; j < nnz; ++j) eb[static_cast<size_t>(k) * nnz + j] = exp_beta[static_cast<int64_t>(k) * V + x.idx[b + j]];
+        for (int j = 0; j < nnz; ++j)
+          eb[static_cast<size_t>(k) * nnz + j] = exp_beta[static_cast<int64_t>(k) * V + x.idx[b + j]];
       auto expect = [&]() {
         double sum = 0;
         for (int k = 0; k < K; ++k) sum += g[k];

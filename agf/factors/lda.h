@@ -9,10 +9,10 @@ namespace agf {
 
 struct LdaParams {
   int topics = 40;
-  double doc_topic_prior = -1;    // alpha; < 0 means 1 / topics
-  double topic_word_prior = -1;   // eta; < 0 means 1 / topics
-  int max_iter = 10;              // passes over the corpus (the authors' setting, sklearn's default)
-  bool online = false;            // online VB: mini-batches of batch_size, rho = (offset + t)^-decay
+  double doc_topic_prior = -1;   // alpha; < 0 means 1 / topics
+  double topic_word_prior = -1;  // eta; < 0 means 1 / topics
+  int max_iter = 10;             // passes over the corpus (the authors' setting, sklearn's default)
+  bool online = false;           // online VB: mini-batches of batch_size, rho = (offset + t)^-decay
   int batch_size = 128;
   double learning_offset = 10.0;
   double learning_decay = 0.7;
@@ -28,7 +28,7 @@ struct LdaModel {
   double doc_topic_prior = 0, topic_word_prior = 0;
   std::vector<double> components;  // (topics, vocab): variational parameters lambda (sklearn's components_)
   int n_iter = 0;
-  double train_perplexity = 0;     // perplexity of the training matrix after fitting (sklearn's bound_ -> perplexity)
+  double train_perplexity = 0;  // perplexity of the training matrix after fitting (sklearn's bound_ -> perplexity)
 };
 
 // X (docs, vocab) non-negative (counts or averaged counts). init_components (topics, vocab) replaces the

@@ -44,8 +44,8 @@ FactorTargets load_factor_targets(const std::string& work_dir, char kind) {
 }
 
 std::vector<GroupSummary> summarize_groups(const std::vector<float>& theta, int A, int K,
-                                           const std::vector<std::string>& names, const std::vector<int>& agt,
-                                           int G, const std::vector<std::string>& genre_names, int top_genres,
+                                           const std::vector<std::string>& names, const std::vector<int>& agt, int G,
+                                           const std::vector<std::string>& genre_names, int top_genres,
                                            int top_members) {
   std::vector<GroupSummary> out(K);
   for (int k = 0; k < K; ++k) out[k].topic = k;
@@ -84,13 +84,17 @@ GroupsDoc groups_doc(char kind, const std::vector<GroupSummary>& groups, const F
   const char* desc = kind == 'm' ? what[0] : kind == 'd' ? what[1] : kind == 'e' ? what[2] : what[3];
   GroupsDoc d;
   d.title = str("Artist group factor ", desc);
-  d.counts = str(r.artists, " artists, ", r.tracks, " tracks, ", r.points, " points, ", r.clusters, " terms, ", r.topics, " topics");
+  d.counts = str(r.artists, " artists, ", r.tracks, " tracks, ", r.points, " points, ", r.clusters, " terms, ",
+                 r.topics, " topics");
   if (kind != 's') d.counts += str(", K-means inertia ", r.inertia, " (", r.kmeans_iters, " iterations)");
   d.counts += str(", LDA perplexity ", r.perplexity, ".");
   for (const auto& n : r.notes) d.notes.push_back("note: " + n);
-  d.table_note = "Groups sorted by weight (sum over artists of their share of the group). Genre shares: tracks' top genres "
-                 "weighted by their artist's share.";
-  d.table = {{"group", "artists (strongest)", "weight", "top genres", "strongest members"}, {true, true, true, false, false}, {}};
+  d.table_note =
+      "Groups sorted by weight (sum over artists of their share of the group). Genre shares: tracks' top genres "
+      "weighted by their artist's share.";
+  d.table = {{"group", "artists (strongest)", "weight", "top genres", "strongest members"},
+             {true, true, true, false, false},
+             {}};
   std::vector<const GroupSummary*> order;
   for (const auto& g : groups) order.push_back(&g);
   std::stable_sort(order.begin(), order.end(), [](auto a, auto b) { return a->weight > b->weight; });
@@ -175,7 +179,8 @@ GroupsDoc groups_doc_from_json(const std::string& json_text, const std::string& 
       g.artists = e.at("artists").get<int>();
       g.weight = num(e.at("weight"));
       for (const auto& x : e.at("genres")) g.genres.emplace_back(x.at("genre").get<std::string>(), num(x.at("share")));
-      for (const auto& x : e.at("members")) g.members.emplace_back(x.at("artist").get<std::string>(), num(x.at("share")));
+      for (const auto& x : e.at("members"))
+        g.members.emplace_back(x.at("artist").get<std::string>(), num(x.at("share")));
       groups.push_back(std::move(g));
     }
     return groups_doc(r.kind, groups, r);

@@ -53,16 +53,25 @@ TemperatureFit fit_temperature(const std::vector<float>& logits, const std::vect
   double c = b - g * (b - a), d = a + g * (b - a), fc = f(c), fd = f(d);
   for (int it = 0; it < 60; ++it) {
     if (fc <= fd) {
-      b = d; d = c; fd = fc;
-      c = b - g * (b - a); fc = f(c);
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - g * (b - a);
+      fc = f(c);
     } else {
-      a = c; c = d; fc = fd;
-      d = a + g * (b - a); fd = f(d);
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + g * (b - a);
+      fd = f(d);
     }
   }
   // The best of the bracket's interior points and the scan's best (an edge of the scan range stays there).
   double ub = fc <= fd ? c : d, fb = std::min(fc, fd);
-  if (v[size_t(best)] < fb) { ub = u[size_t(best)]; fb = v[size_t(best)]; }
+  if (v[size_t(best)] < fb) {
+    ub = u[size_t(best)];
+    fb = v[size_t(best)];
+  }
   TemperatureFit r;
   r.log_loss_raw = f(0.0);
   const double edge = 1e-3 * (hi - lo);
@@ -113,7 +122,10 @@ nlohmann::json reliability_to_json(const Reliability& r) {
     for (double x : v) a.push_back(std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr));
     return a;
   };
-  return {{"bins", r.bins}, {"ece", r.ece}, {"count", r.count}, {"confidence", arr(r.confidence)},
+  return {{"bins", r.bins},
+          {"ece", r.ece},
+          {"count", r.count},
+          {"confidence", arr(r.confidence)},
           {"accuracy", arr(r.accuracy)}};
 }
 

@@ -35,10 +35,10 @@ TemperatureFit fit_temperature(const std::vector<float>& logits, const std::vect
 // also holds c = 0). accuracy: the fraction of the bin's rows whose argmax (first on ties) is the label.
 struct Reliability {
   int bins = 15;
-  std::vector<int64_t> count;         // (bins)
-  std::vector<double> confidence;     // (bins) mean top-class probability; NaN for an empty bin
-  std::vector<double> accuracy;       // (bins) NaN for an empty bin
-  double ece = 0;                     // sum_b count_b / n * |accuracy_b - confidence_b|
+  std::vector<int64_t> count;      // (bins)
+  std::vector<double> confidence;  // (bins) mean top-class probability; NaN for an empty bin
+  std::vector<double> accuracy;    // (bins) NaN for an empty bin
+  double ece = 0;                  // sum_b count_b / n * |accuracy_b - confidence_b|
 };
 Reliability reliability(const std::vector<int>& labels, const float* probs, int n, int k, int bins = 15);
 

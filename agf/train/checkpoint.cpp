@@ -44,9 +44,12 @@ void write_checkpoint(const std::string& path, const Net& net, const Optimizers&
     add("adam_v" + suffix, opts[k]->v());
     adam_t[std::string(1, net.config.tasks[k])] = opts[k]->steps();
   }
-  nlohmann::json state = {{"epoch", c.epoch},     {"step", c.step},
+  nlohmann::json state = {{"epoch", c.epoch},
+                          {"step", c.step},
                           {"adam_t", multi ? adam_t : nlohmann::json(opts[0]->steps())},
-                          {"skipped", c.skipped}, {"seconds", c.seconds}, {"bad_in_row", c.bad_in_row},
+                          {"skipped", c.skipped},
+                          {"seconds", c.seconds},
+                          {"bad_in_row", c.bad_in_row},
                           // RNG state: every stream is Philox(seed, purpose, epoch/step), so the seed and
                           // the position (epoch, batch within it, step) are all of it: an epoch's plan
                           // (task, shuffle, crops) is redrawn from its number, dropout from the step.
@@ -77,7 +80,7 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Optimizers& opts, 
   const bool multi = net.num_tasks() > 1;
   auto fmt = md.find("format");
   AGF_CHECK(fmt != md.end() && (fmt->second == kCheckpointFormat || fmt->second == kCheckpointFormat2 ||
-                                 fmt->second == kCheckpointFormat1),
+                                fmt->second == kCheckpointFormat1),
             FormatError, path, ": not an agf checkpoint (format ",
             fmt == md.end() ? std::string("missing") : "'" + fmt->second + "'", ")");
   AGF_CHECK(!(multi && fmt->second == kCheckpointFormat1), FormatError, path,
@@ -88,8 +91,8 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Optimizers& opts, 
                        "use another --out or the original settings");
   auto load = [&](const char* name, const Tensor& dst_t) {
     StView v = f.get(name);
-    AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst_t.numel(), FormatError, path,
-              ": \"", name, "\" has the wrong size for this net");
+    AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst_t.numel(), FormatError, path, ": \"",
+              name, "\" has the wrong size for this net");
     Tensor dst = dst_t;
     upload(dst, static_cast<const float*>(v.data));
   };
@@ -111,17 +114,18 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Optimizers& opts, 
   try {
     if (s.contains("data_position")) c.batch = s["data_position"].value("batch", 0);
     if (c.batch > 0) {
-      AGF_CHECK(s.contains("partial"), FormatError, path, ": a mid-epoch checkpoint (batch ", c.batch, ") without \"partial\"");
+      AGF_CHECK(s.contains("partial"), FormatError, path, ": a mid-epoch checkpoint (batch ", c.batch,
+                ") without \"partial\"");
       c.loss_sum = s["partial"].at("loss_sum").get<std::vector<double>>();
       c.loss_n = s["partial"].at("loss_n").get<std::vector<int64_t>>();
-      AGF_CHECK(c.loss_sum.size() == opts.size() && c.loss_n.size() == opts.size(), FormatError, path, ": \"partial\" has ",
-                c.loss_sum.size(), " loss sums for a net with ", opts.size(), " tasks");
+      AGF_CHECK(c.loss_sum.size() == opts.size() && c.loss_n.size() == opts.size(), FormatError, path,
+                ": \"partial\" has ", c.loss_sum.size(), " loss sums for a net with ", opts.size(), " tasks");
     }
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(str(path, ": metadata \"state\": ", e.what()));
   }
-  AGF_CHECK(c.batch >= 0 && c.epoch >= 0 && c.step >= 0, FormatError, path, ": bad position (epoch ", c.epoch, ", batch ",
-            c.batch, ", step ", c.step, ")");
+  AGF_CHECK(c.batch >= 0 && c.epoch >= 0 && c.step >= 0, FormatError, path, ": bad position (epoch ", c.epoch,
+            ", batch ", c.batch, ", step ", c.step, ")");
   return c;
 }
 

@@ -15,12 +15,12 @@
 namespace agf {
 
 struct Checkpoint {
-  int epoch = 0;                   // epochs done
-  int batch = 0;                   // batches of epoch `epoch` (0-based) done: > 0 for a mid-epoch stop
+  int epoch = 0;  // epochs done
+  int batch = 0;  // batches of epoch `epoch` (0-based) done: > 0 for a mid-epoch stop
   int64_t step = 0, skipped = 0;
   double seconds = 0;
-  int bad_in_row = 0;              // non-finite steps in a row before this point
-  std::vector<double> loss_sum;    // mid-epoch: per task, the epoch's loss sums and counts so far
+  int bad_in_row = 0;            // non-finite steps in a row before this point
+  std::vector<double> loss_sum;  // mid-epoch: per task, the epoch's loss sums and counts so far
   std::vector<int64_t> loss_n;
 };
 

@@ -22,7 +22,8 @@ std::string format_of(const EmbedOptions& o) {
   if (ext == ".npy") return "npy";
   if (ext == ".csv") return "csv";
   if (ext == ".safetensors" || ext.empty()) return "safetensors";
-  throw UsageError(str("embed: cannot tell the format from '", o.out, "': use .safetensors, .npy or .csv, or --format"));
+  throw UsageError(
+      str("embed: cannot tell the format from '", o.out, "': use .safetensors, .npy or .csv, or --format"));
 }
 
 std::string num(float v) {
@@ -58,7 +59,8 @@ EmbedSummary run_embed(const EmbedOptions& o) {
     if (r.track.status != TrackStatus::Ok) {
       std::fprintf(stderr, "agf embed: %s %s: %s\n", track_status_name(r.track.status), r.track.path.c_str(),
                    r.track.reason.c_str());
-      skipped.push_back({{"path", r.track.path}, {"status", track_status_name(r.track.status)}, {"reason", r.track.reason}});
+      skipped.push_back(
+          {{"path", r.track.path}, {"status", track_status_name(r.track.status)}, {"reason", r.track.reason}});
       return;
     }
     mean.insert(mean.end(), r.features.begin(), r.features.end());
@@ -81,13 +83,17 @@ EmbedSummary run_embed(const EmbedOptions& o) {
   int64_t off = 0;
   for (size_t k = 0; k < m.nets.size(); ++k) {
     const int64_t d = m.nets[k].feature_dim();
-    nets.push_back({{"index", k}, {"name", m.nets[k].name},
-                    {"file", std::filesystem::path(m.nets[k].model_path).filename().string()}, {"dim", d}, {"offset", off}});
+    nets.push_back({{"index", k},
+                    {"name", m.nets[k].name},
+                    {"file", std::filesystem::path(m.nets[k].model_path).filename().string()},
+                    {"dim", d},
+                    {"offset", off}});
     off += d;
   }
   const int hop = o.hop > 0 ? o.hop : m.eval_hop;
-  nlohmann::json meta = {{"format", "agf-embeddings-1"}, {"paths", paths}, {"nets", nets}, {"skipped", skipped},
-                         {"model", m.path}, {"hop", hop}, {"frames", m.frames}, {"dim", D}};
+  nlohmann::json meta = {{"format", "agf-embeddings-1"}, {"paths", paths},  {"nets", nets},
+                         {"skipped", skipped},           {"model", m.path}, {"hop", hop},
+                         {"frames", m.frames},           {"dim", D}};
   if (es.format == "safetensors") {
     std::vector<std::vector<float>> per(m.nets.size());
     std::vector<StView> t = {{"features", StDType::F32, {n, D}, mean.data(), mean.size() * 4}};

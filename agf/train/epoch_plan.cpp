@@ -12,7 +12,8 @@ std::vector<PlannedBatch> plan_epoch(const EpochPlanInputs& in, const std::funct
   const int T = int(in.eligible.size());
   AGF_CHECK(T >= 1 && in.batch >= 2 && in.frames >= 1, UsageError, "plan_epoch: ", T, " tasks, batch ", in.batch,
             ", frames ", in.frames);
-  AGF_CHECK(in.task_draw == "epoch" || in.task_draw == "batch", UsageError, "plan_epoch: task draw '", in.task_draw, "'");
+  AGF_CHECK(in.task_draw == "epoch" || in.task_draw == "batch", UsageError, "plan_epoch: task draw '", in.task_draw,
+            "'");
   const uint64_t rs = in.stream_seed, epoch = uint64_t(in.epoch);
   const size_t B = size_t(in.batch);
   auto shuffled = [&](int k) {
@@ -49,8 +50,8 @@ std::vector<PlannedBatch> plan_epoch(const EpochPlanInputs& in, const std::funct
     bt.crops.reserve(bt.tracks.size());
     for (int64_t tr : bt.tracks) {
       const int64_t len = frames_of(tr);
-      AGF_CHECK(len >= in.frames, FormatError, "plan_epoch: track ", tr, " has ", len, " frames, fewer than one window of ",
-                in.frames);
+      AGF_CHECK(len >= in.frames, FormatError, "plan_epoch: track ", tr, " has ", len,
+                " frames, fewer than one window of ", in.frames);
       bt.crops.push_back(int(philox_u32(crop_key, 0, uint64_t(tr)) % uint32_t(len - in.frames + 1)));
     }
   }

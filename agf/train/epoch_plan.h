@@ -20,10 +20,10 @@ struct EpochPlanInputs {
   uint64_t stream_seed = 0;  // the net's streams (net_stream_seed, or --seed with --shared-streams)
   int epoch = 0;             // 0-based
   int batch = paper::kBatch;
-  int frames = paper::kFrames;           // window length
-  std::string task_draw = "epoch";       // MTN: one task per epoch (the authors' code) or one per batch
+  int frames = paper::kFrames;                 // window length
+  std::string task_draw = "epoch";             // MTN: one task per epoch (the authors' code) or one per batch
   std::vector<std::vector<int64_t>> eligible;  // per task: the training tracks that have its target
-  size_t train_tracks = 0;               // all training tracks: a per-batch draw takes this / batch steps
+  size_t train_tracks = 0;                     // all training tracks: a per-batch draw takes this / batch steps
 };
 
 // The epoch's batches. A per-epoch draw shuffles that task's tracks into batches of `batch` (a last batch

@@ -71,7 +71,8 @@ Paragraph protocol_paragraph(const std::string& out_dir) {
             per_task > 0 ? str(per_task, " x the number of tasks") : str(st.value("mtn_epochs", 0), " for every N"),
             " epochs; MLP ", st.value("mlp_epochs", 0), " epochs of ",
             me == "crops" ? "one random 1-s crop per training track" : "every window of every training track",
-            "; the nets' random streams keyed by ", st.value("net_streams", std::string("seed")) == "case" ? "seed and case" : "the seed alone"));
+            "; the nets' random streams keyed by ",
+            st.value("net_streams", std::string("seed")) == "case" ? "seed and case" : "the seed alone"));
   if (st.value("calibrate", false)) {
     plain(str("; temperature scaling fitted on ", st.value("calibrate_fraction", 0.1),
               " of each genre's training tracks, held out from the MLP ("));
@@ -96,11 +97,13 @@ ExperimentOptions normalise_experiment(const ExperimentOptions& in, std::vector<
   AGF_CHECK(!o.work_dir.empty(), UsageError, "experiment: --work is required");
   if (o.out_dir.empty()) o.out_dir = default_experiment_out(o.work_dir, o.seeds.size());
   AGF_CHECK(o.mtn_epochs == 0 || o.mtn_epochs_per_task == 0, UsageError, "experiment: --mtn-epochs ", o.mtn_epochs,
-            " and --mtn-epochs-per-task ", o.mtn_epochs_per_task, " exclude each other (a fixed MTN budget or one per task)");
-  AGF_CHECK(o.mtn_epochs >= 0 && o.mtn_epochs_per_task >= 0, UsageError, "experiment: --mtn-epochs and --mtn-epochs-per-task must be >= 0");
+            " and --mtn-epochs-per-task ", o.mtn_epochs_per_task,
+            " exclude each other (a fixed MTN budget or one per task)");
+  AGF_CHECK(o.mtn_epochs >= 0 && o.mtn_epochs_per_task >= 0, UsageError,
+            "experiment: --mtn-epochs and --mtn-epochs-per-task must be >= 0");
   if (o.mlp_epoch.empty()) o.mlp_epoch = o.quick ? kQuickMlpEpoch : "crops";
-  AGF_CHECK(o.mlp_epoch == "crops" || o.mlp_epoch == "windows", UsageError, "experiment: --mlp-epoch must be crops or windows, got '",
-            o.mlp_epoch, "'");
+  AGF_CHECK(o.mlp_epoch == "crops" || o.mlp_epoch == "windows", UsageError,
+            "experiment: --mlp-epoch must be crops or windows, got '", o.mlp_epoch, "'");
   AGF_CHECK(o.factors_from == "all" || o.factors_from == "train", UsageError,
             "experiment: --factors-from must be all or train, got '", o.factors_from, "'");
   if (o.stn_epochs == 0) o.stn_epochs = o.quick ? kQuickStnEpochs : paper::kStnEpochs;
@@ -126,7 +129,8 @@ ExperimentOptions normalise_experiment(const ExperimentOptions& in, std::vector<
     const std::string from = load_factor_targets(o.work_dir, k).factors_from;
     AGF_CHECK(from == o.factors_from, UsageError, "experiment: ", factor_targets_path(o.work_dir, k),
               " was fitted with --factors-from ", from, " but --factors-from ", o.factors_from,
-              " was asked; recompute it with `agf factors --factors-from ", o.factors_from, "` or pass --factors-from ", from);
+              " was asked; recompute it with `agf factors --factors-from ", o.factors_from, "` or pass --factors-from ",
+              from);
   }
   if (grid_out) *grid_out = grid;
   return o;
@@ -141,11 +145,18 @@ namespace {
 
 // The settings a results.csv belongs to (settings.json): a resumed grid must not mix schedules.
 nlohmann::json settings_of(const ExperimentOptions& o) {
-  const nlohmann::json settings = {{"work_dir", o.work_dir}, {"stn_epochs", o.stn_epochs}, {"mtn_epochs", o.mtn_epochs},
-                                   {"mlp_epochs", o.mlp_epochs}, {"batch", o.batch},        {"eval_hop", o.eval_hop},
-                                   {"train_hop", o.train_hop},   {"seed", o.seed},
-                                   {"bn_momentum", o.bn_momentum}, {"mtn_epochs_per_task", o.mtn_epochs_per_task},
-                                   {"mlp_epoch", o.mlp_epoch},     {"factors_from", o.factors_from},
+  const nlohmann::json settings = {{"work_dir", o.work_dir},
+                                   {"stn_epochs", o.stn_epochs},
+                                   {"mtn_epochs", o.mtn_epochs},
+                                   {"mlp_epochs", o.mlp_epochs},
+                                   {"batch", o.batch},
+                                   {"eval_hop", o.eval_hop},
+                                   {"train_hop", o.train_hop},
+                                   {"seed", o.seed},
+                                   {"bn_momentum", o.bn_momentum},
+                                   {"mtn_epochs_per_task", o.mtn_epochs_per_task},
+                                   {"mlp_epoch", o.mlp_epoch},
+                                   {"factors_from", o.factors_from},
                                    {"net_streams", "case"}};
   // --calibrate's keys only when on, so that older folders (without them) resume as before.
   nlohmann::json settings_all = settings;
@@ -164,8 +175,8 @@ struct SeedRun {
 
 struct Job {
   bool is_net = false;
-  size_t run = 0;          // index into the SeedRuns
-  std::string name;        // net name ("stn-g", "mtn-gs", "wstn-3") or case name
+  size_t run = 0;    // index into the SeedRuns
+  std::string name;  // net name ("stn-g", "mtn-gs", "wstn-3") or case name
   // net
   Arch arch = Arch::stn;
   std::string tasks;
@@ -197,8 +208,9 @@ double net_cost(const SeedRun& r, const Job& j) {
 void prepare_seed_folder(const ExperimentOptions& o) {
   ensure_dir(o.out_dir);
   const FileLock guard = FileLock::acquire(o.out_dir + "/experiment.lock");
-  AGF_CHECK(!std::filesystem::exists(o.out_dir + "/seeds.json"), UsageError, "experiment: ", o.out_dir,
-            " holds several seeds (seeds.json, seed-S/ folders); run it with --seeds, or use another --out for one seed");
+  AGF_CHECK(
+      !std::filesystem::exists(o.out_dir + "/seeds.json"), UsageError, "experiment: ", o.out_dir,
+      " holds several seeds (seeds.json, seed-S/ folders); run it with --seeds, or use another --out for one seed");
   ensure_dir(o.out_dir + "/nets");
   ensure_dir(o.out_dir + "/cases");
   const nlohmann::json settings_all = settings_of(o);
@@ -220,10 +232,12 @@ void prepare_seeds_folder(const ExperimentOptions& o) {
   const std::string out = o.out_dir;
   ensure_dir(out);
   const FileLock guard = FileLock::acquire(out + "/experiment.lock");
-  AGF_CHECK(!std::filesystem::exists(out + "/results.csv") && !std::filesystem::exists(out + "/settings.json"), UsageError,
-            "experiment: ", out, " holds a one-seed experiment (results.csv, settings.json); several seeds write one "
-            "folder per seed, OUT/seed-S/, and the summary beside: use another --out (the default for several seeds is ",
-            default_experiment_out(o.work_dir, 2), ")");
+  AGF_CHECK(
+      !std::filesystem::exists(out + "/results.csv") && !std::filesystem::exists(out + "/settings.json"), UsageError,
+      "experiment: ", out,
+      " holds a one-seed experiment (results.csv, settings.json); several seeds write one "
+      "folder per seed, OUT/seed-S/, and the summary beside: use another --out (the default for several seeds is ",
+      default_experiment_out(o.work_dir, 2), ")");
   nlohmann::json shared = settings_of(o);
   shared.erase("seed");
   std::vector<uint64_t> all;
@@ -395,11 +409,11 @@ struct GridRun {
   // files, the reports are rewritten after every case, and nothing is run that another process holds.
   bool coordinated = false;
   bool quiet = false;
-  std::string tag;           // "experiment: ", "experiment [w0]: ", "experiment [shard 0/4]: "
+  std::string tag;  // "experiment: ", "experiment [w0]: ", "experiment [shard 0/4]: "
   StatusFile status;
-  size_t n_cases = 0;        // cases among the jobs
-  int case_index = 0;        // cases started or skipped so far (the [k/n] of the progress lines)
-  std::string waiting_for;   // the job last reported as held by another process
+  size_t n_cases = 0;                        // cases among the jobs
+  int case_index = 0;                        // cases started or skipped so far (the [k/n] of the progress lines)
+  std::string waiting_for;                   // the job last reported as held by another process
   std::chrono::steady_clock::time_point t0;  // the run's start (after the folders are prepared)
   ExperimentSummary s;
 };
@@ -409,12 +423,14 @@ GridRun start_grid_run(const ExperimentOptions& in, const ExperimentOptions& top
   g.several = runs.size() > 1 || in.seeds.size() > 1;
   g.coordinated = !in.worker_id.empty() || in.shard_count > 1;
   g.quiet = top.quiet;
-  const std::string who = in.shard_count > 1 ? str("shard ", in.shard_index, "/", in.shard_count)
-                                             : in.worker_id.empty() ? std::string() : in.worker_id;
+  const std::string who = in.shard_count > 1     ? str("shard ", in.shard_index, "/", in.shard_count)
+                          : in.worker_id.empty() ? std::string()
+                                                 : in.worker_id;
   g.tag = who.empty() ? "experiment: " : str("experiment [", who, "]: ");
   if (g.coordinated) {
     ensure_dir(top.out_dir + "/workers");
-    g.status.path = str(top.out_dir, "/workers/", in.shard_count > 1 ? str("shard-", in.shard_index) : in.worker_id, ".status");
+    g.status.path =
+        str(top.out_dir, "/workers/", in.shard_count > 1 ? str("shard-", in.shard_index) : in.worker_id, ".status");
   }
   for (const SeedRun& r : runs) g.stores.emplace_back(r.o.out_dir + "/results.csv");
   g.jobs = make_jobs(runs, in.shard_index, in.shard_count);
@@ -486,7 +502,9 @@ void run_case(GridRun& g, const Job& j, int index) {
   const SeedRun& r = g.runs[j.run];
   const ExperimentOptions& o = r.o;
   const GridCase& c = j.c;
-  if (!o.quiet) std::fprintf(stderr, "%s[%d/%zu] %s (%.0f s so far)\n", g.tag.c_str(), index, g.n_cases, j.label(r, g.several).c_str(), seconds_since(g.t0));
+  if (!o.quiet)
+    std::fprintf(stderr, "%s[%d/%zu] %s (%.0f s so far)\n", g.tag.c_str(), index, g.n_cases,
+                 j.label(r, g.several).c_str(), seconds_since(g.t0));
   const auto tc = std::chrono::steady_clock::now();
   TransferResult res = run_transfer(case_transfer_options(g, j));
   g.stores[j.run].append(case_result(c, res.eval, case_net_epochs(o, c), seconds_since(tc)));
@@ -494,8 +512,8 @@ void run_case(GridRun& g, const Job& j, int index) {
   const auto& m = res.eval.calibrated ? res.eval.raw : res.eval.metrics;
   if (!o.quiet)
     std::fprintf(stderr, "%s%s: log loss %.4f, macro F1 %.4f, accuracy %.4f (baseline %.4f / %.4f) in %.0f s\n",
-                 g.tag.c_str(), j.label(r, g.several).c_str(), m.log_loss, m.macro_f1, m.accuracy, res.eval.baseline.log_loss,
-                 res.eval.baseline.macro_f1, seconds_since(tc));
+                 g.tag.c_str(), j.label(r, g.several).c_str(), m.log_loss, m.macro_f1, m.accuracy,
+                 res.eval.baseline.log_loss, res.eval.baseline.macro_f1, seconds_since(tc));
   if (g.coordinated) {
     // The merged tables, live: every process rewrites them from results.csv after each case it finishes.
     const FileLock guard = FileLock::acquire(o.out_dir + "/report.lock");
@@ -528,7 +546,8 @@ bool nets_ready(const GridRun& g, const Job& j, std::string* blocked) {
   const SeedRun& r = g.runs[j.run];
   bool ready = true;
   for (size_t n : j.needs)
-    if (!net_finished(g.runs[g.jobs[n].run], g.jobs[n])) ready = false, *blocked = blocked->empty() ? g.jobs[n].label(r, g.several) : *blocked;
+    if (!net_finished(g.runs[g.jobs[n].run], g.jobs[n]))
+      ready = false, *blocked = blocked->empty() ? g.jobs[n].label(r, g.several) : *blocked;
   return ready;
 }
 
@@ -547,7 +566,9 @@ Outcome try_job(GridRun& g, const Job& j, std::string* blocked) {
     if (g.stores[j.run].is_finished(j.name)) {
       ++g.case_index;
       ++g.s.skipped;
-      if (!r.o.quiet) std::fprintf(stderr, "%s[%d/%zu] %s finished earlier; skipped\n", g.tag.c_str(), g.case_index, g.n_cases, j.label(r, g.several).c_str());
+      if (!r.o.quiet)
+        std::fprintf(stderr, "%s[%d/%zu] %s finished earlier; skipped\n", g.tag.c_str(), g.case_index, g.n_cases,
+                     j.label(r, g.several).c_str());
       return Outcome::done;
     }
     if (!nets_ready(g, j, blocked)) return Outcome::not_now;
@@ -652,7 +673,8 @@ std::vector<std::string> missing_experiment_cases(const ExperimentOptions& in) {
   for (const SeedRun& r : seed_runs(in, &top)) {
     const std::vector<CaseResult> have = ResultsStore(r.o.out_dir + "/results.csv").load();
     for (const GridCase& c : r.grid)
-      if (!find_result(have, c.name)) missing.push_back(in.seeds.size() > 1 ? str(c.name, " (seed ", r.o.seed, ")") : c.name);
+      if (!find_result(have, c.name))
+        missing.push_back(in.seeds.size() > 1 ? str(c.name, " (seed ", r.o.seed, ")") : c.name);
   }
   return missing;
 }
@@ -706,9 +728,10 @@ void write_seeds_report(const std::string& work_dir, const std::string& out_dir,
   in.title = str("agf experiment: ", work_dir, ", ", ss.seeds.size(), " seeds");
   in.grid.results = ss.means;
   in.grid.table4 = table4_seeds_table(ss);
-  in.grid.note = "Several seeds: every number below is the mean over the seeds that finished the case; Table 4 adds "
-                 "the sample standard deviation. Learning curves and confusion matrices are in each seed's own "
-                 "report, seed-S/report.html.";
+  in.grid.note =
+      "Several seeds: every number below is the mean over the seeds that finished the case; Table 4 adds "
+      "the sample standard deviation. Learning curves and confusion matrices are in each seed's own "
+      "report, seed-S/report.html.";
   for (size_t i = 0; i < ss.seeds.size(); ++i) {
     if (!read_baseline(seed_dir(out_dir, ss.seeds[i]), ss.per_seed[i], &in.grid)) continue;
     s->baseline_log_loss = in.grid.baseline_log_loss;
@@ -719,8 +742,11 @@ void write_seeds_report(const std::string& work_dir, const std::string& out_dir,
   std::string md = seeds_results_markdown(ss);
   {
     ReportSection sec{"Paired comparisons over seeds and tracks", {}};
-    sec.blocks.push_back(ss.comparisons.empty() ? report_paragraph(no_comparisons_text()) : report_table(comparisons_table(ss)));
-    if (!ss.finding.empty()) sec.blocks.push_back(report_paragraph(Paragraph{TextSpan{"Finding:", TextSpan::bold}, TextSpan{" " + ss.finding}}));
+    sec.blocks.push_back(ss.comparisons.empty() ? report_paragraph(no_comparisons_text())
+                                                : report_table(comparisons_table(ss)));
+    if (!ss.finding.empty())
+      sec.blocks.push_back(
+          report_paragraph(Paragraph{TextSpan{"Finding:", TextSpan::bold}, TextSpan{" " + ss.finding}}));
     in.sections.push_back(std::move(sec));
   }
   const Paragraph protocol = protocol_paragraph(seed_dir(out_dir, ss.seeds[0]));
@@ -741,8 +767,8 @@ void write_seeds_report(const std::string& work_dir, const std::string& out_dir,
     return std::string(b);
   };
   for (const SeedCell& c : ss.cells)
-    csv += str(c.case_name, ",", c.log_loss.n, ",", g17(c.log_loss.mean), ",", g17(c.log_loss.std), ",", g17(c.f1.mean), ",",
-               g17(c.f1.std), ",", g17(c.accuracy.mean), ",", g17(c.accuracy.std), "\n");
+    csv += str(c.case_name, ",", c.log_loss.n, ",", g17(c.log_loss.mean), ",", g17(c.log_loss.std), ",", g17(c.f1.mean),
+               ",", g17(c.f1.std), ",", g17(c.accuracy.mean), ",", g17(c.accuracy.std), "\n");
   write_file_atomic(s->results_csv, csv);
   write_file_atomic(s->results_md, md);
   write_report_html(s->report_html, in);
@@ -802,7 +828,8 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
     else
       nets.insert(net_name(c.arch, c.tasks, c.n_tasks));
   }
-  for (const std::string& n : nets) in.curves.push_back(load_case_curves("net " + n, out_dir + "/nets/" + n + "/train.jsonl"));
+  for (const std::string& n : nets)
+    in.curves.push_back(load_case_curves("net " + n, out_dir + "/nets/" + n + "/train.jsonl"));
   for (const CaseResult& r : s->results)
     in.curves.push_back(load_case_curves("MLP " + r.case_name, out_dir + "/cases/" + r.case_name + "/transfer.jsonl"));
   // The protocol the results were made under (settings.json), stated beside the tables.
@@ -818,7 +845,8 @@ void write_experiment_report(const std::string& work_dir, const std::string& out
       ReportSection sec{"Calibration", {report_table(calibration_table(s->results))}};
       const std::string svgp = out_dir + "/cases/" + bc->case_name + "/reliability.svg";
       if (std::filesystem::exists(svgp)) {
-        sec.blocks.push_back(report_paragraph(str("Reliability diagram of ", bc->case_name, " (best calibrated log loss), validation tracks:")));
+        sec.blocks.push_back(report_paragraph(
+            str("Reliability diagram of ", bc->case_name, " (best calibrated log loss), validation tracks:")));
         sec.blocks.push_back(report_svg(read_file_bytes(svgp)));
       }
       in.sections.push_back(std::move(sec));

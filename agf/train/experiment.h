@@ -25,8 +25,8 @@ namespace agf {
 
 struct ExperimentOptions {
   std::string work_dir, out_dir;
-  bool quick = false;               // the reduced grid (quick_grid) with short schedules
-  std::vector<std::string> cases;   // run only these cases (names as in results.csv); empty: the grid
+  bool quick = false;              // the reduced grid (quick_grid) with short schedules
+  std::vector<std::string> cases;  // run only these cases (names as in results.csv); empty: the grid
   int stn_epochs = 0, mtn_epochs = 0, mlp_epochs = 0;  // 0: paper (200, 1000, 50) or quick (see .cpp)
   // The paper's MTN budget has two readings: "1000 epochs for an MTN" (mtn_epochs, the same for every N:
   // the grid's default, the number the paper states and ran) and "multiply the single-task epochs by the

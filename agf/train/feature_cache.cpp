@@ -53,7 +53,8 @@ std::vector<float> cached_features(const SourceNet& net, const Compute& compute,
     try {
       SafetensorsFile f = SafetensorsFile::open(path);
       StView v = f.get("features");
-      if (v.dtype == StDType::F32 && v.shape.size() == 2 && v.shape[0] == int64_t(windows.size()) && v.shape[1] == dim) {
+      if (v.dtype == StDType::F32 && v.shape.size() == 2 && v.shape[0] == int64_t(windows.size()) &&
+          v.shape[1] == dim) {
         std::vector<float> out(size_t(v.shape[0] * v.shape[1]));
         std::memcpy(out.data(), v.data, v.nbytes);
         return out;

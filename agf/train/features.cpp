@@ -66,7 +66,7 @@ SourceNet load_source_net(const std::string& path, const Compute& c) {
 struct SourceNet::Scratch {
   static constexpr int B = kNetInferenceBatch;
   Device dev;
-  std::mutex mu;  // one caller at a time per net
+  std::mutex mu;            // one caller at a time per net
   Arena arena, head_arena;  // a multi-task net: the shared trunk on `t`, each task's head on `head`
   Tape t, head;
   std::vector<float> xh;
@@ -173,7 +173,8 @@ TransferModel load_transfer_model(const std::string& dir, const Compute& c) {
   AGF_CHECK(std::filesystem::exists(m.path), IOError, m.path,
             ": no transfer model here (make one with `agf transfer` or `agf experiment`)");
   LoadedNet ln = load_net(m.path, c);
-  AGF_CHECK(ln.net->config.arch == Arch::mlp, FormatError, m.path, ": not a transfer MLP (arch ", ln.net->config.arch, ")");
+  AGF_CHECK(ln.net->config.arch == Arch::mlp, FormatError, m.path, ": not a transfer MLP (arch ", ln.net->config.arch,
+            ")");
   m.mlp = std::move(ln.net);
   auto get = [&](const char* k) {
     auto it = ln.metadata.find(k);
@@ -193,8 +194,8 @@ TransferModel load_transfer_model(const std::string& dir, const Compute& c) {
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(str(m.path, ": bad \"transfer\" metadata: ", e.what()));
   }
-  AGF_CHECK(std::isfinite(m.temperature) && m.temperature > 0, FormatError, m.path, ": \"transfer\" metadata has temperature ",
-            m.temperature, "; it must be a finite number > 0");
+  AGF_CHECK(std::isfinite(m.temperature) && m.temperature > 0, FormatError, m.path,
+            ": \"transfer\" metadata has temperature ", m.temperature, "; it must be a finite number > 0");
   m.genres = m.mlp->outputs(0);
   AGF_CHECK(int(m.genre_names.size()) >= m.genres, FormatError, m.path, ": ", m.genre_names.size(), " genre names for ",
             m.genres, " outputs");
@@ -211,12 +212,14 @@ TransferModel load_transfer_model(const std::string& dir, const Compute& c) {
       std::memcpy(dst.data(), v.data, v.nbytes);
     } else {
       try {
-        dst = nlohmann::json::parse(get("mel_standardisation")).at(name[4] == 'm' ? "mean" : "std").get<std::vector<float>>();
+        dst = nlohmann::json::parse(get("mel_standardisation"))
+                  .at(name[4] == 'm' ? "mean" : "std")
+                  .get<std::vector<float>>();
       } catch (const nlohmann::json::exception& e) {
         throw FormatError(str(m.path, ": bad \"mel_standardisation\" metadata: ", e.what()));
       }
-      AGF_CHECK(int(dst.size()) == m.mel.n_mels, FormatError, m.path, ": mel_standardisation ", name, " has ", dst.size(),
-                " values for ", m.mel.n_mels, " mel bands");
+      AGF_CHECK(int(dst.size()) == m.mel.n_mels, FormatError, m.path, ": mel_standardisation ", name, " has ",
+                dst.size(), " values for ", m.mel.n_mels, " mel bands");
     }
   }
   for (const auto& jn : tj.at("nets")) {

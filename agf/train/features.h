@@ -17,11 +17,13 @@ namespace agf {
 
 // FNV-1a, 64-bit, continuing from `h`.
 uint64_t fnv1a64(const void* p, size_t n, uint64_t h = 0xcbf29ce484222325ull);
-inline uint64_t fnv1a64(const std::string& s, uint64_t h = 0xcbf29ce484222325ull) { return fnv1a64(s.data(), s.size(), h); }
+inline uint64_t fnv1a64(const std::string& s, uint64_t h = 0xcbf29ce484222325ull) {
+  return fnv1a64(s.data(), s.size(), h);
+}
 
 struct SourceNet {
-  std::string name;        // "stn-g", from the run folder's name
-  std::string run_dir;     // folder of the model file (feature caches go in run_dir/features)
+  std::string name;     // "stn-g", from the run folder's name
+  std::string run_dir;  // folder of the model file (feature caches go in run_dir/features)
   std::string model_path;
   uint64_t fingerprint = 0;  // of the model file's bytes
   std::string mel_params;    // feature parameters the net was trained on (JSON)
@@ -63,14 +65,14 @@ struct TransferModel {
   std::string dir, path;
   std::unique_ptr<Net> mlp;
   std::vector<SourceNet> nets;
-  std::string mel_params;     // JSON
+  std::string mel_params;  // JSON
   MelParams mel;
   std::vector<float> mean, stdev;  // per mel bin
   int frames = paper::kFrames, eval_hop = paper::kEvalHop, genres = paper::kGenres;
-  bool float16 = true;        // the training store held float16 frames: new audio is rounded the same way
+  bool float16 = true;  // the training store held float16 frames: new audio is rounded the same way
   int64_t feature_dim = 0;
   std::vector<std::string> genre_names;
-  double temperature = 1.0;   // softmax temperature (agf transfer --calibrate); 1 for uncalibrated or older models
+  double temperature = 1.0;  // softmax temperature (agf transfer --calibrate); 1 for uncalibrated or older models
 };
 // Loads DIR/mlp.safetensors and its nets. UsageError when a net's feature parameters differ from the
 // model's, FormatError for a malformed folder, each naming the file.

@@ -35,8 +35,7 @@ GridCase make_case(Arch arch, const std::string& tasks) {
   c.arch = arch;
   c.tasks = canonical_tasks(tasks);
   c.n_tasks = static_cast<int>(c.tasks.size());
-  AGF_CHECK(arch != Arch::mtn || c.n_tasks >= 2, UsageError, "an MTN needs two or more tasks, got '", tasks,
-            "'");
+  AGF_CHECK(arch != Arch::mtn || c.n_tasks >= 2, UsageError, "an MTN needs two or more tasks, got '", tasks, "'");
   c.name = net_name(arch, c.tasks, 0);
   return c;
 }
@@ -66,8 +65,8 @@ GridCase parse_case(const std::string& name) {
     return make_wstn_case(rest[0] - '0');
   }
   GridCase c = make_case(arch, rest);
-  AGF_CHECK(c.tasks == rest, UsageError, "case name '", name, "': write the tasks in the order ", kTaskOrder,
-            " ('", c.name, "')");
+  AGF_CHECK(c.tasks == rest, UsageError, "case name '", name, "': write the tasks in the order ", kTaskOrder, " ('",
+            c.name, "')");
   return c;
 }
 
@@ -82,8 +81,9 @@ std::vector<GridCase> paper_grid() {
 }
 
 std::vector<GridCase> quick_grid() {
-  return {make_case(Arch::stn, "g"),  make_case(Arch::stn, "s"),     make_case(Arch::stn, "gs"),
-          make_case(Arch::stn, "gsedm"), make_case(Arch::mtn, "gs"), make_case(Arch::mtn, "gsedm"),
+  return {make_case(Arch::stn, "g"),  make_case(Arch::stn, "s"),
+          make_case(Arch::stn, "gs"), make_case(Arch::stn, "gsedm"),
+          make_case(Arch::mtn, "gs"), make_case(Arch::mtn, "gsedm"),
           make_wstn_case(5)};
 }
 

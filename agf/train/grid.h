@@ -23,8 +23,8 @@ struct GridCase {
   std::string name;   // "stn-gs", "mtn-gsedm", "wstn-3"
 };
 GridCase make_case(Arch arch, const std::string& tasks);  // stn: 1..5 tasks, mtn: 2..5 tasks
-GridCase make_wstn_case(int n);                             // n in 2..5
-GridCase parse_case(const std::string& name);              // inverse of .name; throws UsageError
+GridCase make_wstn_case(int n);                           // n in 2..5
+GridCase parse_case(const std::string& name);             // inverse of .name; throws UsageError
 
 // The full grid: 31 STN (Table 4 order), 26 MTN (Table 4 order, two or more tasks), wSTN N = 2..5.
 std::vector<GridCase> paper_grid();

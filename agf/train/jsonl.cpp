@@ -33,8 +33,8 @@ void JsonlWriter::write(const nlohmann::json& record) {
   // dump() escapes control characters, so the record is one line; NaN/Inf print as null.
   const std::string line = record.dump() + "\n";
   const size_t n = std::fwrite(line.data(), 1, line.size(), f_);
-  AGF_CHECK(n == line.size() && std::fflush(f_) == 0, IOError, "jsonl: write to ", path_, " failed: ",
-            std::strerror(errno));
+  AGF_CHECK(n == line.size() && std::fflush(f_) == 0, IOError, "jsonl: write to ", path_,
+            " failed: ", std::strerror(errno));
 }
 
 JsonlContents read_jsonl(const std::string& path) {

@@ -86,7 +86,8 @@ DecodedTrack decode_track(const TransferModel& m, const std::string& path, int h
   // Shorter than one window: no window to classify (a padded guess would look like a confident genre).
   // Frame count as the STFT gives it: centred, 1 + n / hop; else 1 + (n - n_fft) / hop when n >= n_fft.
   const int64_t ns = int64_t(y.size()), hl = m.mel.hop_length;
-  const int64_t frames = m.mel.center ? (ns > 0 ? 1 + ns / hl : 0) : (ns >= m.mel.n_fft ? 1 + (ns - m.mel.n_fft) / hl : 0);
+  const int64_t frames =
+      m.mel.center ? (ns > 0 ? 1 + ns / hl : 0) : (ns >= m.mel.n_fft ? 1 + (ns - m.mel.n_fft) / hl : 0);
   if (frames < m.frames) {
     t.status = TrackStatus::TooShort;
     t.frames = int(frames);
@@ -158,13 +159,13 @@ void infer_batch(const TransferModel& m, const Compute& c, std::vector<TrackResu
   const std::vector<float> feats = transfer_features(
       m, c, n,
       [&](int64_t i0, int nb, float* x) {
-        for (int i = 0; i < nb; ++i) {  // (frames, n_mels) -> (n_mels, frames)
-          const W& w = win[size_t(i0 + i)];
-          const float* src = w.t->z.data() + size_t(w.start) * M;
-          float* dst = x + size_t(i) * size_t(M) * F;
-          for (int f = 0; f < F; ++f)
-            for (int b = 0; b < M; ++b) dst[size_t(b) * F + f] = src[size_t(f) * M + b];
-        }
+    for (int i = 0; i < nb; ++i) {  // (frames, n_mels) -> (n_mels, frames)
+      const W& w = win[size_t(i0 + i)];
+      const float* src = w.t->z.data() + size_t(w.start) * M;
+      float* dst = x + size_t(i) * size_t(M) * F;
+      for (int f = 0; f < F; ++f)
+        for (int b = 0; b < M; ++b) dst[size_t(b) * F + f] = src[size_t(f) * M + b];
+    }
       },
       true);
   const std::vector<float> wp = mlp_probs(*m.mlp, c, feats, n, D, kMlpInferenceBatch, m.temperature);

@@ -25,11 +25,11 @@ const char* track_status_name(TrackStatus s);  // ok unreadable silent too_short
 struct DecodedTrack {
   std::string path;
   TrackStatus status = TrackStatus::Ok;
-  std::string reason;         // why the status is not ok
-  double seconds = 0;         // audio duration (0 when unreadable)
-  int frames = 0;             // mel frames
-  std::vector<float> z;       // (frames, n_mels) standardised, float16-rounded first as the store
-  std::vector<int> starts;    // window start frames
+  std::string reason;       // why the status is not ok
+  double seconds = 0;       // audio duration (0 when unreadable)
+  int frames = 0;           // mel frames
+  std::vector<float> z;     // (frames, n_mels) standardised, float16-rounded first as the store
+  std::vector<int> starts;  // window start frames
 };
 // Peak amplitude below which a track is silent (-80 dBFS: the mel's dB floor relative to full scale).
 constexpr float kSilencePeak = 1e-4f;
@@ -37,24 +37,24 @@ constexpr float kSilencePeak = 1e-4f;
 DecodedTrack decode_track(const TransferModel& m, const std::string& path, int hop);
 
 struct TrackResult {
-  DecodedTrack track;           // z is released once the features are computed
-  std::vector<float> probs;     // (genres) mean of the window softmaxes; empty unless ok
-  std::vector<float> features;  // (feature_dim) mean over windows, when asked for
+  DecodedTrack track;                  // z is released once the features are computed
+  std::vector<float> probs;            // (genres) mean of the window softmaxes; empty unless ok
+  std::vector<float> features;         // (feature_dim) mean over windows, when asked for
   std::vector<float> window_features;  // (windows, feature_dim), when asked for
 };
 
 struct LibraryOptions {
-  int hop = 0;              // 0: the model's eval_hop
-  int threads = 0;          // decode workers; 0: hardware concurrency
-  int batch = 256;          // windows per inference batch (gathered across tracks)
+  int hop = 0;      // 0: the model's eval_hop
+  int threads = 0;  // decode workers; 0: hardware concurrency
+  int batch = 256;  // windows per inference batch (gathered across tracks)
   bool mean_features = false, window_features = false;
   bool quiet = false;
 };
 struct LibrarySummary {
   int64_t tracks = 0, ok = 0, failed = 0, windows = 0;
   int64_t by_status[5] = {0, 0, 0, 0, 0};
-  double seconds = 0;       // wall clock
-  int64_t resumed = 0;      // agf predict --resume: tracks skipped as already written
+  double seconds = 0;   // wall clock
+  int64_t resumed = 0;  // agf predict --resume: tracks skipped as already written
 };
 // Runs the model over `files` in order; `on_result` is called on the calling thread for every file, in
 // the order of `files`, as soon as that file and all before it are done.

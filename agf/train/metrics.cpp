@@ -15,14 +15,11 @@ namespace {
 
 void check_labels(const std::vector<int>& y, int k, const char* op, const char* what) {
   for (size_t i = 0; i < y.size(); ++i)
-    AGF_CHECK(y[i] >= 0 && y[i] < k, UsageError, op, ": ", what, "[", i, "] = ", y[i],
-              " is outside [0, ", k, ")");
+    AGF_CHECK(y[i] >= 0 && y[i] < k, UsageError, op, ": ", what, "[", i, "] = ", y[i], " is outside [0, ", k, ")");
 }
 
-template <typename T>
-double log_loss_impl(const std::vector<int>& y_true, const T* probs, int n, int k) {
-  AGF_CHECK(n > 0 && k >= 2, ShapeError, "log_loss: need n > 0 samples and k >= 2 classes, got (", n, ", ", k,
-            ")");
+template <typename T> double log_loss_impl(const std::vector<int>& y_true, const T* probs, int n, int k) {
+  AGF_CHECK(n > 0 && k >= 2, ShapeError, "log_loss: need n > 0 samples and k >= 2 classes, got (", n, ", ", k, ")");
   AGF_CHECK(static_cast<int>(y_true.size()) == n, ShapeError, "log_loss: y_true has ", y_true.size(),
             " labels but probs has ", n, " rows");
   check_labels(y_true, k, "log_loss", "y_true");
@@ -31,8 +28,8 @@ double log_loss_impl(const std::vector<int>& y_true, const T* probs, int n, int 
     const double p = probs[i];
     // scikit-learn raises on any value outside [0, 1]; a float softmax can overshoot 1 by an ulp, and the
     // clip below removes that, so only a slack of 1e-6 is tolerated here.
-    AGF_CHECK(std::isfinite(p) && p >= -1e-6 && p <= 1.0 + 1e-6, NumericError, "log_loss: probs[", i / k, ", ",
-              i % k, "] = ", p, " is not a probability in [0, 1]");
+    AGF_CHECK(std::isfinite(p) && p >= -1e-6 && p <= 1.0 + 1e-6, NumericError, "log_loss: probs[", i / k, ", ", i % k,
+              "] = ", p, " is not a probability in [0, 1]");
   }
   double sum = 0.0;
   for (int i = 0; i < n; ++i) {
@@ -53,16 +50,16 @@ double log_loss(const std::vector<int>& y_true, const double* probs, int n, int 
 }
 
 double accuracy(const std::vector<int>& y_true, const std::vector<int>& y_pred) {
-  AGF_CHECK(!y_true.empty() && y_true.size() == y_pred.size(), ShapeError, "accuracy: y_true has ",
-            y_true.size(), " labels and y_pred ", y_pred.size(), " (need equal, non-zero)");
+  AGF_CHECK(!y_true.empty() && y_true.size() == y_pred.size(), ShapeError, "accuracy: y_true has ", y_true.size(),
+            " labels and y_pred ", y_pred.size(), " (need equal, non-zero)");
   int64_t hit = 0;
   for (size_t i = 0; i < y_true.size(); ++i) hit += (y_true[i] == y_pred[i]);
   return static_cast<double>(hit) / static_cast<double>(y_true.size());
 }
 
 double macro_f1(const std::vector<int>& y_true, const std::vector<int>& y_pred) {
-  AGF_CHECK(!y_true.empty() && y_true.size() == y_pred.size(), ShapeError, "macro_f1: y_true has ",
-            y_true.size(), " labels and y_pred ", y_pred.size(), " (need equal, non-zero)");
+  AGF_CHECK(!y_true.empty() && y_true.size() == y_pred.size(), ShapeError, "macro_f1: y_true has ", y_true.size(),
+            " labels and y_pred ", y_pred.size(), " (need equal, non-zero)");
   std::set<int> labels(y_true.begin(), y_true.end());
   labels.insert(y_pred.begin(), y_pred.end());
   double sum = 0.0;
@@ -101,15 +98,15 @@ std::vector<int> argmax_rows(const float* probs, int n, int k) {
   return out;
 }
 
-void average_per_track(float* out, const float* window_probs, const std::vector<int>& track_of_window,
-                       int n_tracks, int k) {
+void average_per_track(float* out, const float* window_probs, const std::vector<int>& track_of_window, int n_tracks,
+                       int k) {
   AGF_CHECK(n_tracks > 0 && k > 0, ShapeError, "average_per_track: n_tracks = ", n_tracks, ", k = ", k);
   std::vector<double> acc(size_t(n_tracks) * k, 0.0);
   std::vector<int64_t> count(n_tracks, 0);
   for (size_t w = 0; w < track_of_window.size(); ++w) {
     const int t = track_of_window[w];
-    AGF_CHECK(t >= 0 && t < n_tracks, UsageError, "average_per_track: window ", w, " names track ", t,
-              " outside [0, ", n_tracks, ")");
+    AGF_CHECK(t >= 0 && t < n_tracks, UsageError, "average_per_track: window ", w, " names track ", t, " outside [0, ",
+              n_tracks, ")");
     for (int c = 0; c < k; ++c) acc[size_t(t) * k + c] += window_probs[w * k + c];
     ++count[t];
   }
@@ -133,21 +130,21 @@ Metrics evaluate_predictions(const std::vector<int>& y_true, const float* probs,
 }
 
 nlohmann::json metrics_to_json(const Metrics& m, const std::vector<std::string>& class_names) {
-  AGF_CHECK(class_names.empty() || static_cast<int>(class_names.size()) == m.k, ShapeError, "metrics_to_json: ",
-            class_names.size(), " class names for k = ", m.k);
-  nlohmann::json j = {{"n", m.n}, {"k", m.k}, {"log_loss", m.log_loss}, {"macro_f1", m.macro_f1},
-                      {"accuracy", m.accuracy}};
+  AGF_CHECK(class_names.empty() || static_cast<int>(class_names.size()) == m.k, ShapeError,
+            "metrics_to_json: ", class_names.size(), " class names for k = ", m.k);
+  nlohmann::json j = {
+      {"n", m.n}, {"k", m.k}, {"log_loss", m.log_loss}, {"macro_f1", m.macro_f1}, {"accuracy", m.accuracy}};
   nlohmann::json rows = nlohmann::json::array();
   for (int t = 0; t < m.k && !m.confusion.empty(); ++t)
-    rows.push_back(std::vector<int64_t>(m.confusion.begin() + size_t(t) * m.k, m.confusion.begin() + size_t(t + 1) * m.k));
+    rows.push_back(
+        std::vector<int64_t>(m.confusion.begin() + size_t(t) * m.k, m.confusion.begin() + size_t(t + 1) * m.k));
   j["confusion"] = rows;
   if (!class_names.empty()) j["classes"] = class_names;
   return j;
 }
 
 MajorityBaseline fit_majority_baseline(const std::vector<int>& y_train, int k) {
-  AGF_CHECK(!y_train.empty() && k >= 2, ShapeError, "majority baseline: ", y_train.size(),
-            " training labels, k = ", k);
+  AGF_CHECK(!y_train.empty() && k >= 2, ShapeError, "majority baseline: ", y_train.size(), " training labels, k = ", k);
   check_labels(y_train, k, "majority baseline", "y_train");
   MajorityBaseline b;
   b.priors.assign(k, 0.0);

@@ -32,8 +32,8 @@ std::vector<int> argmax_rows(const float* probs, int n, int k);
 
 // The per-track prediction: out (n_tracks, k) = mean of the rows of window_probs (n_windows, k) whose
 // track_of_window entry names that track. Every track needs at least one window.
-void average_per_track(float* out, const float* window_probs, const std::vector<int>& track_of_window,
-                       int n_tracks, int k);
+void average_per_track(float* out, const float* window_probs, const std::vector<int>& track_of_window, int n_tracks,
+                       int k);
 
 struct Metrics {
   double log_loss = 0, macro_f1 = 0, accuracy = 0;

@@ -46,9 +46,10 @@ void write_mlp_checkpoint(const std::string& path, const Net& mlp, const Adam& o
   add("params", mlp.params.values());
   add("adam_m", opt.m());
   add("adam_v", opt.v());
-  const nlohmann::json state = {{"epoch", p.epoch}, {"batch", p.batch}, {"step", p.step},
-                                {"adam_t", opt.steps()}, {"loss_sum", p.sum},  {"loss_n", p.cnt}};
-  write_safetensors(path, t, {{"format", kMlpCheckpointFormat}, {"identity", identity.dump()}, {"state", state.dump()}});
+  const nlohmann::json state = {{"epoch", p.epoch},      {"batch", p.batch},  {"step", p.step},
+                                {"adam_t", opt.steps()}, {"loss_sum", p.sum}, {"loss_n", p.cnt}};
+  write_safetensors(path, t,
+                    {{"format", kMlpCheckpointFormat}, {"identity", identity.dump()}, {"state", state.dump()}});
 }
 
 MlpPosition read_mlp_checkpoint(const std::string& path, Net& mlp, Adam& opt, const nlohmann::json& identity) {
@@ -56,15 +57,17 @@ MlpPosition read_mlp_checkpoint(const std::string& path, Net& mlp, Adam& opt, co
   const auto& md = f.metadata();
   auto fmt = md.find("format");
   AGF_CHECK(fmt != md.end() && fmt->second == kMlpCheckpointFormat, FormatError, path,
-            ": not an agf transfer checkpoint (format ", fmt == md.end() ? std::string("missing") : "'" + fmt->second + "'",
-            ", expected ", kMlpCheckpointFormat, ")");
+            ": not an agf transfer checkpoint (format ",
+            fmt == md.end() ? std::string("missing") : "'" + fmt->second + "'", ", expected ", kMlpCheckpointFormat,
+            ")");
   MlpPosition p;
   try {
     const nlohmann::json id = nlohmann::json::parse(md.at("identity"));
     for (auto it = identity.begin(); it != identity.end(); ++it)
       AGF_CHECK(id.contains(it.key()) && id[it.key()] == it.value(), UsageError, "transfer --resume: ", path,
                 " was made with ", it.key(), " = ", id.contains(it.key()) ? id[it.key()].dump() : "(absent)",
-                ", this run has ", it.value().dump(), "; rerun without --resume to start again, or use the original settings");
+                ", this run has ", it.value().dump(),
+                "; rerun without --resume to start again, or use the original settings");
     const nlohmann::json s = nlohmann::json::parse(md.at("state"));
     p.epoch = s.at("epoch").get<int>();
     p.batch = s.at("batch").get<int>();
@@ -77,8 +80,8 @@ MlpPosition read_mlp_checkpoint(const std::string& path, Net& mlp, Adam& opt, co
   } catch (const std::out_of_range&) {
     throw FormatError(str(path, ": no \"identity\" or \"state\" in the metadata"));
   }
-  AGF_CHECK(p.epoch >= 0 && p.batch >= 0 && p.step >= 0, FormatError, path, ": bad position (epoch ", p.epoch, ", batch ",
-            p.batch, ", step ", p.step, ")");
+  AGF_CHECK(p.epoch >= 0 && p.batch >= 0 && p.step >= 0, FormatError, path, ": bad position (epoch ", p.epoch,
+            ", batch ", p.batch, ", step ", p.step, ")");
   auto load = [&](const char* name, const Tensor& dst_t) {
     StView v = f.get(name);
     AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst_t.numel(), FormatError, path, ": \"",
@@ -170,9 +173,17 @@ MlpTrainer::MlpTrainer(const TransferOptions& options, const Compute& compute, c
 // but for the number of epochs).
 nlohmann::json MlpTrainer::identity() const {
   const TransferOptions& o = options_;
-  nlohmann::json id = {{"store", hex64(store_fingerprint(work_.store))}, {"seed", o.seed},         {"batch", batch_},
-                       {"frames", o.frames},       {"lr", o.lr},          {"l2", o.l2},           {"mlp_epoch", o.mlp_epoch},
-                       {"train_hop", o.train_hop}, {"calibrate", o.calibrate}, {"features", set_.dim}, {"samples", samples_}};
+  nlohmann::json id = {{"store", hex64(store_fingerprint(work_.store))},
+                       {"seed", o.seed},
+                       {"batch", batch_},
+                       {"frames", o.frames},
+                       {"lr", o.lr},
+                       {"l2", o.l2},
+                       {"mlp_epoch", o.mlp_epoch},
+                       {"train_hop", o.train_hop},
+                       {"calibrate", o.calibrate},
+                       {"features", set_.dim},
+                       {"samples", samples_}};
   if (o.calibrate) id["calibrate_fraction"] = o.calibrate_fraction;
   id["nets"] = nlohmann::json::array();
   for (const SourceNet& net : nets_) id["nets"].push_back(hex64(net.fingerprint));
@@ -190,8 +201,9 @@ bool MlpTrainer::resume_or_start() {
               position_.batch + 1, ", beyond --epochs ", options_.epochs, " of ", steps_per_epoch_, " batches");
     trim_transfer_log(log_path_, position_.epoch);
     if (!options_.quiet)
-      std::fprintf(stderr, "transfer: resuming the MLP at epoch %d, batch %d (step %lld) from %s\n", position_.epoch + 1,
-                   position_.batch + 1, static_cast<long long>(position_.step), checkpoint_path_.c_str());
+      std::fprintf(stderr, "transfer: resuming the MLP at epoch %d, batch %d (step %lld) from %s\n",
+                   position_.epoch + 1, position_.batch + 1, static_cast<long long>(position_.step),
+                   checkpoint_path_.c_str());
   } else if (std::filesystem::exists(checkpoint_path_)) {
     std::filesystem::remove(checkpoint_path_);
   }
@@ -201,13 +213,17 @@ bool MlpTrainer::resume_or_start() {
 TrainedMlp MlpTrainer::run() {
   const bool resumed = resume_or_start();
   log_ = std::make_unique<JsonlWriter>(log_path_, !resumed);
-  progress_ = std::make_unique<Progress>(
-      "transfer MLP", steps_per_epoch_ * options_.epochs - (steps_per_epoch_ * position_.epoch + position_.batch),
-      "steps", options_.quiet);
+  progress_ = std::make_unique<Progress>("transfer MLP",
+                                         steps_per_epoch_ * options_.epochs -
+                                             (steps_per_epoch_ * position_.epoch + position_.batch),
+                                         "steps", options_.quiet);
   if (!options_.quiet)
-    std::fprintf(stderr, "transfer: %zu nets, %lld-d features, %lld training %s per epoch, %zu validation tracks (%zu windows, hop %d), on %s\n",
+    std::fprintf(stderr,
+                 "transfer: %zu nets, %lld-d features, %lld training %s per epoch, %zu validation tracks (%zu windows, "
+                 "hop %d), on %s\n",
                  nets_.size(), static_cast<long long>(set_.dim), static_cast<long long>(samples_),
-                 crops_ ? "crops (one random 1-s crop per track)" : str("windows (hop ", options_.train_hop, ")").c_str(),
+                 crops_ ? "crops (one random 1-s crop per track)"
+                        : str("windows (hop ", options_.train_hop, ")").c_str(),
                  set_.valid_labels.size(), set_.valid_windows, options_.eval_hop, compute_.describe().c_str());
   step_ = position_.step;
   for (int epoch = position_.epoch; epoch < options_.epochs; ++epoch) run_epoch(epoch);
@@ -227,9 +243,9 @@ void MlpTrainer::load_crops(int epoch) {
     const uint32_t span = uint32_t(std::max(1, work_.store.frames(tracks[i]) - frames + 1));
     windows[i] = {tracks[i], int(philox_u32(key, 0, uint64_t(tracks[i])) % span)};
   }
-  set_.train_features = std::move(nets_features(nets_, compute_, work_.store,
-                                                {{&windows, str("train crops, epoch ", epoch + 1)}}, frames, true,
-                                                options_.cache_features)[0]);
+  set_.train_features =
+      std::move(nets_features(nets_, compute_, work_.store, {{&windows, str("train crops, epoch ", epoch + 1)}}, frames,
+                              true, options_.cache_features)[0]);
   set_.train_labels.resize(windows.size());
   for (size_t i = 0; i < windows.size(); ++i) set_.train_labels[i] = work_.genre[size_t(windows[i].track)];
 }
@@ -284,7 +300,8 @@ void MlpTrainer::run_epoch(int epoch) {
 // The log loss on each validation track's centre window.
 double MlpTrainer::validation_loss() {
   const int tracks = int(set_.valid_labels.size());
-  std::vector<float> probs = mlp_probs(*mlp_, compute_, set_.valid_centre_features, tracks, set_.dim, kMlpInferenceBatch);
+  std::vector<float> probs =
+      mlp_probs(*mlp_, compute_, set_.valid_centre_features, tracks, set_.dim, kMlpInferenceBatch);
   return log_loss(set_.valid_labels, probs.data(), tracks, classes_);
 }
 

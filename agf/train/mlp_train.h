@@ -16,11 +16,11 @@ namespace agf {
 
 // What the MLP trains and validates on. Feature rows are (rows, dim), the source nets' features concatenated.
 struct MlpTrainingSet {
-  std::vector<int64_t> dims;           // per source net, its feature width
-  int64_t dim = 0;                     // their sum
-  std::vector<int64_t> train_tracks;   // crops: store indices; each epoch takes one crop of each
-  std::vector<float> train_features;   // windows: the training windows' rows, the same every epoch
-  std::vector<int> train_labels;       // windows: their genres
+  std::vector<int64_t> dims;                 // per source net, its feature width
+  int64_t dim = 0;                           // their sum
+  std::vector<int64_t> train_tracks;         // crops: store indices; each epoch takes one crop of each
+  std::vector<float> train_features;         // windows: the training windows' rows, the same every epoch
+  std::vector<int> train_labels;             // windows: their genres
   std::vector<float> valid_centre_features;  // each validation track's centre window
   std::vector<int> valid_labels;             // each validation track's genre
   size_t valid_windows = 0;                  // validation windows evaluated after training (for the log line)

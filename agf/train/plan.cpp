@@ -239,7 +239,7 @@ Plan make_plan(const ExperimentOptions& o, const std::vector<GridCase>& grid, co
           const int ve = std::max(1, o.val_every);
           int val_epochs = 0;
           for (int e = 1; e <= j.epochs; ++e) val_epochs += e % ve == 0 || e == j.epochs;
-          j.forwards = int64_t(val_epochs) * valid_per_epoch;  // the validation loss of every task
+          j.forwards = int64_t(val_epochs) * valid_per_epoch;      // the validation loss of every task
           if (c.arch == Arch::stn) j.forwards += feature_windows;  // shared by the STN cases (feature cache)
           nets.push_back(j);
           nj = &nets.back();
@@ -252,8 +252,9 @@ Plan make_plan(const ExperimentOptions& o, const std::vector<GridCase>& grid, co
       }
       cases.push_back(cj);
     }
-    for (PlanJob& j : nets) j.seconds = double(j.steps) * timing(cal.step, j.shape, "step").seconds +
-                                        double(j.forwards) * timing(cal.forward, j.shape, "forward").seconds;
+    for (PlanJob& j : nets)
+      j.seconds = double(j.steps) * timing(cal.step, j.shape, "step").seconds +
+                  double(j.forwards) * timing(cal.forward, j.shape, "forward").seconds;
     for (PlanJob& j : cases) {
       j.seconds = double(j.steps) * timing(cal.step, j.shape, "step").seconds +
                   double(j.mlp_forwards) * timing(cal.forward, j.shape, "forward").seconds;

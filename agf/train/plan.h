@@ -21,9 +21,9 @@ namespace agf {
 // The track counts a plan is made for: the work folder's (plan_work_corpus) or the paper's protocol on
 // fma_medium (plan_fma_medium_corpus).
 struct PlanCorpus {
-  std::string source;         // one line: where the counts come from
-  int64_t train_tracks = 0;   // training tracks with a genre label: the MLP's tracks (and the g net's)
-  int64_t valid_tracks = 0;   // validation tracks with a genre label: the MLP's evaluation tracks
+  std::string source;        // one line: where the counts come from
+  int64_t train_tracks = 0;  // training tracks with a genre label: the MLP's tracks (and the g net's)
+  int64_t valid_tracks = 0;  // validation tracks with a genre label: the MLP's evaluation tracks
   // Tracks with a target per task letter (a net's eligible training tracks and its validation tracks);
   // a letter absent here has train_tracks / valid_tracks.
   std::map<char, int64_t> train_targets, valid_targets;
@@ -39,8 +39,8 @@ int64_t plan_track_windows(int frames, int window, int hop);
 // fma_medium under the paper's protocol: a stratified 85/15 split of 25,000 tracks (21,250 / 3,750), every
 // track a 30-s clip of 1 + floor(30 x 22,050 / 512) = 1,292 frames, every track with a genre and every
 // factor target (factors fitted on all tracks).
-PlanCorpus plan_fma_medium_corpus(int train_hop, int eval_hop, int64_t train_tracks = 21250, int64_t valid_tracks = 3750,
-                                  int frames_per_track = 1292);
+PlanCorpus plan_fma_medium_corpus(int train_hop, int eval_hop, int64_t train_tracks = 21250,
+                                  int64_t valid_tracks = 3750, int frames_per_track = 1292);
 // The work folder's counts (load_work: split.json, the mel store, the labels and the factor targets of `tasks`).
 PlanCorpus plan_work_corpus(const std::string& work_dir, const std::string& tasks, int train_hop, int eval_hop);
 // --plan-train-tracks / --plan-valid-tracks (0: keep): sets the counts; window and target counts scale with them.
@@ -74,7 +74,7 @@ int64_t plan_wstn_feature_dim(int n_tasks);
 struct PlanCalibrateOptions {
   std::string device = "auto";  // open_compute's: cpu, cuda or auto
   int batch = 64;
-  int topics = 40;              // factor tasks' outputs
+  int topics = 40;  // factor tasks' outputs
   // Seconds of timed training steps per shape (2 to 20 steps are timed: fewer for large shapes), and of timed
   // forward batches per shape (1 to 20); one untimed warm-up each; the median is kept. An MLP shape gets a
   // quarter of each.
@@ -93,38 +93,38 @@ struct PlanJob {
   // Nets by their folder in OUT ("nets/stn-g", "nets/mtn-gs"), MLPs by their case ("stn-gs", "mtn-gs"); with
   // several seeds "@S" follows ("nets/stn-g@2"). Unique within a plan.
   std::string name;
-  std::string shape;               // the calibration key its steps and forwards are timed by
+  std::string shape;  // the calibration key its steps and forwards are timed by
   uint64_t seed = 1;
-  std::vector<std::string> needs;  // jobs it waits for (a case: its nets)
+  std::vector<std::string> needs;    // jobs it waits for (a case: its nets)
   std::vector<std::string> used_by;  // nets: the cases that need it
   int epochs = 0;
-  int64_t steps = 0;               // training steps (a short last batch counts as one step)
+  int64_t steps = 0;  // training steps (a short last batch counts as one step)
   // Window forwards through one task branch of a net: a net's validation loss every epoch (each task's
   // validation tracks), and the transfer's features (an N-task MTN's feature pass is N branch forwards per
   // window). STN features are computed once per net and seed and shared by every STN case (the feature
   // cache), so they are counted with the net; an MTN's or wSTN's with its case.
   int64_t forwards = 0;
-  int64_t mlp_forwards = 0;        // windows through the MLP: validation each epoch (centre windows), evaluation
-  std::string forward_shape;       // the calibration key of `forwards` (the net's shape; for a case its net's)
+  int64_t mlp_forwards = 0;   // windows through the MLP: validation each epoch (centre windows), evaluation
+  std::string forward_shape;  // the calibration key of `forwards` (the net's shape; for a case its net's)
   double seconds = 0;
 };
 
 struct PlanSchedule {
   int devices = 1;
-  double makespan_s = 0;      // the list schedule's wall time
-  double lower_bound_s = 0;   // max(total / devices, longest chain)
-  double longest_chain_s = 0; // the longest dependency chain (a net and its slowest case)
-  std::vector<int> device_of;    // per job (Plan::jobs order)
-  std::vector<double> start_s;   // per job
+  double makespan_s = 0;        // the list schedule's wall time
+  double lower_bound_s = 0;     // max(total / devices, longest chain)
+  double longest_chain_s = 0;   // the longest dependency chain (a net and its slowest case)
+  std::vector<int> device_of;   // per job (Plan::jobs order)
+  std::vector<double> start_s;  // per job
 };
 
 struct Plan {
-  ExperimentOptions options;   // normalised
+  ExperimentOptions options;  // normalised
   std::vector<GridCase> grid;
   std::vector<uint64_t> seeds;
   PlanCorpus corpus;
   PlanCalibration calibration;
-  std::vector<PlanJob> jobs;   // per seed: the nets (in order of first use), then the cases (grid order)
+  std::vector<PlanJob> jobs;  // per seed: the nets (in order of first use), then the cases (grid order)
   int64_t total_steps = 0, total_forwards = 0, total_mlp_forwards = 0;
   double total_s = 0;
   PlanSchedule schedule;
@@ -148,10 +148,10 @@ nlohmann::json plan_json(const Plan& p);
 // fma_medium's with corpus "fma_medium"; then the track overrides), a calibration on the options' device of
 // every shape the grid uses, and make_plan on `devices` devices. Reads WORK, writes nothing.
 struct PlanRequest {
-  std::string corpus;                      // "" (WORK's counts) or "fma_medium"
+  std::string corpus;                          // "" (WORK's counts) or "fma_medium"
   int64_t train_tracks = 0, valid_tracks = 0;  // > 0: override the corpus' counts
   int devices = 1;
-  PlanCalibrateOptions calibrate;          // device, batch and topics are taken from the options and corpus
+  PlanCalibrateOptions calibrate;  // device, batch and topics are taken from the options and corpus
 };
 Plan plan_experiment(const ExperimentOptions& opt, const PlanRequest& req);
 

@@ -30,14 +30,11 @@ namespace {
 constexpr int kMels = paper::kMels, kFrames = paper::kFrames;
 constexpr int64_t kMaxTimed = 20;
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // Runs `unit` once untimed, then times it until `budget_s` has passed, min_timed..kMaxTimed times; the
 // median unit (robust to a neighbour's burst on a shared machine) and the count.
-template <typename F>
-PlanTiming time_units(double budget_s, int64_t min_timed, F unit) {
+template <typename F> PlanTiming time_units(double budget_s, int64_t min_timed, F unit) {
   unit();
   std::vector<double> t;
   const double t0 = now_s();
@@ -170,7 +167,8 @@ PlanTiming time_mlp_step(int64_t D, const Compute& comp, int B, double budget_s)
   Arena arena(comp.device);
   Tape tape(arena, DType::F32);
   tape.cuda = comp.cuda;
-  Tensor x = Tensor::empty(Shape{B, D}, DType::F32, comp.device), y = Tensor::empty(Shape{B, 16}, DType::F32, comp.device);
+  Tensor x = Tensor::empty(Shape{B, D}, DType::F32, comp.device),
+         y = Tensor::empty(Shape{B, 16}, DType::F32, comp.device);
   const std::vector<float> xh = random_floats(size_t(B * D), 5);
   std::vector<float> yh(size_t(B) * 16, 0.f);
   for (int i = 0; i < B; ++i) yh[size_t(i * 16 + i % 16)] = 1.f;

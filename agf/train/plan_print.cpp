@@ -62,15 +62,20 @@ std::string joined(const std::vector<std::string>& v, size_t most = 4) {
 
 std::string grid_words(const Plan& p) {
   const ExperimentOptions& o = p.options;
-  return str(!o.cases.empty() ? "the chosen cases" : o.quick ? "the quick grid" : "the paper's grid", " (", p.grid.size(),
-             p.grid.size() == 1 ? " case" : " cases", p.seeds.size() > 1 ? str(" x ", p.seeds.size(), " seeds") : std::string(), ")");
+  return str(!o.cases.empty() ? "the chosen cases"
+             : o.quick        ? "the quick grid"
+                              : "the paper's grid",
+             " (", p.grid.size(), p.grid.size() == 1 ? " case" : " cases",
+             p.seeds.size() > 1 ? str(" x ", p.seeds.size(), " seeds") : std::string(), ")");
 }
 
 std::string schedule_words(const ExperimentOptions& o) {
   return str("STN/wSTN ", o.stn_epochs, " epochs, MTN ",
-             o.mtn_epochs_per_task > 0 ? str(o.mtn_epochs_per_task, " x the number of tasks") : std::to_string(o.mtn_epochs),
+             o.mtn_epochs_per_task > 0 ? str(o.mtn_epochs_per_task, " x the number of tasks")
+                                       : std::to_string(o.mtn_epochs),
              " epochs, MLP ", o.mlp_epochs, " epochs of ",
-             o.mlp_epoch == "crops" ? "one random 1-s crop per training track" : str("every window (hop ", o.train_hop, ")"),
+             o.mlp_epoch == "crops" ? "one random 1-s crop per training track"
+                                    : str("every window (hop ", o.train_hop, ")"),
              ", batch ", o.batch, ", evaluation hop ", o.eval_hop, o.calibrate ? ", --calibrate" : "");
 }
 
@@ -79,8 +84,8 @@ std::string schedule_words(const ExperimentOptions& o) {
 std::string plan_text(const Plan& p) {
   const ExperimentOptions& o = p.options;
   const PlanCalibration& c = p.calibration;
-  std::string t = str("# agf experiment --plan: ", grid_words(p), "\n\n", "Corpus: ", p.corpus.source, ".\n", "Schedules: ",
-                      schedule_words(o), ".\n\n");
+  std::string t = str("# agf experiment --plan: ", grid_words(p), "\n\n", "Corpus: ", p.corpus.source, ".\n",
+                      "Schedules: ", schedule_words(o), ".\n\n");
   t += "## Cases\n\nEach case trains its MLP once the nets it needs are done; the time is the case's own job (its "
        "MLP, and the feature passes of an MTN's or wSTN's net).\n\n"
        "| case | needs | net epochs | MLP epochs | MLP steps | branch forwards | MLP forwards | est. h |\n"
@@ -99,16 +104,20 @@ std::string plan_text(const Plan& p) {
        "| net | used by | epochs | steps | branch forwards | est. h |\n|---|---|---:|---:|---:|---:|\n";
   for (const PlanJob& j : p.jobs)
     if (j.kind == PlanJob::Kind::net)
-      t += str("| ", j.name, " | ", j.used_by.size(), " case", j.used_by.size() == 1 ? "" : "s", ": ", joined(j.used_by, 3),
-               " | ", j.epochs, " | ", count(j.steps), " | ", count(j.forwards), " | ", hours(j.seconds), " |\n");
+      t += str("| ", j.name, " | ", j.used_by.size(), " case", j.used_by.size() == 1 ? "" : "s", ": ",
+               joined(j.used_by, 3), " | ", j.epochs, " | ", count(j.steps), " | ", count(j.forwards), " | ",
+               hours(j.seconds), " |\n");
   t += str("\n## Calibration\n\nOn ", c.device, ", batch ", c.batch, ", random inputs, one untimed warm-up per entry; ",
-           duration(c.seconds), " in all. A step is a training step at the batch (the recorded step, as the trainer "
+           duration(c.seconds),
+           " in all. A step is a training step at the batch (the recorded step, as the trainer "
            "runs full batches); a forward is one window through one task branch (batches of 128) or through the MLP "
-           "(batches of 256).\n\n| shape | ms / step | steps timed | ms / forward | windows timed |\n|---|---:|---:|---:|---:|\n");
+           "(batches of 256).\n\n| shape | ms / step | steps timed | ms / forward | windows timed "
+           "|\n|---|---:|---:|---:|---:|\n");
   for (const auto& [shape, st] : c.step) {
     auto f = c.forward.find(shape);
-    t += str("| ", shape, " | ", ms(st.seconds), " | ", st.timed, " | ", f == c.forward.end() ? "-" : ms(f->second.seconds),
-             " | ", f == c.forward.end() ? std::string("-") : count(f->second.timed), " |\n");
+    t += str("| ", shape, " | ", ms(st.seconds), " | ", st.timed, " | ",
+             f == c.forward.end() ? "-" : ms(f->second.seconds), " | ",
+             f == c.forward.end() ? std::string("-") : count(f->second.timed), " |\n");
   }
   int64_t net_steps = 0, mlp_steps = 0;
   for (const PlanJob& j : p.jobs) (j.kind == PlanJob::Kind::net ? net_steps : mlp_steps) += j.steps;
@@ -130,11 +139,12 @@ std::string plan_text(const Plan& p) {
   t += "| devices | list schedule, h | lower bound, h |\n|---:|---:|---:|\n";
   for (int w : ws) {
     const PlanSchedule sw = w == s.devices ? s : plan_schedule(p.jobs, w);
-    t += str("| ", w, w == s.devices ? " (W)" : "", " | ", hours(sw.makespan_s), " | ", hours(sw.lower_bound_s),
-             " |\n");
+    t +=
+        str("| ", w, w == s.devices ? " (W)" : "", " | ", hours(sw.makespan_s), " | ", hours(sw.lower_bound_s), " |\n");
   }
   t += "\n";
-  t += str("This is an estimate from a calibration on ", c.device, ", not a measurement of the grid: step counts are "
+  t += str("This is an estimate from a calibration on ", c.device,
+           ", not a measurement of the grid: step counts are "
            "exact for the corpus counts above (a short last batch counts as a full step; --calibrate's held-out "
            "tracks are approximated as a fraction of all training tracks), times are the calibrated ones multiplied "
            "out, and data loading, checkpoint writes and feature-cache I/O are left out.\n");
@@ -161,8 +171,10 @@ nlohmann::json plan_json(const Plan& p) {
                     {"device", p.schedule.device_of[i]},
                     {"start_s", p.schedule.start_s[i]}});
   }
-  nlohmann::json cal = {{"device", p.calibration.device}, {"batch", p.calibration.batch},
-                        {"seconds", p.calibration.seconds}, {"step", nlohmann::json::object()},
+  nlohmann::json cal = {{"device", p.calibration.device},
+                        {"batch", p.calibration.batch},
+                        {"seconds", p.calibration.seconds},
+                        {"step", nlohmann::json::object()},
                         {"forward", nlohmann::json::object()}};
   for (const auto& [k, v] : p.calibration.step) cal["step"][k] = {{"seconds", v.seconds}, {"timed", v.timed}};
   for (const auto& [k, v] : p.calibration.forward) cal["forward"][k] = {{"seconds", v.seconds}, {"timed", v.timed}};
@@ -183,18 +195,30 @@ nlohmann::json plan_json(const Plan& p) {
   }
   return {{"grid", grid_words(p)},
           {"options",
-           {{"stn_epochs", o.stn_epochs}, {"mtn_epochs", o.mtn_epochs}, {"mtn_epochs_per_task", o.mtn_epochs_per_task},
-            {"mlp_epochs", o.mlp_epochs}, {"mlp_epoch", o.mlp_epoch}, {"batch", o.batch}, {"eval_hop", o.eval_hop},
-            {"train_hop", o.train_hop}, {"calibrate", o.calibrate}, {"seeds", p.seeds}}},
+           {{"stn_epochs", o.stn_epochs},
+            {"mtn_epochs", o.mtn_epochs},
+            {"mtn_epochs_per_task", o.mtn_epochs_per_task},
+            {"mlp_epochs", o.mlp_epochs},
+            {"mlp_epoch", o.mlp_epoch},
+            {"batch", o.batch},
+            {"eval_hop", o.eval_hop},
+            {"train_hop", o.train_hop},
+            {"calibrate", o.calibrate},
+            {"seeds", p.seeds}}},
           {"corpus", corpus},
           {"calibration", cal},
           {"jobs", jobs},
           {"totals",
-           {{"steps", p.total_steps}, {"forwards", p.total_forwards}, {"mlp_forwards", p.total_mlp_forwards},
-            {"seconds", p.total_s}, {"hours", p.total_s / 3600}}},
+           {{"steps", p.total_steps},
+            {"forwards", p.total_forwards},
+            {"mlp_forwards", p.total_mlp_forwards},
+            {"seconds", p.total_s},
+            {"hours", p.total_s / 3600}}},
           {"schedule",
-           {{"devices", p.schedule.devices}, {"makespan_s", p.schedule.makespan_s},
-            {"lower_bound_s", p.schedule.lower_bound_s}, {"longest_chain_s", p.schedule.longest_chain_s}}},
+           {{"devices", p.schedule.devices},
+            {"makespan_s", p.schedule.makespan_s},
+            {"lower_bound_s", p.schedule.lower_bound_s},
+            {"longest_chain_s", p.schedule.longest_chain_s}}},
           {"schedules", schedules},
           {"note", str("an estimate from a calibration on ", p.calibration.device, ", not a measurement of the grid")}};
 }

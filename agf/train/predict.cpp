@@ -33,9 +33,10 @@ Prediction predict_file(const TransferModel& m, const Compute& c, const std::str
 }
 
 const std::vector<std::string>& www2018_genres() {
-  static const std::vector<std::string> g = {"Blues", "Classical", "Country", "Easy Listening", "Electronic",
-                                             "Experimental", "Folk", "Hip-Hop", "Instrumental", "International",
-                                             "Jazz", "Old-Time / Historic", "Pop", "Rock", "Soul-RnB", "Spoken"};
+  static const std::vector<std::string> g = {"Blues",        "Classical",     "Country",  "Easy Listening",
+                                             "Electronic",   "Experimental",  "Folk",     "Hip-Hop",
+                                             "Instrumental", "International", "Jazz",     "Old-Time / Historic",
+                                             "Pop",          "Rock",          "Soul-RnB", "Spoken"};
   return g;
 }
 
@@ -44,8 +45,8 @@ std::vector<int> submission_columns(const std::vector<std::string>& names, int o
   for (const std::string& g : www2018_genres()) {
     const auto it = std::find(names.begin(), names.begin() + std::min<size_t>(names.size(), size_t(outputs)), g);
     AGF_CHECK(it != names.begin() + std::min<size_t>(names.size(), size_t(outputs)), UsageError,
-              "--submission: the model has no output for the challenge genre '", g, "' (its genres: ",
-              outputs, " outputs)");
+              "--submission: the model has no output for the challenge genre '", g, "' (its genres: ", outputs,
+              " outputs)");
     cols.push_back(int(it - names.begin()));
   }
   return cols;
@@ -58,7 +59,8 @@ std::vector<std::pair<int, float>> top_k(const std::vector<float>& probs, int k)
   std::iota(idx.begin(), idx.end(), 0);
   std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return probs[size_t(a)] > probs[size_t(b)]; });
   std::vector<std::pair<int, float>> out;
-  for (int i = 0; i < std::min<int>(k, int(idx.size())); ++i) out.push_back({idx[size_t(i)], probs[size_t(idx[size_t(i)])]});
+  for (int i = 0; i < std::min<int>(k, int(idx.size())); ++i)
+    out.push_back({idx[size_t(i)], probs[size_t(idx[size_t(i)])]});
   return out;
 }
 

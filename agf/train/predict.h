@@ -16,7 +16,7 @@ struct Prediction {
   std::string path;
   std::vector<float> probs;  // (genres) averaged over the windows
   int windows = 0;
-  double seconds = 0;        // audio duration
+  double seconds = 0;  // audio duration
 };
 
 // One file through the library pipeline (agf/train/library.h). Throws naming the file: IOError when it

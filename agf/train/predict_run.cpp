@@ -28,11 +28,9 @@ LibrarySummary run_predict(const PredictOptions& o, std::FILE* out) {
   for (int k = 0; k < K; ++k) header.push_back(m.genre_names[size_t(k)]);
   header.push_back("reason");
   std::unique_ptr<RowFile> csv_out, json_out, sub_out;
-  if (!o.csv.empty())
-    csv_out = std::make_unique<RowFile>(o.csv, RowFile::Kind::Csv, header, "path", o.resume);
+  if (!o.csv.empty()) csv_out = std::make_unique<RowFile>(o.csv, RowFile::Kind::Csv, header, "path", o.resume);
   if (!o.jsonl.empty())
-    json_out = std::make_unique<RowFile>(o.jsonl, RowFile::Kind::Jsonl, std::vector<std::string>{}, "path",
-                                              o.resume);
+    json_out = std::make_unique<RowFile>(o.jsonl, RowFile::Kind::Jsonl, std::vector<std::string>{}, "path", o.resume);
   std::vector<int> sub_cols;
   if (!o.submission.empty()) {
     sub_cols = submission_columns(m.genre_names, K);
@@ -48,7 +46,9 @@ LibrarySummary run_predict(const PredictOptions& o, std::FILE* out) {
     if (!(to_files && o.resume && done)) todo.push_back(f);
   }
   const size_t skipped = all.size() - todo.size();
-  if (skipped) std::fprintf(stderr, "agf predict: %zu of %zu tracks already written; %zu to do\n", skipped, all.size(), todo.size());
+  if (skipped)
+    std::fprintf(stderr, "agf predict: %zu of %zu tracks already written; %zu to do\n", skipped, all.size(),
+                 todo.size());
 
   LibraryOptions lo;
   lo.hop = o.hop;
@@ -109,7 +109,8 @@ LibrarySummary run_predict(const PredictOptions& o, std::FILE* out) {
     for (int k = 1; k < 5; ++k)
       if (s.by_status[k]) by += str(", ", s.by_status[k], " ", track_status_name(TrackStatus(k)));
     std::fprintf(stderr, "agf predict: %lld of %lld tracks predicted%s%s (%.2f tracks/s)\n", (long long)s.ok,
-                 (long long)s.tracks, by.c_str(), sub_out && s.failed ? "; those not predicted are not in the submission" : "",
+                 (long long)s.tracks, by.c_str(),
+                 sub_out && s.failed ? "; those not predicted are not in the submission" : "",
                  s.seconds > 0 ? double(s.tracks) / s.seconds : 0.0);
   }
   return s;

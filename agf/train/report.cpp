@@ -48,7 +48,8 @@ std::string grid_section(const GridResults& g) {
     os << "<p>Majority-class baseline: log loss " << fmt(g.baseline_log_loss) << ", macro F1 " << fmt(g.baseline_f1)
        << ", accuracy " << fmt(g.baseline_accuracy) << ".</p>\n";
   if (!g.note.empty()) os << "<p class=\"note\">" << svg::escape(g.note) << "</p>\n";
-  os << "<h3>Every combination (Table 4)</h3>\n" << table_html(g.table4.header.empty() ? table4_table(rs, true) : g.table4);
+  os << "<h3>Every combination (Table 4)</h3>\n"
+     << table_html(g.table4.header.empty() ? table4_table(rs, true) : g.table4);
   os << "<details><summary>All finished cases (" << rs.size() << ")</summary>\n<table>\n<tr><th>case</th><th>arch</th>"
      << "<th>tasks</th><th class=\"r\">N</th><th class=\"r\">log loss</th><th class=\"r\">macro F1</th>"
      << "<th class=\"r\">accuracy</th><th class=\"r\">epochs</th><th class=\"r\">seconds</th><th>finished</th></tr>\n";
@@ -61,8 +62,8 @@ std::string grid_section(const GridResults& g) {
   os << "</table>\n</details>\n";
   os << "<h3>Average with and without the main task g (Table 3)</h3>\n" << table_html(table3_table(rs));
   os << "<h3>Average per number of tasks (Figure 3)</h3>\n" << table_html(average_by_n_table(rs));
-  os << "<h3>wSTN against the best STN / MTN per N (Table 5)</h3>\n" << table_html(table5_table(rs)) << "<p>"
-     << svg::escape(table5_best_cases(rs)) << "</p>\n";
+  os << "<h3>wSTN against the best STN / MTN per N (Table 5)</h3>\n"
+     << table_html(table5_table(rs)) << "<p>" << svg::escape(table5_best_cases(rs)) << "</p>\n";
   // Heat maps: one row per combination with a result, columns STN and MTN.
   svg::HeatMap ll, f1;
   ll.title = "Log loss per case (lower is better)";
@@ -98,7 +99,8 @@ std::string grid_section(const GridResults& g) {
   for (const auto& r : t5) {
     bl.categories.push_back("N=" + std::to_string(r.n));
     bf.categories.push_back("N=" + std::to_string(r.n));
-    bl.values[0].push_back(r.wstn_log_loss), bl.values[1].push_back(r.stn_log_loss), bl.values[2].push_back(r.mtn_log_loss);
+    bl.values[0].push_back(r.wstn_log_loss), bl.values[1].push_back(r.stn_log_loss),
+        bl.values[2].push_back(r.mtn_log_loss);
     bf.values[0].push_back(r.wstn_f1), bf.values[1].push_back(r.stn_f1), bf.values[2].push_back(r.mtn_f1);
   }
   svg::LineChart avg_ll, avg_f1;
@@ -118,8 +120,8 @@ std::string grid_section(const GridResults& g) {
   }
   avg_ll.series = {sll, mll};
   avg_f1.series = {sf, mf};
-  os << "<div class=\"charts\">\n" << svg::bar_chart(bl) << svg::bar_chart(bf) << svg::line_chart(avg_ll)
-     << svg::line_chart(avg_f1) << "</div>\n";
+  os << "<div class=\"charts\">\n"
+     << svg::bar_chart(bl) << svg::bar_chart(bf) << svg::line_chart(avg_ll) << svg::line_chart(avg_f1) << "</div>\n";
   return os.str();
 }
 
@@ -147,8 +149,8 @@ std::string confusion_section(const ConfusionData& c) {
   os << "<h2 id=\"confusion\">Confusion matrix</h2>\n";
   const size_t k = c.labels.size();
   if (c.counts.empty()) return os.str() + "<p class=\"note\">Not given.</p>\n";
-  AGF_CHECK(c.counts.size() == k * k, ShapeError, "report: confusion matrix has ", c.counts.size(),
-            " counts for ", k, " labels (need ", k * k, ")");
+  AGF_CHECK(c.counts.size() == k * k, ShapeError, "report: confusion matrix has ", c.counts.size(), " counts for ", k,
+            " labels (need ", k * k, ")");
   svg::HeatMap h;
   h.title = c.title.empty() ? "Confusion matrix" : c.title;
   h.row_labels = c.labels;
@@ -162,7 +164,8 @@ std::string confusion_section(const ConfusionData& c) {
   h.cell_w = 34;
   h.cell_h = 22;
   os << "<p class=\"note\">Rows: true genre; columns: predicted genre. Cells show counts, colour the share of "
-     << "the row.</p>\n" << svg::heat_map(h);
+     << "the row.</p>\n"
+     << svg::heat_map(h);
   return os.str();
 }
 
@@ -256,7 +259,9 @@ ReportBlock report_paragraph(Paragraph text) {
   b.text = std::move(text);
   return b;
 }
-ReportBlock report_paragraph(const std::string& plain_text) { return report_paragraph(Paragraph{TextSpan{plain_text}}); }
+ReportBlock report_paragraph(const std::string& plain_text) {
+  return report_paragraph(Paragraph{TextSpan{plain_text}});
+}
 ReportBlock report_bullets(std::vector<std::string> items) {
   ReportBlock b;
   b.kind = ReportBlock::bullets;
@@ -298,7 +303,8 @@ std::string block_html(const ReportBlock& b) {
 std::string render_report_html(const ReportInput& in) {
   std::ostringstream os;
   os << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" << svg::escape(in.title)
-     << "</title>\n<style>\n" << kCss << "\n</style>\n</head>\n<body>\n<h1>" << svg::escape(in.title) << "</h1>\n"
+     << "</title>\n<style>\n"
+     << kCss << "\n</style>\n</head>\n<body>\n<h1>" << svg::escape(in.title) << "</h1>\n"
      << "<p class=\"note\">Written " << utc_timestamp() << " by agf. Self-contained: no scripts, no network.</p>\n"
      << "<nav><a href=\"#results\">Results</a><a href=\"#grid\">Grid</a><a href=\"#curves\">Learning curves</a>"
      << "<a href=\"#confusion\">Confusion matrix</a>";

@@ -44,7 +44,8 @@ TextTable table3_table(const std::vector<CaseResult>& results) {
 
 TextTable average_by_n_table(const std::vector<CaseResult>& results) {
   TextTable out{{"N", "LogLoss STN", "LogLoss MTN", "F1 STN", "F1 MTN", "cases STN", "cases MTN"},
-                std::vector<bool>(7, true), {}};
+                std::vector<bool>(7, true),
+                {}};
   for (const auto& a : compute_average_by_n(results))
     out.rows.push_back({std::to_string(a.n), fmt4(a.stn_log_loss), a.n == 1 ? "N/A" : fmt4(a.mtn_log_loss),
                         fmt4(a.stn_f1), a.n == 1 ? "N/A" : fmt4(a.mtn_f1), std::to_string(a.stn_count),
@@ -83,7 +84,8 @@ TextTable table4_table(const std::vector<CaseResult>& results, bool skip_empty_r
 
 TextTable table5_table(const std::vector<CaseResult>& results) {
   TextTable out{{"N", "LogLoss wSTN", "LogLoss STN", "LogLoss MTN", "F1 wSTN", "F1 STN", "F1 MTN"},
-                std::vector<bool>(7, true), {}};
+                std::vector<bool>(7, true),
+                {}};
   for (const auto& r : compute_table5(results)) {
     const double bl = best_of({r.wstn_log_loss, r.stn_log_loss, r.mtn_log_loss}, true);
     const double bf = best_of({r.wstn_f1, r.stn_f1, r.mtn_f1}, false);
@@ -104,11 +106,12 @@ std::string table5_best_cases(const std::vector<CaseResult>& results) {
 
 TextTable calibration_table(const std::vector<CaseResult>& results) {
   TextTable out{{"case", "log loss (raw)", "log loss (calibrated)", "ECE (raw)", "ECE (calibrated)", "T"},
-                std::vector<bool>(6, false), {}};
+                std::vector<bool>(6, false),
+                {}};
   for (const CaseResult& r : results)
     if (!std::isnan(r.log_loss_calibrated))
-      out.rows.push_back({r.case_name, fmt4(r.log_loss), fmt4(r.log_loss_calibrated), fmt4(r.ece), fmt4(r.ece_calibrated),
-                          fmt4(r.temperature)});
+      out.rows.push_back({r.case_name, fmt4(r.log_loss), fmt4(r.log_loss_calibrated), fmt4(r.ece),
+                          fmt4(r.ece_calibrated), fmt4(r.temperature)});
   return out;
 }
 

@@ -25,8 +25,9 @@ namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const char* kHeader10 = "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp";
-const char* kHeader = "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp,log_loss_calibrated,ece,"
-                      "ece_calibrated,temperature";
+const char* kHeader =
+    "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp,log_loss_calibrated,ece,"
+    "ece_calibrated,temperature";
 
 double opt_stod(const std::string& s) { return s.empty() ? kNaN : std::stod(s); }
 
@@ -68,7 +69,7 @@ std::vector<CaseResult> ResultsStore::load_unlocked() const {
   if (!std::filesystem::exists(path_)) return out;
   std::string text = read_file_bytes(path_);
   text.resize(text.rfind('\n') + 1);  // the torn last line of an interrupted append is not a result
-  size_t fields = 0;                   // 0 until the header is read
+  size_t fields = 0;                  // 0 until the header is read
   for_each_csv_record(text, path_, [&](const CsvRecord& rec) {
     const std::vector<std::string>& v = rec.fields;
     std::string line = csv_row(v);  // for messages, as the store writes it
@@ -79,7 +80,8 @@ std::vector<CaseResult> ResultsStore::load_unlocked() const {
       fields = line == kHeader ? 14 : 10;
       return;
     }
-    AGF_CHECK(v.size() == fields, FormatError, path_, ":", rec.line, ": expected ", fields, " fields, found ", v.size());
+    AGF_CHECK(v.size() == fields, FormatError, path_, ":", rec.line, ": expected ", fields, " fields, found ",
+              v.size());
     CaseResult r;
     try {
       r.case_name = v[0];
@@ -102,15 +104,15 @@ std::vector<CaseResult> ResultsStore::load_unlocked() const {
       throw FormatError(str(path_, ":", rec.line, ": bad number in '", line, "'"));
     }
     auto it = std::find_if(out.begin(), out.end(), [&](const CaseResult& o) { return o.case_name == r.case_name; });
-    if (it != out.end()) *it = r;  // a re-run case: the later row wins
-    else out.push_back(r);
+    if (it != out.end())
+      *it = r;  // a re-run case: the later row wins
+    else
+      out.push_back(r);
   });
   return out;
 }
 
-bool ResultsStore::is_finished(const std::string& case_name) const {
-  return find_result(load(), case_name) != nullptr;
-}
+bool ResultsStore::is_finished(const std::string& case_name) const { return find_result(load(), case_name) != nullptr; }
 
 void ResultsStore::append(CaseResult r) {
   if (r.timestamp.empty()) r.timestamp = utc_timestamp();
@@ -124,12 +126,20 @@ void ResultsStore::append(CaseResult r) {
   const std::string existing = std::filesystem::exists(path_) ? read_file_bytes(path_) : std::string();
   const size_t keep = existing.empty() ? 0 : existing.rfind('\n') == std::string::npos ? 0 : existing.rfind('\n') + 1;
   if (keep > 0) load_unlocked();  // throws FormatError on a foreign or corrupt file before we touch it
-  const bool old_format = keep > 0 && existing.compare(0, std::strlen(kHeader10) + 1, std::string(kHeader10) + "\n") == 0;
+  const bool old_format =
+      keep > 0 && existing.compare(0, std::strlen(kHeader10) + 1, std::string(kHeader10) + "\n") == 0;
   AGF_CHECK(!old_format || (std::isnan(r.log_loss_calibrated) && std::isnan(r.temperature)), FormatError, path_,
             " has the older 10-column header, without room for calibrated results; move it away or re-run without "
             "--calibrate");
-  std::vector<std::string> row = {r.case_name, r.arch, r.tasks, std::to_string(r.n_tasks), fmt_g17(r.log_loss),
-                                  fmt_g17(r.f1), fmt_g17(r.accuracy), std::to_string(r.epochs), fmt_g17(r.seconds),
+  std::vector<std::string> row = {r.case_name,
+                                  r.arch,
+                                  r.tasks,
+                                  std::to_string(r.n_tasks),
+                                  fmt_g17(r.log_loss),
+                                  fmt_g17(r.f1),
+                                  fmt_g17(r.accuracy),
+                                  std::to_string(r.epochs),
+                                  fmt_g17(r.seconds),
                                   r.timestamp};
   if (!old_format)
     for (double v : {r.log_loss_calibrated, r.ece, r.ece_calibrated, r.temperature}) row.push_back(opt_g17(v));

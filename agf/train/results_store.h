@@ -18,7 +18,7 @@ struct CaseResult {
   // Calibration (agf experiment --calibrate); NaN (an empty CSV field) when not measured. log_loss, f1
   // and accuracy stay the raw (T = 1) numbers, comparable with uncalibrated cases and the paper.
   double log_loss_calibrated = std::numeric_limits<double>::quiet_NaN();
-  double ece = std::numeric_limits<double>::quiet_NaN();             // raw, 15 bins (calibrate.h)
+  double ece = std::numeric_limits<double>::quiet_NaN();  // raw, 15 bins (calibrate.h)
   double ece_calibrated = std::numeric_limits<double>::quiet_NaN();
   double temperature = std::numeric_limits<double>::quiet_NaN();
 };

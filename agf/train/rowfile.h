@@ -28,7 +28,7 @@ class RowFile {
   size_t resumed() const { return keys_.size(); }  // rows found when it was opened
   const std::string& path() const { return path_; }
   void write_csv(const std::vector<std::string>& fields);  // flushed at once
-  void write_json(const nlohmann::json& row);               // one line, flushed at once
+  void write_json(const nlohmann::json& row);              // one line, flushed at once
 
  private:
   std::string path_;

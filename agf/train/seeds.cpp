@@ -38,7 +38,8 @@ std::string fmt3(double v) {
 // "p = 0.012", or "p < 0.001" when no resample was as extreme as the observed difference (p is then
 // 1 / (resamples + 1), the resolution of the bootstrap). resamples 0: an exact p.
 std::string fmt_p(double p, int resamples) {
-  if (resamples > 0 && p <= 1.0 / (resamples + 1) * (1 + 1e-9)) return "p < " + fmt3(std::max(0.001, 1.0 / (resamples + 1)));
+  if (resamples > 0 && p <= 1.0 / (resamples + 1) * (1 + 1e-9))
+    return "p < " + fmt3(std::max(0.001, 1.0 / (resamples + 1)));
   char b[32];
   std::snprintf(b, sizeof b, "%.2g", p);
   return std::string("p = ") + b;
@@ -87,7 +88,8 @@ double sign_test_p(int n_pos, int n_neg) {
 }
 
 PairedComparison paired_compare(const std::vector<std::vector<double>>& loss_a,
-                                const std::vector<std::vector<double>>& loss_b, int resamples, uint64_t bootstrap_seed) {
+                                const std::vector<std::vector<double>>& loss_b, int resamples,
+                                uint64_t bootstrap_seed) {
   AGF_CHECK(!loss_a.empty() && loss_a.size() == loss_b.size(), ShapeError, "paired comparison: ", loss_a.size(),
             " seeds on one side, ", loss_b.size(), " on the other (need the same, at least one)");
   AGF_CHECK(resamples > 0, UsageError, "paired comparison: resamples must be > 0, got ", resamples);
@@ -152,11 +154,17 @@ TrackLosses load_track_losses(const std::string& path) {
   const std::vector<CsvRecord> recs = parse_csv(read_file_bytes(path), path);
   AGF_CHECK(!recs.empty(), FormatError, path, ":1: empty file");
   // The rows as written, for messages.
-  auto text = [](const CsvRecord& r) { std::string s = csv_row(r.fields); s.pop_back(); return s; };
+  auto text = [](const CsvRecord& r) {
+    std::string s = csv_row(r.fields);
+    s.pop_back();
+    return s;
+  };
   const std::vector<std::string>& head = recs[0].fields;
   AGF_CHECK(head.size() >= 5 && head[0] == "track_id" && head[1] == "label" && head[2] == "predicted", FormatError,
-            path, ":", recs[0].line, ": expected the header track_id,label,predicted,<genre>,... with two or more "
-            "genres, found '", text(recs[0]), "'");
+            path, ":", recs[0].line,
+            ": expected the header track_id,label,predicted,<genre>,... with two or more "
+            "genres, found '",
+            text(recs[0]), "'");
   std::map<std::string, size_t> column;
   for (size_t i = 3; i < head.size(); ++i) column[head[i]] = i;
   TrackLosses out;
@@ -202,17 +210,20 @@ namespace {
 
 // The finding of several seeds from the first comparison.
 std::string seeds_finding(const PairedComparison& c, const ComparisonPair& p) {
-  const std::string over = str(" over ", c.seeds, c.seeds == 1 ? " seed" : " seeds", " (paired bootstrap over ", c.tracks,
-                               " tracks x ", c.seeds, c.seeds == 1 ? " seed, " : " seeds, ", fmt_p(c.p_bootstrap, c.resamples),
-                               "; sign test over tracks ", fmt_p(c.p_sign, 0), ")");
+  const std::string over = str(" over ", c.seeds, c.seeds == 1 ? " seed" : " seeds", " (paired bootstrap over ",
+                               c.tracks, " tracks x ", c.seeds, c.seeds == 1 ? " seed, " : " seeds, ",
+                               fmt_p(c.p_bootstrap, c.resamples), "; sign test over tracks ", fmt_p(c.p_sign, 0), ")");
   const std::string by = str(fmt3(std::fabs(c.mean_diff)), " ± ", fmt3(c.seed_std), " log loss");
   if (c.seeds < 2)
-    return str("One seed cannot tell whether ", p.a_label, " beats ", p.b_label, p.context, ": the seed-to-seed spread is unknown.");
+    return str("One seed cannot tell whether ", p.a_label, " beats ", p.b_label, p.context,
+               ": the seed-to-seed spread is unknown.");
   if (significant(c)) {
     const bool a_wins = c.mean_diff < 0;
-    return str(a_wins ? p.a_label : p.b_label, " beats ", a_wins ? p.b_label : p.a_label, p.context, " by ", by, over, ".");
+    return str(a_wins ? p.a_label : p.b_label, " beats ", a_wins ? p.b_label : p.a_label, p.context, " by ", by, over,
+               ".");
   }
-  const std::string why = c.p_bootstrap >= kAlpha ? str("p >= ", kAlpha) : std::string("within the seed-to-seed spread");
+  const std::string why =
+      c.p_bootstrap >= kAlpha ? str("p >= ", kAlpha) : std::string("within the seed-to-seed spread");
   return str(p.a_label, " and ", p.b_label, p.context, " cannot be told apart (", why, "): ", p.a_label, " is ",
              c.mean_diff < 0 ? "better" : "worse", " by ", by, over, ".");
 }
@@ -259,9 +270,11 @@ SeedsSummary summarise_seeds(const std::string& out_dir, const std::vector<uint6
       const TrackLosses a = load_track_losses(da), b = load_track_losses(db);
       if (tracks0.empty()) tracks0 = a.track_ids;
       AGF_CHECK(a.track_ids == tracks0, FormatError, da, ": its ", a.track_ids.size(),
-                " validation tracks differ from the other cases' and seeds' (", tracks0.size(), "); all seeds must share one work folder");
+                " validation tracks differ from the other cases' and seeds' (", tracks0.size(),
+                "); all seeds must share one work folder");
       AGF_CHECK(b.track_ids == tracks0, FormatError, db, ": its ", b.track_ids.size(),
-                " validation tracks differ from the other cases' and seeds' (", tracks0.size(), "); all seeds must share one work folder");
+                " validation tracks differ from the other cases' and seeds' (", tracks0.size(),
+                "); all seeds must share one work folder");
       la.push_back(a.loss);
       lb.push_back(b.loss);
     }
@@ -308,7 +321,8 @@ TextTable table4_seeds_table(const SeedsSummary& s, bool skip_empty_rows) {
       out.text += tail;
       if (v->n > 1 && size_t(v->n) < n_seeds) out.text += str(" [", v->n, " seeds]");
       if (!is_best && best[col]) {
-        const double spread = std::max(std::isfinite(v->std) ? v->std : 0.0, std::isfinite(best[col]->std) ? best[col]->std : 0.0);
+        const double spread =
+            std::max(std::isfinite(v->std) ? v->std : 0.0, std::isfinite(best[col]->std) ? best[col]->std : 0.0);
         if (std::fabs(v->mean - best[col]->mean) < spread) out.text += " (ns)";
       }
       return out;
@@ -318,7 +332,8 @@ TextTable table4_seeds_table(const SeedsSummary& s, bool skip_empty_rows) {
       const SeedCell* sc = cell_of("stn-" + t);
       const SeedCell* mc = cell_of("mtn-" + t);
       if (skip_empty_rows && !sc && !mc) continue;
-      out.rows.push_back({t, text(stat(sc, 0), 0), text(stat(sc, 1), 1), n == 1 ? TableCell("N/A") : text(stat(mc, 2), 2),
+      out.rows.push_back({t, text(stat(sc, 0), 0), text(stat(sc, 1), 1),
+                          n == 1 ? TableCell("N/A") : text(stat(mc, 2), 2),
                           n == 1 ? TableCell("N/A") : text(stat(mc, 3), 3)});
     }
   }
@@ -334,15 +349,17 @@ std::string no_comparisons_text() {
 }
 
 TextTable comparisons_table(const SeedsSummary& s) {
-  TextTable out{{"a", "b", "seeds", "tracks", "log loss a - b (mean ± seed std)", "95 % bootstrap interval", "p (bootstrap)",
-                 "tracks a / b better", "p (sign test)", "verdict"},
+  TextTable out{{"a", "b", "seeds", "tracks", "log loss a - b (mean ± seed std)", "95 % bootstrap interval",
+                 "p (bootstrap)", "tracks a / b better", "p (sign test)", "verdict"},
                 {false, false, true, true, true, true, true, true, true, false},
                 {}};
   for (const PairedComparison& c : s.comparisons) {
-    const std::string verdict = significant(c) ? (c.mean_diff < 0 ? c.a + " better" : c.b + " better") : "not significant";
-    out.rows.push_back({c.a, c.b, std::to_string(c.seeds), std::to_string(c.tracks), fmt4(c.mean_diff) + " ± " + fmt4(c.seed_std),
-                        "[" + fmt4(c.ci_lo) + ", " + fmt4(c.ci_hi) + "]", p_cell(c.p_bootstrap, c.resamples),
-                        str(c.tracks_a_better, " / ", c.tracks_b_better), p_cell(c.p_sign, 0), verdict});
+    const std::string verdict =
+        significant(c) ? (c.mean_diff < 0 ? c.a + " better" : c.b + " better") : "not significant";
+    out.rows.push_back({c.a, c.b, std::to_string(c.seeds), std::to_string(c.tracks),
+                        fmt4(c.mean_diff) + " ± " + fmt4(c.seed_std), "[" + fmt4(c.ci_lo) + ", " + fmt4(c.ci_hi) + "]",
+                        p_cell(c.p_bootstrap, c.resamples), str(c.tracks_a_better, " / ", c.tracks_b_better),
+                        p_cell(c.p_sign, 0), verdict});
   }
   return out;
 }
@@ -362,19 +379,22 @@ std::string seeds_results_markdown(const SeedsSummary& s) {
      << "(initialisation, shuffles, crops, dropout of the nets and MLPs); corpus, split and factors are shared. Bold: "
      << "best mean per number of tasks and column; (ns): its difference from that best is smaller than the larger of "
      << "the two standard deviations, so not significant. Each seed's own tables are in seed-S/results.md.\n\n"
-     << "## Every combination (paper Table 4), mean ± std over seeds\n\n" << table4_seeds_markdown(s)
-     << "\n## Paired comparisons\n\n"
+     << "## Every combination (paper Table 4), mean ± std over seeds\n\n"
+     << table4_seeds_markdown(s) << "\n## Paired comparisons\n\n"
      << "Per validation track and seed, the log loss of a minus that of b (negative: a is better). p (bootstrap): "
-     << "two-sided, 10000 paired resamples of the tracks (each with all its seeds; seeded, deterministic), shift method. "
+     << "two-sided, 10000 paired resamples of the tracks (each with all its seeds; seeded, deterministic), shift "
+        "method. "
      << "p (sign test): exact binomial test over the tracks on which a or b is better on average over the seeds. "
      << "Significant: p < 0.05 and the mean difference at least its seed-to-seed standard deviation. With few tracks "
      << "the bootstrap p is optimistic (it cannot fall outside the range of the tracks' differences); the sign test is "
      << "exact.\n\n"
      << comparisons_markdown(s);
   if (!s.finding.empty()) os << "\n**Finding:** " << s.finding << "\n";
-  os << "\n## With and without the main task g (paper Table 3), per-case means\n\n" << table3_markdown(s.means)
-     << "\n## Average per number of tasks (paper Figure 3), per-case means\n\n" << average_by_n_markdown(s.means)
-     << "\n## wSTN against the best STN / MTN per N (paper Table 5), per-case means\n\n" << table5_markdown(s.means);
+  os << "\n## With and without the main task g (paper Table 3), per-case means\n\n"
+     << table3_markdown(s.means) << "\n## Average per number of tasks (paper Figure 3), per-case means\n\n"
+     << average_by_n_markdown(s.means)
+     << "\n## wSTN against the best STN / MTN per N (paper Table 5), per-case means\n\n"
+     << table5_markdown(s.means);
   const std::string cal = calibration_markdown(s.means);
   if (!cal.empty()) os << "\n## Calibration, per-case means\n\n" << cal;
   return os.str();
@@ -386,8 +406,10 @@ std::string one_seed_finding(const std::vector<CaseResult>& results, const std::
     const CaseResult* b = find_result(results, p.b);
     if (!a || !b) continue;
     return str("One seed cannot tell whether ", p.a_label, " beats ", p.b_label, p.context, ": ", p.a, "'s log loss ",
-               fmt4(a->log_loss), " against ", p.b, "'s ", fmt4(b->log_loss), " is one draw of the training randomness, "
-               "whose seed-to-seed spread is unknown; run `", rerun_hint, "` to measure it.");
+               fmt4(a->log_loss), " against ", p.b, "'s ", fmt4(b->log_loss),
+               " is one draw of the training randomness, "
+               "whose seed-to-seed spread is unknown; run `",
+               rerun_hint, "` to measure it.");
   }
   return "";
 }

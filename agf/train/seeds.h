@@ -36,10 +36,10 @@ double sign_test_p(int n_pos, int n_neg);
 // A paired comparison of case a against case b: loss_a[s][t], loss_b[s][t] are the per-track losses of
 // track t under seed s (same tracks, same order, in every seed).
 struct PairedComparison {
-  std::string a, b;      // case names, filled by the caller
+  std::string a, b;  // case names, filled by the caller
   int seeds = 0, tracks = 0;
-  double mean_diff = 0;  // mean over seeds and tracks of loss_a - loss_b (negative: a is better)
-  double seed_std = 0;   // sample std over seeds of the per-seed mean difference (NaN with one seed)
+  double mean_diff = 0;         // mean over seeds and tracks of loss_a - loss_b (negative: a is better)
+  double seed_std = 0;          // sample std over seeds of the per-seed mean difference (NaN with one seed)
   double ci_lo = 0, ci_hi = 0;  // 95 % percentile interval of the bootstrap means
   double p_bootstrap = 1;       // two-sided, paired bootstrap over tracks (see .cpp)
   int resamples = 0;

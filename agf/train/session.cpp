@@ -90,8 +90,8 @@ std::vector<Window> track_windows(const MelStore& s, const std::vector<int64_t>&
   if (track_of_window) track_of_window->clear();
   for (size_t k = 0; k < tracks.size(); ++k) {
     const int n = s.frames(tracks[k]);
-    AGF_CHECK(n >= frames, ShapeError, "track ", s.track_id(tracks[k]), " has ", n, " frames, fewer than one ",
-              frames, "-frame window");
+    AGF_CHECK(n >= frames, ShapeError, "track ", s.track_id(tracks[k]), " has ", n, " frames, fewer than one ", frames,
+              "-frame window");
     for (int start = 0; start + frames <= n; start += hop) {
       w.push_back({tracks[k], start});
       if (track_of_window) track_of_window->push_back(int(k));
@@ -198,7 +198,8 @@ void copy_as_f32(const StView& v, float* dst, size_t n, const std::string& path)
       for (size_t i = 0; i < n; ++i) dst[i] = half_to_float(static_cast<const uint16_t*>(v.data)[i]);
       return;
     default:
-      throw FormatError(str(path, ": tensor \"", v.name, "\" is ", st_dtype_name(v.dtype), "; a net's parameters must be F32, F64 or F16"));
+      throw FormatError(str(path, ": tensor \"", v.name, "\" is ", st_dtype_name(v.dtype),
+                            "; a net's parameters must be F32, F64 or F16"));
   }
 }
 
@@ -250,8 +251,8 @@ LoadedNet load_net(const std::string& path, const Compute& c) {
     }
     for (const std::string& name : f.names()) {
       const bool tracked = name.size() > 20 && name.compare(name.size() - 20, 20, ".num_batches_tracked") == 0;
-      AGF_CHECK(ps.find(name) >= 0 || tracked, FormatError, path, ": unexpected tensor \"", name,
-                "\": the ", cfg.arch, " '", cfg.tasks, "' configuration has no such parameter");
+      AGF_CHECK(ps.find(name) >= 0 || tracked, FormatError, path, ": unexpected tensor \"", name, "\": the ", cfg.arch,
+                " '", cfg.tasks, "' configuration has no such parameter");
     }
   }
   Tensor dst = ps.values();

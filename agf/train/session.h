@@ -30,7 +30,7 @@ struct WorkData {
   struct Factor {
     int topics = 0;
     std::vector<int64_t> row_of_track;
-    std::vector<float> rows;  // (n, topics)
+    std::vector<float> rows;                      // (n, topics)
     std::map<std::string, std::string> settings;  // how the factor was made (FactorTargets::settings)
   };
   std::map<char, Factor> factors;

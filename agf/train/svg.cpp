@@ -34,8 +34,8 @@ int tick_decimals(const std::vector<double>& ticks) {
 
 double text_w(const std::string& s, double px_per_char = 6.5) { return px_per_char * static_cast<double>(s.size()); }
 
-void text(std::ostringstream& os, double x, double y, const std::string& s, const char* anchor = "start",
-          int size = 11, const std::string& extra = "") {
+void text(std::ostringstream& os, double x, double y, const std::string& s, const char* anchor = "start", int size = 11,
+          const std::string& extra = "") {
   os << "<text x=\"" << num(x) << "\" y=\"" << num(y) << "\" text-anchor=\"" << anchor << "\" font-size=\"" << size
      << "\" " << kFont << extra << ">" << escape(s) << "</text>\n";
 }
@@ -124,7 +124,8 @@ std::string light_colour(double t) {
   static const double lo[3] = {255, 255, 255}, mid[3] = {107, 174, 214}, hi[3] = {8, 48, 107};
   int rgb[3];
   for (int c = 0; c < 3; ++c)
-    rgb[c] = static_cast<int>(std::lround(t < 0.5 ? lo[c] + 2 * t * (mid[c] - lo[c]) : mid[c] + (2 * t - 1) * (hi[c] - mid[c])));
+    rgb[c] = static_cast<int>(
+        std::lround(t < 0.5 ? lo[c] + 2 * t * (mid[c] - lo[c]) : mid[c] + (2 * t - 1) * (hi[c] - mid[c])));
   char buf[8];
   std::snprintf(buf, sizeof buf, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
   return buf;
@@ -140,7 +141,8 @@ std::string line_chart(const LineChart& c) {
   const double L = 62, R = 150, T = 30, B = 44;
   const double pw = c.width - L - R, ph = c.height - T - B;
   std::vector<double> xs, ys;
-  for (const auto& s : c.series) xs.insert(xs.end(), s.x.begin(), s.x.end()), ys.insert(ys.end(), s.y.begin(), s.y.end());
+  for (const auto& s : c.series)
+    xs.insert(xs.end(), s.x.begin(), s.x.end()), ys.insert(ys.end(), s.y.begin(), s.y.end());
   double x0, x1, y0, y1;
   finite_range(xs, x0, x1);
   finite_range(ys, y0, y1);
@@ -155,8 +157,8 @@ std::string line_chart(const LineChart& c) {
   auto X = [&](double v) { return L + (v - x0) / (x1 - x0) * pw; };
   auto Y = [&](double v) { return T + ph - (v - y0) / (y1 - y0) * ph; };
   std::ostringstream os;
-  os << "<svg class=\"chart\" width=\"" << c.width << "\" height=\"" << c.height << "\" viewBox=\"0 0 " << c.width << " "
-     << c.height << "\" role=\"img\">\n";
+  os << "<svg class=\"chart\" width=\"" << c.width << "\" height=\"" << c.height << "\" viewBox=\"0 0 " << c.width
+     << " " << c.height << "\" role=\"img\">\n";
   text(os, L, 18, c.title, "start", 13, " font-weight=\"bold\"");
   const int xd = tick_decimals(xt), yd = tick_decimals(yt);
   for (double v : yt) {
@@ -207,8 +209,7 @@ std::string heat_map(const HeatMap& h) {
   const size_t rows = h.row_labels.size(), cols = h.col_labels.size();
   double row_w = 0, col_h = 18;
   for (const auto& s : h.row_labels) row_w = std::max(row_w, text_w(s));
-  for (const auto& s : h.col_labels)
-    col_h = std::max(col_h, h.rotate_col_labels ? text_w(s) * 0.72 + 14 : 18.0);
+  for (const auto& s : h.col_labels) col_h = std::max(col_h, h.rotate_col_labels ? text_w(s) * 0.72 + 14 : 18.0);
   // The legend holds the bar, its end values and the scale label under it (which must fit too).
   const double legend_w = std::max(110.0, 22 + text_w(h.scale_label) + 8);
   const double L = row_w + 14, T = 30 + col_h;
@@ -242,7 +243,8 @@ std::string heat_map(const HeatMap& h) {
   for (size_t c = 0; c < cols; ++c) {
     const double cx = L + h.cell_w * (c + 0.5);
     if (h.rotate_col_labels)
-      text(os, cx, T - 6, h.col_labels[c], "start", 11, " transform=\"rotate(-45 " + num(cx) + " " + num(T - 6) + ")\"");
+      text(os, cx, T - 6, h.col_labels[c], "start", 11,
+           " transform=\"rotate(-45 " + num(cx) + " " + num(T - 6) + ")\"");
     else
       text(os, cx, T - 6, h.col_labels[c], "middle", 11);
   }
@@ -255,13 +257,18 @@ std::string heat_map(const HeatMap& h) {
       const double t = tval(cv[r * cols + c]);
       const bool has = std::isfinite(v) && std::isfinite(cv[r * cols + c]);
       os << "<rect x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\"" << h.cell_w << "\" height=\"" << h.cell_h
-         << "\" fill=\"" << (has ? colour(t) : std::string("#f4f4f4")) << "\" stroke=\"" << (h.light_palette ? "#ddd" : "#fff") << "\"><title>"
+         << "\" fill=\"" << (has ? colour(t) : std::string("#f4f4f4")) << "\" stroke=\""
+         << (h.light_palette ? "#ddd" : "#fff") << "\"><title>"
          << escape(h.row_labels[r] + " / " + h.col_labels[c] + ": " + (std::isfinite(v) ? fixed(v, h.decimals) : "-"))
          << "</title></rect>\n";
       const bool zero_count = h.decimals == 0 && v == 0;  // left blank: the non-zero counts stand out
       if (std::isfinite(v) && !zero_count)
         text(os, x + h.cell_w / 2.0, y + h.cell_h / 2.0 + 4, fixed(v, h.decimals), "middle", 10,
-             std::string(" fill=\"") + (has && dark_text(t) ? "#000" : has ? "#fff" : "#333") + "\"");
+             std::string(" fill=\"") +
+                 (has && dark_text(t) ? "#000"
+                  : has               ? "#fff"
+                                      : "#333") +
+                 "\"");
     }
   }
   // Legend: a vertical bar of 20 steps, bright (better / larger) at the top.

@@ -38,9 +38,9 @@ std::string line_chart(const LineChart& c);  // series over 400 points are drawn
 struct HeatMap {
   std::string title;
   std::vector<std::string> row_labels, col_labels;
-  std::vector<double> values;  // (rows, cols) row-major; NaN = empty cell
-  int decimals = 4;            // cell text; 0 prints integers
-  bool higher_is_better = false;  // the better end of the scale is drawn bright
+  std::vector<double> values;           // (rows, cols) row-major; NaN = empty cell
+  int decimals = 4;                     // cell text; 0 prints integers
+  bool higher_is_better = false;        // the better end of the scale is drawn bright
   bool colour_by_row_fraction = false;  // colour = value / row sum (confusion matrices), text = value
   bool light_palette = false;  // white -> dark blue (confusion matrices; zero cells stay white) instead of viridis
   std::string scale_label;     // legend caption ("log loss", "fraction of the true class")
@@ -51,9 +51,9 @@ std::string heat_map(const HeatMap& h);
 
 struct BarChart {
   std::string title, y_label;
-  std::vector<std::string> categories;     // groups along x
-  std::vector<std::string> series_names;   // bars per group
-  std::vector<std::vector<double>> values; // [series][category]; NaN = no bar
+  std::vector<std::string> categories;      // groups along x
+  std::vector<std::string> series_names;    // bars per group
+  std::vector<std::vector<double>> values;  // [series][category]; NaN = no bar
   int decimals = 4;
   int width = 560, height = 300;
 };

@@ -98,17 +98,21 @@ std::string table5_markdown(const std::vector<CaseResult>& results) {
 
 std::string results_markdown(const std::vector<CaseResult>& results, bool skip_empty_rows) {
   std::ostringstream os;
-  os << "# Results\n\n" << results.size() << " finished cases; mean log loss (natural log) and macro F1 per track "
-     << "on the validation split. Bold: best per number of tasks (Table 4), per column (Table 3), per row (Table 5).\n\n"
-     << "## Every combination (paper Table 4)\n\n" << table4_markdown(results, skip_empty_rows)
-     << "\n## With and without the main task g (paper Table 3)\n\n" << table3_markdown(results)
-     << "\n## Average per number of tasks (paper Figure 3)\n\n" << average_by_n_markdown(results)
-     << "\n## wSTN against the best STN / MTN per N (paper Table 5)\n\n" << table5_markdown(results);
+  os << "# Results\n\n"
+     << results.size() << " finished cases; mean log loss (natural log) and macro F1 per track "
+     << "on the validation split. Bold: best per number of tasks (Table 4), per column (Table 3), per row (Table "
+        "5).\n\n"
+     << "## Every combination (paper Table 4)\n\n"
+     << table4_markdown(results, skip_empty_rows) << "\n## With and without the main task g (paper Table 3)\n\n"
+     << table3_markdown(results) << "\n## Average per number of tasks (paper Figure 3)\n\n"
+     << average_by_n_markdown(results) << "\n## wSTN against the best STN / MTN per N (paper Table 5)\n\n"
+     << table5_markdown(results);
   const std::string cal = calibration_markdown(results);
   if (!cal.empty())
     os << "\n## Calibration (temperature scaling on held-out training tracks)\n\n"
        << "The tables above hold the raw (T = 1) numbers; the calibrated log loss is beside them here. ECE: 15 "
-       << "equal-width bins over each track's top-class probability.\n\n" << cal;
+       << "equal-width bins over each track's top-class probability.\n\n"
+       << cal;
   return os.str();
 }
 

@@ -33,11 +33,11 @@ struct Table5Row {
 std::vector<Table5Row> compute_table5(const std::vector<CaseResult>& results);  // n = 2..5
 
 // Markdown, four decimals as the paper. Missing results print "-", MTN single-task rows "N/A".
-std::string table3_markdown(const std::vector<CaseResult>& results);       // best of each column bold
-std::string average_by_n_markdown(const std::vector<CaseResult>& results); // Figure 3 as a table
+std::string table3_markdown(const std::vector<CaseResult>& results);        // best of each column bold
+std::string average_by_n_markdown(const std::vector<CaseResult>& results);  // Figure 3 as a table
 // table4: skip_empty_rows leaves out combinations with neither an STN nor an MTN result (quick grids).
 std::string table4_markdown(const std::vector<CaseResult>& results, bool skip_empty_rows = false);  // best per N bold
-std::string table5_markdown(const std::vector<CaseResult>& results);       // best per row and metric bold
+std::string table5_markdown(const std::vector<CaseResult>& results);  // best per row and metric bold
 
 // All tables in one Markdown document with headings (Tables 4, 3, 5 and the per-N averages), for
 // results.md next to results.csv; skip_empty_rows as in table4_markdown.

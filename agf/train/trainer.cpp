@@ -36,11 +36,21 @@ nlohmann::json identity_json(const TrainOptions& options, const NetConfig& net, 
   nlohmann::json factors = nlohmann::json::object();
   for (const auto& [kind, factor] : work.factors) factors[std::string(1, kind)] = factor.settings;
   const TrainOptions& o = options;
-  return {{"arch", arch_name(o.arch)}, {"tasks", o.tasks}, {"match", o.match},         {"batch", o.batch},
-          {"frames", o.frames},   {"lr", o.lr},       {"l2", o.l2},               {"seed", o.seed},
-          {"task_draw", o.task_draw}, {"streams", o.shared_streams ? "seed" : "case"}, {"net", net_config_json(net)},
+  return {{"arch", arch_name(o.arch)},
+          {"tasks", o.tasks},
+          {"match", o.match},
+          {"batch", o.batch},
+          {"frames", o.frames},
+          {"lr", o.lr},
+          {"l2", o.l2},
+          {"seed", o.seed},
+          {"task_draw", o.task_draw},
+          {"streams", o.shared_streams ? "seed" : "case"},
+          {"net", net_config_json(net)},
           {"mel_params", nlohmann::json::parse(work.store.params_json())},
-          {"store_tracks", work.store.num_tracks()}, {"train_tracks", work.train.size()}, {"factors", factors}};
+          {"store_tracks", work.store.num_tracks()},
+          {"train_tracks", work.train.size()},
+          {"factors", factors}};
 }
 
 // Mean cross-entropy of `task` on the centre window of each validation track that has its target.
@@ -83,7 +93,8 @@ TrainOptions checked_options(const TrainOptions& in) {
   if (o.arch == Arch::mtn)
     AGF_CHECK(o.tasks.size() >= 2, UsageError, "train: an MTN needs two or more tasks, got --tasks ", o.tasks);
   if (o.arch == Arch::wstn) {
-    AGF_CHECK(o.tasks == "g", UsageError, "train: a wSTN is trained on g; --match N sets its size, got --tasks ", o.tasks);
+    AGF_CHECK(o.tasks == "g", UsageError, "train: a wSTN is trained on g; --match N sets its size, got --tasks ",
+              o.tasks);
     if (o.match == 0) o.match = 5;
     AGF_CHECK(o.match >= 2 && o.match <= 5, UsageError, "train: --match must be in 2..5, got ", o.match);
   }
@@ -123,8 +134,8 @@ Optimizers make_optimizers(ParamStore& params, const TrainOptions& options, Cuda
     if (n_tasks == 1)
       optimizers.push_back(std::make_unique<Adam>(params, config, cuda));
     else
-      optimizers.push_back(std::make_unique<Adam>(params, config, cuda,
-                                                  task_param_ranges(params, options.tasks[size_t(k)], true)));
+      optimizers.push_back(
+          std::make_unique<Adam>(params, config, cuda, task_param_ranges(params, options.tasks[size_t(k)], true)));
   }
   return optimizers;
 }
@@ -185,8 +196,9 @@ Trainer::Trainer(const TrainOptions& options)
     : options_(checked_options(options)),
       // The seed of every random stream of this net: keyed by the case as well as --seed (issue 12), unless
       // --shared-streams asks for the old behaviour (all nets of one seed share init, shuffles, crops, masks).
-      stream_seed_(options_.shared_streams ? options_.seed
-                                           : net_stream_seed(options_.seed, options_.arch, options_.tasks, options_.match)),
+      stream_seed_(options_.shared_streams
+                       ? options_.seed
+                       : net_stream_seed(options_.seed, options_.arch, options_.tasks, options_.match)),
       work_(load_work(options_.work_dir, options_.tasks)) {
   const TrainOptions& o = options_;
   AGF_CHECK(work_.store.n_mels() == 128, FormatError, melstore_path(o.work_dir), ": ", work_.store.n_mels(),
@@ -197,10 +209,12 @@ Trainer::Trainer(const TrainOptions& options)
   model_path_ = o.run_dir + "/model.safetensors";
   log_path_ = o.run_dir + "/train.jsonl";
   identity_ = identity_json(o, net_config_, work_);
-  run_options_ = {{"epochs", o.epochs}, {"checkpoint_every", o.checkpoint_every}, {"val_every", o.val_every},
-                  {"max_bad_steps", o.max_bad_steps}, {"work_dir", o.work_dir}, {"device", o.device}};
+  run_options_ = {{"epochs", o.epochs},       {"checkpoint_every", o.checkpoint_every},
+                  {"val_every", o.val_every}, {"max_bad_steps", o.max_bad_steps},
+                  {"work_dir", o.work_dir},   {"device", o.device}};
   AGF_CHECK(o.resume || (!std::filesystem::exists(checkpoint_path_) && !std::filesystem::exists(model_path_)),
-            UsageError, "train: ", o.run_dir, " already holds a run; pass --resume to continue it, or choose another --out");
+            UsageError, "train: ", o.run_dir,
+            " already holds a run; pass --resume to continue it, or choose another --out");
   summary_.run_dir = o.run_dir;
   summary_.model_path = model_path_;
   summary_.epochs = o.epochs;
@@ -229,7 +243,8 @@ bool Trainer::resume_or_start() {
       summary_.steps = position_.step;
       summary_.finished = summary_.already_finished = true;
       if (!options_.quiet)
-        std::fprintf(stderr, "train: %s is finished (%d epochs); nothing to do\n", options_.run_dir.c_str(), position_.epoch);
+        std::fprintf(stderr, "train: %s is finished (%d epochs); nothing to do\n", options_.run_dir.c_str(),
+                     position_.epoch);
       return false;
     }
   } else {
@@ -273,13 +288,16 @@ void Trainer::start() {
   end_epoch_ = o.stop_after > 0 ? std::min(o.epochs, position_.epoch + o.stop_after) : o.epochs;
   const int resume_batch = position_.batch;  // a mid-epoch checkpoint continues at that batch
   AGF_CHECK(resume_batch == 0 || position_.epoch < o.epochs, UsageError, "train --resume: ", checkpoint_path_,
-            " stopped inside epoch ", position_.epoch + 1, "; --epochs ", o.epochs, " would end the run there (give --epochs ",
-            position_.epoch + 1, " or more)");
-  progress_ = std::make_unique<Progress>(
-      str("train ", net_name(o.arch, o.tasks, o.match)),
-      std::max<int64_t>(0, int64_t(end_epoch_ - position_.epoch) * steps_per_epoch_estimate - resume_batch), "steps", o.quiet);
+            " stopped inside epoch ", position_.epoch + 1, "; --epochs ", o.epochs,
+            " would end the run there (give --epochs ", position_.epoch + 1, " or more)");
+  progress_ =
+      std::make_unique<Progress>(str("train ", net_name(o.arch, o.tasks, o.match)),
+                                 std::max<int64_t>(0, int64_t(end_epoch_ - position_.epoch) * steps_per_epoch_estimate -
+                                                          resume_batch),
+                                 "steps", o.quiet);
   if (!o.quiet)
-    std::fprintf(stderr, "train: %s '%s', %lld parameters, %zu training tracks, epochs %d..%d of %d%s, batch %d, on %s -> %s\n",
+    std::fprintf(stderr,
+                 "train: %s '%s', %lld parameters, %zu training tracks, epochs %d..%d of %d%s, batch %d, on %s -> %s\n",
                  arch_name(o.arch), o.tasks.c_str(), static_cast<long long>(net_->num_trainable()), work_.train.size(),
                  position_.epoch + 1, end_epoch_, o.epochs,
                  resume_batch > 0 ? str(" (from batch ", resume_batch + 1, ")").c_str() : "", o.batch,
@@ -310,7 +328,8 @@ EpochLoss Trainer::run_epoch(int epoch) {
   size_t first = 0;
   if (position_.batch > 0) {  // the first epoch of a run resumed mid-epoch: its checkpoint's batch and loss sums
     AGF_CHECK(size_t(position_.batch) < plan.size(), FormatError, checkpoint_path_, ": stopped after batch ",
-              position_.batch, " of epoch ", epoch + 1, ", which has ", plan.size(), " batches here: not this run's data");
+              position_.batch, " of epoch ", epoch + 1, ", which has ", plan.size(),
+              " batches here: not this run's data");
     first = size_t(position_.batch);
     loss = {position_.loss_sum, position_.loss_n};
     position_.batch = 0;  // taken: from here on the position is kept per epoch
@@ -331,9 +350,9 @@ EpochLoss Trainer::run_epoch(int epoch) {
 // Writes the checkpoint at this step boundary and throws Interrupted.
 void Trainer::stop_at(int epoch, size_t batch, size_t batches, const EpochLoss& loss) {
   save_checkpoint(int(batch), loss);
-  const std::string msg = str("train: stopped by ", signal_name(interrupt_signal()), " at step ", position_.step,
-                              " (epoch ", epoch + 1, " of ", options_.epochs, ", ", batch, " of its ", batches,
-                              " batches done); checkpoint ", checkpoint_path_);
+  const std::string msg =
+      str("train: stopped by ", signal_name(interrupt_signal()), " at step ", position_.step, " (epoch ", epoch + 1,
+          " of ", options_.epochs, ", ", batch, " of its ", batches, " batches done); checkpoint ", checkpoint_path_);
   progress_->finish(msg);
   throw Interrupted(msg + "; continue with agf train --resume (or rerun agf experiment)", interrupt_signal());
 }
@@ -358,10 +377,13 @@ void Trainer::run_step(const PlannedBatch& batch, int epoch, EpochLoss& loss) {
   fill_windows(work_.store, windows.data(), n, options_.frames, x_host_.data());
   if (options_.nan_steps.count(position_.step)) x_host_[0] = std::nanf("");
   Tensor xb = x_.slice0(0, n);
-  Tensor yb = targets_.view(Shape{int64_t(options_.batch) * max_classes_}).slice0(0, int64_t(n) * classes).view(Shape{n, classes});
+  Tensor yb = targets_.view(Shape{int64_t(options_.batch) * max_classes_})
+                  .slice0(0, int64_t(n) * classes)
+                  .view(Shape{n, classes});
   upload(xb, x_host_.data());
   upload(yb, targets_host_.data());
-  const StepOutcome step = runner_->step(batch.task, xb, yb, derive_seed(stream_seed_, Stream::Dropout, uint64_t(position_.step)));
+  const StepOutcome step =
+      runner_->step(batch.task, xb, yb, derive_seed(stream_seed_, Stream::Dropout, uint64_t(position_.step)));
   if (!step.finite) {
     ++position_.skipped;
     ++bad_in_row_;
@@ -369,8 +391,8 @@ void Trainer::run_step(const PlannedBatch& batch, int epoch, EpochLoss& loss) {
                  static_cast<long long>(position_.step), epoch + 1, std::isfinite(step.loss) ? "gradient" : "loss",
                  bad_in_row_);
     AGF_CHECK(bad_in_row_ < options_.max_bad_steps, NumericError, "train: ", bad_in_row_,
-              " non-finite steps in a row; stopping. The last good checkpoint (", checkpoint_path_,
-              ", epoch ", position_.epoch, ") is kept; lower --lr or check the inputs");
+              " non-finite steps in a row; stopping. The last good checkpoint (", checkpoint_path_, ", epoch ",
+              position_.epoch, ") is kept; lower --lr or check the inputs");
   } else {
     bad_in_row_ = 0;
     loss.sum[size_t(batch.task)] += step.loss * n;
@@ -386,11 +408,14 @@ void Trainer::run_step(const PlannedBatch& batch, int epoch, EpochLoss& loss) {
 nlohmann::json Trainer::epoch_record(const EpochLoss& loss) {
   const TrainOptions& o = options_;
   const int n_tasks = int(o.tasks.size());
-  nlohmann::json record = {{"epoch", position_.epoch}, {"step", position_.step}, {"skipped", position_.skipped},
+  nlohmann::json record = {{"epoch", position_.epoch},
+                           {"step", position_.step},
+                           {"skipped", position_.skipped},
                            {"seconds", seconds()}};
   nlohmann::json train = nlohmann::json::object(), valid = nlohmann::json::object();
   for (int k = 0; k < n_tasks; ++k)
-    if (loss.count[size_t(k)]) train[std::string(1, o.tasks[size_t(k)])] = loss.sum[size_t(k)] / double(loss.count[size_t(k)]);
+    if (loss.count[size_t(k)])
+      train[std::string(1, o.tasks[size_t(k)])] = loss.sum[size_t(k)] / double(loss.count[size_t(k)]);
   record["train"] = train;
   if (o.val_every > 0 && (position_.epoch % o.val_every == 0 || position_.epoch == o.epochs) && !work_.valid.empty()) {
     for (int k = 0; k < n_tasks; ++k) {
@@ -438,12 +463,13 @@ TrainSummary Trainer::finish() {
   if (position_.epoch >= options_.epochs) {
     save_net(model_path_, *net_,
              {{"mel_params", work_.store.params_json()},
-              {"train", nlohmann::json{{"identity", identity_}, {"epochs", position_.epoch}, {"steps", position_.step}}.dump()}});
+              {"train", nlohmann::json{{"identity", identity_}, {"epochs", position_.epoch}, {"steps", position_.step}}
+                            .dump()}});
     summary_.finished = true;
   }
   const Checkpoint& p = position_;
-  progress_->finish(str(summary_.finished ? "done" : "stopped", ": ", p.epoch, "/", options_.epochs, " epochs, ", p.step,
-                        " steps", p.skipped ? str(", ", p.skipped, " skipped") : std::string(), " -> ",
+  progress_->finish(str(summary_.finished ? "done" : "stopped", ": ", p.epoch, "/", options_.epochs, " epochs, ",
+                        p.step, " steps", p.skipped ? str(", ", p.skipped, " skipped") : std::string(), " -> ",
                         summary_.finished ? model_path_ : checkpoint_path_));
   return summary_;
 }

@@ -32,7 +32,7 @@ struct TrainOptions {
   int match = 0;                  // wstn: parameter count of the MTN with this many tasks (0: 5)
   int epochs = 0;                 // 0: the paper's (stn/wstn 200, mtn 1000)
   int batch = paper::kBatch;
-  int frames = paper::kFrames;    // crop length (1 s)
+  int frames = paper::kFrames;  // crop length (1 s)
   float lr = 1e-3f, l2 = 1e-5f;
   double bn_momentum = paper::kBnMomentum;  // running statistics: r = (1 - m) r + m batch (Keras momentum 0.99)
   uint64_t seed = 1;
@@ -43,11 +43,11 @@ struct TrainOptions {
   bool shared_streams = false;
   std::string task_draw = "epoch";  // mtn: epoch | batch
   std::string device = "auto";
-  bool graph = true;              // record the step once per task and replay it (CUDA graph / CPU kernel list; --no-graph: eager)
-  int checkpoint_every = 1;       // epochs between checkpoints (and always at the end)
-  int val_every = 1;              // epochs between validation losses (0: never)
-  int max_bad_steps = 5;          // stop after this many non-finite steps in a row
-  bool resume = false;            // continue from RUN/checkpoint.safetensors
+  bool graph = true;  // record the step once per task and replay it (CUDA graph / CPU kernel list; --no-graph: eager)
+  int checkpoint_every = 1;  // epochs between checkpoints (and always at the end)
+  int val_every = 1;         // epochs between validation losses (0: never)
+  int max_bad_steps = 5;     // stop after this many non-finite steps in a row
+  bool resume = false;       // continue from RUN/checkpoint.safetensors
   bool quiet = false;
   // For tests and drills: return as if interrupted after this many epochs of this invocation (0: off),
   // and poison the input batch with a NaN at these global step numbers.

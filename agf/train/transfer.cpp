@@ -45,9 +45,11 @@ EvalResult evaluate_model(const Net& mlp, const Compute& comp, const std::vector
                           const std::vector<int>& track_of_window, const std::vector<int64_t>& track_ids,
                           const std::vector<int>& labels, const std::vector<int>& train_labels, int K, double T) {
   const int64_t nw = int64_t(track_of_window.size());
-  EvalResult raw = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, kMlpInferenceBatch), track_of_window, track_ids, labels, train_labels, K);
+  EvalResult raw = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, kMlpInferenceBatch), track_of_window, track_ids,
+                                    labels, train_labels, K);
   if (T == 1.0) return raw;
-  EvalResult r = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, kMlpInferenceBatch, T), track_of_window, track_ids, labels, train_labels, K);
+  EvalResult r = evaluate_windows(mlp_probs(mlp, comp, x, nw, D, kMlpInferenceBatch, T), track_of_window, track_ids,
+                                  labels, train_labels, K);
   r.calibrated = true;
   r.temperature = T;
   r.raw = raw.metrics;
@@ -58,8 +60,8 @@ EvalResult evaluate_model(const Net& mlp, const Compute& comp, const std::vector
 
 // --calibrate's held-out tracks: per genre, a seeded shuffle of its training tracks, the first
 // max(1, round(fraction * n)) of them when the genre has at least two (never all of them).
-std::vector<int64_t> calibration_tracks(const std::vector<int64_t>& train, const std::vector<int>& genre, double fraction,
-                                        uint64_t seed) {
+std::vector<int64_t> calibration_tracks(const std::vector<int64_t>& train, const std::vector<int>& genre,
+                                        double fraction, uint64_t seed) {
   std::vector<int64_t> out;
   for (int g = 0; g < kNumTopGenres; ++g) {
     std::vector<int64_t> t;
@@ -88,12 +90,12 @@ void check_options(const TransferOptions& o) {
 // The tracks (store indices with a genre label) and windows of a transfer.
 struct TransferData {
   std::vector<int64_t> train, valid, held_out;  // held_out: --calibrate's, taken out of train
-  std::vector<int> train_labels;                // every labelled training track (the baseline's priors), held out or not
+  std::vector<int> train_labels;  // every labelled training track (the baseline's priors), held out or not
   std::vector<int> valid_labels, held_out_labels;
-  std::vector<Window> train_windows;            // --mlp-epoch windows: the training windows (crops: drawn per epoch)
+  std::vector<Window> train_windows;  // --mlp-epoch windows: the training windows (crops: drawn per epoch)
   std::vector<Window> valid_windows, held_out_windows;  // at the evaluation's hop
   std::vector<int> train_track_of_window, valid_track_of_window, held_out_track_of_window;
-  std::vector<int64_t> valid_centre;            // per validation track: its window nearest the track's centre
+  std::vector<int64_t> valid_centre;  // per validation track: its window nearest the track's centre
 };
 
 TransferData transfer_data(const WorkData& work, const TransferOptions& o) {
@@ -112,8 +114,10 @@ TransferData transfer_data(const WorkData& work, const TransferOptions& o) {
   for (int64_t i : d.train) d.train_labels.push_back(work.genre[size_t(i)]);
   // --calibrate: the held-out training tracks leave the MLP's training set.
   if (o.calibrate) d.held_out = calibration_tracks(d.train, work.genre, o.calibrate_fraction, o.seed);
-  AGF_CHECK(!o.calibrate || !d.held_out.empty(), UsageError, "transfer: --calibrate needs a genre with at least two "
-            "labelled training tracks in ", o.work_dir, " to hold out");
+  AGF_CHECK(!o.calibrate || !d.held_out.empty(), UsageError,
+            "transfer: --calibrate needs a genre with at least two "
+            "labelled training tracks in ",
+            o.work_dir, " to hold out");
   if (!d.held_out.empty()) {
     std::vector<int64_t> rest;
     std::set_difference(d.train.begin(), d.train.end(), d.held_out.begin(), d.held_out.end(), std::back_inserter(rest));
@@ -130,7 +134,8 @@ TransferData transfer_data(const WorkData& work, const TransferOptions& o) {
     const Window& w = d.valid_windows[j];
     int64_t& centre = d.valid_centre[size_t(d.valid_track_of_window[j])];
     const int mid = std::max(0, (work.store.frames(w.track) - frames) / 2);
-    if (centre < 0 || std::abs(w.start - mid) < std::abs(d.valid_windows[size_t(centre)].start - mid)) centre = int64_t(j);
+    if (centre < 0 || std::abs(w.start - mid) < std::abs(d.valid_windows[size_t(centre)].start - mid))
+      centre = int64_t(j);
   }
   return d;
 }
@@ -148,7 +153,8 @@ TransferFeatures extract_features(const std::vector<SourceNet>& nets, const Comp
   if (windows) sets.push_back({&data.train_windows, "train"});
   sets.push_back({&data.valid_windows, "valid"});
   if (held_out) sets.push_back({&data.held_out_windows, "calibration"});
-  std::vector<std::vector<float>> rows = nets_features(nets, compute, work.store, sets, o.frames, o.quiet, o.cache_features);
+  std::vector<std::vector<float>> rows =
+      nets_features(nets, compute, work.store, sets, o.frames, o.quiet, o.cache_features);
   for (const SourceNet& net : nets) set.dims.push_back(net.feature_dim());
   for (int64_t d : set.dims) set.dim += d;
   size_t next = 0;
@@ -174,9 +180,10 @@ TransferFeatures extract_features(const std::vector<SourceNet>& nets, const Comp
 // --calibrate: T from the held-out training tracks' windows (the evaluation's hop and averaging) only.
 TemperatureFit fit_held_out_temperature(const Net& mlp, const Compute& compute, const TransferData& data,
                                         const std::vector<float>& held_out_features, int64_t dim, bool quiet) {
-  const std::vector<float> logits = mlp_logits(mlp, compute, held_out_features, int64_t(data.held_out_windows.size()),
-                                               dim, kMlpInferenceBatch);
-  const TemperatureFit fit = fit_temperature(logits, data.held_out_track_of_window, data.held_out_labels, kNumTopGenres);
+  const std::vector<float> logits =
+      mlp_logits(mlp, compute, held_out_features, int64_t(data.held_out_windows.size()), dim, kMlpInferenceBatch);
+  const TemperatureFit fit =
+      fit_temperature(logits, data.held_out_track_of_window, data.held_out_labels, kNumTopGenres);
   const size_t tracks = data.held_out.size();
   if (!fit.identified)
     std::fprintf(stderr,
@@ -214,7 +221,8 @@ EvalResult evaluate_validation(const Net& mlp, const Compute& compute, const Wor
 // The self-contained model: OUT/nets/<i>.safetensors (copies of the source nets) and OUT/mlp.safetensors with
 // everything `agf predict` needs in its metadata. Returns the MLP's path.
 std::string write_model(const TransferOptions& o, const WorkData& work, const std::vector<SourceNet>& nets,
-                        const std::vector<int64_t>& dims, const Net& mlp, const TemperatureFit* fit, size_t held_out_tracks) {
+                        const std::vector<int64_t>& dims, const Net& mlp, const TemperatureFit* fit,
+                        size_t held_out_tracks) {
   ensure_dir(o.out_dir + "/nets");
   nlohmann::json net_files = nlohmann::json::array();
   for (size_t k = 0; k < nets.size(); ++k) {
@@ -223,13 +231,17 @@ std::string write_model(const TransferOptions& o, const WorkData& work, const st
     write_file_atomic(o.out_dir + "/" + rel, bytes);
     net_files.push_back({{"file", rel}, {"source", nets[k].model_path}, {"name", nets[k].name}, {"dim", dims[k]}});
   }
-  nlohmann::json transfer = {{"nets", net_files},          {"frames", o.frames},       {"eval_hop", o.eval_hop},
-                             {"train_hop", o.train_hop}, {"mlp_epoch", o.mlp_epoch}, {"epochs", o.epochs}, {"seed", o.seed},
-                             {"genres", top_genre_names()}, {"work_dir", o.work_dir}, {"float16", work.store.is_float16()}};
+  nlohmann::json transfer = {{"nets", net_files},        {"frames", o.frames},
+                             {"eval_hop", o.eval_hop},   {"train_hop", o.train_hop},
+                             {"mlp_epoch", o.mlp_epoch}, {"epochs", o.epochs},
+                             {"seed", o.seed},           {"genres", top_genre_names()},
+                             {"work_dir", o.work_dir},   {"float16", work.store.is_float16()}};
   if (fit) {
     transfer["temperature"] = fit->temperature;
-    transfer["calibration"] = {{"fraction", o.calibrate_fraction}, {"held_out_tracks", held_out_tracks},
-                               {"held_out_log_loss_raw", fit->log_loss_raw}, {"held_out_log_loss", fit->log_loss},
+    transfer["calibration"] = {{"fraction", o.calibrate_fraction},
+                               {"held_out_tracks", held_out_tracks},
+                               {"held_out_log_loss_raw", fit->log_loss_raw},
+                               {"held_out_log_loss", fit->log_loss},
                                {"identified", fit->identified}};
   }
   const std::string path = transfer_model_path(o.out_dir);
@@ -237,7 +249,8 @@ std::string write_model(const TransferOptions& o, const WorkData& work, const st
   // tensors are exactly the MLP's state_dict.
   const nlohmann::json standardisation = {{"mean", work.store.mean()}, {"std", work.store.stdev()}};
   save_net(path, mlp,
-           {{"mel_params", work.store.params_json()}, {"transfer", transfer.dump()},
+           {{"mel_params", work.store.params_json()},
+            {"transfer", transfer.dump()},
             {"mel_standardisation", standardisation.dump()}});
   return path;
 }
@@ -265,9 +278,9 @@ void write_metrics(const std::string& out_dir, const EvalResult& eval, const std
   metrics["model"] = model_path;
   write_file_atomic(out_dir + "/metrics.json", metrics.dump(1) + "\n");
   if (eval.calibrated)
-    write_file_atomic(out_dir + "/reliability.svg", eval_reliability_svg(eval, "reliability, validation tracks") + "\n");
+    write_file_atomic(out_dir + "/reliability.svg",
+                      eval_reliability_svg(eval, "reliability, validation tracks") + "\n");
 }
-
 
 }  // namespace
 
@@ -277,15 +290,19 @@ nlohmann::json eval_to_json(const EvalResult& r, const std::string& split) {
   std::vector<std::string> names = top_genre_names();
   names.resize(size_t(r.metrics.k));
   nlohmann::json j = {{"split", split},
-          {"tracks", r.track_ids.size()},
-          {"windows", r.windows},
-          {"metrics", metrics_to_json(r.metrics, names)},
-          {"baseline", metrics_to_json(r.baseline, names)}};
+                      {"tracks", r.track_ids.size()},
+                      {"windows", r.windows},
+                      {"metrics", metrics_to_json(r.metrics, names)},
+                      {"baseline", metrics_to_json(r.baseline, names)}};
   j["ece"] = r.ece;
   j["reliability"] = reliability_to_json(reliability(r.labels, r.probs.data(), int(r.labels.size()), r.metrics.k));
   if (r.calibrated) {
-    nlohmann::json c = {{"temperature", r.temperature}, {"log_loss_raw", r.raw.log_loss}, {"log_loss", r.metrics.log_loss},
-                        {"ece_raw", r.ece_raw}, {"ece", r.ece}, {"macro_f1_raw", r.raw.macro_f1},
+    nlohmann::json c = {{"temperature", r.temperature},
+                        {"log_loss_raw", r.raw.log_loss},
+                        {"log_loss", r.metrics.log_loss},
+                        {"ece_raw", r.ece_raw},
+                        {"ece", r.ece},
+                        {"macro_f1_raw", r.raw.macro_f1},
                         {"accuracy_raw", r.raw.accuracy},
                         {"reliability_raw", reliability_to_json(reliability(r.labels, r.raw_probs.data(),
                                                                             int(r.labels.size()), r.metrics.k))}};
@@ -303,8 +320,9 @@ std::string eval_reliability_svg(const EvalResult& r, const std::string& title) 
   const int n = int(r.labels.size()), k = r.metrics.k;
   std::vector<std::pair<std::string, Reliability>> curves;
   if (r.calibrated) curves.push_back({"raw (T = 1)", reliability(r.labels, r.raw_probs.data(), n, k)});
-  curves.push_back({r.calibrated ? str("calibrated (T = ", std::round(r.temperature * 1000) / 1000, ")") : std::string("model"),
-                    reliability(r.labels, r.probs.data(), n, k)});
+  curves.push_back(
+      {r.calibrated ? str("calibrated (T = ", std::round(r.temperature * 1000) / 1000, ")") : std::string("model"),
+       reliability(r.labels, r.probs.data(), n, k)});
   return reliability_svg(curves, title);
 }
 
@@ -327,12 +345,15 @@ TransferResult run_transfer(const TransferOptions& o) {
   TemperatureFit fit;
   const bool calibrated = !data.held_out.empty();
   if (calibrated) fit = fit_held_out_temperature(*trained.mlp, compute, data, features.held_out, set.dim, o.quiet);
-  result.eval = evaluate_validation(*trained.mlp, compute, work, data, features.valid, set.dim, calibrated ? &fit : nullptr);
-  result.model_path = write_model(o, work, nets, set.dims, *trained.mlp, calibrated ? &fit : nullptr, data.held_out.size());
+  result.eval =
+      evaluate_validation(*trained.mlp, compute, work, data, features.valid, set.dim, calibrated ? &fit : nullptr);
+  result.model_path =
+      write_model(o, work, nets, set.dims, *trained.mlp, calibrated ? &fit : nullptr, data.held_out.size());
   write_predictions(o.out_dir, result.eval, data.valid_labels);
   write_metrics(o.out_dir, result.eval, result.model_path);
   const std::string checkpoint_path = o.out_dir + "/checkpoint.safetensors";
-  if (std::filesystem::exists(checkpoint_path)) std::filesystem::remove(checkpoint_path);  // finished: nothing to resume
+  if (std::filesystem::exists(checkpoint_path))
+    std::filesystem::remove(checkpoint_path);  // finished: nothing to resume
   result.epochs = o.epochs;
   result.feature_dim = int(set.dim);
   result.train_windows = trained.samples_per_epoch;
@@ -350,7 +371,9 @@ EvalResult run_evaluate(const EvaluateOptions& o) {
             " expects mels with other feature parameters than ", melstore_path(o.work_dir));
   const int hop = o.hop > 0 ? o.hop : tm.eval_hop;
   std::vector<int64_t> tracks;
-  const std::vector<int64_t>& src = o.split == "valid" ? w.valid : o.split == "train" ? w.train : std::vector<int64_t>{};
+  const std::vector<int64_t>& src = o.split == "valid"   ? w.valid
+                                    : o.split == "train" ? w.train
+                                                         : std::vector<int64_t>{};
   std::vector<int64_t> test_idx;
   if (o.split == "test")
     for (int64_t id : w.split.test) {
@@ -363,17 +386,18 @@ EvalResult run_evaluate(const EvaluateOptions& o) {
   std::vector<int> wt;
   const std::vector<Window> win = track_windows(w.store, tracks, tm.frames, hop, &wt);
   // Standardise with the model's statistics, not the store's (they agree when it is the same store).
-  std::vector<float> feats = transfer_features(tm, comp, int64_t(win.size()),
-                                               [&](int64_t i0, int n, float* x) {
-                                                 const size_t per = size_t(w.store.n_mels()) * size_t(tm.frames);
-                                                 std::vector<float> fm(per);
-                                                 for (int i = 0; i < n; ++i) {
-                                                   const Window& q = win[size_t(i0 + i)];
-                                                   w.store.raw_frames(q.track, q.start, tm.frames, fm.data());
-                                                   standardise_frames(tm, fm.data(), tm.frames, x + size_t(i) * per);
-                                                 }
-                                               },
-                                               o.quiet);
+  std::vector<float> feats = transfer_features(
+      tm, comp, int64_t(win.size()),
+      [&](int64_t i0, int n, float* x) {
+    const size_t per = size_t(w.store.n_mels()) * size_t(tm.frames);
+    std::vector<float> fm(per);
+    for (int i = 0; i < n; ++i) {
+      const Window& q = win[size_t(i0 + i)];
+      w.store.raw_frames(q.track, q.start, tm.frames, fm.data());
+      standardise_frames(tm, fm.data(), tm.frames, x + size_t(i) * per);
+    }
+      },
+      o.quiet);
   std::vector<int> labels, train_labels;
   std::vector<int64_t> ids;
   for (int64_t i : tracks) {

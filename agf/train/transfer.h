@@ -37,14 +37,14 @@ struct TransferOptions {
   // paper's "randomly crop 1-second excerpts", segment-wise in both phases) or "windows" (every window of
   // every training track at train_hop, the same windows every epoch; ~30 per 30-s track).
   std::string mlp_epoch = "crops";
-  int train_hop = 43;             // mlp_epoch windows: hop between a training track's windows (43: non-overlapping)
-  int eval_hop = 10;              // windows of a track at evaluation (the authors' final code)
+  int train_hop = 43;  // mlp_epoch windows: hop between a training track's windows (43: non-overlapping)
+  int eval_hop = 10;   // windows of a track at evaluation (the authors' final code)
   float lr = 1e-3f, l2 = 1e-5f;
   uint64_t seed = 1;
   std::string device = "auto";
-  bool cache_features = true;     // keep each net's features in RUN/features (worth it for nets reused
-                                  // across cases; on fma_medium an STN's train + valid window features are
-                                  // ~1.1 GB, and crops add one 21k x 256 file per epoch: ~1.1 GB for 50, estimated)
+  bool cache_features = true;  // keep each net's features in RUN/features (worth it for nets reused
+                               // across cases; on fma_medium an STN's train + valid window features are
+                               // ~1.1 GB, and crops add one 21k x 256 file per epoch: ~1.1 GB for 50, estimated)
   bool quiet = false;
   // Continue from OUT/checkpoint.safetensors, which a stop on SIGTERM/SIGINT (util/interrupt.h) writes at
   // an MLP step boundary; the run then ends bit-identical (CPU) to an uninterrupted one. false: a checkpoint
@@ -65,14 +65,14 @@ struct EvalResult {
   std::vector<int> labels;         // (tracks)
   std::vector<float> probs;        // (tracks, genres) per-track probabilities
   int windows = 0;
-  double ece = 0;                  // of probs (calibrate.h, 15 bins)
+  double ece = 0;  // of probs (calibrate.h, 15 bins)
   // A calibrated model (temperature != 1): the same tracks at T = 1, and how T was fitted.
   bool calibrated = false;
   double temperature = 1;
-  Metrics raw;                     // at T = 1
+  Metrics raw;  // at T = 1
   double ece_raw = 0;
-  std::vector<float> raw_probs;    // (tracks, genres) at T = 1
-  int held_out_tracks = 0;         // transfer only: training tracks the fit used
+  std::vector<float> raw_probs;  // (tracks, genres) at T = 1
+  int held_out_tracks = 0;       // transfer only: training tracks the fit used
   double held_out_log_loss_raw = 0, held_out_log_loss = 0;
 };
 

@@ -65,7 +65,8 @@ std::string last_lines(const std::string& path, int n) {
     lines.push_back(cr == std::string::npos ? l : l.substr(cr + 1));
   }
   std::string out;
-  for (size_t i = lines.size() > size_t(n) ? lines.size() - size_t(n) : 0; i < lines.size(); ++i) out += "    " + lines[i] + "\n";
+  for (size_t i = lines.size() > size_t(n) ? lines.size() - size_t(n) : 0; i < lines.size(); ++i)
+    out += "    " + lines[i] + "\n";
   return out;
 }
 
@@ -165,7 +166,9 @@ size_t reap_workers(std::vector<Worker>& workers, bool quiet) {
       ++ended;
       if (!quiet)
         std::fprintf(stderr, "experiment: worker %s ended (%s)\n", w.id.c_str(),
-                     w.exit_status == 0 ? "done" : w.exit_status == kExitResumable ? "stopped, resumable" : str("exit status ", w.exit_status).c_str());
+                     w.exit_status == 0                ? "done"
+                     : w.exit_status == kExitResumable ? "stopped, resumable"
+                                                       : str("exit status ", w.exit_status).c_str());
     }
   }
   return ended;
@@ -183,9 +186,10 @@ class ProgressLine {
     // results.csv is read only for a line that is printed (the 200 ms poll reads the status files alone).
     const size_t done = count_.done(), total = count_.total;
     const size_t now_done = done - count_.done_before;
-    const std::string eta = now_done > 0 && done < total
-                                ? str(", ETA ~", int(t / double(now_done) * double(total - done)), " s (from the cases finished so far)")
-                                : std::string();
+    const std::string eta =
+        now_done > 0 && done < total
+            ? str(", ETA ~", int(t / double(now_done) * double(total - done)), " s (from the cases finished so far)")
+            : std::string();
     std::fprintf(stderr, "experiment: %zu/%zu cases finished, %.0f s%s%s\n", done, total, t, eta.c_str(), what.c_str());
     last_line_ = what;
     last_print_ = t;
@@ -211,9 +215,11 @@ bool watch_workers(std::vector<Worker>& workers, const GridCount& count, const W
       forwarded = true;
       for (const Worker& w : workers)
         if (w.exit_status < 0) ::kill(w.pid, SIGTERM);
-      if (!quiet) std::fprintf(stderr, "experiment: stop requested; the workers checkpoint at their next step boundary\n");
+      if (!quiet)
+        std::fprintf(stderr, "experiment: stop requested; the workers checkpoint at their next step boundary\n");
     }
-    if (!quiet && live > 0) line.update(workers, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!quiet && live > 0)
+      line.update(workers, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (live > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return forwarded;
@@ -221,22 +227,26 @@ bool watch_workers(std::vector<Worker>& workers, const GridCount& count, const W
 
 // After the workers: throws Error naming each failed worker's log, Error when cases are left unfinished
 // without a stop, Interrupted when stopped.
-void check_workers_ended(const std::vector<Worker>& workers, bool forwarded, const GridCount& count,
-                         size_t done_after, const std::string& out_dir) {
+void check_workers_ended(const std::vector<Worker>& workers, bool forwarded, const GridCount& count, size_t done_after,
+                         const std::string& out_dir) {
   const size_t total = count.total;
   std::string failed;
   bool stopped = forwarded;
   for (const Worker& w : workers) {
     if (w.exit_status == kExitResumable) stopped = true;
     if (w.exit_status != 0 && w.exit_status != kExitResumable)
-      failed += str("\n  worker ", w.id, " (exit status ", w.exit_status, "), log ", w.log, ", last lines:\n", last_lines(w.log, 6));
+      failed += str("\n  worker ", w.id, " (exit status ", w.exit_status, "), log ", w.log, ", last lines:\n",
+                    last_lines(w.log, 6));
   }
-  AGF_CHECK(failed.empty(), Error, "experiment: ", done_after, " of ", total, " cases finished; a worker failed (its job is "
-            "left resumable: rerun the same command):", failed);
-  AGF_CHECK(stopped || done_after == total, Error, "experiment: the workers ended with ", total - done_after, " of ", total,
-            " cases unfinished (see ", out_dir, "/logs/)");
+  AGF_CHECK(failed.empty(), Error, "experiment: ", done_after, " of ", total,
+            " cases finished; a worker failed (its job is "
+            "left resumable: rerun the same command):",
+            failed);
+  AGF_CHECK(stopped || done_after == total, Error, "experiment: the workers ended with ", total - done_after, " of ",
+            total, " cases unfinished (see ", out_dir, "/logs/)");
   if (stopped)
-    throw Interrupted(str("experiment: ", done_after, " of ", total, " cases finished; the workers stopped at a step "
+    throw Interrupted(str("experiment: ", done_after, " of ", total,
+                          " cases finished; the workers stopped at a step "
                           "boundary with their checkpoints written; rerun the same command to resume"),
                       interrupt_signal());
 }
@@ -244,8 +254,10 @@ void check_workers_ended(const std::vector<Worker>& workers, bool forwarded, con
 }  // namespace
 
 ExperimentSummary run_experiment_workers(const ExperimentOptions& in, const WorkersOptions& wo) {
-  AGF_CHECK(in.shard_count <= 1, UsageError, "experiment: --shard runs one process of an array; it excludes --workers/--devices");
-  AGF_CHECK((wo.workers > 0) != !wo.devices.empty(), UsageError, "experiment: give --workers N or --devices LIST, not both");
+  AGF_CHECK(in.shard_count <= 1, UsageError,
+            "experiment: --shard runs one process of an array; it excludes --workers/--devices");
+  AGF_CHECK((wo.workers > 0) != !wo.devices.empty(), UsageError,
+            "experiment: give --workers N or --devices LIST, not both");
   ExperimentOptions o = in;
   if (o.out_dir.empty()) o.out_dir = default_experiment_out(o.work_dir, o.seeds.size());
   std::vector<GridCase> grid;
@@ -266,8 +278,9 @@ ExperimentSummary run_experiment_workers(const ExperimentOptions& in, const Work
   if (!o.quiet)
     std::fprintf(stderr, "experiment: %d workers (%s), %s; %zu of %zu cases finished earlier; logs in %s/logs/\n", n,
                  wo.devices.empty() ? str("device ", o.device).c_str() : "one GPU each",
-                 std::getenv("OMP_NUM_THREADS") ? str("OMP_NUM_THREADS=", std::getenv("OMP_NUM_THREADS"), " each").c_str()
-                                                : str(threads, " CPU threads each").c_str(),
+                 std::getenv("OMP_NUM_THREADS")
+                     ? str("OMP_NUM_THREADS=", std::getenv("OMP_NUM_THREADS"), " each").c_str()
+                     : str(threads, " CPU threads each").c_str(),
                  count.done_before, count.total, o.out_dir.c_str());
   start_workers(workers, wo, threads, o.quiet);
   const bool forwarded = watch_workers(workers, count, wo, o.quiet, t0);

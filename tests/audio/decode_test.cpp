@@ -73,13 +73,16 @@ TEST(DecodeTest, BadInputsGiveClearErrors) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/x.wav"), std::string::npos) << e.what();
   }
   // empty file, non-audio text, truncated header, zero channels
-  const std::string empty = temp_path("empty.wav"), text = temp_path("text.wav"),
-                    trunc = temp_path("trunc.wav"), zero = temp_path("zero.wav");
+  const std::string empty = temp_path("empty.wav"), text = temp_path("text.wav"), trunc = temp_path("trunc.wav"),
+                    zero = temp_path("zero.wav");
   testing_util::write_file(empty, "");
   testing_util::write_file(text, "this is not audio, just some text that is long enough to be read\n");
   testing_util::write_file(trunc, std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16));
-  std::string hdr("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x00\x00\x22\x56\x00\x00"
-                  "\x44\xac\x00\x00\x02\x00\x10\x00" "data\x00\x00\x00\x00", 44);
+  std::string hdr(
+      "RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x00\x00\x22\x56\x00\x00"
+      "\x44\xac\x00\x00\x02\x00\x10\x00"
+      "data\x00\x00\x00\x00",
+      44);
   testing_util::write_file(zero, hdr);
   for (const std::string& p : {empty, text, trunc, zero}) {
     try {

@@ -77,7 +77,8 @@ TEST(Descriptors, CMajorChordKey) {
     for (int h = 1; h <= 2; ++h) f.push_back(f0 * h);  // fundamental and octave
   std::vector<float> d = song_descriptors(tone(f, 4.0, 22050, 0.05), 22050);
   // key and scale one-hot: exactly key_C and scale_major set
-  const char* keys[] = {"key_C", "key_Cs", "key_D", "key_Ds", "key_E", "key_F", "key_Fs", "key_G", "key_Gs", "key_A", "key_As", "key_B"};
+  const char* keys[] = {"key_C",  "key_Cs", "key_D",  "key_Ds", "key_E",  "key_F",
+                        "key_Fs", "key_G",  "key_Gs", "key_A",  "key_As", "key_B"};
   for (int k = 0; k < 12; ++k) EXPECT_EQ(col(d, keys[k]), k == 0 ? 1.f : 0.f) << keys[k];
   EXPECT_EQ(col(d, "scale_major"), 1.f);
   EXPECT_EQ(col(d, "scale_minor"), 0.f);

@@ -21,7 +21,7 @@ TEST(MelCuda, MatchesCpuOnABatchOfTracks) {
   std::mt19937 rng(7);
   std::normal_distribution<float> g(0.f, 0.1f);
   // Odd lengths, one shorter than n_fft, one silent stretch, one long enough for several frames.
-  std::vector<std::vector<float>> ys;
+  std::vector<std::vector<float> > ys;
   for (size_t n : {size_t(300), size_t(22050), size_t(22050 * 3 + 17), size_t(5000)}) {
     std::vector<float> y(n);
     for (size_t i = 0; i < n; ++i) y[i] = 0.3f * std::sin(0.05f * i) + g(rng);
@@ -39,7 +39,7 @@ TEST(MelCuda, MatchesCpuOnABatchOfTracks) {
   for (const MelParams& p : {dbp, lin, pw}) {
     std::vector<const std::vector<float>*> ptrs;
     for (auto& y : ys) ptrs.push_back(&y);
-    std::vector<std::vector<float>> gpu = mel_frames_batch_gpu(ptrs, p);
+    std::vector<std::vector<float> > gpu = mel_frames_batch_gpu(ptrs, p);
     ASSERT_EQ(gpu.size(), ys.size());
     for (size_t k = 0; k < ys.size(); ++k) {
       std::vector<float> cpu;

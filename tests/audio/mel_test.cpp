@@ -41,8 +41,8 @@ void expect_close(const std::vector<float>& got, const NpyArray& ref_npy, int ro
     }
   }
   EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.size() << " outside tolerance; first at ("
-                     << first_bad / cols << ", " << first_bad % cols << ") got " << got[first_bad]
-                     << " want " << ref[first_bad] << "; worst abs err " << worst;
+                     << first_bad / cols << ", " << first_bad % cols << ") got " << got[first_bad] << " want "
+                     << ref[first_bad] << "; worst abs err " << worst;
 }
 
 TEST(MelTest, DbMelMatchesLibrosaOnAllSignals) {
@@ -60,14 +60,27 @@ TEST(MelTest, DbMelMatchesLibrosaOnAllSignals) {
 
 TEST(MelTest, LinearMelAndOptionVariantsMatchLibrosa) {
   std::vector<float> y = load_audio(fixture("music.wav"), 22050);
-  struct V { const char* name; MelParams p; };
+  struct V {
+    const char* name;
+    MelParams p;
+  };
   MelParams lin;
   lin.to_db = false;
   MelParams ph;
-  ph.n_fft = 2048; ph.hop_length = 300; ph.n_mels = 64; ph.fmin = 30; ph.fmax = 8000; ph.power = 2.0;
-  ph.htk = true; ph.to_db = false;
+  ph.n_fft = 2048;
+  ph.hop_length = 300;
+  ph.n_mels = 64;
+  ph.fmin = 30;
+  ph.fmax = 8000;
+  ph.power = 2.0;
+  ph.htk = true;
+  ph.to_db = false;
   MelParams nc;
-  nc.n_fft = 512; nc.hop_length = 256; nc.n_mels = 40; nc.center = false; nc.to_db = false;
+  nc.n_fft = 512;
+  nc.hop_length = 256;
+  nc.n_mels = 40;
+  nc.center = false;
+  nc.to_db = false;
   for (const V& v : {V{"lin", lin}, V{"pow_htk", ph}, V{"nocenter", nc}}) {
     int frames = 0;
     std::vector<float> S = mel_spectrogram(y, v.p, &frames);
@@ -106,7 +119,7 @@ TEST(MelTest, FilterbankClosedForms) {
 TEST(MelTest, FrameCountAndShortSignals) {
   MelParams p;
   EXPECT_EQ(mel_num_frames(22050 * 30, p), 1292);  // the paper's "about 1,292 frames" for 30 s
-  std::vector<float> tiny(100, 0.1f);               // fewer samples than n_fft: centred still works
+  std::vector<float> tiny(100, 0.1f);              // fewer samples than n_fft: centred still works
   int frames = 0;
   std::vector<float> S = mel_spectrogram(tiny, p, &frames);
   EXPECT_EQ(frames, 1);
@@ -179,8 +192,10 @@ TEST(MelTest, LinearMelMatchesDirectDft) {
 // The float32 dB conversion against float64 10 log10 over the whole float range: zero, subnormals,
 // normals, the largest float and infinity.
 TEST(MelTest, PowerToDbMatchesFloat64) {
-  std::vector<float> v = {0.f, 1e-45f, 3e-40f, 1.17549435e-38f, 1e-20f, 1e-10f, 0.5f, 0.70710677f, 0.70710683f,
-                          1.f, 1.5f, 2.f, 10.f, 12345.678f, 1e20f, 3.4028235e38f, INFINITY};
+  std::vector<float> v = {0.f,           1e-45f,  3e-40f,      1.17549435e-38f, 1e-20f,
+                          1e-10f,        0.5f,    0.70710677f, 0.70710683f,     1.f,
+                          1.5f,          2.f,     10.f,        12345.678f,      1e20f,
+                          3.4028235e38f, INFINITY};
   for (int i = 0; i < 2000; ++i) v.push_back(std::ldexp(1.f + float(i) / 2000.f, (i % 200) - 100));
   std::vector<float> d = v;
   power_to_db(d.data(), d.size(), 1.0, 1e-300, 0);  // amin below every float: no floor, log10(0) = -inf
@@ -213,8 +228,7 @@ TEST(MfccTest, MatchesLibrosaOnAllSignals) {
     ASSERT_EQ(d.size(), size_t(13) * (frames - 1));
     for (int c = 0; c < 13; ++c)
       for (int t = 0; t + 1 < frames; ++t)
-        EXPECT_NEAR(d[size_t(c) * (frames - 1) + t],
-                    r[size_t(c) * frames + t + 1] - r[size_t(c) * frames + t], 4e-3)
+        EXPECT_NEAR(d[size_t(c) * (frames - 1) + t], r[size_t(c) * frames + t + 1] - r[size_t(c) * frames + t], 4e-3)
             << name << " delta (" << c << ", " << t << ")";
   }
 }

@@ -17,7 +17,10 @@
 namespace agf::cudatest {
 namespace {
 
-struct ConvShape { const char* name; int N, C, H, W, K, R; };
+struct ConvShape {
+  const char* name;
+  int N, C, H, W, K, R;
+};
 // The DCNN's seven convolutions (kernels/README, paper-notes), at batch 8-16 to keep the float64 reference fast.
 const ConvShape kConvs[] = {
     {"conv1", 8, 1, 128, 43, 16, 5},  {"conv2", 8, 16, 64, 43, 32, 3}, {"conv3", 16, 32, 32, 21, 64, 3},
@@ -87,8 +90,10 @@ TEST(CudaDeterminism, Conv2dBackwardFilterBitwise) {
     conv2d_backward_filter(ctx, dW.get(), dB.get(), dDY.get(), dX.get(), N, C, H, W, K, R, R);
     ctx.synchronize();
     auto h = to_host(dW);
-    if (run == 0) first = h;
-    else EXPECT_EQ(0, std::memcmp(first.data(), h.data(), h.size() * sizeof(float))) << "dw differs between runs";
+    if (run == 0)
+      first = h;
+    else
+      EXPECT_EQ(0, std::memcmp(first.data(), h.data(), h.size() * sizeof(float))) << "dw differs between runs";
   }
 }
 

@@ -12,8 +12,7 @@ namespace {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-template <typename F>
-std::string thrown_device_error(F f) {
+template <typename F> std::string thrown_device_error(F f) {
   try {
     f();
   } catch (const DeviceError& e) {
@@ -29,8 +28,8 @@ TEST(CudaConvMath, Tf32NeverAllowsConversionAndFp32PinsFma) {
   EXPECT_EQ(conv_math_type(true, CUDNN_TENSOR_OP_MATH), CUDNN_TENSOR_OP_MATH);
   EXPECT_EQ(conv_math_type(true, CUDNN_DEFAULT_MATH), CUDNN_DEFAULT_MATH);
   EXPECT_EQ(conv_math_type(true, CUDNN_FMA_MATH), CUDNN_FMA_MATH);
-  for (cudnnMathType_t m : {CUDNN_DEFAULT_MATH, CUDNN_TENSOR_OP_MATH, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION,
-                            CUDNN_FMA_MATH})
+  for (cudnnMathType_t m :
+       {CUDNN_DEFAULT_MATH, CUDNN_TENSOR_OP_MATH, CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION, CUDNN_FMA_MATH})
     EXPECT_EQ(conv_math_type(false, m), CUDNN_FMA_MATH);
 }
 

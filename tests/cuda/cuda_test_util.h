@@ -17,19 +17,17 @@
 
 namespace agf::cudatest {
 
-#define AGF_REQUIRE_CUDA()                                                    \
-  do {                                                                        \
-    if (::agf::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device";    \
+#define AGF_REQUIRE_CUDA()                                                 \
+  do {                                                                     \
+    if (::agf::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device"; \
   } while (0)
 
-template <typename T>
-inline DeviceBuffer<T> to_device(const std::vector<T>& h) {
+template <typename T> inline DeviceBuffer<T> to_device(const std::vector<T>& h) {
   DeviceBuffer<T> d(h.size());
   if (!h.empty()) cuda_memcpy_h2d(d.get(), h.data(), h.size() * sizeof(T));
   return d;
 }
-template <typename T>
-inline std::vector<T> to_host(const DeviceBuffer<T>& d) {
+template <typename T> inline std::vector<T> to_host(const DeviceBuffer<T>& d) {
   std::vector<T> h(d.size());
   if (!h.empty()) cuda_memcpy_d2h(h.data(), d.get(), d.bytes());
   return h;
@@ -62,18 +60,17 @@ inline std::vector<double> to_f64(const std::vector<float>& v) { return std::vec
 
 // Compares a GPU result with a reference under tolerance `op` (parity_compare, engine/parity.h); names the
 // worst element on failure.
-template <typename R>
-inline ::testing::AssertionResult close(const std::vector<float>& gpu, const std::vector<R>& ref,
-                                        const std::string& op, const std::string& what) {
+template <typename R> inline ::testing::AssertionResult close(const std::vector<float>& gpu, const std::vector<R>& ref,
+                                                              const std::string& op, const std::string& what) {
   if (gpu.size() != ref.size())
     return ::testing::AssertionFailure() << what << ": sizes " << gpu.size() << " vs " << ref.size();
   const ParityRow r = parity_compare(what, "", op, std::vector<double>(gpu.begin(), gpu.end()),
                                      std::vector<double>(ref.begin(), ref.end()));
   if (r.pass) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << what << ": " << r.outside << " of " << r.elements << " elements outside "
-                                       << op << " tolerance (rtol " << r.rtol << ", atol " << r.atol
-                                       << " x max|ref| " << r.scale << "); worst [" << r.worst << "] gpu " << r.got
-                                       << " ref " << r.ref << " (" << parity_tol(op).why << ")";
+                                       << op << " tolerance (rtol " << r.rtol << ", atol " << r.atol << " x max|ref| "
+                                       << r.scale << "); worst [" << r.worst << "] gpu " << r.got << " ref " << r.ref
+                                       << " (" << parity_tol(op).why << ")";
 }
 
 }  // namespace agf::cudatest

@@ -23,7 +23,9 @@ namespace {
 TEST(CudaParity, GlobalAveragePooling) {
   AGF_REQUIRE_CUDA();
   CudaCtx ctx;
-  struct { int N, C, HW; } shapes[] = {{64, 256, 8}, {256, 256, 8}, {16, 64, 16 * 10}, {3, 5, 43 * 128}};
+  struct {
+    int N, C, HW;
+  } shapes[] = {{64, 256, 8}, {256, 256, 8}, {16, 64, 16 * 10}, {3, 5, 43 * 128}};
   for (auto s : shapes) {
     const size_t nx = size_t(s.N) * s.C * s.HW, ny = size_t(s.N) * s.C;
     auto x = randn(nx, 51), dy = randn(ny, 52), dx0 = randn(nx, 53);
@@ -45,8 +47,9 @@ TEST(CudaParity, MaxPoolExactArgmax) {
   AGF_REQUIRE_CUDA();
   CudaCtx ctx;
   // The DCNN's pools: (2,1) after conv1, then (2,2) with odd widths (floor).
-  struct { int N, C, H, W, kh, kw; } shapes[] = {
-      {16, 16, 128, 43, 2, 1}, {16, 32, 64, 43, 2, 2}, {16, 64, 32, 21, 2, 2}, {64, 128, 8, 5, 2, 2}};
+  struct {
+    int N, C, H, W, kh, kw;
+  } shapes[] = {{16, 16, 128, 43, 2, 1}, {16, 32, 64, 43, 2, 2}, {16, 64, 32, 21, 2, 2}, {64, 128, 8, 5, 2, 2}};
   for (auto s : shapes) {
     const int Ho = s.H / s.kh, Wo = s.W / s.kw;
     const size_t nx = size_t(s.N) * s.C * s.H * s.W, ny = size_t(s.N) * s.C * Ho * Wo;
@@ -125,7 +128,9 @@ TEST(CudaParity, DropoutDeviceSeedOffsetMatchesCpu) {
 TEST(CudaParity, SoftmaxCrossEntropySoftTargets) {
   AGF_REQUIRE_CUDA();
   CudaCtx ctx;
-  struct { int N, K; } shapes[] = {{64, 16}, {256, 40}, {7, 3}, {33, 64}};
+  struct {
+    int N, K;
+  } shapes[] = {{64, 16}, {256, 40}, {7, 3}, {33, 64}};
   for (auto s : shapes) {
     const size_t n = size_t(s.N) * s.K;
     auto z = randn(n, 81, 3.0f), t = uniform(n, 82, 0.0f, 1.0f), dz0 = randn(n, 83);

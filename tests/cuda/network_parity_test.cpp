@@ -124,8 +124,8 @@ void network_parity(const NetConfig& cfg, int batch, int task, const char* label
     if (!(err <= 1e-3 * std::fabs(vc[j]) + 1e-5)) ++tight_bad;
   }
   EXPECT_EQ(loose, 0u) << label << ": weights after 10 Adam steps differ by more than 20 lr";
-  EXPECT_LE(double(tight_bad), 1e-3 * double(vc.size())) << label << ": " << tight_bad << " of " << vc.size()
-                                                          << " weights outside 1e-3 rel + 1e-5 after 10 steps";
+  EXPECT_LE(double(tight_bad), 1e-3 * double(vc.size()))
+      << label << ": " << tight_bad << " of " << vc.size() << " weights outside 1e-3 rel + 1e-5 after 10 steps";
 }
 
 TEST(CudaNetworkParity, Dcnn) {
@@ -161,7 +161,7 @@ TEST(CudaDeterminism, Dcnn20StepsBatch64Bitwise) {
     CudaCtxOptions opt;
     opt.deterministic = true;
     CudaCtx ctx(opt);
-      auto net = build_net(cfg);
+    auto net = build_net(cfg);
     net->params.finalize(Device::CUDA, DType::F32, 5);
     Arena arena(Device::CUDA);
     Tape t(arena, DType::F32);
@@ -175,7 +175,8 @@ TEST(CudaDeterminism, Dcnn20StepsBatch64Bitwise) {
     }
     ctx.synchronize();
     std::vector<float> v = host_f32(net->params.values());
-    if (run == 0) first = v;
+    if (run == 0)
+      first = v;
     else
       EXPECT_EQ(0, std::memcmp(first.data(), v.data(), v.size() * sizeof(float)))
           << "two deterministic runs of 20 steps differ";

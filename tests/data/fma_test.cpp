@@ -86,7 +86,7 @@ TEST(FmaMetadata, ReadsTheFixture) {
   EXPECT_EQ(t5->genres_all, (std::vector<int>{17, 10, 76, 103}));
   EXPECT_EQ(t5->artist_name, "Kurt Vile, \"the\" Violators");
   EXPECT_EQ(t5->line, 8);
-  EXPECT_EQ(m.find(10)->line, 13);   // after a bio with four line breaks (LF and CRLF)
+  EXPECT_EQ(m.find(10)->line, 13);  // after a bio with four line breaks (LF and CRLF)
   EXPECT_EQ(m.find(2007)->line, 20);
   EXPECT_EQ(m.find(2007)->genres_all, (std::vector<int>{15, 42}));
   EXPECT_EQ(m.find(999), nullptr);
@@ -201,7 +201,8 @@ TEST(FmaBadInput, UnknownTopGenreAndBadLists) {
   EXPECT_TRUE(contains(e, "tracks.csv:13: track 10: (track, genre_top) 'Polka'")) << e;
   Scratch s3("list2");
   s3.edit("tracks.csv", [](std::string& t) { replace_once(t, ",Pop,[10],", ",Pop,[1O],"); });
-  EXPECT_TRUE(contains(s3.load_error(), "tracks.csv:13: track 10 (track, genres): bad list literal")) << s3.load_error();
+  EXPECT_TRUE(contains(s3.load_error(), "tracks.csv:13: track 10 (track, genres): bad list literal"))
+      << s3.load_error();
 }
 
 TEST(FmaBadInput, MissingColumnDuplicateIdBadSubset) {

@@ -74,14 +74,22 @@ TEST(Split, StratifiedProportions) {
 TEST(Split, PaperCountsOnFmaMedium) {
   // fma_medium's top-genre counts (paper-notes.md): 25,000 tracks -> 21,250 / 3,750.
   std::vector<int> c(16, 0);
-  c[size_t(top_genre_index("Rock"))] = 7103; c[size_t(top_genre_index("Electronic"))] = 6314;
-  c[size_t(top_genre_index("Experimental"))] = 2251; c[size_t(top_genre_index("Hip-Hop"))] = 2201;
-  c[size_t(top_genre_index("Folk"))] = 1519; c[size_t(top_genre_index("Instrumental"))] = 1350;
-  c[size_t(top_genre_index("Pop"))] = 1186; c[size_t(top_genre_index("International"))] = 1018;
-  c[size_t(top_genre_index("Classical"))] = 619; c[size_t(top_genre_index("Old-Time / Historic"))] = 510;
-  c[size_t(top_genre_index("Jazz"))] = 384; c[size_t(top_genre_index("Country"))] = 178;
-  c[size_t(top_genre_index("Soul-RnB"))] = 154; c[size_t(top_genre_index("Spoken"))] = 118;
-  c[size_t(top_genre_index("Blues"))] = 74; c[size_t(top_genre_index("Easy Listening"))] = 21;
+  c[size_t(top_genre_index("Rock"))] = 7103;
+  c[size_t(top_genre_index("Electronic"))] = 6314;
+  c[size_t(top_genre_index("Experimental"))] = 2251;
+  c[size_t(top_genre_index("Hip-Hop"))] = 2201;
+  c[size_t(top_genre_index("Folk"))] = 1519;
+  c[size_t(top_genre_index("Instrumental"))] = 1350;
+  c[size_t(top_genre_index("Pop"))] = 1186;
+  c[size_t(top_genre_index("International"))] = 1018;
+  c[size_t(top_genre_index("Classical"))] = 619;
+  c[size_t(top_genre_index("Old-Time / Historic"))] = 510;
+  c[size_t(top_genre_index("Jazz"))] = 384;
+  c[size_t(top_genre_index("Country"))] = 178;
+  c[size_t(top_genre_index("Soul-RnB"))] = 154;
+  c[size_t(top_genre_index("Spoken"))] = 118;
+  c[size_t(top_genre_index("Blues"))] = 74;
+  c[size_t(top_genre_index("Easy Listening"))] = 21;
   auto tracks = make_tracks(c, 0);
   ASSERT_EQ(tracks.size(), 25000u);
   Split s = make_split(ptrs(tracks), SplitKind::Random, 0);

@@ -103,7 +103,8 @@ TEST(Synth, MetadataReadsBackWithTheRightCounts) {
       EXPECT_TRUE(t.subset == "small" || t.subset == "medium") << t.subset;
       // genres_all holds the root of genre_top and every listed genre.
       int root = 0;
-      for (auto& g : m.genres) if (g.title == top_genre_names()[size_t(t.genre_top)]) root = g.id;
+      for (auto& g : m.genres)
+        if (g.title == top_genre_names()[size_t(t.genre_top)]) root = g.id;
       EXPECT_NE(std::find(t.genres_all.begin(), t.genres_all.end(), root), t.genres_all.end());
     }
     for (int g : t.genres) EXPECT_NE(std::find(t.genres_all.begin(), t.genres_all.end(), g), t.genres_all.end());
@@ -141,7 +142,8 @@ TEST(Synth, GenresCsvHasTheSixteenRealRoots) {
   synth_corpus(o);
   FmaMetadata m = load_fma_metadata((d.p / "fma_metadata").string());
   std::map<std::string, int> roots;
-  for (auto& g : m.genres) if (g.parent == 0) roots[g.title] = g.id;
+  for (auto& g : m.genres)
+    if (g.parent == 0) roots[g.title] = g.id;
   ASSERT_EQ(roots.size(), 16u);
   EXPECT_EQ(roots["Rock"], 12);
   EXPECT_EQ(roots["Electronic"], 15);
@@ -183,7 +185,11 @@ TEST(Synth, AudioIsSaneMono) {
     sf_read_float(f, x.data(), info.frames);
     sf_close(f);
     double peak = 0, energy = 0;
-    for (float v : x) { ASSERT_TRUE(std::isfinite(v)); peak = std::max(peak, double(std::fabs(v))); energy += double(v) * v; }
+    for (float v : x) {
+      ASSERT_TRUE(std::isfinite(v));
+      peak = std::max(peak, double(std::fabs(v)));
+      energy += double(v) * v;
+    }
     EXPECT_LE(peak, 0.9) << path;
     EXPECT_GT(std::sqrt(energy / double(x.size())), 0.01) << path << " is nearly silent";
   }
@@ -206,7 +212,8 @@ TEST(Synth, BadOptionsAndMp3Support) {
   if (synth_format_supported("mp3", 22050)) {
     synth_corpus(o);
     FmaMetadata m = load_fma_metadata((d.p / "fma_metadata").string());
-    for (auto& t : m.tracks) EXPECT_NE(find_audio_path((d.p / "fma_audio").string(), t.id).find(".mp3"), std::string::npos);
+    for (auto& t : m.tracks)
+      EXPECT_NE(find_audio_path((d.p / "fma_audio").string(), t.id).find(".mp3"), std::string::npos);
   } else {
     try {
       synth_corpus(o);
@@ -222,11 +229,14 @@ TEST(Synth, BadOptionsAndMp3Support) {
 namespace {
 
 // fma_medium's published top-genre counts (mdeff/fma; paper-notes.md), by name.
-const std::map<std::string, int> kFmaMedium = {
-    {"Rock", 7103}, {"Electronic", 6314}, {"Experimental", 2251}, {"Hip-Hop", 2201}, {"Folk", 1519},
-    {"Instrumental", 1350}, {"Pop", 1186}, {"International", 1018}, {"Classical", 619},
-    {"Old-Time / Historic", 510}, {"Jazz", 384}, {"Country", 178}, {"Soul-RnB", 154}, {"Spoken", 118},
-    {"Blues", 74}, {"Easy Listening", 21}};
+const std::map<std::string, int> kFmaMedium = {{"Rock", 7103},         {"Electronic", 6314},
+                                               {"Experimental", 2251}, {"Hip-Hop", 2201},
+                                               {"Folk", 1519},         {"Instrumental", 1350},
+                                               {"Pop", 1186},          {"International", 1018},
+                                               {"Classical", 619},     {"Old-Time / Historic", 510},
+                                               {"Jazz", 384},          {"Country", 178},
+                                               {"Soul-RnB", 154},      {"Spoken", 118},
+                                               {"Blues", 74},          {"Easy Listening", 21}};
 
 // The default corpus, metadata as written (1-s clips: the plan does not depend on the length).
 struct FmaDefault {
@@ -264,19 +274,22 @@ TEST(SynthFma, GenreCountsFollowFmaMediumWithAFloor) {
   for (bool changed = true; changed;) {
     changed = false;
     double rest = 450 - 8.0 * double(floored.size()), mass = 0;
-    for (auto& [g, c] : kFmaMedium) if (!floored.count(g)) mass += c;
+    for (auto& [g, c] : kFmaMedium)
+      if (!floored.count(g)) mass += c;
     for (auto& [g, c] : kFmaMedium)
       if (!floored.count(g) && rest * c / mass < 8) floored.insert(g), changed = true;
   }
-  EXPECT_GE(floored.size(), 4u);   // the rare genres (Easy Listening, Blues, Spoken, ...) need it
-  EXPECT_LE(floored.size(), 8u);   // and the rest keep FMA's proportions
+  EXPECT_GE(floored.size(), 4u);  // the rare genres (Easy Listening, Blues, Spoken, ...) need it
+  EXPECT_LE(floored.size(), 8u);  // and the rest keep FMA's proportions
   double rest = 450 - 8.0 * double(floored.size()), mass = 0;
-  for (auto& [g, c] : kFmaMedium) if (!floored.count(g)) mass += c;
+  for (auto& [g, c] : kFmaMedium)
+    if (!floored.count(g)) mass += c;
   for (auto& [g, c] : kFmaMedium) {
     if (floored.count(g)) {
       EXPECT_EQ(n[g], 8) << g;
     } else {
-      EXPECT_LT(std::fabs(double(n[g]) - rest * c / mass), 1.0) << g << ": " << n[g] << " tracks, share " << rest * c / mass;
+      EXPECT_LT(std::fabs(double(n[g]) - rest * c / mass), 1.0)
+          << g << ": " << n[g] << " tracks, share " << rest * c / mass;
     }
   }
   EXPECT_GT(n["Rock"], 2 * n["Experimental"]);  // Rock and Electronic dominate
@@ -366,8 +379,10 @@ TEST(SynthFma, SameBytesForASeedWhateverTheThreadsAnotherSeedDiffers) {
 
 TEST(SynthFma, OverlapBlendsNeighbouringStyles) {
   const auto& st = synth::genre_styles();
-  const auto& rock = st[size_t(std::find(top_genre_names().begin(), top_genre_names().end(), "Rock") - top_genre_names().begin())];
-  const auto& pop = st[size_t(std::find(top_genre_names().begin(), top_genre_names().end(), "Pop") - top_genre_names().begin())];
+  const auto& rock =
+      st[size_t(std::find(top_genre_names().begin(), top_genre_names().end(), "Rock") - top_genre_names().begin())];
+  const auto& pop =
+      st[size_t(std::find(top_genre_names().begin(), top_genre_names().end(), "Pop") - top_genre_names().begin())];
   Rng r(1);
   auto same = synth::blend_styles(rock, pop, 0.0, r);
   EXPECT_EQ(same.tempo_lo, rock.tempo_lo);

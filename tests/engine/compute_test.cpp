@@ -18,10 +18,16 @@ class ScopedDeviceEnv {
     const char* old = std::getenv("AGF_DEVICE");
     had_ = old != nullptr;
     if (had_) old_ = old;
-    if (v) setenv("AGF_DEVICE", v, 1); else unsetenv("AGF_DEVICE");
+    if (v)
+      setenv("AGF_DEVICE", v, 1);
+    else
+      unsetenv("AGF_DEVICE");
   }
   ~ScopedDeviceEnv() {
-    if (had_) setenv("AGF_DEVICE", old_.c_str(), 1); else unsetenv("AGF_DEVICE");
+    if (had_)
+      setenv("AGF_DEVICE", old_.c_str(), 1);
+    else
+      unsetenv("AGF_DEVICE");
   }
 
  private:

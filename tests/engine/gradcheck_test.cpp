@@ -38,9 +38,9 @@ Var bad_square(Tape& t, Var x) {
 TEST(Gradcheck, AWrongBackwardFailsNamingTheElement) {
   std::vector<double> v(12);
   for (size_t i = 0; i < v.size(); ++i) v[i] = 0.3 + 0.1 * double(i);
-  const std::vector<GradCheckRow> rows =
-      gradcheck_function("bad_square", {{"x", Shape{3, 4}, v}},
-                         [](Tape& t, const std::vector<Var>& in) { return bad_square(t, in[0]); }, 1e-5, 1e-7, 1);
+  const std::vector<GradCheckRow> rows = gradcheck_function(
+      "bad_square", {{"x", Shape{3, 4}, v}}, [](Tape& t, const std::vector<Var>& in) { return bad_square(t, in[0]); },
+      1e-5, 1e-7, 1);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_FALSE(rows[0].pass);
   EXPECT_EQ(rows[0].worst, 5);

@@ -128,9 +128,9 @@ TEST(Parity, CompareRule) {
 
 // Every tolerance the CUDA tests name is in the one table, with its reason.
 TEST(Parity, ToleranceTable) {
-  for (const char* n : {"conv2d_forward", "conv2d_backward_data", "conv2d_backward_filter", "batchnorm",
-                        "batchnorm_backward", "elu", "elu_backward", "dense", "gap", "softmax_xent", "adam", "tf32", "exact",
-                        "elementwise"}) {
+  for (const char* n :
+       {"conv2d_forward", "conv2d_backward_data", "conv2d_backward_filter", "batchnorm", "batchnorm_backward", "elu",
+        "elu_backward", "dense", "gap", "softmax_xent", "adam", "tf32", "exact", "elementwise"}) {
     const ParityTol& t = parity_tol(n);
     EXPECT_GE(t.rtol, 0.0) << n;
     EXPECT_GT(std::string(t.why).size(), 10u) << n;

@@ -47,8 +47,7 @@ std::string file_bytes(const std::string& header, size_t data_bytes) {
   return u64le(h.size()) + h + std::string(data_bytes, '\0');
 }
 
-template <typename T>
-std::vector<T> values(const StView& v) {
+template <typename T> std::vector<T> values(const StView& v) {
   EXPECT_EQ(v.nbytes % sizeof(T), 0u);
   std::vector<T> out(v.nbytes / sizeof(T));
   if (v.nbytes) std::memcpy(out.data(), v.data, v.nbytes);
@@ -59,20 +58,24 @@ std::vector<T> values(const StView& v) {
 TEST(Safetensors, MatchesReferenceBytes) {
   std::vector<float> d = {0, 1, 2, 3, 4, 5};
   std::string out = serialize_safetensors({{"attn.0", StDType::F32, {1, 2, 3}, d.data(), 24}});
-  const unsigned char want[] = {64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100,
-      116, 121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58, 91, 49, 44, 50, 44, 51,
-      93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115, 101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125,
-      0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64};
+  const unsigned char want[] = {64, 0,  0,   0,   0,   0,   0,   0,   123, 34,  97,  116, 116, 110, 46,  48,
+                                34, 58, 123, 34,  100, 116, 121, 112, 101, 34,  58,  34,  70,  51,  50,  34,
+                                44, 34, 115, 104, 97,  112, 101, 34,  58,  91,  49,  44,  50,  44,  51,  93,
+                                44, 34, 100, 97,  116, 97,  95,  111, 102, 102, 115, 101, 116, 115, 34,  58,
+                                91, 48, 44,  50,  52,  93,  125, 125, 0,   0,   0,   0,   0,   0,   128, 63,
+                                0,  0,  0,   64,  0,   0,   64,  64,  0,   0,   128, 64,  0,   0,   160, 64};
   EXPECT_EQ(out, std::string(reinterpret_cast<const char*>(want), sizeof want));
 
   // Shorter name: the header is padded with spaces to keep the data 8-byte aligned.
   out = serialize_safetensors({{"attn0", StDType::F32, {1, 1, 2, 3}, d.data(), 24}});
   EXPECT_EQ(out.substr(0, 8), u64le(72));
-  EXPECT_EQ(out.substr(8, 72), std::string("{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}") +
-                                   std::string(7, ' '));
+  EXPECT_EQ(out.substr(8, 72),
+            std::string("{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}") +
+                std::string(7, ' '));
 
   EXPECT_EQ(serialize_safetensors({}), u64le(8) + "{}      ");
-  EXPECT_EQ(serialize_safetensors({}, {{"framework", "pt"}}), u64le(40) + "{\"__metadata__\":{\"framework\":\"pt\"}}     ");
+  EXPECT_EQ(serialize_safetensors({}, {{"framework", "pt"}}),
+            u64le(40) + "{\"__metadata__\":{\"framework\":\"pt\"}}     ");
 }
 
 // ---- round trip of every dtype, scalars and empty tensors, with metadata
@@ -89,12 +92,12 @@ TEST(Safetensors, RoundTripEveryDType) {
   std::vector<uint8_t> b = {1, 0};
   double scalar = 6.25;
   std::vector<StView> in = {
-      {"f64", StDType::F64, {2, 2}, f64.data(), 32}, {"f32", StDType::F32, {3}, f32.data(), 12},
-      {"f16", StDType::F16, {2, 1}, f16.data(), 4},  {"bf16", StDType::BF16, {3}, bf16.data(), 6},
-      {"i64", StDType::I64, {2}, i64.data(), 16},    {"i32", StDType::I32, {2, 3}, i32.data(), 24},
+      {"f64", StDType::F64, {2, 2}, f64.data(), 32},   {"f32", StDType::F32, {3}, f32.data(), 12},
+      {"f16", StDType::F16, {2, 1}, f16.data(), 4},    {"bf16", StDType::BF16, {3}, bf16.data(), 6},
+      {"i64", StDType::I64, {2}, i64.data(), 16},      {"i32", StDType::I32, {2, 3}, i32.data(), 24},
       {"i16", StDType::I16, {1, 1, 1}, i16.data(), 2}, {"i8", StDType::I8, {2}, i8.data(), 2},
-      {"u8", StDType::U8, {3}, u8.data(), 3},        {"bool", StDType::BOOL, {2}, b.data(), 2},
-      {"scalar", StDType::F64, {}, &scalar, 8},      {"empty", StDType::F32, {0, 5}, nullptr, 0},
+      {"u8", StDType::U8, {3}, u8.data(), 3},          {"bool", StDType::BOOL, {2}, b.data(), 2},
+      {"scalar", StDType::F64, {}, &scalar, 8},        {"empty", StDType::F32, {0, 5}, nullptr, 0},
       {"empty_i8", StDType::I8, {3, 0}, nullptr, 0},
   };
   const std::string path = temp_path("roundtrip.safetensors");
@@ -118,8 +121,8 @@ TEST(Safetensors, RoundTripEveryDType) {
   }
   // The layout order of the reference: descending alignment (I64 > F64 > F32 > I32 > BF16 > F16 > I16 > I8 > U8 >
   // BOOL), then by name; the empty tensors sit at their place in that order.
-  const std::vector<std::string> want = {"i64", "f64", "scalar", "empty", "f32", "i32", "bf16", "f16",
-                                         "i16", "empty_i8", "i8", "u8", "bool"};
+  const std::vector<std::string> want = {"i64", "f64", "scalar",   "empty", "f32", "i32", "bf16",
+                                         "f16", "i16", "empty_i8", "i8",    "u8",  "bool"};
   EXPECT_EQ(f.names(), want);
 
   // Moving keeps the mapping valid.
@@ -159,7 +162,8 @@ TEST(Safetensors, ReadsNumpyMadeFixture) {
   EXPECT_TRUE(std::signbit(bv[1]));
   EXPECT_EQ(values<int64_t>(f.get("c_i64")),
             (std::vector<int64_t>{-(int64_t(1) << 62), (int64_t(1) << 62) + 5, 0, -1}));
-  EXPECT_EQ(values<int32_t>(f.get("d_i32")), (std::vector<int32_t>{std::numeric_limits<int32_t>::min(), 2147483647, 7}));
+  EXPECT_EQ(values<int32_t>(f.get("d_i32")),
+            (std::vector<int32_t>{std::numeric_limits<int32_t>::min(), 2147483647, 7}));
   EXPECT_EQ(values<int16_t>(f.get("e_i16")), (std::vector<int16_t>{-32768, 32767}));
   EXPECT_EQ(values<int8_t>(f.get("f_i8")), (std::vector<int8_t>{-128, 0, 127}));
   StView g = f.get("g_u8");
@@ -264,7 +268,10 @@ TEST(Safetensors, HalfConversionBitIdenticalToTheOracle) {
   // Floats: random bit patterns (every exponent, NaNs included), dense steps over the half range with its
   // rounding ties and the subnormal boundary, and the neighbours of every half's midpoints.
   uint64_t state = 88172645463325252ull;
-  auto next = [&]() { state ^= state << 13, state ^= state >> 7, state ^= state << 17; return static_cast<uint32_t>(state); };
+  auto next = [&]() {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return static_cast<uint32_t>(state);
+  };
   int checked = 0;
   auto check = [&](uint32_t u) {
     ASSERT_EQ(float_to_half(bits_float(u)), oracle_float_to_half(bits_float(u))) << std::hex << u;
@@ -293,10 +300,10 @@ TEST(Safetensors, WriterOutputMatchesCommittedFile) {
   std::vector<uint8_t> u8 = {0, 1, 254, 255};
   std::vector<uint8_t> flags = {1, 0};
   std::vector<StView> t = {
-      {"w.f64", StDType::F64, {3, 2}, w.data(), 48}, {"x", StDType::F32, {2, 2, 2}, x.data(), 32},
-      {"h", StDType::F16, {3}, h.data(), 6},         {"step", StDType::I64, {}, &step, 8},
-      {"i32", StDType::I32, {2}, i32.data(), 8},     {"i16", StDType::I16, {2}, i16.data(), 4},
-      {"i8", StDType::I8, {2}, i8.data(), 2},        {"u8", StDType::U8, {4}, u8.data(), 4},
+      {"w.f64", StDType::F64, {3, 2}, w.data(), 48},  {"x", StDType::F32, {2, 2, 2}, x.data(), 32},
+      {"h", StDType::F16, {3}, h.data(), 6},          {"step", StDType::I64, {}, &step, 8},
+      {"i32", StDType::I32, {2}, i32.data(), 8},      {"i16", StDType::I16, {2}, i16.data(), 4},
+      {"i8", StDType::I8, {2}, i8.data(), 2},         {"u8", StDType::U8, {4}, u8.data(), 4},
       {"flags", StDType::BOOL, {2}, flags.data(), 2}, {"empty", StDType::F32, {0}, nullptr, 0},
   };
   std::map<std::string, std::string> meta = {{"config", "{\"arch\":\"dcnn\",\"note\":\"\xc3\xb1\\t\"}"}};
@@ -331,25 +338,47 @@ TEST(Safetensors, RefusesCorruptFiles) {
       {"not_utf8", file_bytes("{\"a\xff\":{}}", 0), "not valid UTF-8 JSON"},
       {"non_object", file_bytes("[1, 2]", 0), "does not start with '{'"},
       {"entry_not_object", file_bytes("{\"a\":[1]}", 0), "not an object"},
-      {"unknown_dtype", file_bytes("{\"a\":{\"dtype\":\"F8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1), "unknown dtype 'F8'"},
-      {"dtype_not_string", file_bytes("{\"a\":{\"dtype\":4,\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "non-string 'dtype'"},
+      {"unknown_dtype", file_bytes("{\"a\":{\"dtype\":\"F8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1),
+       "unknown dtype 'F8'"},
+      {"dtype_not_string", file_bytes("{\"a\":{\"dtype\":4,\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+       "non-string 'dtype'"},
       {"missing_shape", file_bytes("{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4), "non-array 'shape'"},
-      {"extra_field", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"x\":1}}", 4), "unexpected field 'x'"},
-      {"negative_dim", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4), "negative dimension -1"},
-      {"float_dim", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4), "not an integer"},
-      {"overflow", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4611686018427387904],\"data_offsets\":[0,4]}}", 4), "overflows"},
-      {"short_offsets", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}", 4), "two non-negative integers"},
-      {"negative_offset", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 4), "two non-negative integers"},
-      {"reversed_offsets", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4), "end before they begin"},
-      {"offsets_past_end", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4), "run past the 4-byte data buffer"},
-      {"span_vs_dtype", file_bytes("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8), "needs 16 bytes"},
-      {"overlap", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                             "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12), "overlaps"},
-      {"gap", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                         "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12), "gap in the data buffer"},
-      {"not_from_zero", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8), "gap in the data buffer"},
+      {"extra_field", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"x\":1}}", 4),
+       "unexpected field 'x'"},
+      {"negative_dim", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4),
+       "negative dimension -1"},
+      {"float_dim", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4),
+       "not an integer"},
+      {"overflow",
+       file_bytes(
+           "{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4611686018427387904],\"data_offsets\":[0,4]}}", 4),
+       "overflows"},
+      {"short_offsets", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}}", 4),
+       "two non-negative integers"},
+      {"negative_offset", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 4),
+       "two non-negative integers"},
+      {"reversed_offsets", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4),
+       "end before they begin"},
+      {"offsets_past_end", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4),
+       "run past the 4-byte data buffer"},
+      {"span_vs_dtype", file_bytes("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+       "needs 16 bytes"},
+      {"overlap",
+       file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                  12),
+       "overlaps"},
+      {"gap",
+       file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+                  12),
+       "gap in the data buffer"},
+      {"not_from_zero", file_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8),
+       "gap in the data buffer"},
       {"duplicate_name", file_bytes("{" + ok_entry + "," + ok_entry + "}", 8), "duplicate key 'a'"},
-      {"duplicate_field", file_bytes("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "duplicate key 'dtype'"},
+      {"duplicate_field",
+       file_bytes("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+       "duplicate key 'dtype'"},
       {"deep_nesting", file_bytes("{\"a\":{\"dtype\":{\"x\":{\"y\":[1]}}}}", 0), "nests deeper"},
       {"metadata_not_string", file_bytes("{\"__metadata__\":{\"epoch\":3}}", 0), "not a string"},
       {"metadata_not_object", file_bytes("{\"__metadata__\":\"x\"}", 0), "__metadata__ is a JSON string"},
@@ -379,7 +408,10 @@ TEST(Safetensors, RefusesCorruptFiles) {
 TEST(Safetensors, RandomCorruptionNeverCrashes) {
   const std::string good = read_file_bytes(kFixtures + "numpy_made.safetensors");
   uint32_t state = 12345;
-  auto next = [&]() { state = state * 1664525u + 1013904223u; return state >> 8; };
+  auto next = [&]() {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
   int refused = 0, opened = 0;
   const std::string path = temp_path("fuzz.safetensors");
   for (int trial = 0; trial < 300; ++trial) {
@@ -448,8 +480,10 @@ TEST(TorchFixture, StructureAndInitRecipe) {
     ASSERT_EQ(rec.size(), 3u);
     auto check = values<double>(f.get(prefix + "init_check." + param));
     for (size_t i = 0; i < check.size(); ++i)
-      EXPECT_EQ(torch_fixture_init(i, static_cast<uint32_t>(rec[0]), static_cast<int>(rec[1]), static_cast<int>(rec[2])),
-                check[i]) << name << "[" << i << "]";
+      EXPECT_EQ(torch_fixture_init(i, static_cast<uint32_t>(rec[0]), static_cast<int>(rec[1]),
+                                   static_cast<int>(rec[2])),
+                check[i])
+          << name << "[" << i << "]";
     // Every parameter has its sampled gradient, indices in range and sorted.
     auto idx = values<int64_t>(f.get(prefix + "grad_idx." + param));
     EXPECT_EQ(f.get(prefix + "grad." + param).nbytes, idx.size() * 8) << param;

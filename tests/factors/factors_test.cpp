@@ -148,15 +148,21 @@ TinyCorpus make_corpus(const std::map<int64_t, std::string>& genres = {}) {
       write_wav(path, freq[style] * (1 + 0.03 * k), static_cast<uint64_t>(track));
     }
   }
-  nlohmann::json ds = {{"metadata_dir", c.root + "/fma_metadata"}, {"audio_dir", c.root + "/fma_audio"},
-                       {"subset", "medium"}, {"split", "random"}};
+  nlohmann::json ds = {{"metadata_dir", c.root + "/fma_metadata"},
+                       {"audio_dir", c.root + "/fma_audio"},
+                       {"subset", "medium"},
+                       {"split", "random"}};
   std::ofstream(c.work + "/dataset.json") << ds.dump();
   return c;
 }
 
 double cosine(const float* a, const float* b, int n) {
   double ab = 0, aa = 0, bb = 0;
-  for (int i = 0; i < n; ++i) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  for (int i = 0; i < n; ++i) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
   return ab / std::sqrt(aa * bb);
 }
 
@@ -240,7 +246,8 @@ TEST(Factors, PipelineOnTinyCorpus) {
   // The HTML report renders the summaries from the JSON: the same document as the .md, byte for byte.
   for (const char* k : {"m", "s"}) {
     const std::string base = c.work + "/factors/" + k + "_summary";
-    EXPECT_EQ(to_markdown(groups_doc_from_json(read_file_bytes(base + ".json"), base)), read_file_bytes(base + ".md")) << k;
+    EXPECT_EQ(to_markdown(groups_doc_from_json(read_file_bytes(base + ".json"), base)), read_file_bytes(base + ".md"))
+        << k;
   }
   struct stat st;
   EXPECT_EQ(::stat((c.work + "/factors/m_model.safetensors").c_str(), &st), 0);

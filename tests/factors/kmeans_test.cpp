@@ -31,7 +31,8 @@ std::vector<float> blobs(int k, int per, int D, std::vector<int>* truth, uint64_
   std::vector<float> x;
   for (int c = 0; c < k; ++c)
     for (int i = 0; i < per; ++i) {
-      for (int d = 0; d < D; ++d) x.push_back(10.f * static_cast<float>((c >> (d % 4)) & 1) + 7.f * (d == c % D) + noise(rng));
+      for (int d = 0; d < D; ++d)
+        x.push_back(10.f * static_cast<float>((c >> (d % 4)) & 1) + 7.f * (d == c % D) + noise(rng));
       truth->push_back(c);
     }
   return x;
@@ -55,7 +56,10 @@ TEST(KMeans, AssignMatchesBruteForceOnOddSizes) {
     for (int k = 0; k < K; ++k) {
       double s = 0;
       for (int d = 0; d < D; ++d) s += (x[n * D + d] - c[k * D + d]) * (x[n * D + d] - c[k * D + d]);
-      if (s < best) { best = s; arg = k; }
+      if (s < best) {
+        best = s;
+        arg = k;
+      }
     }
     ASSERT_EQ(lab[n], arg) << "point " << n;
     ASSERT_NEAR(d2[n], best, 1e-9 * (1 + best));
@@ -149,7 +153,10 @@ TEST(KMeans, BadInputIsAClearError) {
 TEST(KMeans, FewerDistinctPointsThanClustersIsValid) {
   // 10 points, only 2 distinct values, 4 clusters: documented behaviour = coinciding centroids, zero inertia
   std::vector<double> x;
-  for (int i = 0; i < 10; ++i) { x.push_back(i % 2); x.push_back(5.0); }  // second column constant
+  for (int i = 0; i < 10; ++i) {
+    x.push_back(i % 2);
+    x.push_back(5.0);
+  }  // second column constant
   KMeansParams p;
   p.k = 4;
   auto r = kmeans_fit(x.data(), 10, 2, p);

@@ -43,8 +43,7 @@ TEST(Lda, BatchFitMatchesScikitLearn) {
   p.estep_random_init = false;  // the fixture patched sklearn's Gamma start of the E-step to ones
   auto m = lda_fit(x.data(), docs, V, p, init.data());
   expect_close(m.components, j["batch_components"].get<std::vector<double>>(), 1e-6, "components");
-  expect_close(lda_transform(m, x.data(), docs), j["batch_transform"].get<std::vector<double>>(),
-               1e-6, "transform");
+  expect_close(lda_transform(m, x.data(), docs), j["batch_transform"].get<std::vector<double>>(), 1e-6, "transform");
   EXPECT_NEAR(lda_perplexity(m, x.data(), docs) / j["batch_perplexity"].get<double>(), 1.0, 1e-6);
 }
 

@@ -23,9 +23,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const agf::CsvRecord& r : agf::parse_csv(text.substr(0, 512), "fuzz.csv")) {
       for (const std::string& cell : r.fields) {
         if (++cells > 24) break;
-        try { (void)agf::parse_int_list(cell, "cell"); } catch (const agf::Error&) {}
-        try { (void)agf::parse_str_list(cell, "cell"); } catch (const agf::Error&) {}
-        try { (void)agf::parse_int_cell(cell, "cell"); } catch (const agf::Error&) {}
+        try {
+          (void)agf::parse_int_list(cell, "cell");
+        } catch (const agf::Error&) {
+        }
+        try {
+          (void)agf::parse_str_list(cell, "cell");
+        } catch (const agf::Error&) {
+        }
+        try {
+          (void)agf::parse_int_cell(cell, "cell");
+        } catch (const agf::Error&) {
+        }
       }
     }
   } catch (const agf::Error&) {

@@ -13,9 +13,13 @@ namespace agf_fuzz {
 // A folder made once per process; removed at exit with whatever the target left in it.
 inline const std::string& scratch_dir() {
   static const std::string dir = [] {
-    const char* base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+    const char* base =
+        ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
     std::string tmpl = std::string(base) + "/agf-fuzz-XXXXXX";
-    if (!::mkdtemp(tmpl.data())) { std::perror("mkdtemp"); std::abort(); }
+    if (!::mkdtemp(tmpl.data())) {
+      std::perror("mkdtemp");
+      std::abort();
+    }
     static std::string removed;
     removed = tmpl;
     std::atexit([] { std::system(("rm -rf '" + removed + "'").c_str()); });
@@ -28,7 +32,10 @@ inline const std::string& scratch_dir() {
 inline std::string write_scratch(const std::string& name, const uint8_t* data, size_t n) {
   const std::string path = scratch_dir() + "/" + name;
   std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f || (n && std::fwrite(data, 1, n, f) != n) || std::fclose(f) != 0) { std::perror(path.c_str()); std::abort(); }
+  if (!f || (n && std::fwrite(data, 1, n, f) != n) || std::fclose(f) != 0) {
+    std::perror(path.c_str());
+    std::abort();
+  }
   return path;
 }
 

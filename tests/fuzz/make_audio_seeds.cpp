@@ -14,7 +14,10 @@ static int write(const std::string& path, int format, int channels, int frames) 
   info.channels = channels;
   info.format = format;
   SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
-  if (!f) { std::fprintf(stderr, "%s: %s\n", path.c_str(), sf_strerror(nullptr)); return 1; }
+  if (!f) {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), sf_strerror(nullptr));
+    return 1;
+  }
   std::vector<float> x(size_t(frames) * channels);
   for (int i = 0; i < frames; ++i)
     for (int c = 0; c < channels; ++c) x[size_t(i) * channels + c] = 0.5f * std::sin(0.3f * i * (c + 1));
@@ -24,7 +27,10 @@ static int write(const std::string& path, int format, int channels, int frames) 
 }
 
 int main(int argc, char** argv) {
-  if (argc != 2) { std::fprintf(stderr, "usage: make_audio_seeds DIR\n"); return 2; }
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_audio_seeds DIR\n");
+    return 2;
+  }
   const std::string d = argv[1];
   int bad = 0;
   bad |= write(d + "/mono16.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 200);

@@ -18,8 +18,7 @@ constexpr float kLr = 1e-3f, kB1 = 0.9f, kB2 = 0.999f, kEps = 1e-8f;
 // lr * g / (|g| + eps): p_T = p_0 - T * lr * g / (|g| + eps). The only approximation is bc1, bc2 rounded to float
 // (relative 6e-8), hence tol 1e-6 of the total move. In float32 each step's p -= u also rounds p by up to half
 // an ulp of |p| <= 1 (6e-8 / 2), in the same direction every step: add steps * 6e-8.
-template <typename T>
-void adam_constant_gradient() {
+template <typename T> void adam_constant_gradient() {
   const size_t n = 100;
   const int steps = 25;
   Rng rng(61);

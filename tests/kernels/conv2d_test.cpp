@@ -8,7 +8,9 @@
 namespace agf::test {
 namespace {
 
-struct ConvShape { int N, C, H, W, K, R, S; };
+struct ConvShape {
+  int N, C, H, W, K, R, S;
+};
 void PrintTo(const ConvShape& s, std::ostream* os) {
   *os << "N" << s.N << " C" << s.C << " H" << s.H << " W" << s.W << " K" << s.K << " " << s.R << "x" << s.S;
 }
@@ -69,10 +71,10 @@ size_t ysize(const ConvShape& s) { return static_cast<size_t>(s.N) * s.K * s.H *
 size_t wsize(const ConvShape& s) { return static_cast<size_t>(s.K) * s.C * s.R * s.S; }
 
 // Runs the kernels in precision T on the double inputs; gradients start from `g0` values to prove accumulation.
-template <typename T>
-void run_kernels(std::vector<double>& y, std::vector<double>& dx, std::vector<double>& dw, std::vector<double>& db,
-                 const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>& b,
-                 const std::vector<double>& dy, const ConvShape& s, double g0) {
+template <typename T> void run_kernels(std::vector<double>& y, std::vector<double>& dx, std::vector<double>& dw,
+                                       std::vector<double>& db, const std::vector<double>& x,
+                                       const std::vector<double>& w, const std::vector<double>& b,
+                                       const std::vector<double>& dy, const ConvShape& s, double g0) {
   std::vector<T> tx(x.begin(), x.end()), tw(w.begin(), w.end()), tb(b.begin(), b.end()), tdy(dy.begin(), dy.end());
   std::vector<T> ty(ysize(s), T(7)), tdx(xsize(s), T(g0)), tdw(wsize(s), T(g0)), tdb(s.K, T(g0));
   conv2d_forward<T>(Cpu{}, ty.data(), tx.data(), tw.data(), tb.data(), s.N, s.C, s.H, s.W, s.K, s.R, s.S);

@@ -38,7 +38,8 @@ TEST(DenseGradcheck, InputWeightBias) {
 TEST(Dense, NullableOutputsAndFloat32) {
   const int N = 64, I = 256, O = 16;  // the paper's fc2 shape
   Rng rng(32);
-  const auto x = rng.uniform_vec(N * I, -1, 1), w = rng.uniform_vec(O * I, -0.1, 0.1), dy = rng.uniform_vec(N * O, -1, 1);
+  const auto x = rng.uniform_vec(N * I, -1, 1), w = rng.uniform_vec(O * I, -0.1, 0.1),
+             dy = rng.uniform_vec(N * O, -1, 1);
   std::vector<double> y(N * O), dw(O * I, 0.0), dx(N * I, 0.0);
   dense_forward<double>(Cpu{}, y.data(), x.data(), w.data(), nullptr, N, I, O);
   dense_backward<double>(Cpu{}, nullptr, dw.data(), nullptr, dy.data(), x.data(), w.data(), N, I, O);

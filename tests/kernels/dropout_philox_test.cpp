@@ -14,7 +14,9 @@ namespace agf::test {
 namespace {
 
 TEST(Philox, Random123KnownAnswers) {
-  struct Kat { uint32_t c[4], k[2], out[4]; };
+  struct Kat {
+    uint32_t c[4], k[2], out[4];
+  };
   const Kat kats[] = {
       {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}},
       {{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
@@ -34,8 +36,8 @@ TEST(Philox, StreamLayout) {
   // Element j of (seed, offset) is lane (offset + j) & 3 of the block at counter (offset + j) >> 2, key = seed.
   const uint64_t seed = 0x0123456789abcdefull;
   for (uint64_t e : {0ull, 1ull, 5ull, 0x1'0000'0003ull}) {
-    const Philox4 r = philox4x32_10(static_cast<uint32_t>(e >> 2), static_cast<uint32_t>(e >> 34), 0, 0,
-                                    0x89abcdefu, 0x01234567u);
+    const Philox4 r =
+        philox4x32_10(static_cast<uint32_t>(e >> 2), static_cast<uint32_t>(e >> 34), 0, 0, 0x89abcdefu, 0x01234567u);
     EXPECT_EQ(philox_u32(seed, 0, e), r.v[e & 3]);
     EXPECT_EQ(philox_u32(seed, e, 0), r.v[e & 3]);
   }

@@ -20,31 +20,26 @@
 namespace agf::test {
 namespace {
 
-template <typename T>
-std::vector<T> randv(Rng& rng, size_t n, double lo = -1, double hi = 1) {
+template <typename T> std::vector<T> randv(Rng& rng, size_t n, double lo = -1, double hi = 1) {
   std::vector<T> v(n);
   for (auto& e : v) e = T(rng.uniform(lo, hi));
   return v;
 }
 
-template <typename T>
-std::vector<T> nans(size_t n) {
-  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
-}
+template <typename T> std::vector<T> nans(size_t n) { return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN()); }
 
 // Bitwise, except that 0 + (-0) is +0 where the overwrite writes -0: both are a zero.
-template <typename T>
-void expect_same(const std::vector<T>& over, const std::vector<T>& acc, const char* what) {
+template <typename T> void expect_same(const std::vector<T>& over, const std::vector<T>& acc, const char* what) {
   ASSERT_EQ(over.size(), acc.size());
   for (size_t i = 0; i < over.size(); ++i) {
     ASSERT_FALSE(std::isnan(over[i])) << what << ": element " << i << " not written";
     if (over[i] == T(0) && acc[i] == T(0)) continue;
-    ASSERT_EQ(std::memcmp(&over[i], &acc[i], sizeof(T)), 0) << what << ": element " << i << " " << over[i] << " vs " << acc[i];
+    ASSERT_EQ(std::memcmp(&over[i], &acc[i], sizeof(T)), 0)
+        << what << ": element " << i << " " << over[i] << " vs " << acc[i];
   }
 }
 
-template <typename T>
-void check_all() {
+template <typename T> void check_all() {
   Rng rng(11);
   {  // ELU
     const size_t n = 4096 * 3 + 37;
@@ -68,7 +63,7 @@ void check_all() {
     maxpool_backward<T>(Cpu{}, acc.data(), dy.data(), am.data(), N, C, H, W, kh, kw, true);
     expect_same(over, acc, "maxpool");
   }
-  {  // dropout
+  {                          // dropout
     const size_t n = 70000;  // above the parallel threshold
     auto x = randv<T>(rng, n), dy = randv<T>(rng, n), y = x;
     std::vector<uint8_t> mask(n);

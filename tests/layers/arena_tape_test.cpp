@@ -127,6 +127,7 @@ TEST(Ops, ShapeErrorsNameTheOp) {
   }
   EXPECT_THROW(maxpool(t, x, 16, 1), ShapeError);
   Var xd = t.input(Tensor::zeros(Shape{2, 3}, DType::F64));
-  EXPECT_THROW(dense(t, xd, t.input(Tensor::zeros(Shape{4, 3}, DType::F32)), t.input(Tensor::zeros(Shape{4}, DType::F32))),
+  EXPECT_THROW(dense(t, xd, t.input(Tensor::zeros(Shape{4, 3}, DType::F32)),
+                     t.input(Tensor::zeros(Shape{4}, DType::F32))),
                DTypeError);
 }

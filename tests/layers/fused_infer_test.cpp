@@ -11,8 +11,7 @@
 namespace agf {
 namespace {
 
-template <typename T>
-Tensor random_tensor(Shape s, std::mt19937& rng, double lo, double hi) {
+template <typename T> Tensor random_tensor(Shape s, std::mt19937& rng, double lo, double hi) {
   Tensor t = Tensor::empty(s, std::is_same_v<T, float> ? DType::F32 : DType::F64);
   std::uniform_real_distribution<double> d(lo, hi);
   T* p = static_cast<T*>(t.raw());
@@ -30,10 +29,10 @@ struct Case {
   int kh, kw;
 };
 
-template <typename T>
-void check_case(const Case& c) {
+template <typename T> void check_case(const Case& c) {
   SCOPED_TRACE(testing::Message() << "N" << c.N << " C" << c.C << " " << c.H << "x" << c.W << " K" << c.K << " R" << c.R
-                                  << " bn " << c.bn << " pool " << c.kh << "x" << c.kw << " " << sizeof(T) * 8 << "-bit");
+                                  << " bn " << c.bn << " pool " << c.kh << "x" << c.kw << " " << sizeof(T) * 8
+                                  << "-bit");
   std::mt19937 rng(7);
   const DType dt = std::is_same_v<T, float> ? DType::F32 : DType::F64;
   Tensor x = random_tensor<T>(Shape{c.N, c.C, c.H, c.W}, rng, -2, 2);
@@ -56,8 +55,9 @@ void check_case(const Case& c) {
 
 TEST(FusedInfer, ConvBnEluPoolEqualsTheOpsInSequence) {
   // HW >= 256: one sample per GEMM; HW small: grouped samples (conv2d_cpu.cpp group_size); 5x5, 3x3 and 1x1.
-  const Case cases[] = {{3, 1, 32, 19, 6, 5, false, 2, 1}, {3, 2, 24, 17, 5, 3, true, 2, 2}, {5, 4, 8, 5, 7, 3, true, 2, 2},
-                        {9, 3, 4, 2, 8, 3, false, 1, 1}, {6, 8, 4, 3, 5, 1, true, 1, 1},  {4, 3, 6, 7, 4, 3, true, 3, 2},
+  const Case cases[] = {{3, 1, 32, 19, 6, 5, false, 2, 1}, {3, 2, 24, 17, 5, 3, true, 2, 2},
+                        {5, 4, 8, 5, 7, 3, true, 2, 2},    {9, 3, 4, 2, 8, 3, false, 1, 1},
+                        {6, 8, 4, 3, 5, 1, true, 1, 1},    {4, 3, 6, 7, 4, 3, true, 3, 2},
                         {2, 3, 20, 14, 4, 3, false, 1, 1}};
   for (const Case& c : cases) {
     check_case<float>(c);
@@ -70,7 +70,8 @@ TEST(FusedInfer, RefusesTrainingModeAndBadBatchNormShapes) {
   Arena arena(Device::CPU);
   Tape t(arena, DType::F32);
   Var x = t.input(random_tensor<float>(Shape{2, 1, 8, 8}, rng, -1, 1));
-  Var w = t.input(random_tensor<float>(Shape{3, 1, 3, 3}, rng, -1, 1)), b = t.input(random_tensor<float>(Shape{3}, rng, -1, 1));
+  Var w = t.input(random_tensor<float>(Shape{3, 1, 3, 3}, rng, -1, 1)),
+      b = t.input(random_tensor<float>(Shape{3}, rng, -1, 1));
   t.training = true;
   EXPECT_THROW(conv2d_bn_elu_pool_infer(t, x, w, b, nullptr, 1.0, 2, 2), UsageError);
   t.training = false;

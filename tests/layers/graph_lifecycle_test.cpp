@@ -26,8 +26,8 @@ TEST(GraphLifecycle, ArenaCannotGrowWhileCapturing) {
   Arena a(Device::CPU, 1 << 20);
   DeviceGraph g(Device::CPU, nullptr);
   g.begin();
-  a.alloc(Shape{1000}, DType::F32);                                    // fits the reserved chunk
-  EXPECT_THROW(a.alloc(Shape{1 << 20}, DType::F32), CaptureError);    // would add a chunk
+  a.alloc(Shape{1000}, DType::F32);                                 // fits the reserved chunk
+  EXPECT_THROW(a.alloc(Shape{1 << 20}, DType::F32), CaptureError);  // would add a chunk
   g.abort();
 }
 

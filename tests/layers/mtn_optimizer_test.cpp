@@ -25,8 +25,7 @@ TEST(MtnOptimizer, TaskRangesAreTheSharedBlockAndTheBranch) {
     const ParamInfo& p = ps.info(i);
     if (!p.trainable) continue;
     const bool want = p.name.rfind("shared.", 0) == 0 || p.name.rfind("g.", 0) == 0;
-    for (int64_t j = 0; j < p.shape.numel(); ++j)
-      ASSERT_EQ(covered[p.offset + size_t(j)], want ? 1 : 0) << p.name;
+    for (int64_t j = 0; j < p.shape.numel(); ++j) ASSERT_EQ(covered[p.offset + size_t(j)], want ? 1 : 0) << p.name;
   }
   // A single-task net: everything, in one range.
   lifecycle::Rig s(lifecycle::dcnn_config(), 4, Device::CPU, nullptr);

@@ -25,7 +25,9 @@ TEST(StepRunner, StepsEqualEagerTrainSteps) {
   const int B = 8;
   Rig a(lifecycle::mtn_config(), B, Device::CPU, nullptr), b(lifecycle::mtn_config(), B, Device::CPU, nullptr);
   StepRunner runner(*a.net, *a.tape, a.opts, {true, B, true});
-  struct Step { int task, n; };
+  struct Step {
+    int task, n;
+  };
   const Step script[] = {{0, B}, {1, B}, {0, B}, {1, 5}, {1, B}, {0, 3}, {0, B}};
   uint64_t seed = 500;
   for (const Step& s : script) {
@@ -52,8 +54,8 @@ TEST(StepRunner, NonFiniteStepIsUndoneReplayedAndEager) {
     b.eager_step(0, n, seed);
     ASSERT_TRUE(a.state() == b.state());
   };
-  good(1, B, 601);  // the graph's warm-up
-  good(2, B, 602);  // a replay
+  good(1, B, 601);        // the graph's warm-up
+  good(2, B, 602);        // a replay
   for (int n : {B, 5}) {  // replayed, then eager (a short batch)
     SCOPED_TRACE("batch of " + std::to_string(n));
     const std::vector<uint8_t> before = a.state();

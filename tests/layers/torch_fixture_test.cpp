@@ -72,8 +72,7 @@ void load_recipe(Net& net, const SafetensorsFile& f, const std::string& prefix) 
     ASSERT_TRUE(f.has(prefix + "init." + info.name)) << "fixture has no recipe for " << info.name;
     auto rec = st_values<int64_t>(f.get(prefix + "init." + info.name));
     ASSERT_EQ(rec.size(), 3u);
-    for (int64_t i = 0; i < n; ++i)
-      v[i] = torch_fixture_init(uint64_t(i), uint32_t(rec[0]), int(rec[1]), int(rec[2]));
+    for (int64_t i = 0; i < n; ++i) v[i] = torch_fixture_init(uint64_t(i), uint32_t(rec[0]), int(rec[1]), int(rec[2]));
     ++loaded;
   }
   // Both sides name the same parameter set: every recipe in the file is one of ours.
@@ -159,12 +158,13 @@ void report(const char* label, const Errors& e) {
   double z = 0;
   for (auto& kv : e.zero) z = std::max(z, kv.second);
   std::printf(" (%zu items)", e.by_item.size());
-  if (!e.zero.empty()) std::printf(" | zero-gradient biases: max(|a|,|r|)/max_grad %.3e (%zu tensors)", z, e.zero.size());
+  if (!e.zero.empty())
+    std::printf(" | zero-gradient biases: max(|a|,|r|)/max_grad %.3e (%zu tensors)", z, e.zero.size());
   std::printf("\n");
 }
 
 std::unique_ptr<Net> fixture_dcnn(const SafetensorsFile& f) {
-  NetConfig cfg;  // DCNN-16, BN momentum 0.01, eps 1e-3 (the defaults)
+  NetConfig cfg;                      // DCNN-16, BN momentum 0.01, eps 1e-3 (the defaults)
   cfg.drop_conv = cfg.drop_fc = 0.f;  // the fixture ran with every dropout at p = 0
   auto net = build_net(cfg);
   net->params.finalize(Device::CPU, DType::F64, 1);

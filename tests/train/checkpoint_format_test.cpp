@@ -39,10 +39,14 @@ std::unique_ptr<Net> recipe_net(const NetConfig& c) {
     float* d = v.data<float>();
     const std::string& n = p.name;
     const bool bn = n.find("bn") != std::string::npos;
-    const auto ends = [&](const char* s) { return n.size() >= std::strlen(s) && n.compare(n.size() - std::strlen(s), std::strlen(s), s) == 0; };
+    const auto ends = [&](const char* s) {
+      return n.size() >= std::strlen(s) && n.compare(n.size() - std::strlen(s), std::strlen(s), s) == 0;
+    };
     const int64_t fan_in = p.shape.numel() / p.shape[0];
     // 1.5 * 2^-ceil(log2 sqrt(fan_in)): a power of two near 1/sqrt(fan_in), so every value is exact.
-    const float wscale = 1.5f * static_cast<float>(std::ldexp(1.0, -static_cast<int>(std::ceil(0.5 * std::log2(static_cast<double>(fan_in))))));
+    const float wscale =
+        1.5f *
+        static_cast<float>(std::ldexp(1.0, -static_cast<int>(std::ceil(0.5 * std::log2(static_cast<double>(fan_in))))));
     for (int64_t j = 0; j < p.shape.numel(); ++j) {
       uint32_t h = uint32_t(j) * 2654435761u + uint32_t(i) * 40503u + 17u;
       h ^= h >> 15;
@@ -50,12 +54,18 @@ std::unique_ptr<Net> recipe_net(const NetConfig& c) {
       h ^= h >> 13;
       const float u = float(int(h >> 24) - 128) / 128.f;  // [-1, 1)
       float x;
-      if (bn && ends(".weight")) x = 1.f + 0.25f * u;
-      else if (bn && ends(".bias")) x = 0.125f * u;
-      else if (ends(".running_mean")) x = 0.25f * u;
-      else if (ends(".running_var")) x = 1.f + 0.5f * u;
-      else if (ends(".bias")) x = 0.0625f * u;
-      else x = u * wscale;
+      if (bn && ends(".weight"))
+        x = 1.f + 0.25f * u;
+      else if (bn && ends(".bias"))
+        x = 0.125f * u;
+      else if (ends(".running_mean"))
+        x = 0.25f * u;
+      else if (ends(".running_var"))
+        x = 1.f + 0.5f * u;
+      else if (ends(".bias"))
+        x = 0.0625f * u;
+      else
+        x = u * wscale;
       d[j] = x;
     }
   }
@@ -94,8 +104,8 @@ TEST(CheckpointFormat, OneNamedTensorPerParameterInTorchLayout) {
   EXPECT_FALSE(f.has("params"));
   EXPECT_EQ(f.names().size(), size_t(net->params.size()));
   const StView w = f.get("conv2.weight"), fc = f.get("fc1.weight"), rv = f.get("bn2.running_var");
-  EXPECT_EQ(w.shape, (std::vector<int64_t>{16, 8, 3, 3}));   // (out, in, kh, kw)
-  EXPECT_EQ(fc.shape, (std::vector<int64_t>{128, 128}));     // (out, in)
+  EXPECT_EQ(w.shape, (std::vector<int64_t>{16, 8, 3, 3}));  // (out, in, kh, kw)
+  EXPECT_EQ(fc.shape, (std::vector<int64_t>{128, 128}));    // (out, in)
   EXPECT_EQ(rv.shape, (std::vector<int64_t>{16}));
   LoadedNet back = load_net(path, Compute{});
   EXPECT_EQ(values(*back.net), values(*net));
@@ -112,13 +122,15 @@ std::string edited(const std::string& src, const std::string& name, const std::s
   for (const std::string& n : f.names()) {
     StView v = f.get(n);
     if (n == name) {
-      if (!rename.empty()) v.name = rename;
+      if (!rename.empty())
+        v.name = rename;
       else if (!shape.empty()) {
         v.shape = shape;
         int64_t e = 1;
         for (int64_t s : shape) e *= s;
         v.nbytes = size_t(e) * 4;
-      } else continue;
+      } else
+        continue;
     }
     t.push_back(v);
   }
@@ -180,12 +192,14 @@ TEST(CheckpointFormat, PyTorchLoadsItStrictAndAgrees) {
   std::unique_ptr<Net> nets[2] = {recipe_net(dcnn_cfg()), recipe_net(mlp_cfg())};
   const char* update = std::getenv("AGF_UPDATE_CHECKPOINT_FIXTURES");
   for (int k = 0; k < 2; ++k) {
-    if (update && *update == '1') save_net(files[k], *nets[k], {{"fixture", "tools/make_torch_checkpoint_fixtures.py"}});
+    if (update && *update == '1')
+      save_net(files[k], *nets[k], {{"fixture", "tools/make_torch_checkpoint_fixtures.py"}});
     // What save_net writes today is the file PyTorch was shown.
     const std::string now = tmp("now.safetensors");
     save_net(now, *nets[k], {{"fixture", "tools/make_torch_checkpoint_fixtures.py"}});
-    EXPECT_EQ(read_file_bytes(now), read_file_bytes(files[k])) << files[k] << " differs from what save_net writes now: "
-                                                                   "re-run tools/make_torch_checkpoint_fixtures.py";
+    EXPECT_EQ(read_file_bytes(now), read_file_bytes(files[k])) << files[k]
+                                                               << " differs from what save_net writes now: "
+                                                                  "re-run tools/make_torch_checkpoint_fixtures.py";
     fs::remove(now);
   }
   if (update && *update == '1') GTEST_SKIP() << "wrote the agf checkpoints; now run the script's PyTorch half";
@@ -208,7 +222,8 @@ TEST(CheckpointFormat, PyTorchLoadsItStrictAndAgrees) {
     const double* want = static_cast<const double*>(lg.data);
     ASSERT_EQ(got.size(), lg.nbytes / 8);
     double worst = 0;
-    for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(got[i] - want[i]) / (1e-3 + std::fabs(want[i])));
+    for (size_t i = 0; i < got.size(); ++i)
+      worst = std::max(worst, std::fabs(got[i] - want[i]) / (1e-3 + std::fabs(want[i])));
     EXPECT_LT(worst, 1e-4) << prefix[k] << ": agf's float32 logits against PyTorch's float64 on the same checkpoint";
   }
   // The MTN's names and shapes are exactly the state_dict keys of torch_models.MTN("gs") (listed by the script).

@@ -32,7 +32,9 @@ EpochPlanInputs one_task(int64_t tracks, int batch) {
 
 TEST(EpochPlan, EveryTrackOnceInBatchesAndALastBatchOfOneDropped) {
   for (auto [tracks, batch, sizes] : {std::tuple<int64_t, int, std::vector<size_t>>{10, 4, {4, 4, 2}},
-                                      {9, 4, {4, 4}}, {8, 4, {4, 4}}, {2, 64, {2}}}) {
+                                      {9, 4, {4, 4}},
+                                      {8, 4, {4, 4}},
+                                      {2, 64, {2}}}) {
     const auto plan = plan_epoch(one_task(tracks, batch), length_of);
     std::vector<size_t> got;
     std::multiset<int64_t> seen;

@@ -185,8 +185,10 @@ TEST(Grid, ResultsStoreCalibrationColumns) {
   EXPECT_NE(md.find("| stn-g | 0.8750 | 0.8125 | 0.2500 | 0.0625 | 1.5000 |"), std::string::npos) << md;
   EXPECT_EQ(agf::calibration_markdown({rs[1]}), "");
   const std::string old = (dir / "old.csv").string();
-  { std::ofstream(old) << "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp\n"
-                       << "stn-g,stn,g,1,0.5,0.5,0.5,3,1.25,2026-01-01T00:00:00Z\n"; }
+  {
+    std::ofstream(old) << "case,arch,tasks,n_tasks,log_loss,f1,accuracy,epochs,seconds,timestamp\n"
+                       << "stn-g,stn,g,1,0.5,0.5,0.5,3,1.25,2026-01-01T00:00:00Z\n";
+  }
   agf::ResultsStore os(old);
   EXPECT_EQ(os.load().size(), 1u);
   os.append(result("stn-s", 1.0, 0.25));
@@ -196,9 +198,9 @@ TEST(Grid, ResultsStoreCalibrationColumns) {
 }
 
 TEST(Grid, TablesOfASyntheticSetByHand) {
-  const std::vector<agf::CaseResult> rs = {result("stn-g", 1.0, 0.5),   result("stn-s", 2.0, 0.2),
-                                           result("stn-gs", 0.8, 0.6),  result("mtn-gs", 0.7, 0.65),
-                                           result("mtn-se", 1.5, 0.3),  result("wstn-2", 0.9, 0.55),
+  const std::vector<agf::CaseResult> rs = {result("stn-g", 1.0, 0.5),    result("stn-s", 2.0, 0.2),
+                                           result("stn-gs", 0.8, 0.6),   result("mtn-gs", 0.7, 0.65),
+                                           result("mtn-se", 1.5, 0.3),   result("wstn-2", 0.9, 0.55),
                                            result("stn-gsedm", 0.6, 0.7)};
   const agf::Table3 t = agf::compute_table3(rs);
   EXPECT_NEAR(t.stn_log_loss[1], (1.0 + 0.8 + 0.6) / 3, 1e-15);
@@ -232,8 +234,7 @@ TEST(Grid, TablesOfASyntheticSetByHand) {
   EXPECT_EQ(mr.n_tasks, 4);
   EXPECT_EQ(mr.epochs, 7);
   const std::string t5 = agf::table5_markdown(rs);
-  EXPECT_NE(t5.find("| 2 | 0.9000 | 0.8000 | **0.7000** | 0.5500 | 0.6000 | **0.6500** |\n"), std::string::npos)
-      << t5;
+  EXPECT_NE(t5.find("| 2 | 0.9000 | 0.8000 | **0.7000** | 0.5500 | 0.6000 | **0.6500** |\n"), std::string::npos) << t5;
   EXPECT_NE(t5.find("| 3 | - | - | - | - | - | - |\n"), std::string::npos);
   EXPECT_NE(t5.find("N=2 STN stn-gs / stn-gs, MTN mtn-gs / mtn-gs"), std::string::npos);
 }

@@ -28,8 +28,6 @@
 #include "engine/safetensors.h"
 #include "tests/test_util.h"
 
-
-
 namespace agf {
 namespace {
 namespace fs = std::filesystem;
@@ -61,7 +59,9 @@ std::unique_ptr<testing_util::TempDir> Interrupt::tmp;
 fs::path Interrupt::root;
 std::string Interrupt::work;
 
-nlohmann::json meta_json(const SafetensorsFile& f, const char* key) { return nlohmann::json::parse(f.metadata().at(key)); }
+nlohmann::json meta_json(const SafetensorsFile& f, const char* key) {
+  return nlohmann::json::parse(f.metadata().at(key));
+}
 
 // Every tensor of two safetensors files, byte for byte (their metadata may differ in wall-clock seconds).
 void expect_same_tensors(const std::string& a, const std::string& b) {
@@ -90,7 +90,8 @@ std::vector<nlohmann::json> records_without_time(const std::string& path) {
 void expect_same_run(const TrainOptions& a, const TrainOptions& b) {
   EXPECT_EQ(read_file_bytes(a.run_dir + "/model.safetensors"), read_file_bytes(b.run_dir + "/model.safetensors"));
   expect_same_tensors(a.run_dir + "/checkpoint.safetensors", b.run_dir + "/checkpoint.safetensors");  // + Adam moments
-  EXPECT_EQ(state_without_time(a.run_dir + "/checkpoint.safetensors"), state_without_time(b.run_dir + "/checkpoint.safetensors"));
+  EXPECT_EQ(state_without_time(a.run_dir + "/checkpoint.safetensors"),
+            state_without_time(b.run_dir + "/checkpoint.safetensors"));
   EXPECT_EQ(records_without_time(a.run_dir + "/train.jsonl"), records_without_time(b.run_dir + "/train.jsonl"));
 }
 
@@ -103,7 +104,7 @@ TEST_F(Interrupt, HandlerOnlySetsTheFlagAndAThirdSignalEndsAtOnce) {
     ::raise(SIGTERM);  // the process lives on: the handler records it
     EXPECT_TRUE(interrupt_requested());
     EXPECT_EQ(interrupt_signal(), SIGTERM);
-    ::raise(SIGINT);   // a second one changes nothing but the count
+    ::raise(SIGINT);  // a second one changes nothing but the count
     EXPECT_EQ(interrupt_signal_count(), 2);
     EXPECT_EQ(interrupt_signal(), SIGTERM);
   }
@@ -247,11 +248,10 @@ TEST_F(Interrupt, ExperimentStopsAtTheInterruptedRunAndRerunResumes) {
     expect_same_tensors(a.out_dir + "/" + f, b.out_dir + "/" + f);  // the metadata names each folder's nets
 }
 
-
 TEST_F(Interrupt, RealSigtermMidEpochExits75AndResumeIsBitIdentical) {
   const std::string a = (root / "cli_whole").string(), b = (root / "cli_stopped").string();
-  const std::vector<std::string> common = {"train", "--work", work, "--arch", "mtn", "--tasks", "gs", "--epochs", "3",
-                                           "--batch", "8", "--device", "cpu", "--quiet"};
+  const std::vector<std::string> common = {"train",    "--work", work,      "--arch", "mtn",      "--tasks", "gs",
+                                           "--epochs", "3",      "--batch", "8",      "--device", "cpu",     "--quiet"};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> v = common;
     v.insert(v.end(), extra.begin(), extra.end());
@@ -290,9 +290,9 @@ TEST_F(Interrupt, RealSigtermMidEpochExits75AndResumeIsBitIdentical) {
 
 TEST_F(Interrupt, ExperimentCommandExits75AndItsRerunResumes) {
   const std::string out = (root / "cli_grid").string(), log = (root / "cli_grid.log").string();
-  const std::vector<std::string> args = {"experiment", "--work", work, "--out", out, "--case", "stn-g",
-                                         "--stn-epochs", "2", "--mlp-epochs", "2", "--batch", "8",
-                                         "--device", "cpu", "--quiet"};
+  const std::vector<std::string> args = {"experiment", "--work",       work,  "--out",        out, "--case",
+                                         "stn-g",      "--stn-epochs", "2",   "--mlp-epochs", "2", "--batch",
+                                         "8",          "--device",     "cpu", "--quiet"};
   // The drill stops the grid as SIGTERM would, inside net stn-g's second epoch.
   ASSERT_EQ(run_agf(args, log, {"AGF_DRILL_STOP_AFTER_STEPS=4"}), kExitResumable) << read_file_bytes(log);
   EXPECT_EQ(state_without_time(out + "/nets/stn-g/checkpoint.safetensors")["data_position"]["batch"], 1);

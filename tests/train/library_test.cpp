@@ -86,10 +86,11 @@ TEST_F(Library, BadInputsGetAStatusNotAGenre) {
   std::map<std::string, std::pair<TrackStatus, std::string>> got;
   LibraryOptions lo;
   lo.quiet = true;
-  LibrarySummary s = run_library(m, cpu, collect_audio_files({audio, audio + "/missing.wav"}), lo, [&](const TrackResult& r) {
-    got[fs::path(r.track.path).filename().string()] = {r.track.status, r.track.reason};
-    EXPECT_EQ(r.probs.empty(), r.track.status != TrackStatus::Ok) << r.track.path;
-  });
+  LibrarySummary s =
+      run_library(m, cpu, collect_audio_files({audio, audio + "/missing.wav"}), lo, [&](const TrackResult& r) {
+        got[fs::path(r.track.path).filename().string()] = {r.track.status, r.track.reason};
+        EXPECT_EQ(r.probs.empty(), r.track.status != TrackStatus::Ok) << r.track.path;
+      });
   EXPECT_EQ(got["a.wav"].first, TrackStatus::Ok);
   EXPECT_EQ(got["b.flac"].first, TrackStatus::Ok);
   EXPECT_EQ(got["c.WAV"].first, TrackStatus::Ok);
@@ -207,7 +208,8 @@ TEST_F(Library, EmbeddingsAreTheModelsFeatures) {
   EXPECT_EQ(s.embedded, 3);
   EXPECT_EQ(s.failed, 1);
   SafetensorsFile f = SafetensorsFile::open(eo.out);
-  const std::vector<std::string> paths = nlohmann::json::parse(f.metadata().at("paths")).get<std::vector<std::string>>();
+  const std::vector<std::string> paths =
+      nlohmann::json::parse(f.metadata().at("paths")).get<std::vector<std::string>>();
   ASSERT_EQ(paths.size(), 3u);
   EXPECT_EQ(fs::path(paths[0]).filename(), "a.wav");
   const nlohmann::json nets = nlohmann::json::parse(f.metadata().at("nets"));
@@ -229,17 +231,18 @@ TEST_F(Library, EmbeddingsAreTheModelsFeatures) {
     const std::vector<float> ref = transfer_features(
         m, cpu, int64_t(t.starts.size()),
         [&](int64_t i0, int n, float* x) {
-          for (int j = 0; j < n; ++j)
-            for (int fr = 0; fr < F; ++fr)
-              for (int b = 0; b < M; ++b)
-                x[size_t(j) * M * F + size_t(b) * F + fr] = t.z[size_t(t.starts[size_t(i0 + j)] + fr) * M + b];
+      for (int j = 0; j < n; ++j)
+        for (int fr = 0; fr < F; ++fr)
+          for (int b = 0; b < M; ++b)
+            x[size_t(j) * M * F + size_t(b) * F + fr] = t.z[size_t(t.starts[size_t(i0 + j)] + fr) * M + b];
         },
         true);
     std::vector<double> mean(size_t(D), 0.0);
     for (size_t j = 0; j < t.starts.size(); ++j, ++w0) {
       ASSERT_EQ(tv[w0], int64_t(i));
       for (int64_t d = 0; d < D; ++d) {
-        EXPECT_NEAR(wv[w0 * D + d], ref[j * size_t(D) + size_t(d)], 1e-5) << paths[i] << " window " << j << " dim " << d;
+        EXPECT_NEAR(wv[w0 * D + d], ref[j * size_t(D) + size_t(d)], 1e-5)
+            << paths[i] << " window " << j << " dim " << d;
         mean[size_t(d)] += ref[j * size_t(D) + size_t(d)] / double(t.starts.size());
       }
     }

@@ -222,7 +222,8 @@ TEST_F(Pipeline, TransferEvaluatePredictAgree) {
       double worst = 0;
       for (size_t j = 0; j < win.size(); ++j)
         for (int64_t k = 0; k < d; ++k)
-          worst = std::max(worst, double(std::fabs(got[j * size_t(tm.feature_dim) + size_t(off + k)] - ref[j * size_t(d) + size_t(k)])));
+          worst = std::max(worst, double(std::fabs(got[j * size_t(tm.feature_dim) + size_t(off + k)] -
+                                                   ref[j * size_t(d) + size_t(k)])));
       EXPECT_LT(worst, 1e-5) << run << ": embed vs the transfer's store features";
       off += d;
     }
@@ -396,7 +397,6 @@ TEST_F(Pipeline, ExperimentResumesAndReports) {
   EXPECT_THROW(run_experiment(o), UsageError);
 }
 
-
 // The trainer's recorded-step path (the default on both devices) against --no-graph, bit for bit: STN, an MTN
 // whose tasks alternate per batch (two graphs on one arena, validation passes between epochs, short last
 // batches eager), and a non-finite step undone inside the graph path. Named GraphLifecycle.* with the engine's
@@ -424,8 +424,8 @@ TEST_F(GraphLifecycle, TrainerGraphEqualsEagerMtnAlternatingTasks) {
   TrainSummary sg = run_train(g), se = run_train(e);
   expect_same_run(sg, se);
   // Both tasks stepped, each with its own optimizer: the step counts add up to the steps taken.
-  nlohmann::json st = nlohmann::json::parse(
-      SafetensorsFile::open(sg.run_dir + "/checkpoint.safetensors").metadata().at("state"));
+  nlohmann::json st =
+      nlohmann::json::parse(SafetensorsFile::open(sg.run_dir + "/checkpoint.safetensors").metadata().at("state"));
   ASSERT_TRUE(st["adam_t"].is_object());
   EXPECT_GT(st["adam_t"]["g"].get<int64_t>(), 0);
   EXPECT_GT(st["adam_t"]["s"].get<int64_t>(), 0);

@@ -56,7 +56,8 @@ PlanCalibration injected() {
   c.batch = 8;
   const std::string wmlp = "mlp-" + std::to_string(plan_wstn_feature_dim(2));
   c.step = {{"stn", {1.0, 1}}, {"mtn-2", {2.0, 1}}, {"wstn-2", {3.0, 1}}, {"mlp-512", {0.5, 1}}, {wmlp, {0.25, 1}}};
-  c.forward = {{"stn", {0.01, 1}}, {"mtn-2", {0.02, 1}}, {"wstn-2", {0.03, 1}}, {"mlp-512", {0.001, 1}}, {wmlp, {0.002, 1}}};
+  c.forward = {
+      {"stn", {0.01, 1}}, {"mtn-2", {0.02, 1}}, {"wstn-2", {0.03, 1}}, {"mlp-512", {0.001, 1}}, {wmlp, {0.002, 1}}};
   return c;
 }
 
@@ -71,7 +72,8 @@ const PlanJob& job(const Plan& p, const std::string& name) {
 int64_t mtn_gs_steps(uint64_t seed, int epochs) {
   const uint64_t rs = net_stream_seed(seed, Arch::mtn, "gs", 0);
   int64_t steps = 0;
-  for (int e = 0; e < epochs; ++e) steps += philox_u32(derive_seed(rs, Stream::Task, uint64_t(e)), 0, 0) % 2 == 0 ? 3 : 2;
+  for (int e = 0; e < epochs; ++e)
+    steps += philox_u32(derive_seed(rs, Stream::Task, uint64_t(e)), 0, 0) % 2 == 0 ? 3 : 2;
   return steps;
 }
 
@@ -194,8 +196,8 @@ PlanJob fake(const std::string& name, bool net, double s, std::vector<std::strin
 TEST(Plan, ListScheduleOnTwoDevices) {
   // Nets a 5, b 3, c 2 (given shortest first: the schedule takes them longest first); case x needs a (1 s),
   // case y needs b and c (4 s). Device 0: a 0-5, x 5-6; device 1: b 0-3, c 3-5, y 5-9.
-  const std::vector<PlanJob> jobs = {fake("c", true, 2), fake("b", true, 3), fake("a", true, 5), fake("x", false, 1, {"a"}),
-                                     fake("y", false, 4, {"b", "c"})};
+  const std::vector<PlanJob> jobs = {fake("c", true, 2), fake("b", true, 3), fake("a", true, 5),
+                                     fake("x", false, 1, {"a"}), fake("y", false, 4, {"b", "c"})};
   const PlanSchedule s = plan_schedule(jobs, 2);
   EXPECT_DOUBLE_EQ(s.makespan_s, 9);
   EXPECT_EQ(s.device_of, (std::vector<int>{1, 1, 0, 0, 1}));
@@ -204,8 +206,8 @@ TEST(Plan, ListScheduleOnTwoDevices) {
   EXPECT_DOUBLE_EQ(s.lower_bound_s, 7.5);  // 15 s of work on 2 devices
   // A ready case goes before a net still waiting (as the workers pick jobs): nets a 4, b 3, c 1, case x needs b
   // (2 s). Device 0: a 0-4, c 4-5; device 1: b 0-3, x 3-5.
-  const PlanSchedule first = plan_schedule({fake("a", true, 4), fake("b", true, 3), fake("c", true, 1),
-                                            fake("x", false, 2, {"b"})}, 2);
+  const PlanSchedule first =
+      plan_schedule({fake("a", true, 4), fake("b", true, 3), fake("c", true, 1), fake("x", false, 2, {"b"})}, 2);
   EXPECT_EQ(first.device_of, (std::vector<int>{0, 1, 0, 1}));
   EXPECT_EQ(first.start_s, (std::vector<double>{0, 0, 4, 3}));
   EXPECT_DOUBLE_EQ(first.makespan_s, 5);
@@ -219,9 +221,9 @@ TEST(Plan, FmaMediumCorpusIsThePapersSplitOfThirtySecondClips) {
   const PlanCorpus c = plan_fma_medium_corpus(43, 10);
   EXPECT_EQ(c.train_tracks, 21250);
   EXPECT_EQ(c.valid_tracks, 3750);
-  EXPECT_EQ(c.frames_per_track, 1292);              // 1 + floor(30 x 22050 / 512)
-  EXPECT_EQ(c.train_windows, 21250 * 30);           // (1292 - 43) / 43 + 1
-  EXPECT_EQ(c.eval_windows, 3750 * 125);            // (1292 - 43) / 10 + 1
+  EXPECT_EQ(c.frames_per_track, 1292);     // 1 + floor(30 x 22050 / 512)
+  EXPECT_EQ(c.train_windows, 21250 * 30);  // (1292 - 43) / 43 + 1
+  EXPECT_EQ(c.eval_windows, 3750 * 125);   // (1292 - 43) / 10 + 1
   EXPECT_EQ(plan_track_windows(42, 43, 10), 0);
   EXPECT_EQ(plan_track_windows(43, 43, 10), 1);
   PlanCorpus half = c;

@@ -61,8 +61,10 @@ std::string params_of(const std::string& run_dir) {
 
 TEST(NetStreams, EveryCaseOfTheGridHasItsOwnSeed) {
   std::set<uint64_t> seen;
-  for (const char* t : {"g", "m", "d", "e", "s"}) EXPECT_TRUE(seen.insert(net_stream_seed(1, Arch::stn, t, 0)).second) << t;
-  for (const char* t : {"gs", "gm", "gsedm", "ms"}) EXPECT_TRUE(seen.insert(net_stream_seed(1, Arch::mtn, t, 0)).second) << t;
+  for (const char* t : {"g", "m", "d", "e", "s"})
+    EXPECT_TRUE(seen.insert(net_stream_seed(1, Arch::stn, t, 0)).second) << t;
+  for (const char* t : {"gs", "gm", "gsedm", "ms"})
+    EXPECT_TRUE(seen.insert(net_stream_seed(1, Arch::mtn, t, 0)).second) << t;
   for (int m = 2; m <= 5; ++m) EXPECT_TRUE(seen.insert(net_stream_seed(1, Arch::wstn, "g", m)).second) << m;
   EXPECT_NE(net_stream_seed(1, Arch::stn, "g", 0), net_stream_seed(2, Arch::stn, "g", 0));
   EXPECT_EQ(net_stream_seed(7, Arch::mtn, "gs", 0), net_stream_seed(7, Arch::mtn, "gs", 0));
@@ -140,7 +142,8 @@ TEST_F(Protocol, MtnEpochsPerTaskScaleWithTheTasks) {
   EXPECT_EQ(read_jsonl(o.out_dir + "/nets/mtn-gs/train.jsonl").records.size(), 4u);
   EXPECT_NE(s.protocol.find("MTN 2 x the number of tasks"), std::string::npos) << s.protocol;
   EXPECT_NE(s.protocol.find("--factors-from all"), std::string::npos) << s.protocol;
-  EXPECT_NE(s.protocol.find("one random 1-s crop per training track"), std::string::npos) << s.protocol;  // paper grid default
+  EXPECT_NE(s.protocol.find("one random 1-s crop per training track"), std::string::npos)
+      << s.protocol;  // paper grid default
   EXPECT_NE(read_file_bytes(s.results_md).find(s.protocol), std::string::npos);
   // the two readings exclude each other
   o.out_dir = (root / "exp_both").string();
@@ -169,7 +172,7 @@ TEST_F(Protocol, MlpEpochOfCropsIsOneRandomCropPerTrack) {
   to.mlp_epoch = "crops";
   const TransferResult rc = run_transfer(to);
   const int64_t train_tracks = int64_t(load_split(work + "/split.json").train.size());
-  EXPECT_EQ(rc.train_windows, train_tracks);  // one crop per training track per epoch
+  EXPECT_EQ(rc.train_windows, train_tracks);      // one crop per training track per epoch
   EXPECT_GE(rw.train_windows, 2 * train_tracks);  // 3-s tracks (~130 frames): 3 non-overlapping windows each
   EXPECT_NE(read_file_bytes(rc.model_path), read_file_bytes(rw.model_path));
   // the crops are drawn anew each epoch: the cache holds one feature file per epoch besides valid

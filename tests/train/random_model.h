@@ -41,10 +41,13 @@ inline void make_random_transfer_model(const std::string& dir, double width = 0.
     mean[size_t(b)] = -40.f + 0.1f * float(b);
     sd[size_t(b)] = 15.f + 0.05f * float(b);
   }
-  const nlohmann::json tj = {{"nets", nets}, {"frames", 43}, {"eval_hop", 10}, {"train_hop", 43},
-                             {"genres", top_genre_names()}, {"float16", true}};
+  const nlohmann::json tj = {
+      {"nets", nets},   {"frames", 43}, {"eval_hop", 10}, {"train_hop", 43}, {"genres", top_genre_names()},
+      {"float16", true}};
   save_net(dir + "/mlp.safetensors", *mlp,
-           {{"mel_params", mel}, {"transfer", tj.dump()}, {"mel_standardisation", nlohmann::json{{"mean", mean}, {"std", sd}}.dump()}});
+           {{"mel_params", mel},
+            {"transfer", tj.dump()},
+            {"mel_standardisation", nlohmann::json{{"mean", mean}, {"std", sd}}.dump()}});
 }
 
 }  // namespace agf::test

@@ -40,7 +40,10 @@ std::string check_balanced(const std::string& html, int* n_svg = nullptr) {
   int svg_count = 0;
   size_t pos = 0;
   while ((pos = html.find('<', pos)) != std::string::npos) {
-    if (html.compare(pos, 4, "<!--") == 0) { pos = html.find("-->", pos); continue; }
+    if (html.compare(pos, 4, "<!--") == 0) {
+      pos = html.find("-->", pos);
+      continue;
+    }
     const size_t end = html.find('>', pos);
     if (end == std::string::npos) return "unterminated tag at " + std::to_string(pos);
     const std::string tag = html.substr(pos + 1, end - pos - 1);
@@ -151,9 +154,9 @@ TEST(Report, CurvesFromTheRecordsAgfWrites) {
   EXPECT_EQ(c.series[1].y, (std::vector<double>{2.2, 1.9}));
   EXPECT_TRUE(agf::load_case_curves("stn-s", "/nonexistent/metrics.jsonl").series.empty());
   // Shapes agf does not write give no curve.
-  const agf::CaseCurves other = agf::curves_from_jsonl(
-      "stn-g", {{{"epoch", 0}, {"train_loss", 1.0}, {"val_loss", {{"g", 1.1}}}},
-                {{"epoch", 1}, {"split", "validation"}, {"task", "g"}, {"loss", 1.9}}});
+  const agf::CaseCurves other =
+      agf::curves_from_jsonl("stn-g", {{{"epoch", 0}, {"train_loss", 1.0}, {"val_loss", {{"g", 1.1}}}},
+                                       {{"epoch", 1}, {"split", "validation"}, {"task", "g"}, {"loss", 1.9}}});
   EXPECT_TRUE(other.series.empty());
 }
 
@@ -203,12 +206,14 @@ agf::ReportInput sample_input() {
     in.curves.push_back(agf::curves_from_jsonl(name, recs));
   }
   in.confusion.title = "stn-gsedm, validation split";
-  in.confusion.labels = {"Rock", "Electronic", "Experimental", "Hip-Hop", "Folk", "Instrumental", "Pop",
-                         "International", "Classical", "Old-Time / Historic", "Jazz", "Country", "Soul-RnB",
-                         "Spoken", "Blues", "Easy Listening"};
+  in.confusion.labels = {"Rock",          "Electronic", "Experimental",  "Hip-Hop",   "Folk",
+                         "Instrumental",  "Pop",        "International", "Classical", "Old-Time / Historic",
+                         "Jazz",          "Country",    "Soul-RnB",      "Spoken",    "Blues",
+                         "Easy Listening"};
   const int k = 16;
   for (int t = 0; t < k; ++t)
-    for (int p = 0; p < k; ++p) in.confusion.counts.push_back(t == p ? 40 - 2 * t : (u(rng) < 0.3 ? int(u(rng) * 8) : 0));
+    for (int p = 0; p < k; ++p)
+      in.confusion.counts.push_back(t == p ? 40 - 2 * t : (u(rng) < 0.3 ? int(u(rng) * 8) : 0));
   in.sections.push_back({"Factor summary: s",
                          {agf::report_paragraph("Top terms per group."),
                           agf::report_table({{"group", "terms"}, {true, false}, {{"1", "Rock, Punk & Lo-Fi"}}})}});
@@ -222,11 +227,13 @@ TEST(Report, ResultsTablesMatchTheirFixtures) {
   // AGF_UPDATE_FIXTURES=1 rewrites the files.
   agf::ReportInput in = sample_input();
   std::vector<agf::CaseResult> partial(in.grid.results.begin(), in.grid.results.begin() + 20);
-  partial[3].log_loss_calibrated = 0.9, partial[3].ece = 0.05, partial[3].ece_calibrated = 0.02, partial[3].temperature = 1.3;
+  partial[3].log_loss_calibrated = 0.9, partial[3].ece = 0.05, partial[3].ece_calibrated = 0.02,
+  partial[3].temperature = 1.3;
   partial[5].log_loss = partial[4].log_loss;  // a tie: both bold
   const std::vector<agf::CaseResult> none;
-  const std::pair<const char*, const std::vector<agf::CaseResult>*> grids[] = {
-      {"full", &in.grid.results}, {"partial", &partial}, {"none", &none}};
+  const std::pair<const char*, const std::vector<agf::CaseResult>*> grids[] = {{"full", &in.grid.results},
+                                                                               {"partial", &partial},
+                                                                               {"none", &none}};
   const char* update = std::getenv("AGF_UPDATE_FIXTURES");
   for (const auto& [name, rs] : grids) {
     const std::string md = agf::table3_markdown(*rs) + "\n" + agf::average_by_n_markdown(*rs) + "\n" +
@@ -247,7 +254,8 @@ TEST(Report, WritesAWellFormedSelfContainedFile) {
   for (const auto& e : fs::directory_iterator(dir))  // no temporary file left behind
     EXPECT_EQ(e.path().filename().string(), "report.html");
   const std::string html = agf::read_file_bytes(path);
-  if (const char* keep = std::getenv("AGF_KEEP_REPORT")) fs::copy_file(path, keep, fs::copy_options::overwrite_existing);
+  if (const char* keep = std::getenv("AGF_KEEP_REPORT"))
+    fs::copy_file(path, keep, fs::copy_options::overwrite_existing);
   int n_svg = 0;
   EXPECT_EQ(check_balanced(html, &n_svg), "");
   EXPECT_GE(n_svg, 2 + 3 + 3 + 1);  // heat maps, bar/line charts, curves, confusion
@@ -256,7 +264,8 @@ TEST(Report, WritesAWellFormedSelfContainedFile) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
   for (const auto& t : agf::task_combinations())  // every Table 4 row and heat-map row label
     EXPECT_NE(html.find("<td>" + t + "</td>"), std::string::npos) << t;
-  for (int n = 2; n <= 5; ++n) EXPECT_NE(html.find("<td class=\"r\">" + std::to_string(n) + "</td>"), std::string::npos);  // Table 5 rows
+  for (int n = 2; n <= 5; ++n)
+    EXPECT_NE(html.find("<td class=\"r\">" + std::to_string(n) + "</td>"), std::string::npos);  // Table 5 rows
   for (const auto& c : agf::paper_grid())  // the all-cases table names every case
     EXPECT_NE(html.find("<td>" + c.name + "</td>"), std::string::npos) << c.name;
   for (const auto& c : in.curves) EXPECT_NE(html.find(">" + c.case_name + "<"), std::string::npos) << c.case_name;

@@ -84,7 +84,8 @@ TEST(FileLock, AHolderThatIsKilledReleasesIt) {
     std::ofstream(ready) << (l.held() ? "held" : "not held");
     for (;;) ::pause();
   }
-  while (!fs::exists(ready) || read_file_bytes(ready).empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (!fs::exists(ready) || read_file_bytes(ready).empty())
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_EQ(read_file_bytes(ready), "held");
   EXPECT_FALSE(FileLock::try_acquire(p).held());
   ::kill(pid, SIGKILL);
@@ -164,15 +165,30 @@ class ScaleOut : public ::testing::Test {
   static void SetUpTestSuite() {
     root = temp_root("scale_out");
     work = testing_util::make_tiny_work(root.string(), 5, 3);
-    ASSERT_EQ(run_agf(args("serial"), (root / "serial.log").string(), env()), 0) << read_file_bytes((root / "serial.log").string());
+    ASSERT_EQ(run_agf(args("serial"), (root / "serial.log").string(), env()), 0)
+        << read_file_bytes((root / "serial.log").string());
   }
   static void TearDownTestSuite() { fs::remove_all(root); }
 
   // Four cases over three STNs and one MTN: stn-g and stn-s are shared by stn-gs.
   static std::vector<std::string> args(const std::string& out, std::vector<std::string> extra = {}) {
-    std::vector<std::string> a = {"experiment", "--work", work, "--out", (root / out).string(), "--case",
-                                  "stn-g,stn-s,stn-gs,mtn-gs", "--stn-epochs", "2", "--mtn-epochs", "2",
-                                  "--mlp-epochs", "2", "--batch", "8", "--device", "cpu"};
+    std::vector<std::string> a = {"experiment",
+                                  "--work",
+                                  work,
+                                  "--out",
+                                  (root / out).string(),
+                                  "--case",
+                                  "stn-g,stn-s,stn-gs,mtn-gs",
+                                  "--stn-epochs",
+                                  "2",
+                                  "--mtn-epochs",
+                                  "2",
+                                  "--mlp-epochs",
+                                  "2",
+                                  "--batch",
+                                  "8",
+                                  "--device",
+                                  "cpu"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }

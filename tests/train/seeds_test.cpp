@@ -70,7 +70,7 @@ TEST(SeedStats, PairedComparisonByHand) {
   EXPECT_EQ(c.tracks_a_better, 5);
   EXPECT_EQ(c.tracks_b_better, 1);
   EXPECT_NEAR(c.p_sign, 14.0 / 64, 1e-14);  // 2 (1 + 6) / 2^6
-  EXPECT_LT(c.ci_hi, 0.0);                   // the interval excludes 0
+  EXPECT_LT(c.ci_hi, 0.0);                  // the interval excludes 0
   EXPECT_GT(c.ci_lo, -0.2);
   EXPECT_LT(c.p_bootstrap, 0.05);
   EXPECT_GT(c.p_bootstrap, 0.0);
@@ -239,7 +239,8 @@ TEST_F(Seeds, TwoSeedsGiveBothResultsTheirSpreadAndResume) {
   EXPECT_EQ(c.b, "stn-gs");
   EXPECT_EQ(c.seeds, 2);
   EXPECT_EQ(c.tracks, int(load_track_losses(o.out_dir + "/seed-1/cases/stn-gs/predictions.csv").loss.size()));
-  EXPECT_NEAR(c.mean_diff, find_result(s.results, "mtn-gs")->log_loss - find_result(s.results, "stn-gs")->log_loss, 1e-4);
+  EXPECT_NEAR(c.mean_diff, find_result(s.results, "mtn-gs")->log_loss - find_result(s.results, "stn-gs")->log_loss,
+              1e-4);
   // results.md: the mean ± std cell, the comparison and the finding; the report shows the same table.
   const std::string md = read_file_bytes(s.results_md);
   const SeedCell& sgs = ss.cells[0].case_name == "stn-gs" ? ss.cells[0] : ss.cells[1];
@@ -286,7 +287,12 @@ TEST_F(Seeds, TwoSeedsGiveBothResultsTheirSpreadAndResume) {
   ExperimentOptions one = o;
   one.seeds = {};
   EXPECT_THROW(run_experiment(one), UsageError);
-  EXPECT_THROW(run_experiment([&] { ExperimentOptions r = o; r.seeds = {1, 1}; return r; }()), UsageError);
+  EXPECT_THROW(run_experiment([&] {
+                 ExperimentOptions r = o;
+                 r.seeds = {1, 1};
+                 return r;
+               }()),
+               UsageError);
 }
 
 TEST_F(Seeds, OneSeedKeepsTheOneSeedLayout) {

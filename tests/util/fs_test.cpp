@@ -52,10 +52,12 @@ TEST(Fs, StreamingWriteAndFailureKeepsOldFile) {
     for (int i = 0; i < 3; ++i) write_all(f, "ab", 2, p);
   });
   EXPECT_EQ(read_file_bytes(p), "ababab");
-  EXPECT_THROW(write_file_atomic(p, [&](std::FILE* f) {
-                 write_all(f, "partial", 7, p);
-                 throw std::runtime_error("simulated failure mid-write");
-               }),
+  EXPECT_THROW(write_file_atomic(
+                   p,
+                   [&](std::FILE* f) {
+    write_all(f, "partial", 7, p);
+    throw std::runtime_error("simulated failure mid-write");
+                   }),
                std::runtime_error);
   EXPECT_EQ(read_file_bytes(p), "ababab");
   EXPECT_EQ(list_dir(d), std::vector<std::string>{"out.txt"});

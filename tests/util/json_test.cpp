@@ -29,7 +29,8 @@ TEST(Json, SettingsMatchNamesTheFirstDifference) {
             "run made with batch = 64, this run has 32; use another --out");
   EXPECT_EQ(message_of(rec, {{"arch", "stn"}, {"epochs", 200}}),
             "run made with epochs = (absent), this run has 200; use another --out");
-  EXPECT_EQ(message_of(rec, {{"arch", "mtn"}}), "run made with arch = \"stn\", this run has \"mtn\"; use another --out");
+  EXPECT_EQ(message_of(rec, {{"arch", "mtn"}}),
+            "run made with arch = \"stn\", this run has \"mtn\"; use another --out");
 }
 
 TEST(Json, ReadJsonFileNamesTheFile) {

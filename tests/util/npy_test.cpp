@@ -124,7 +124,8 @@ TEST(Npy, RefusesWhatItCannotRead) {
     return p;
   };
   expect_refused(write(temp_path("magic.npy"), "PK\x03\x04 not numpy"), "magic");
-  expect_refused(write(temp_path("short.npy"), good.substr(0, good.size() - 1)), "needs 24 data bytes but the file holds 23");
+  expect_refused(write(temp_path("short.npy"), good.substr(0, good.size() - 1)),
+                 "needs 24 data bytes but the file holds 23");
   expect_refused(write(temp_path("long.npy"), good + "x"), "holds 25");
   expect_refused(write(temp_path("hdr.npy"), good.substr(0, 40)), "runs past the end");
   std::string v9 = good;

@@ -45,25 +45,32 @@ TEST(ParallelFor, FirstErrorKeepsTypeAndMessageAndStopsTheRest) {
   EXPECT_EQ(calls.load(), 6);  // one thread: nothing after the failing item was started
   // With several threads, the items already started finish, and no new ones start.
   calls = 0;
-  EXPECT_THROW(parallel_for(10000, 4, [&](size_t i) {
+  EXPECT_THROW(parallel_for(
+                   10000, 4,
+                   [&](size_t i) {
     ++calls;
     if (i == 0) throw UsageError("first");
     std::this_thread::sleep_for(std::chrono::microseconds(100));  // all of them: a third of a second
-  }), UsageError);
+                   }),
+               UsageError);
   EXPECT_LT(calls.load(), 10000);
 }
 
 TEST(ParallelFor, ProgressCountsItemsOrTheGivenCounter) {
   Progress items("items", 50, "it", /*quiet=*/true);
-  parallel_for(50, 3, [](size_t) {}, &items, nullptr, 1);
+  parallel_for(
+      50, 3, [](size_t) {}, &items, nullptr, 1);
   std::atomic<int64_t> done{0};
   Progress tracks("tracks", 150, "tracks", /*quiet=*/true);
-  parallel_for(50, 3, [&](size_t) { done += 3; }, &tracks, &done, 1);
+  parallel_for(
+      50, 3, [&](size_t) { done += 3; }, &tracks, &done, 1);
   EXPECT_EQ(done.load(), 150);
   // A progress with a failure does not hang: the poll loop ends on the error, not only on the count.
   std::atomic<int64_t> never{0};
   Progress p("stuck", 10, "it", true);
-  EXPECT_THROW(parallel_for(10, 2, [](size_t) { throw IOError("disk"); }, &p, &never, 1), IOError);
+  EXPECT_THROW(parallel_for(
+                   10, 2, [](size_t) { throw IOError("disk"); }, &p, &never, 1),
+               IOError);
 }
 
 }  // namespace
