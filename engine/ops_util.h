@@ -27,6 +27,20 @@ inline CudaCtx& cuda_of(Tape& t, const char* op) {
 }
 template <typename T> T* ptr(const Tensor& x) { return x.raw() ? static_cast<T*>(x.raw()) : nullptr; }
 
+// f(Cpu{}, T{}) for x's dtype (F32 or F64), through cpu_exec.
+template <typename F> void run_cpu(const Tensor& x, F f) {
+  if (x.dtype() == DType::F32)
+    cpu_exec([f = std::move(f)] {
+      Cpu be;
+      f(be, float{});
+    });
+  else
+    cpu_exec([f = std::move(f)] {
+      Cpu be;
+      f(be, double{});
+    });
+}
+
 // Runs one kernel call, written once for both backends, on x's backend:
 //   dispatch(t, x, "gap", [=](auto& be, auto tag) {
 //     using T = decltype(tag);
@@ -37,19 +51,7 @@ template <typename T> T* ptr(const Tensor& x) { return x.raw() ? static_cast<T*>
 // must read at execution time, it reads through a pointer). CUDA (F32): be is the tape's CudaCtx and T = float;
 // the call is issued on the context's stream. Without the CUDA backend, CUDA tensors throw DeviceError.
 template <typename F> void dispatch(Tape& t, const Tensor& x, const char* op, F f) {
-  if (x.device() == Device::CPU) {
-    if (x.dtype() == DType::F32)
-      cpu_exec([f = std::move(f)] {
-        Cpu be;
-        f(be, float{});
-      });
-    else
-      cpu_exec([f = std::move(f)] {
-        Cpu be;
-        f(be, double{});
-      });
-    return;
-  }
+  if (x.device() == Device::CPU) return run_cpu(x, std::move(f));
 #ifdef AGF_HAVE_CUDA
   f(cuda_of(t, op), float{});
 #else
@@ -61,16 +63,7 @@ template <typename F> void dispatch(Tape& t, const Tensor& x, const char* op, F 
 // The same for an op with a CPU kernel only: CUDA tensors throw DeviceError.
 template <typename F> void dispatch_cpu(const Tensor& x, const char* op, F f) {
   AGF_CHECK(x.device() == Device::CPU, DeviceError, op, ": a CPU kernel, got ", x.str());
-  if (x.dtype() == DType::F32)
-    cpu_exec([f = std::move(f)] {
-      Cpu be;
-      f(be, float{});
-    });
-  else
-    cpu_exec([f = std::move(f)] {
-      Cpu be;
-      f(be, double{});
-    });
+  run_cpu(x, std::move(f));
 }
 
 }  // namespace agf::detail

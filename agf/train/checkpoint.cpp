@@ -12,6 +12,15 @@
 
 namespace agf {
 
+void load_f32_vector(const SafetensorsFile& f, const std::string& path, const char* name, const Tensor& dst,
+                     const char* owner) {
+  StView v = f.get(name);
+  AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst.numel(), FormatError, path, ": \"",
+            name, "\" has the wrong size for this ", owner);
+  Tensor t = dst;
+  upload(t, static_cast<const float*>(v.data));
+}
+
 namespace {
 
 // 3: a checkpoint may fall inside an epoch (a stop on SIGTERM/SIGINT, interrupt.h): state.data_position.batch
@@ -89,13 +98,7 @@ Checkpoint read_checkpoint(const std::string& path, Net& net, Optimizers& opts, 
   const nlohmann::json id = get("identity");
   check_settings_match(id, identity, str("--resume: ", path, " was made with "), "has",
                        "use another --out or the original settings");
-  auto load = [&](const char* name, const Tensor& dst_t) {
-    StView v = f.get(name);
-    AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst_t.numel(), FormatError, path, ": \"",
-              name, "\" has the wrong size for this net");
-    Tensor dst = dst_t;
-    upload(dst, static_cast<const float*>(v.data));
-  };
+  auto load = [&](const char* name, const Tensor& dst) { load_f32_vector(f, path, name, dst, "net"); };
   load("params", net.params.values());
   const nlohmann::json s = get("state");
   for (size_t k = 0; k < opts.size(); ++k) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/optim.h"
+#include "engine/safetensors.h"
 #include "layers/nets.h"
 
 namespace agf {
@@ -35,6 +36,11 @@ void write_checkpoint(const std::string& path, const Net& net, const Optimizers&
 // Loads `path` into net and opts; every key of `identity` must equal the file's (a clear UsageError names
 // the first that differs), formats 1-3 are read, and anything malformed is a FormatError naming the file.
 Checkpoint read_checkpoint(const std::string& path, Net& net, Optimizers& opts, const nlohmann::json& identity);
+
+// Loads the float32 vector `name` of f (read from path) into dst, which must have its element count; a
+// FormatError names the file, the tensor and the owner ("net", "MLP") otherwise.
+void load_f32_vector(const SafetensorsFile& f, const std::string& path, const char* name, const Tensor& dst,
+                     const char* owner);
 
 // Keeps the records of train.jsonl for epochs <= `epoch` (a run interrupted between its log line and its
 // checkpoint would otherwise log those epochs twice).

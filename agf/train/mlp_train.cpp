@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "agf/data/fma.h"
+#include "agf/train/checkpoint.h"
 #include "agf/train/feature_cache.h"
 #include "agf/train/jsonl.h"
 #include "agf/train/metrics.h"
@@ -82,13 +83,7 @@ MlpPosition read_mlp_checkpoint(const std::string& path, Net& mlp, Adam& opt, co
   }
   AGF_CHECK(p.epoch >= 0 && p.batch >= 0 && p.step >= 0, FormatError, path, ": bad position (epoch ", p.epoch,
             ", batch ", p.batch, ", step ", p.step, ")");
-  auto load = [&](const char* name, const Tensor& dst_t) {
-    StView v = f.get(name);
-    AGF_CHECK(v.dtype == StDType::F32 && v.shape.size() == 1 && v.shape[0] == dst_t.numel(), FormatError, path, ": \"",
-              name, "\" has the wrong size for this MLP");
-    Tensor dst = dst_t;
-    upload(dst, static_cast<const float*>(v.data));
-  };
+  auto load = [&](const char* name, const Tensor& dst) { load_f32_vector(f, path, name, dst, "MLP"); };
   load("params", mlp.params.values());
   load("adam_m", opt.m());
   load("adam_v", opt.v());
