@@ -28,27 +28,13 @@ const double kContrastEdges[8] = {0, 200, 400, 800, 1600, 3200, 6400, 1e9};
 constexpr int kMel = 40, kMfcc = 13, kBarkN = 27, kContrast = 7;
 
 std::vector<std::string> make_series() {
-  std::vector<std::string> s = {"spectral_centroid",
-                                "spectral_spread",
-                                "spectral_skewness",
-                                "spectral_kurtosis",
-                                "spectral_rolloff",
-                                "spectral_flux",
-                                "spectral_flatness_db",
-                                "spectral_crest",
-                                "spectral_entropy",
-                                "spectral_energy",
-                                "spectral_hfc",
-                                "spectral_slope",
-                                "spectral_decrease",
-                                "zerocrossingrate",
-                                "rms",
-                                "loudness",
-                                "onset_strength",
-                                "energyband_low",
-                                "energyband_middle_low",
-                                "energyband_middle_high",
-                                "energyband_high"};
+  // clang-format off
+  std::vector<std::string> s = {"spectral_centroid", "spectral_spread", "spectral_skewness", "spectral_kurtosis",
+                                "spectral_rolloff", "spectral_flux", "spectral_flatness_db", "spectral_crest",
+                                "spectral_entropy", "spectral_energy", "spectral_hfc", "spectral_slope",
+                                "spectral_decrease", "zerocrossingrate", "rms", "loudness", "onset_strength",
+                                "energyband_low", "energyband_middle_low", "energyband_middle_high", "energyband_high"};
+  // clang-format on
   for (int b = 0; b < kContrast; ++b) s.push_back("spectral_contrast_" + std::to_string(b));
   for (int b = 0; b < kContrast; ++b) s.push_back("spectral_valley_" + std::to_string(b));
   for (int b = 0; b < kBarkN; ++b) s.push_back("barkbands_" + std::to_string(b));

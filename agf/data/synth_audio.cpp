@@ -109,54 +109,21 @@ Pattern pattern_of(Drums d, int variant, Rng& rng) {
   };
   Pattern p;
   const char *k = "................", *s = k, *h = k;
+  // One drum pattern a line (kick, snare, hat over 16 steps).
+  // clang-format off
   switch (d) {
-    case Drums::Rock:
-      k = "x.......x.x.....";
-      s = "....x.......x...";
-      h = "x.x.x.x.x.x.x.x.";
-      break;
-    case Drums::FourFloor:
-      k = "x...x...x...x...";
-      s = "....x.......x...";
-      h = "..x...x...x...x.";
-      break;
-    case Drums::Breakbeat:
-      k = "x.........x.....";
-      s = "....x..x.x..x...";
-      h = "xxxxxxxxxxxxxxxx";
-      break;
-    case Drums::BoomBap:
-      k = "x......x..x.....";
-      s = "....x.......x...";
-      h = "x.x.x.x.x.x.x.x.";
-      break;
-    case Drums::Shuffle:
-      k = "x.....x.x.....x.";
-      s = "....x.......x...";
-      h = "x..x.xx..x.xx..x";
-      break;
-    case Drums::Brushes:
-      k = "x.......x.......";
-      s = "x.x.x.x.x.x.x.x.";
-      h = "....x.......x...";
-      break;
-    case Drums::Sparse:
-      k = "x.......x.......";
-      s = "................";
-      h = "....x.......x...";
-      break;
-    case Drums::Latin:
-      k = "x..x..x.x..x..x.";
-      s = "...x..x....x..x.";
-      h = "x.xxx.xxx.xxx.xx";
-      break;
-    case Drums::Halftime:
-      k = "x.........x.....";
-      s = "........x.......";
-      h = "x.x.x.x.x.x.x.x.";
-      break;
+    case Drums::Rock: k = "x.......x.x....."; s = "....x.......x..."; h = "x.x.x.x.x.x.x.x."; break;
+    case Drums::FourFloor: k = "x...x...x...x..."; s = "....x.......x..."; h = "..x...x...x...x."; break;
+    case Drums::Breakbeat: k = "x.........x....."; s = "....x..x.x..x..."; h = "xxxxxxxxxxxxxxxx"; break;
+    case Drums::BoomBap: k = "x......x..x....."; s = "....x.......x..."; h = "x.x.x.x.x.x.x.x."; break;
+    case Drums::Shuffle: k = "x.....x.x.....x."; s = "....x.......x..."; h = "x..x.xx..x.xx..x"; break;
+    case Drums::Brushes: k = "x.......x......."; s = "x.x.x.x.x.x.x.x."; h = "....x.......x..."; break;
+    case Drums::Sparse: k = "x.......x......."; s = "................"; h = "....x.......x..."; break;
+    case Drums::Latin: k = "x..x..x.x..x..x."; s = "...x..x....x..x."; h = "x.xxx.xxx.xxx.xx"; break;
+    case Drums::Halftime: k = "x.........x....."; s = "........x......."; h = "x.x.x.x.x.x.x.x."; break;
     default: break;
   }
+  // clang-format on
   set(p.kick, k);
   set(p.snare, s);
   set(p.hat, h);
