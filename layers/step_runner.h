@@ -32,8 +32,8 @@ class StepRunner {
     bool guard = true;   // check loss and gradients, undo a non-finite step
   };
   // optimizers: one per task (index = the task given to step()); they, the net and the tape must outlive the
-  // runner, and so must the tape's arena (a recorded step holds a lease on it). With graph on CUDA the tape's
-  // context must be current.
+  // runner, and so must the tape's arena (a recorded step holds a lease on it). On CUDA the tape carries its
+  // context (Tape::cuda), on which every copy of the step runs.
   StepRunner(const Net& net, Tape& tape, const std::vector<std::unique_ptr<Adam>>& optimizers, Options options);
   StepRunner(const StepRunner&) = delete;
   StepRunner& operator=(const StepRunner&) = delete;

@@ -1,5 +1,5 @@
 // The plan's calibration (plan.h plan_calibrate): per net shape, a few training steps as the trainer runs a
-// full batch (layers/step_graph.h's recorded step, with the trainer's per-step copies around it) and a few
+// full batch (layers/step_runner.h: the guarded replay of the recorded step) and a few
 // batches of net_features; per MLP width, a few train_step calls and mlp_probs batches. Random inputs, one
 // untimed warm-up each; the number of timed units adapts to a time budget (at least 2 steps or 1 batch of
 // forwards, at most 20), and the median unit is kept.
@@ -20,6 +20,7 @@
 #include "kernels/philox.h"
 #include "layers/step.h"
 #include "layers/step_graph.h"
+#include "layers/step_runner.h"
 #include "layers/tasks.h"
 #include "layers/paper.h"
 
@@ -79,17 +80,18 @@ NetConfig config_of(const std::string& shape, int topics) {
   throw UsageError(str("plan: unknown net shape '", shape, "'"));
 }
 
-// One training step of `cfg` at batch B as trainer.cpp runs a full batch: upload the batch, snapshot the
-// parameters and the task's Adam moments (the undo of a non-finite step), replay the recorded step, read the
-// loss and check the gradients on the host.
+// One training step of `cfg` at batch B as trainer.cpp runs a full batch: upload the batch, then the guarded
+// replay of layers/step_runner.h (snapshot of the parameters and the task's Adam moments, the recorded step, the
+// loss and the finiteness check of the gradients).
 PlanTiming time_net_step(const NetConfig& cfg, const Compute& comp, int B, double budget_s) {
   auto net = build_net(cfg);
   net->params.finalize(comp.device, DType::F32, 11);
   AdamConfig ac;
-  std::unique_ptr<Adam> opt =
+  std::vector<std::unique_ptr<Adam>> optimizers;
+  optimizers.push_back(
       net->num_tasks() == 1
           ? std::make_unique<Adam>(net->params, ac, comp.cuda)
-          : std::make_unique<Adam>(net->params, ac, comp.cuda, task_param_ranges(net->params, cfg.tasks[0], true));
+          : std::make_unique<Adam>(net->params, ac, comp.cuda, task_param_ranges(net->params, cfg.tasks[0], true)));
   Arena arena(comp.device);
   Tape tape(arena, DType::F32);
   tape.cuda = comp.cuda;
@@ -101,28 +103,14 @@ PlanTiming time_net_step(const NetConfig& cfg, const Compute& comp, int B, doubl
   for (int i = 0; i < B; ++i) yh[size_t(i * K + i % K)] = 1.f;
   upload(x, xh.data());
   upload(y, yh.data());
-  Tensor vals = net->params.values();
-  Tensor snap_v = Tensor::empty(Shape{net->params.n_total()}, DType::F32, comp.device);
-  Tensor snap_m = Tensor::empty(Shape{opt->m().numel()}, DType::F32, comp.device);
-  Tensor snap_s = Tensor::empty(Shape{opt->v().numel()}, DType::F32, comp.device);
-  std::vector<float> grads(size_t(net->params.n_trainable()));
-  StepGraph graph(*net, tape, *opt, x, y, 0, 1);  // its construction is one eager step
+  StepRunner runner(*net, tape, optimizers, StepRunner::Options{true, B, true});
+  runner.step(0, x, y, 1);  // records the task's step (its warm-up is one eager step)
   uint64_t step = 1;
   double sink = 0;
   PlanTiming r = time_units(budget_s, 2, [&] {
     upload(x, xh.data());
     upload(y, yh.data());
-    snap_v.copy_from(vals, comp.cuda);
-    snap_m.copy_from(opt->m(), comp.cuda);
-    snap_s.copy_from(opt->v(), comp.cuda);
-    graph.replay(++step);
-    sink += scalar_value(graph.loss());
-    const Tensor g = net->params.grads();  // scanned in place on the CPU, copied to the host on CUDA
-    const float* gp = g.device() == Device::CPU ? g.data<float>() : grads.data();
-    if (g.device() != Device::CPU) g.copy_to_host(grads.data());
-    int bad = 0;
-    for (int64_t i = 0; i < g.numel(); ++i) bad |= int(!std::isfinite(gp[i]));
-    sink += bad;
+    sink += runner.step(0, x, y, ++step).loss;
   });
   AGF_CHECK(sink == sink, NumericError, "plan calibration: non-finite loss for ", cfg.arch, " '", cfg.tasks, "'");
   return r;

@@ -1,7 +1,7 @@
-// The results tables of grid.h (paper Tables 3, 4, 5, the per-N averages of Figure 3 and the calibration
-// table) as data (text_table.h), from the aggregates of grid.h: the HTML report renders these directly.
-// to_markdown() of each is byte for byte the matching *_markdown() of grid.h (tests/train/report_test.cpp
-// checks this), so results.md and report.html show the same cells, bold marks included.
+// The paper's result tables (Tables 3, 4, 5, the per-N averages of Figure 3 and the calibration table) as data
+// (util/text_table.h), from the aggregates of tables.h: the HTML report renders these, and tables.h's
+// *_markdown() are to_markdown() of them, so results.md and report.html show the same cells, bold marks
+// included (tests/fixtures/tables pins the Markdown).
 #pragma once
 #include <string>
 #include <vector>
